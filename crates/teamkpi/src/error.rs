@@ -1,0 +1,295 @@
+//! The error type of the core crate and its stable codes.
+//!
+//! Every variant has a stable, snake_case [`Error::code`]. The Python binding raises an exception
+//! whose `.code` is that string and the Node binding throws an `Error` whose `code` is that string,
+//! so hosts can branch on codes without parsing messages.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error the core crate returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A number was NaN, infinite, or cannot be represented as a decimal.
+    #[error("{field}: {value} is not a finite number")]
+    InvalidNumber {
+        /// The argument or field name.
+        field: String,
+        /// The offending value as text.
+        value: String,
+    },
+    /// A target was negative.
+    #[error("target must not be negative, got {0}")]
+    NegativeTarget(String),
+    /// A duration was negative.
+    #[error("{field}: duration must not be negative, got {value}")]
+    NegativeDuration {
+        /// The argument or field name.
+        field: String,
+        /// The offending value as text.
+        value: String,
+    },
+    /// A range ends before it starts.
+    #[error("{field}: end {end} is before start {start}")]
+    InvalidRange {
+        /// The argument or field name.
+        field: String,
+        /// Start of the range as text.
+        start: String,
+        /// End of the range as text.
+        end: String,
+    },
+    /// An IANA time zone name was not recognised.
+    #[error("unknown time zone {0:?}")]
+    UnknownTimezone(String),
+    /// A metric name is not in the catalogue.
+    #[error("unknown metric {name:?}{}", at_position(*position))]
+    UnknownMetric {
+        /// The metric name.
+        name: String,
+        /// Character offset in a formula, when the name came from one.
+        position: Option<usize>,
+    },
+    /// A KPI definition key or id does not exist.
+    #[error("unknown KPI definition {0:?}")]
+    UnknownDefinition(String),
+    /// A KPI assignment id does not exist.
+    #[error("unknown KPI assignment {0}")]
+    UnknownAssignment(u64),
+    /// A weight is outside 0..=100.
+    #[error("weight must be between 0 and 100, got {0}")]
+    WeightOutOfRange(String),
+    /// A rate (fraction) is outside 0..=1.
+    #[error("{field}: rate must be a fraction between 0 and 1, got {value}")]
+    RateOutOfRange {
+        /// The argument or field name.
+        field: String,
+        /// The offending value as text.
+        value: String,
+    },
+    /// A string is not one of the accepted choices (direction, unit, period, …).
+    #[error("{field}: {value:?} is not one of {expected}")]
+    InvalidChoice {
+        /// The argument or field name.
+        field: String,
+        /// The offending value.
+        value: String,
+        /// The accepted spellings.
+        expected: String,
+    },
+    /// A date or time string could not be parsed.
+    #[error("{field}: cannot parse {value:?} ({expected})")]
+    InvalidDate {
+        /// The argument or field name.
+        field: String,
+        /// The offending value.
+        value: String,
+        /// The expected format.
+        expected: String,
+    },
+    /// A general invalid argument not covered by a more specific code.
+    #[error("{field}: {reason}")]
+    InvalidArgument {
+        /// The argument or field name.
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A formula did not parse.
+    #[error("formula syntax error at {position}: {message}")]
+    FormulaSyntax {
+        /// Character offset (0-based) where the problem was found.
+        position: usize,
+        /// What was expected or found.
+        message: String,
+    },
+    /// A formula mixes numbers and conditions.
+    #[error("formula type error at {position}: {message}")]
+    FormulaType {
+        /// Character offset (0-based) of the offending expression.
+        position: usize,
+        /// What was expected.
+        message: String,
+    },
+    /// A formula is longer or has more nodes than allowed.
+    #[error("formula too large: {0}")]
+    FormulaTooLarge(String),
+    /// A formula nests deeper than allowed.
+    #[error("formula nests deeper than {0} levels")]
+    FormulaTooDeep(usize),
+    /// Decimal arithmetic overflowed.
+    #[error("arithmetic overflow in {0}")]
+    ArithmeticOverflow(String),
+    /// An active assignment already exists for (agent, definition, start).
+    #[error("an active assignment already exists for agent {agent_id}, KPI {definition:?}, start {start}")]
+    DuplicateAssignment {
+        /// The agent.
+        agent_id: u64,
+        /// The definition key.
+        definition: String,
+        /// The start date.
+        start: String,
+    },
+    /// A metric's unit cannot be converted to a KPI definition's unit.
+    #[error("cannot convert {from} to {to}")]
+    UnitMismatch {
+        /// The metric's unit.
+        from: String,
+        /// The definition's unit.
+        to: String,
+    },
+    /// Score band thresholds are invalid.
+    #[error("invalid score bands: {0}")]
+    InvalidBands(String),
+    /// An achievement policy is inconsistent (e.g. floor above cap).
+    #[error("invalid achievement policy: {0}")]
+    InvalidPolicy(String),
+    /// A JSON (or dict) input did not decode; `code` is the code of the underlying problem
+    /// (`invalid_choice` for a bad direction, `invalid_number` for a bad decimal, …) or
+    /// `invalid_argument` for a missing or mistyped field.
+    #[error("{message}")]
+    Decode {
+        /// The stable code of the underlying problem.
+        code: &'static str,
+        /// What did not decode, and where.
+        message: String,
+    },
+    /// A storage backend failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+fn at_position(position: Option<usize>) -> String {
+    match position {
+        Some(p) => format!(" at {p}"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// The stable machine-readable code of this error.
+    ///
+    /// Codes never change between releases; bindings expose them unchanged.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidNumber { .. } => "invalid_number",
+            Error::NegativeTarget(_) => "negative_target",
+            Error::NegativeDuration { .. } => "negative_duration",
+            Error::InvalidRange { .. } => "invalid_range",
+            Error::UnknownTimezone(_) => "unknown_timezone",
+            Error::UnknownMetric { .. } => "unknown_metric",
+            Error::UnknownDefinition(_) => "unknown_definition",
+            Error::UnknownAssignment(_) => "unknown_assignment",
+            Error::WeightOutOfRange(_) => "weight_out_of_range",
+            Error::RateOutOfRange { .. } => "rate_out_of_range",
+            Error::InvalidChoice { .. } => "invalid_choice",
+            Error::InvalidDate { .. } => "invalid_date",
+            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::FormulaSyntax { .. } => "formula_syntax",
+            Error::FormulaType { .. } => "formula_type",
+            Error::FormulaTooLarge(_) => "formula_too_large",
+            Error::FormulaTooDeep(_) => "formula_too_deep",
+            Error::ArithmeticOverflow(_) => "arithmetic_overflow",
+            Error::DuplicateAssignment { .. } => "duplicate_assignment",
+            Error::UnitMismatch { .. } => "unit_mismatch",
+            Error::InvalidBands(_) => "invalid_bands",
+            Error::InvalidPolicy(_) => "invalid_policy",
+            Error::Decode { code, .. } => code,
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    /// True when the error was caused by the caller's input (bindings map these to `ValueError`).
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, Error::Storage(_) | Error::ArithmeticOverflow(_))
+    }
+
+    pub(crate) fn choice(field: &str, value: &str, expected: &str) -> Self {
+        Error::InvalidChoice {
+            field: field.to_owned(),
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+
+    pub(crate) fn range(field: &str, start: impl fmt::Display, end: impl fmt::Display) -> Self {
+        Error::InvalidRange {
+            field: field.to_owned(),
+            start: start.to_string(),
+            end: end.to_string(),
+        }
+    }
+
+    pub(crate) fn argument(field: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An error whose text starts with its code. Serde keeps only an error's text; [`from_json`]
+/// reads the code back from it.
+#[derive(Debug)]
+pub struct Coded(pub Error);
+
+impl fmt::Display for Coded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.0.code(), self.0)
+    }
+}
+
+/// Decodes a JSON value into a teamkpi input type (definition, assignment, policy, …), keeping the
+/// stable code of whatever did not decode.
+///
+/// ```
+/// let bad = serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "up",
+///                              "period": "weekly", "source": {"type": "manual"}});
+/// let e = teamkpi::from_json::<teamkpi::KpiDefinition>(bad).unwrap_err();
+/// assert_eq!(e.code(), "invalid_choice");
+/// ```
+pub fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        let code = ERROR_CODES
+            .iter()
+            .find(|c| {
+                message
+                    .strip_prefix(**c)
+                    .is_some_and(|rest| rest.starts_with(": "))
+            })
+            .copied()
+            .unwrap_or("invalid_argument");
+        Error::Decode { code, message }
+    })
+}
+
+/// Every code [`Error::code`] can return, in the order of the table in the crate docs.
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_number",
+    "negative_target",
+    "negative_duration",
+    "invalid_range",
+    "unknown_timezone",
+    "unknown_metric",
+    "unknown_definition",
+    "unknown_assignment",
+    "weight_out_of_range",
+    "rate_out_of_range",
+    "invalid_choice",
+    "invalid_date",
+    "invalid_argument",
+    "formula_syntax",
+    "formula_type",
+    "formula_too_large",
+    "formula_too_deep",
+    "arithmetic_overflow",
+    "duplicate_assignment",
+    "unit_mismatch",
+    "invalid_bands",
+    "invalid_policy",
+    "storage",
+];

@@ -1,0 +1,110 @@
+//! # teamkpi
+//!
+//! The rules of support and call-center team performance, as a pure library: KPI definitions and
+//! targets, achievement formulas, weighted scores, per-agent metrics, SLA timing on business
+//! calendars and assignment. The core does no I/O and reads no clock — every function that needs
+//! the current time takes `now` — so the same inputs give the same outputs on every platform and in
+//! every binding (Python, Node).
+//!
+//! ## Quick start
+//!
+//! ```
+//! use teamkpi::{achievement, overall_score, AchievementPolicy, Direction, WeightedAchievement};
+//! use rust_decimal::Decimal;
+//!
+//! let policy = AchievementPolicy::capped(Decimal::from(120));
+//! // Seed 003's first KPI: average resolution time, lower is better, target 3 h, actual 2 h.
+//! let resolution = achievement(Decimal::from(2), Decimal::from(3), Direction::LowerBetter, &policy)?;
+//! assert_eq!(resolution, Decimal::from(120)); // 150 %, capped at 120 %
+//! let resolved = achievement(Decimal::from(30), Decimal::from(40), Direction::HigherBetter, &policy)?;
+//! assert_eq!(resolved, Decimal::from(75));
+//! let score = overall_score(&[
+//!     WeightedAchievement { weight: Decimal::from(50), achievement: Some(resolution) },
+//!     WeightedAchievement { weight: Decimal::from(50), achievement: Some(resolved) },
+//! ], &policy)?;
+//! assert_eq!(score, Some(Decimal::new(975, 1)));
+//! # Ok::<(), teamkpi::Error>(())
+//! ```
+//!
+//! ## Modules
+//!
+//! - [`kpi`]: definitions, assignments, measurements, manual and external values, units.
+//! - [`score`]: achievement, overall score, weights validation, performance score, bands.
+//! - [`formula`]: the formula language of formula KPIs.
+//! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
+//! - [`metrics`]: the metric catalogue and mergeable aggregate states.
+//! - [`store`]: storage traits and the in-memory store.
+//!
+//! ## Numbers
+//!
+//! Targets, weights, achievements and scores are [`rust_decimal::Decimal`]s and exact; rounding to
+//! 2 places, half away from zero ([`round2`]), happens only where a value is stored or shown.
+//! Durations are integer seconds; instants are `chrono::DateTime<Utc>` truncated to whole seconds.
+//!
+//! ## Error codes
+//!
+//! Every [`Error`] has a stable [`Error::code`], carried unchanged by Python exceptions (`.code`)
+//! and JavaScript errors (`error.code`):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | `invalid_number` | NaN, infinity, or a number beyond the decimal range |
+//! | `negative_target` | a target below 0 |
+//! | `negative_duration` | a duration below 0 |
+//! | `invalid_range` | an end before its start |
+//! | `unknown_timezone` | not an IANA time zone name |
+//! | `unknown_metric` | a metric name not in the catalogue (with its position in a formula) |
+//! | `unknown_definition` | no KPI definition with that key in the tenant |
+//! | `unknown_assignment` | no KPI assignment with that id in the tenant |
+//! | `weight_out_of_range` | a weight outside 0–100 |
+//! | `rate_out_of_range` | a rate (fraction) outside 0–1 |
+//! | `invalid_choice` | a string that is not one of the accepted choices (direction, unit, …) |
+//! | `invalid_date` | a date that does not parse as `YYYY-MM-DD` |
+//! | `invalid_argument` | any other invalid argument (empty key, zero days, …) |
+//! | `formula_syntax` | a formula that does not parse (with position) |
+//! | `formula_type` | a number where a condition is needed, or the reverse (with position) |
+//! | `formula_too_large` | a formula over 4 096 characters or 256 nodes |
+//! | `formula_too_deep` | a formula nested over 32 levels |
+//! | `arithmetic_overflow` | decimal arithmetic beyond its range |
+//! | `duplicate_assignment` | a second active assignment for (agent, KPI, start) |
+//! | `unit_mismatch` | a metric unit that does not convert to the KPI's unit |
+//! | `invalid_bands` | score band thresholds repeated, or none |
+//! | `invalid_policy` | an achievement floor above its cap |
+//! | `storage` | a storage backend failed |
+//!
+//! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
+//! (`invalid_choice`, `invalid_number`, …), or `invalid_argument` for a missing or mistyped field.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod choice;
+pub mod error;
+pub mod formula;
+pub mod kpi;
+pub mod metrics;
+pub mod num;
+pub mod period;
+pub mod score;
+pub mod store;
+
+pub use error::{from_json, Error, Result, ERROR_CODES};
+pub use formula::Formula;
+pub use kpi::{
+    Direction, ExternalValueProvider, KpiAssignment, KpiDefinition, KpiSource, ManualValue,
+    Measurement, NewKpiAssignment, StaticValues, Unit,
+};
+pub use metrics::{Mergeable, MetricCatalog, MetricInfo};
+pub use num::{decimal_from_f64, decimal_from_str, round2};
+pub use period::{
+    last_full_week, last_month, last_n_days, local_date, local_midnight, parse_date,
+    parse_timezone, resolve_local, today, DateRange, Period, PeriodKind,
+};
+pub use score::{
+    achievement, overall_score, performance_score, validate_weights, AchievementPolicy, Band,
+    PerformanceInputs, PerformanceWeights, ScoreBands, WeightIssue, WeightedAchievement,
+    ZeroTarget,
+};
+pub use store::{
+    AssignmentFilter, AssignmentStore, DefinitionStore, InMemoryStore, KpiStore, ManualValueStore,
+    MeasurementStore, RollupKey, RollupStore,
+};

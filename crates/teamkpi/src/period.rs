@@ -1,0 +1,301 @@
+//! Periods (day, ISO week, month) in an IANA time zone as half-open UTC ranges, DST-correct, and
+//! the period helpers of `update_kpis` (today, last N days, last full week, last month).
+//!
+//! A period covers `[local start 00:00, local (end + 1 day) 00:00)`. A local midnight that falls in a
+//! DST gap moves forward to the first instant that exists; an ambiguous one takes the earlier
+//! instant.
+
+use chrono::offset::LocalResult;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::choice::string_enum;
+use crate::error::{Error, Result};
+
+string_enum! {
+    /// The natural period of a KPI or a metric grouping (seed 003's `aggregation_period`).
+    pub enum PeriodKind ("period") {
+        /// One local day.
+        Day = "daily" | "day" | "days",
+        /// One ISO week, Monday to Sunday.
+        Week = "weekly" | "week" | "iso_week" | "weeks",
+        /// One calendar month.
+        Month = "monthly" | "month" | "months",
+    }
+}
+
+/// Parses an IANA time zone name (`unknown_timezone` otherwise).
+///
+/// ```
+/// assert!(teamkpi::parse_timezone("Europe/Warsaw").is_ok());
+/// assert_eq!(teamkpi::parse_timezone("Mars/Olympus").unwrap_err().code(), "unknown_timezone");
+/// ```
+pub fn parse_timezone(name: &str) -> Result<Tz> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| Error::UnknownTimezone(name.to_owned()))
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::InvalidDate {
+        field: field.to_owned(),
+        value: text.to_owned(),
+        expected: "YYYY-MM-DD".into(),
+    })
+}
+
+/// The instant of a local wall time: a time in a DST gap moves forward by the gap's length, an
+/// ambiguous one takes the earlier instant.
+pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, b) => a.min(b).with_timezone(&Utc),
+        LocalResult::None => {
+            // Interpreting the wall time with the offset in force before the gap lands just after
+            // the transition, shifted forward by the gap's length.
+            let before = tz
+                .offset_from_utc_datetime(&(local - Duration::days(1)))
+                .fix()
+                .local_minus_utc();
+            Utc.from_utc_datetime(&(local - Duration::seconds(i64::from(before))))
+        }
+    }
+}
+
+/// The first instant of a local date.
+pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    resolve_local(tz, date.and_time(chrono::NaiveTime::MIN))
+}
+
+/// The local date of an instant.
+pub fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+/// One period: a kind and its first and last day (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Period {
+    /// Day, week or month.
+    pub kind: PeriodKind,
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day, inclusive.
+    pub end: NaiveDate,
+}
+
+impl Period {
+    /// The period of `kind` that contains `date`.
+    ///
+    /// ```
+    /// use teamkpi::{Period, PeriodKind};
+    /// use chrono::NaiveDate;
+    /// let d = NaiveDate::from_ymd_opt(2025, 11, 2).unwrap(); // a Sunday
+    /// let w = Period::containing(PeriodKind::Week, d);
+    /// assert_eq!(w.start.to_string(), "2025-10-27");
+    /// assert_eq!(w.end.to_string(), "2025-11-02");
+    /// ```
+    pub fn containing(kind: PeriodKind, date: NaiveDate) -> Period {
+        match kind {
+            PeriodKind::Day => Period {
+                kind,
+                start: date,
+                end: date,
+            },
+            PeriodKind::Week => {
+                let start = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+                Period {
+                    kind,
+                    start,
+                    end: start + Duration::days(6),
+                }
+            }
+            PeriodKind::Month => {
+                let start = date.with_day(1).unwrap_or(date);
+                let next = add_month(start);
+                Period {
+                    kind,
+                    start,
+                    end: next.pred_opt().unwrap_or(next),
+                }
+            }
+        }
+    }
+
+    /// The period right after this one.
+    pub fn next(&self) -> Period {
+        Period::containing(self.kind, self.end.succ_opt().unwrap_or(self.end))
+    }
+
+    /// The period right before this one.
+    pub fn prev(&self) -> Period {
+        Period::containing(self.kind, self.start.pred_opt().unwrap_or(self.start))
+    }
+
+    /// Number of days in the period.
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
+    /// True when `date` is within the period.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.start <= date && date <= self.end
+    }
+
+    /// The half-open UTC range `[local start 00:00, local (end + 1) 00:00)` in `tz`.
+    ///
+    /// ```
+    /// use teamkpi::{parse_timezone, Period, PeriodKind};
+    /// use chrono::NaiveDate;
+    /// let tz = parse_timezone("Europe/Warsaw").unwrap();
+    /// // The spring-forward day has 23 hours.
+    /// let day = Period::containing(PeriodKind::Day, NaiveDate::from_ymd_opt(2025, 3, 30).unwrap());
+    /// let (start, end) = day.utc_bounds(tz);
+    /// assert_eq!((end - start).num_hours(), 23);
+    /// ```
+    pub fn utc_bounds(&self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let after = self.end.succ_opt().unwrap_or(self.end);
+        (local_midnight(tz, self.start), local_midnight(tz, after))
+    }
+
+    /// True when the period is over at `now` in `tz`.
+    pub fn is_complete(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        now >= self.utc_bounds(tz).1
+    }
+}
+
+fn add_month(first_of_month: NaiveDate) -> NaiveDate {
+    let (y, m) = if first_of_month.month() == 12 {
+        (first_of_month.year() + 1, 1)
+    } else {
+        (first_of_month.year(), first_of_month.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(first_of_month)
+}
+
+/// An inclusive range of local dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DateRange {
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day, inclusive.
+    pub end: NaiveDate,
+}
+
+impl DateRange {
+    /// A range; `invalid_range` when `end` is before `start`.
+    pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self> {
+        if end < start {
+            return Err(Error::range("date_range", start, end));
+        }
+        Ok(DateRange { start, end })
+    }
+
+    /// A single day.
+    pub fn day(date: NaiveDate) -> Self {
+        DateRange {
+            start: date,
+            end: date,
+        }
+    }
+
+    /// The days of the range, in order.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> {
+        let end = self.end;
+        self.start.iter_days().take_while(move |d| *d <= end)
+    }
+
+    /// The natural periods of `kind` the range touches, whole, in order.
+    pub fn periods(&self, kind: PeriodKind) -> Vec<Period> {
+        let mut out = Vec::new();
+        let mut p = Period::containing(kind, self.start);
+        while p.start <= self.end {
+            out.push(p);
+            let next = p.next();
+            if next == p {
+                break;
+            }
+            p = next;
+        }
+        out
+    }
+
+    /// The half-open UTC range of the whole date range in `tz`.
+    pub fn utc_bounds(&self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let after = self.end.succ_opt().unwrap_or(self.end);
+        (local_midnight(tz, self.start), local_midnight(tz, after))
+    }
+}
+
+/// Today's local date at `now` in `tz`.
+pub fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    local_date(tz, now)
+}
+
+/// The `n` local days ending today, today included (seed 000's `--days N`); `n` ≥ 1.
+///
+/// ```
+/// use teamkpi::{last_n_days, parse_timezone};
+/// use chrono::{TimeZone, Utc};
+/// let now = Utc.with_ymd_and_hms(2025, 11, 2, 12, 0, 0).unwrap();
+/// let r = last_n_days(now, parse_timezone("UTC").unwrap(), 7).unwrap();
+/// assert_eq!((r.start.to_string(), r.end.to_string()), ("2025-10-27".into(), "2025-11-02".into()));
+/// ```
+pub fn last_n_days(now: DateTime<Utc>, tz: Tz, n: u32) -> Result<DateRange> {
+    if n == 0 {
+        return Err(Error::argument("days", "must be at least 1"));
+    }
+    let end = today(now, tz);
+    let start = end
+        .checked_sub_signed(Duration::days(i64::from(n) - 1))
+        .ok_or_else(|| {
+            Error::argument("days", format!("{n} days reach before the earliest date"))
+        })?;
+    Ok(DateRange { start, end })
+}
+
+/// The last full ISO week (Monday to Sunday) before the week containing today — seed 003's weekly
+/// job, with Sunday included.
+pub fn last_full_week(now: DateTime<Utc>, tz: Tz) -> Period {
+    Period::containing(PeriodKind::Week, today(now, tz)).prev()
+}
+
+/// The last full calendar month before the one containing today.
+pub fn last_month(now: DateTime<Utc>, tz: Tz) -> Period {
+    Period::containing(PeriodKind::Month, today(now, tz)).prev()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date("d", s).unwrap()
+    }
+
+    #[test]
+    fn gap_midnight_moves_forward() {
+        // Santiago springs forward at local midnight: 2024-09-08 00:00 does not exist.
+        let tz = parse_timezone("America/Santiago").unwrap();
+        let start = local_midnight(tz, d("2024-09-08"));
+        assert_eq!(start.to_rfc3339(), "2024-09-08T04:00:00+00:00");
+        assert_eq!(
+            start.with_timezone(&tz).to_string(),
+            "2024-09-08 01:00:00 -03"
+        );
+    }
+
+    #[test]
+    fn months_and_weeks() {
+        let m = Period::containing(PeriodKind::Month, d("2024-02-10"));
+        assert_eq!((m.start, m.end), (d("2024-02-01"), d("2024-02-29")));
+        assert_eq!(m.next().start, d("2024-03-01"));
+        let dec = Period::containing(PeriodKind::Month, d("2024-12-31"));
+        assert_eq!(dec.next().start, d("2025-01-01"));
+        let r = DateRange::new(d("2025-10-30"), d("2025-11-03")).unwrap();
+        let weeks = r.periods(PeriodKind::Week);
+        assert_eq!(weeks.len(), 2);
+        assert_eq!(weeks[1].start, d("2025-11-03"));
+    }
+}
