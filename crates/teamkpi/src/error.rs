@@ -223,6 +223,11 @@ impl Error {
         }
     }
 
+    /// An `invalid_argument` error for `field`.
+    pub fn argument_error(field: &str, reason: impl Into<String>) -> Self {
+        Self::argument(field, reason)
+    }
+
     pub(crate) fn argument(field: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             field: field.to_owned(),

@@ -106,7 +106,10 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             let inputs = PerformanceInputs {
                 resolution_rate: opt_dec("resolution_rate", input.get("resolution_rate"))?,
                 avg_response_hours: opt_dec("avg_response_hours", input.get("avg_response_hours"))?,
-                sla_compliance_rate: opt_dec("sla_compliance_rate", input.get("sla_compliance_rate"))?,
+                sla_compliance_rate: opt_dec(
+                    "sla_compliance_rate",
+                    input.get("sla_compliance_rate"),
+                )?,
             };
             let mut weights = PerformanceWeights::default();
             if let Some(w) = input.get("weights") {
@@ -188,10 +191,8 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             from.convert(dec("value", &input["value"])?, to).map(dstr)
         }
         "kpi_source" => {
-            let src = KpiSource::from_calculation_type(
-                s(input, "calculation_type"),
-                &input["config"],
-            )?;
+            let src =
+                KpiSource::from_calculation_type(s(input, "calculation_type"), &input["config"])?;
             Ok(serde_json::to_value(src).expect("serialise"))
         }
         "definition_validate" => {
@@ -214,8 +215,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         }
         "validate_weights" => {
             let on = parse_date("on", s(input, "on"))?;
-            let list: Vec<KpiAssignment> =
-                from_json(input["assignments"].clone())?;
+            let list: Vec<KpiAssignment> = from_json(input["assignments"].clone())?;
             let issues = validate_weights(&list, on);
             Ok(Value::Array(
                 issues
@@ -298,34 +298,56 @@ fn golden_vectors() {
                 (Some(code), Err(e)) => {
                     codes_seen.insert(e.code().to_owned());
                     if code.as_str() != Some(e.code()) {
-                        failures.push(format!("{function}/{id}: expected error {code}, got {} ({e})", e.code()));
+                        failures.push(format!(
+                            "{function}/{id}: expected error {code}, got {} ({e})",
+                            e.code()
+                        ));
                     }
                     if let Some(pos) = case.get("error_position").and_then(Value::as_u64) {
                         let actual = match &e {
-                            Error::FormulaSyntax { position, .. } | Error::FormulaType { position, .. } => Some(*position),
+                            Error::FormulaSyntax { position, .. }
+                            | Error::FormulaType { position, .. } => Some(*position),
                             Error::UnknownMetric { position, .. } => *position,
                             _ => None,
                         };
                         if actual != Some(pos as usize) {
-                            failures.push(format!("{function}/{id}: expected position {pos}, got {actual:?}"));
+                            failures.push(format!(
+                                "{function}/{id}: expected position {pos}, got {actual:?}"
+                            ));
                         }
                     }
                 }
-                (Some(code), Ok(v)) => failures.push(format!("{function}/{id}: expected error {code}, got {v}")),
-                (None, Err(e)) => failures.push(format!("{function}/{id}: unexpected error {} ({e})", e.code())),
+                (Some(code), Ok(v)) => {
+                    failures.push(format!("{function}/{id}: expected error {code}, got {v}"))
+                }
+                (None, Err(e)) => failures.push(format!(
+                    "{function}/{id}: unexpected error {} ({e})",
+                    e.code()
+                )),
                 (None, Ok(v)) => {
                     if !same(&case["expected"], &v, round) {
-                        failures.push(format!("{function}/{id}: expected {}, got {v}", case["expected"]));
+                        failures.push(format!(
+                            "{function}/{id}: expected {}, got {v}",
+                            case["expected"]
+                        ));
                     }
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failing vectors:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing vectors:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(ran > 100, "only {ran} vectors ran");
     // Every code this part of the crate can produce is exercised by some vector.
     for code in ERROR_CODES.iter().filter(|c| !UNREACHABLE_HERE.contains(c)) {
-        assert!(codes_seen.contains(*code), "no vector produces error code {code}");
+        assert!(
+            codes_seen.contains(*code),
+            "no vector produces error code {code}"
+        );
     }
 }
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The README's test command: every check and every test, on a fresh machine or a used one.
+# It installs what it needs by itself. Parts for bindings and adapters run as soon as they exist
+# in the tree, so nothing present is ever skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (unit, golden vectors, properties, doc tests)"
+cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+step "Rust examples"
+cargo run --locked -q -p teamkpi-examples >/dev/null
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
+
+step "benches compile"
+cargo bench --workspace --locked --no-run -q 2>/dev/null || cargo bench --workspace --locked --no-run
+
+# One closing line over every runner: N passed, N failed.
+read -r passed failed < <(awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { print p + 0, f + 0 }' "$log")
+echo
+echo "total: ${passed:-0} passed, ${failed:-0} failed"
