@@ -157,6 +157,48 @@ pub enum Error {
         /// What did not decode, and where.
         message: String,
     },
+    /// A time of day did not parse or is out of range (e.g. `25:00`).
+    #[error("{field}: {value:?} is not a time of day (HH:MM or HH:MM:SS, 00:00 to 24:00)")]
+    InvalidTime {
+        /// The argument or field name.
+        field: String,
+        /// The offending value.
+        value: String,
+    },
+    /// An interval whose end equals its start.
+    #[error("{field}: interval {open}-{close} is empty (use 00:00-24:00 for a whole day)")]
+    EmptyInterval {
+        /// The day or date.
+        field: String,
+        /// Opening time.
+        open: String,
+        /// Closing time.
+        close: String,
+    },
+    /// Two opening intervals overlap.
+    #[error("{0}")]
+    OverlappingIntervals(String),
+    /// A business calendar with no open time in its weekly hours.
+    #[error("the calendar is never open: its weekly hours have no interval")]
+    CalendarNeverOpen,
+    /// An SLA target of zero or below.
+    #[error("{field}: an SLA target must be positive, got {value} seconds")]
+    InvalidSlaTarget {
+        /// Priority and target, e.g. `high.first_response`.
+        field: String,
+        /// The offending value.
+        value: i64,
+    },
+    /// Timeline events not in time order, or before the ticket's creation.
+    #[error("event {index} at {at} is {problem}")]
+    EventsOutOfOrder {
+        /// Position of the event in the list.
+        index: usize,
+        /// The event's instant.
+        at: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -198,6 +240,12 @@ impl Error {
             Error::InvalidBands(_) => "invalid_bands",
             Error::InvalidPolicy(_) => "invalid_policy",
             Error::Decode { code, .. } => code,
+            Error::InvalidTime { .. } => "invalid_time",
+            Error::EmptyInterval { .. } => "empty_interval",
+            Error::OverlappingIntervals(_) => "overlapping_intervals",
+            Error::CalendarNeverOpen => "calendar_never_open",
+            Error::InvalidSlaTarget { .. } => "invalid_sla_target",
+            Error::EventsOutOfOrder { .. } => "events_out_of_order",
             Error::Storage(_) => "storage",
         }
     }
@@ -296,5 +344,11 @@ pub const ERROR_CODES: &[&str] = &[
     "unit_mismatch",
     "invalid_bands",
     "invalid_policy",
+    "invalid_time",
+    "empty_interval",
+    "overlapping_intervals",
+    "calendar_never_open",
+    "invalid_sla_target",
+    "events_out_of_order",
     "storage",
 ];

@@ -31,6 +31,7 @@
 //! - [`kpi`]: definitions, assignments, measurements, manual and external values, units.
 //! - [`score`]: achievement, overall score, weights validation, performance score, bands.
 //! - [`formula`]: the formula language of formula KPIs.
+//! - [`calendar`]: business calendars and business-time arithmetic.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
 //! - [`store`]: storage traits and the in-memory store.
@@ -70,6 +71,12 @@
 //! | `unit_mismatch` | a metric unit that does not convert to the KPI's unit |
 //! | `invalid_bands` | score band thresholds repeated, or none |
 //! | `invalid_policy` | an achievement floor above its cap |
+//! | `invalid_time` | a time of day that does not parse or is out of range (`25:00`) |
+//! | `empty_interval` | an opening interval whose end equals its start |
+//! | `overlapping_intervals` | opening intervals that overlap |
+//! | `calendar_never_open` | a business calendar with no weekly open time |
+//! | `invalid_sla_target` | an SLA target of zero or below |
+//! | `events_out_of_order` | timeline events not in time order, or before creation |
 //! | `storage` | a storage backend failed |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
@@ -77,6 +84,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 mod choice;
 pub mod error;
 pub mod formula;
@@ -87,6 +95,7 @@ pub mod period;
 pub mod score;
 pub mod store;
 
+pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
 pub use error::{from_json, Error, Result, ERROR_CODES};
 pub use formula::Formula;
 pub use kpi::{

@@ -241,6 +241,24 @@ fn run(function: &str, input: &Value) -> Result<Value> {
                 .map(|l| Value::String(l.to_owned()))
                 .unwrap_or(Value::Null))
         }
+        "calendar" => {
+            let spec: CalendarSpec = from_json(input["calendar"].clone())?;
+            let cal = BusinessCalendar::from_spec(&spec)?;
+            let fmt = |t: DateTime<Utc>| Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            match s(input, "op") {
+                "is_open" => cal.is_open(instant(s(input, "at"))).map(Value::Bool),
+                "next_open" => cal.next_open(instant(s(input, "at"))).map(fmt),
+                "add" => {
+                    let seconds = input["seconds"].as_i64().expect("seconds");
+                    cal.add_business_seconds(instant(s(input, "start")), seconds)
+                        .map(fmt)
+                }
+                "between" => cal
+                    .business_seconds_between(instant(s(input, "start")), instant(s(input, "end")))
+                    .map(|n| json!(n)),
+                other => panic!("unknown calendar op {other}"),
+            }
+        }
         other => panic!("no runner for function {other:?}"),
     }
 }
@@ -364,6 +382,7 @@ const SUPPORTED: &[&str] = &[
     "assignments",
     "validate_weights",
     "band",
+    "calendar",
 ];
 
 /// Codes no pure vector can produce: a storage backend failing, and `unknown_assignment`, which
