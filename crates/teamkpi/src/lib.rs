@@ -32,6 +32,7 @@
 //! - [`score`]: achievement, overall score, weights validation, performance score, bands.
 //! - [`formula`]: the formula language of formula KPIs.
 //! - [`calendar`]: business calendars and business-time arithmetic.
+//! - [`sla`]: SLA policies, timeline evaluation, breach scans, SLA analytics.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
 //! - [`store`]: storage traits and the in-memory store.
@@ -93,6 +94,7 @@ pub mod metrics;
 pub mod num;
 pub mod period;
 pub mod score;
+pub mod sla;
 pub mod store;
 
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
@@ -112,6 +114,11 @@ pub use score::{
     achievement, overall_score, performance_score, validate_weights, AchievementPolicy, Band,
     PerformanceInputs, PerformanceWeights, ScoreBands, WeightIssue, WeightedAchievement,
     ZeroTarget,
+};
+pub use sla::{
+    alert_key, sla_analytics, AtRiskThreshold, BreachScan, PriorityTargets, RejectedTicket,
+    SlaAlert, SlaAnalytics, SlaEvaluation, SlaGroupBy, SlaPolicy, SlaPolicySpec, SlaState,
+    SlaTarget, TargetEvaluation, TicketTimeline, TimelineEvent, TimelineEventKind,
 };
 pub use store::{
     AssignmentFilter, AssignmentStore, DefinitionStore, InMemoryStore, KpiStore, ManualValueStore,

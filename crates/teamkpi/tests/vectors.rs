@@ -259,6 +259,70 @@ fn run(function: &str, input: &Value) -> Result<Value> {
                 other => panic!("unknown calendar op {other}"),
             }
         }
+        "sla_evaluate" => {
+            let policy: SlaPolicy = from_json(input["policy"].clone())?;
+            let ticket: TicketTimeline = from_json(input["ticket"].clone())?;
+            let eval = policy.evaluate(&ticket, instant(s(input, "now")))?;
+            let fmt = |t: Option<DateTime<Utc>>| {
+                t.map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+                    .unwrap_or(Value::Null)
+            };
+            Ok(Value::Array(
+                eval.targets
+                    .iter()
+                    .map(|t| {
+                        json!({"target": t.target.as_str(), "cycle": t.cycle, "state": t.state.as_str(),
+                               "due_at": fmt(t.due_at), "used_seconds": t.used_seconds,
+                               "remaining_seconds": t.remaining_seconds, "late_seconds": t.late_seconds})
+                    })
+                    .collect(),
+            ))
+        }
+        "sla_scan" => {
+            let policy: SlaPolicy = from_json(input["policy"].clone())?;
+            let tickets: Vec<TicketTimeline> = from_json(input["tickets"].clone())?;
+            let alerted: std::collections::BTreeSet<String> =
+                from_json(input["already_alerted"].clone())?;
+            let scan = policy.scan(&tickets, instant(s(input, "now")), &alerted);
+            let keys = |list: &[SlaAlert]| list.iter().map(|a| a.key.clone()).collect::<Vec<_>>();
+            Ok(json!({
+                "breaches": keys(&scan.breaches),
+                "at_risk": keys(&scan.at_risk),
+                "rejected": scan.rejected.iter().map(|r| json!({"ticket_id": r.ticket_id, "code": r.code})).collect::<Vec<_>>(),
+            }))
+        }
+        "sla_analytics" => {
+            let policy: SlaPolicy = from_json(input["policy"].clone())?;
+            let tickets: Vec<TicketTimeline> = from_json(input["tickets"].clone())?;
+            let now = instant(s(input, "now"));
+            let evals = tickets
+                .iter()
+                .map(|t| policy.evaluate(t, now))
+                .collect::<Result<Vec<_>>>()?;
+            let group_by: SlaGroupBy = from_json(input["group_by"].clone())?;
+            let rows = sla_analytics(
+                &evals,
+                instant(s(input, "from")),
+                instant(s(input, "to")),
+                group_by,
+            )?;
+            Ok(Value::Array(
+                rows.into_iter()
+                    .map(|r| {
+                        let mut v = json!({
+                            "total_sla_tasks": r.total_sla_tasks, "breached_count": r.breached_count,
+                            "resolved_on_time": r.resolved_on_time,
+                            "compliance_rate_percent": opt_dstr(r.compliance_rate_percent),
+                            "breach_rate_percent": opt_dstr(r.breach_rate_percent),
+                        });
+                        if let Some(a) = r.agent_id { v["agent_id"] = json!(a); }
+                        if let Some(t) = r.team { v["team"] = json!(t); }
+                        if let Some(p) = r.policy { v["policy"] = json!(p); }
+                        v
+                    })
+                    .collect(),
+            ))
+        }
         other => panic!("no runner for function {other:?}"),
     }
 }
@@ -383,6 +447,9 @@ const SUPPORTED: &[&str] = &[
     "validate_weights",
     "band",
     "calendar",
+    "sla_evaluate",
+    "sla_scan",
+    "sla_analytics",
 ];
 
 /// Codes no pure vector can produce: a storage backend failing, and `unknown_assignment`, which
