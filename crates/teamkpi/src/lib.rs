@@ -85,6 +85,11 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+// The README's Rust snippets run as doc tests, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 pub mod calendar;
 mod choice;
 pub mod error;
