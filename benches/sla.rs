@@ -16,11 +16,25 @@ use teamkpi_benches::SplitMix64;
 fn w3_calendar() -> BusinessCalendar {
     let mut b = BusinessCalendar::builder("Europe/Warsaw").unwrap();
     for day in ["mon", "tue", "wed", "thu", "fri"] {
-        b = b.hours(day, "08:00", "12:00").unwrap().hours(day, "13:00", "17:00").unwrap();
+        b = b
+            .hours(day, "08:00", "12:00")
+            .unwrap()
+            .hours(day, "13:00", "17:00")
+            .unwrap();
     }
     b = b.hours("sat", "09:00", "13:00").unwrap();
     for year in 2024..=2027 {
-        for (m, d) in [(1, 1), (1, 6), (5, 1), (5, 3), (8, 15), (11, 1), (11, 11), (12, 25), (12, 26)] {
+        for (m, d) in [
+            (1, 1),
+            (1, 6),
+            (5, 1),
+            (5, 3),
+            (8, 15),
+            (11, 1),
+            (11, 11),
+            (12, 25),
+            (12, 26),
+        ] {
             b = b.holiday(NaiveDate::from_ymd_opt(year, m, d).unwrap());
         }
     }
@@ -86,7 +100,14 @@ fn breach_scan(c: &mut Criterion) {
         ]
         .into_iter()
         .map(|(p, f, n, r)| {
-            (p.to_string(), PriorityTargets { first_response: Some(f), next_response: Some(n), resolution: Some(r) })
+            (
+                p.to_string(),
+                PriorityTargets {
+                    first_response: Some(f),
+                    next_response: Some(n),
+                    resolution: Some(r),
+                },
+            )
         })
         .collect(),
         calendar: Some(w3_calendar()),
@@ -104,7 +125,10 @@ fn breach_scan(c: &mut Criterion) {
             if rng.below(2) == 0 {
                 let reply = created + Duration::seconds(rng.below(4 * 3600) as i64);
                 if reply < now {
-                    events.push(TimelineEvent { at: reply, kind: TimelineEventKind::AgentReplied });
+                    events.push(TimelineEvent {
+                        at: reply,
+                        kind: TimelineEventKind::AgentReplied,
+                    });
                 }
             }
             TicketTimeline {
