@@ -199,6 +199,14 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A record or request of another tenant than the one in scope.
+    #[error("tenant mismatch: expected {expected:?}, got {got:?}")]
+    TenantMismatch {
+        /// The tenant in scope.
+        expected: Option<String>,
+        /// The tenant found.
+        got: Option<String>,
+    },
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -246,6 +254,7 @@ impl Error {
             Error::CalendarNeverOpen => "calendar_never_open",
             Error::InvalidSlaTarget { .. } => "invalid_sla_target",
             Error::EventsOutOfOrder { .. } => "events_out_of_order",
+            Error::TenantMismatch { .. } => "tenant_mismatch",
             Error::Storage(_) => "storage",
         }
     }
@@ -350,5 +359,6 @@ pub const ERROR_CODES: &[&str] = &[
     "calendar_never_open",
     "invalid_sla_target",
     "events_out_of_order",
+    "tenant_mismatch",
     "storage",
 ];

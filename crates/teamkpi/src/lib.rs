@@ -78,6 +78,7 @@
 //! | `calendar_never_open` | a business calendar with no weekly open time |
 //! | `invalid_sla_target` | an SLA target of zero or below |
 //! | `events_out_of_order` | timeline events not in time order, or before creation |
+//! | `tenant_mismatch` | a record of another tenant than the one in scope |
 //! | `storage` | a storage backend failed |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem

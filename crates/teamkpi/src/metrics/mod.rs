@@ -1,8 +1,27 @@
-//! Metrics from activity: the catalogue of metric names and units, and mergeable states.
+//! Metrics from activity: input records, the metric catalogue, mergeable aggregate states,
+//! batch computation per agent / team / tenant and period, the call-center dashboard and the
+//! analytics shapes of the seeds.
 
+mod aggregate;
+pub mod analytics;
+mod batch;
 mod catalog;
+mod dashboard;
+mod records;
+mod sketch;
 
+pub use aggregate::{DurationStats, TicketAggregate};
+pub use batch::{
+    rows_of, Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
+    TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
+};
 pub use catalog::{MetricCatalog, MetricInfo};
+pub use dashboard::{call_center_dashboard, day_bounds, DashboardRequest, DashboardStats};
+pub use records::{
+    AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,
+    Ticket, TicketKind, Transfer,
+};
+pub use sketch::{QuantileSketch, SKETCH_RELATIVE_ERROR};
 
 /// A partial aggregate that merges with another of its kind. Merging is associative and
 /// commutative, so partials computed on any split of the input, merged in any order, equal one

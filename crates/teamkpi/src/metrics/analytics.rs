@@ -1,0 +1,488 @@
+//! Seed 001's analytics results, with its JSON keys: performance, weekly trends, agent
+//! comparison, workload distribution, performance metrics, performance trends and the SLA breaches
+//! list (SLA analytics live in [`crate::sla::sla_analytics`]).
+//!
+//! Every result covers the last `days` local days up to `now` (today included) in the options'
+//! zone. Rates are percents and times hours, rounded to 2 places for display; a figure with no
+//! data is `null`, not 0.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+use crate::metrics::aggregate::TicketAggregate;
+use crate::metrics::batch::{
+    Bucketing, GroupBy, GroupKey, MetricsOptions, TicketMetricsAggregator,
+};
+use crate::metrics::records::{Ticket, TicketKind};
+use crate::num::{round2, serde_number_opt};
+use crate::period::{last_n_days, today, Period, PeriodKind};
+use crate::score::{performance_score, PerformanceInputs, PerformanceWeights};
+use crate::sla::{BreachScan, SlaAlert, SlaPolicy};
+
+/// The scope of an analytics call.
+#[derive(Debug, Clone)]
+pub struct AnalyticsOptions {
+    /// The company in scope.
+    pub tenant: Option<String>,
+    /// The zone of the days.
+    pub timezone: Tz,
+    /// The current instant.
+    pub now: DateTime<Utc>,
+    /// How many local days back, today included (seed 001's `?days=30`).
+    pub days: u32,
+    /// SLA policy for SLA compliance (on snapshots).
+    pub sla: Option<SlaPolicy>,
+    /// Weights and horizon of the performance score.
+    pub weights: PerformanceWeights,
+}
+
+impl AnalyticsOptions {
+    /// The last `days` days up to `now` in `timezone`, no SLA, seed 001's weights.
+    pub fn new(timezone: Tz, now: DateTime<Utc>, days: u32) -> Self {
+        AnalyticsOptions {
+            tenant: None,
+            timezone,
+            now,
+            days,
+            sla: None,
+            weights: PerformanceWeights::default(),
+        }
+    }
+
+    fn metrics(&self, bucketing: Bucketing, group_by: GroupBy) -> MetricsOptions {
+        MetricsOptions {
+            tenant: self.tenant.clone(),
+            timezone: self.timezone,
+            bucketing,
+            group_by,
+            calendar: None,
+            sla: self.sla.clone(),
+            as_of: Some(self.now),
+            quantiles: false,
+        }
+    }
+
+    fn aggregate(
+        &self,
+        tickets: &[Ticket],
+        bucketing: Bucketing,
+        group_by: GroupBy,
+    ) -> Result<TicketMetricsAggregator> {
+        // Strict: analytics shown to people fail on a bad record rather than leave it out.
+        let mut agg = TicketMetricsAggregator::new(self.metrics(bucketing, group_by))?;
+        for t in tickets.iter().filter(|t| t.kind == TicketKind::Ticket) {
+            agg.add(t)?;
+        }
+        Ok(agg)
+    }
+
+    fn window(&self) -> Result<Bucketing> {
+        let r = last_n_days(self.now, self.timezone, self.days)?;
+        Bucketing::range(r.start, r.end)
+    }
+}
+
+fn hours(seconds: Option<Decimal>) -> Option<Decimal> {
+    seconds.map(|s| round2(s / Decimal::from(3600)))
+}
+
+fn pct(part: u64, total: u64) -> Option<Decimal> {
+    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
+}
+
+fn frac(part: u64, total: u64) -> Option<Decimal> {
+    (total > 0).then(|| Decimal::from(part) / Decimal::from(total))
+}
+
+fn score_of(a: &TicketAggregate, weights: &PerformanceWeights) -> Result<Option<Decimal>> {
+    let inputs = PerformanceInputs {
+        resolution_rate: frac(a.assigned_resolved, a.tickets_assigned),
+        avg_response_hours: a.first_response.mean().map(|s| s / Decimal::from(3600)),
+        sla_compliance_rate: frac(a.sla_met, a.sla_met + a.sla_breached),
+    };
+    Ok(performance_score(&inputs, weights)?.map(round2))
+}
+
+fn group_of(agent: Option<u64>) -> (GroupBy, GroupKey) {
+    match agent {
+        Some(a) => (GroupBy::Agent, GroupKey::Agent(Some(a))),
+        None => (GroupBy::Tenant, GroupKey::Tenant),
+    }
+}
+
+/// Seed 001's performance analytics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerformanceAnalytics {
+    /// Tickets assigned in the window.
+    pub tickets_handled: u64,
+    /// Tickets resolved in the window.
+    pub tickets_resolved: u64,
+    /// Of tickets assigned in the window, percent resolved by `now`.
+    #[serde(with = "serde_number_opt")]
+    pub resolution_rate_percent: Option<Decimal>,
+    /// Mean resolution time, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_time_hours: Option<Decimal>,
+    /// Mean first-response time, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_response_time_hours: Option<Decimal>,
+    /// SLA targets met, percent.
+    #[serde(with = "serde_number_opt")]
+    pub sla_compliance_rate_percent: Option<Decimal>,
+}
+
+impl PerformanceAnalytics {
+    fn of(a: &TicketAggregate) -> Self {
+        PerformanceAnalytics {
+            tickets_handled: a.tickets_assigned,
+            tickets_resolved: a.tickets_resolved,
+            resolution_rate_percent: pct(a.assigned_resolved, a.tickets_assigned),
+            avg_resolution_time_hours: hours(a.resolution.mean()),
+            avg_response_time_hours: hours(a.first_response.mean()),
+            sla_compliance_rate_percent: pct(a.sla_met, a.sla_met + a.sla_breached),
+        }
+    }
+}
+
+/// Seed 001's `/dashboard/analytics/performance/`: one agent's figures, or the team's when
+/// `agent` is `None`.
+pub fn performance_analytics(
+    tickets: &[Ticket],
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<PerformanceAnalytics> {
+    let (group_by, key) = group_of(agent);
+    let window = options.window()?;
+    let agg = options.aggregate(tickets, window, group_by)?;
+    let total = agg.state().iter().filter(|(g, ..)| **g == key).fold(
+        TicketAggregate::default(),
+        |mut acc, (_, _, _, a)| {
+            crate::metrics::Mergeable::merge(&mut acc, a);
+            acc
+        },
+    );
+    Ok(PerformanceAnalytics::of(&total))
+}
+
+/// One week of seed 001's trends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekTrend {
+    /// 1-based week number within the range.
+    pub week: u32,
+    /// First day.
+    pub week_start: NaiveDate,
+    /// The day after the last (seed 001's sample: 2024-11-01 → 2024-11-08).
+    pub week_end: NaiveDate,
+    /// Tickets created.
+    pub tickets_created: u64,
+    /// Tickets resolved.
+    pub tickets_resolved: u64,
+    /// Of tickets assigned in the week, percent resolved by its end (or `now`).
+    #[serde(with = "serde_number_opt")]
+    pub resolution_rate: Option<Decimal>,
+}
+
+/// Seed 001's `/dashboard/analytics/trends/` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyTrends {
+    /// Consecutive 7-day windows anchored at the start of the range (SPEC §9).
+    pub trends: Vec<WeekTrend>,
+}
+
+/// Seed 001's weekly trends: 7-day windows from the first day of the range.
+pub fn weekly_trends(
+    tickets: &[Ticket],
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<WeeklyTrends> {
+    let range = last_n_days(options.now, options.timezone, options.days)?;
+    let count = options.days.div_ceil(7).max(1);
+    let bucketing = Bucketing::Windows {
+        start: range.start,
+        days: 7,
+        count,
+    };
+    let (group_by, key) = group_of(agent);
+    let agg = options.aggregate(tickets, bucketing, group_by)?;
+    let trends = (0..count)
+        .map(|i| {
+            let start = range.start + Duration::days(i64::from(i) * 7);
+            let a = agg.state().get(&key, start).cloned().unwrap_or_default();
+            WeekTrend {
+                week: i + 1,
+                week_start: start,
+                week_end: start + Duration::days(7),
+                tickets_created: a.tickets_created,
+                tickets_resolved: a.tickets_resolved,
+                resolution_rate: pct(a.assigned_resolved, a.tickets_assigned),
+            }
+        })
+        .collect();
+    Ok(WeeklyTrends { trends })
+}
+
+/// One agent in the comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentComparisonRow {
+    /// 1-based rank by performance score (agents without a score last, then by id).
+    pub rank: u32,
+    /// The agent.
+    pub agent_id: u64,
+    /// The performance figures.
+    #[serde(flatten)]
+    pub performance: PerformanceAnalytics,
+    /// Seed 001's performance score, 0–100.
+    #[serde(with = "serde_number_opt")]
+    pub performance_score: Option<Decimal>,
+}
+
+/// Seed 001's `/dashboard/analytics/comparison/` (admin only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentComparison {
+    /// Agents ranked.
+    pub agents: Vec<AgentComparisonRow>,
+}
+
+/// Ranks every agent with activity in the window by performance score.
+pub fn agent_comparison(tickets: &[Ticket], options: &AnalyticsOptions) -> Result<AgentComparison> {
+    let agg = options.aggregate(tickets, options.window()?, GroupBy::Agent)?;
+    let mut rows = Vec::new();
+    for (g, _, _, a) in agg.state().iter() {
+        if let GroupKey::Agent(Some(agent_id)) = g {
+            rows.push(AgentComparisonRow {
+                rank: 0,
+                agent_id: *agent_id,
+                performance: PerformanceAnalytics::of(a),
+                performance_score: score_of(a, &options.weights)?,
+            });
+        }
+    }
+    rows.sort_by(|x, y| {
+        y.performance_score
+            .is_some()
+            .cmp(&x.performance_score.is_some())
+            .then(y.performance_score.cmp(&x.performance_score))
+            .then(x.agent_id.cmp(&y.agent_id))
+    });
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    }
+    Ok(AgentComparison { agents: rows })
+}
+
+/// One agent's open work (seed 001's workload tracker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentWorkload {
+    /// The agent.
+    pub agent_id: u64,
+    /// Open tickets.
+    pub open_tickets: u64,
+    /// Open disputes.
+    pub open_disputes: u64,
+    /// Open orders.
+    pub open_orders: u64,
+    /// Open CRM clients.
+    pub open_clients: u64,
+    /// All of them.
+    pub total_open: u64,
+}
+
+/// Seed 001's `/dashboard/analytics/workload/` (admin only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadDistribution {
+    /// Per agent, by id.
+    pub agents: Vec<AgentWorkload>,
+    /// Open items assigned to nobody.
+    pub unassigned_open: u64,
+    /// All open items.
+    pub total_open: u64,
+}
+
+/// Open items (neither resolved nor closed) per current assignee and kind.
+pub fn workload_distribution(tickets: &[Ticket], tenant: Option<&str>) -> WorkloadDistribution {
+    let mut per: BTreeMap<u64, AgentWorkload> = BTreeMap::new();
+    let mut unassigned = 0;
+    let mut total = 0;
+    for t in tickets
+        .iter()
+        .filter(|t| t.tenant.as_deref() == tenant && t.is_open())
+    {
+        total += 1;
+        let Some(agent_id) = t.agent_id else {
+            unassigned += 1;
+            continue;
+        };
+        let w = per.entry(agent_id).or_insert(AgentWorkload {
+            agent_id,
+            open_tickets: 0,
+            open_disputes: 0,
+            open_orders: 0,
+            open_clients: 0,
+            total_open: 0,
+        });
+        match t.kind {
+            TicketKind::Ticket => w.open_tickets += 1,
+            TicketKind::Dispute => w.open_disputes += 1,
+            TicketKind::Order => w.open_orders += 1,
+            TicketKind::Client => w.open_clients += 1,
+        }
+        w.total_open += 1;
+    }
+    WorkloadDistribution {
+        agents: per.into_values().collect(),
+        unassigned_open: unassigned,
+        total_open: total,
+    }
+}
+
+/// Seed 001's `/dashboard/performance/metrics/` for one agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerformanceMetrics {
+    /// Seed 001's performance score, 0–100.
+    #[serde(with = "serde_number_opt")]
+    pub performance_score: Option<Decimal>,
+    /// Tickets assigned in the window.
+    pub tickets_handled: u64,
+    /// Tickets resolved in the window.
+    pub tickets_resolved: u64,
+    /// Percent of handled tickets resolved.
+    #[serde(with = "serde_number_opt")]
+    pub resolution_rate: Option<Decimal>,
+    /// Mean first-response time, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_response_time_hours: Option<Decimal>,
+    /// Mean resolution time, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_time_hours: Option<Decimal>,
+    /// SLA targets met, percent.
+    #[serde(with = "serde_number_opt")]
+    pub sla_compliance_rate: Option<Decimal>,
+    /// Resolutions today (local).
+    pub tickets_resolved_today: u64,
+    /// Resolutions this ISO week.
+    pub tickets_resolved_this_week: u64,
+    /// Resolutions this month.
+    pub tickets_resolved_this_month: u64,
+}
+
+/// One agent's performance metrics over the window, with today / week / month counters.
+pub fn performance_metrics(
+    tickets: &[Ticket],
+    options: &AnalyticsOptions,
+    agent: u64,
+) -> Result<PerformanceMetrics> {
+    let key = GroupKey::Agent(Some(agent));
+    let agg = options.aggregate(tickets, options.window()?, GroupBy::Agent)?;
+    let a = agg
+        .state()
+        .iter()
+        .find(|(g, ..)| **g == key)
+        .map(|(_, _, _, a)| a.clone())
+        .unwrap_or_default();
+    let p = PerformanceAnalytics::of(&a);
+    let day = today(options.now, options.timezone);
+    let resolved_in = |kind: PeriodKind| -> Result<u64> {
+        let period = Period::containing(kind, day);
+        let b = Bucketing::range(period.start, period.end)?;
+        let agg = options.aggregate(tickets, b, GroupBy::Agent)?;
+        Ok(agg
+            .state()
+            .get(&key, period.start)
+            .map(|a| a.tickets_resolved)
+            .unwrap_or(0))
+    };
+    Ok(PerformanceMetrics {
+        performance_score: score_of(&a, &options.weights)?,
+        tickets_handled: p.tickets_handled,
+        tickets_resolved: p.tickets_resolved,
+        resolution_rate: p.resolution_rate_percent,
+        avg_response_time_hours: p.avg_response_time_hours,
+        avg_resolution_time_hours: p.avg_resolution_time_hours,
+        sla_compliance_rate: p.sla_compliance_rate_percent,
+        tickets_resolved_today: resolved_in(PeriodKind::Day)?,
+        tickets_resolved_this_week: resolved_in(PeriodKind::Week)?,
+        tickets_resolved_this_month: resolved_in(PeriodKind::Month)?,
+    })
+}
+
+/// One day of performance trends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTrend {
+    /// The day.
+    pub date: NaiveDate,
+    /// Tickets assigned that day.
+    pub tickets_handled: u64,
+    /// Tickets resolved that day.
+    pub tickets_resolved: u64,
+    /// Percent of the day's assigned tickets resolved by its end (or `now`).
+    #[serde(with = "serde_number_opt")]
+    pub resolution_rate: Option<Decimal>,
+    /// Mean first-response time of the day's responses, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_response_time_hours: Option<Decimal>,
+    /// Mean resolution time of the day's resolutions, hours.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_time_hours: Option<Decimal>,
+    /// The day's performance score.
+    #[serde(with = "serde_number_opt")]
+    pub performance_score: Option<Decimal>,
+}
+
+/// Seed 001's `/dashboard/performance/trends/` (the seed gives no shape; this is teamkpi's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerformanceTrends {
+    /// Every day of the window, oldest first (days without data have zeros and nulls).
+    pub trends: Vec<DayTrend>,
+}
+
+/// Daily performance over the window for one agent, or the team when `agent` is `None`.
+pub fn performance_trends(
+    tickets: &[Ticket],
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<PerformanceTrends> {
+    let range = last_n_days(options.now, options.timezone, options.days)?;
+    let (group_by, key) = group_of(agent);
+    let agg = options.aggregate(tickets, Bucketing::Period(PeriodKind::Day), group_by)?;
+    let mut trends = Vec::new();
+    for date in range.days() {
+        let a = agg.state().get(&key, date).cloned().unwrap_or_default();
+        trends.push(DayTrend {
+            date,
+            tickets_handled: a.tickets_assigned,
+            tickets_resolved: a.tickets_resolved,
+            resolution_rate: pct(a.assigned_resolved, a.tickets_assigned),
+            avg_response_time_hours: hours(a.first_response.mean()),
+            avg_resolution_time_hours: hours(a.resolution.mean()),
+            performance_score: score_of(&a, &options.weights)?,
+        });
+    }
+    Ok(PerformanceTrends { trends })
+}
+
+/// Seed 001's `/dashboard/sla/breaches/` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaBreachList {
+    /// Active breaches.
+    pub breaches: Vec<SlaAlert>,
+    /// How many.
+    pub count: usize,
+}
+
+/// The breaches of a scan, optionally only an agent's (an agent sees only its own).
+pub fn sla_breach_list(scan: &BreachScan, agent: Option<u64>) -> SlaBreachList {
+    let breaches: Vec<SlaAlert> = scan
+        .breaches
+        .iter()
+        .filter(|b| agent.is_none() || b.agent_id == agent)
+        .cloned()
+        .collect();
+    SlaBreachList {
+        count: breaches.len(),
+        breaches,
+    }
+}

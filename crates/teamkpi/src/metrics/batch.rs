@@ -1,0 +1,727 @@
+//! Batch computation of ticket metrics per agent, team or tenant and per period.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::calendar::BusinessCalendar;
+use crate::choice::string_enum;
+use crate::error::{Error, Result};
+use crate::metrics::aggregate::TicketAggregate;
+use crate::metrics::records::Ticket;
+use crate::metrics::Mergeable;
+use crate::num::{round2, serde_number_opt};
+use crate::period::{local_date, local_midnight, Period, PeriodKind};
+use crate::sla::{SlaPolicy, SlaTarget};
+
+string_enum! {
+    /// What metrics are grouped by.
+    pub enum GroupBy ("group_by") {
+        /// One row per agent (credited per SPEC §9's attribution).
+        Agent = "agent" | "agents",
+        /// One row per team.
+        Team = "team" | "teams",
+        /// One row for the whole tenant (account).
+        Tenant = "tenant" | "account" | "all" | "company",
+    }
+}
+
+/// The group a row belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKey {
+    /// An agent (`None`: unassigned).
+    Agent(Option<u64>),
+    /// A team (`None`: no team).
+    Team(Option<String>),
+    /// The whole tenant.
+    Tenant,
+}
+
+/// How instants are bucketed into periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucketing {
+    /// Natural periods: local days, ISO weeks or months.
+    Period(PeriodKind),
+    /// `count` consecutive windows of `days` local days from `start` (seed 001's weekly trends,
+    /// or one window over a whole range); instants outside them are not counted.
+    Windows {
+        /// First day of the first window.
+        start: NaiveDate,
+        /// Days per window (≥ 1).
+        days: u32,
+        /// Number of windows (≥ 1).
+        count: u32,
+    },
+}
+
+impl Bucketing {
+    /// One window over `[start, end]`.
+    pub fn range(start: NaiveDate, end: NaiveDate) -> Result<Self> {
+        if end < start {
+            return Err(Error::range("range", start, end));
+        }
+        let days = u32::try_from((end - start).num_days() + 1)
+            .map_err(|_| Error::argument("range", "too long"))?;
+        Ok(Bucketing::Windows {
+            start,
+            days,
+            count: 1,
+        })
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Bucketing::Windows { days, count, .. } = self {
+            if *days == 0 || *count == 0 {
+                return Err(Error::argument(
+                    "windows",
+                    "days and count must be at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bucket (first and last day) containing a local date, if any.
+    pub fn bucket(&self, date: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match *self {
+            Bucketing::Period(kind) => {
+                let p = Period::containing(kind, date);
+                Some((p.start, p.end))
+            }
+            Bucketing::Windows { start, days, count } => {
+                let offset = (date - start).num_days();
+                let days = i64::from(days);
+                if offset < 0 || offset >= days * i64::from(count) {
+                    return None;
+                }
+                let first = start + Duration::days(offset / days * days);
+                Some((first, first + Duration::days(days - 1)))
+            }
+        }
+    }
+}
+
+/// What to compute and how.
+#[derive(Debug, Clone)]
+pub struct MetricsOptions {
+    /// The tenant in scope; records of another tenant are rejected.
+    pub tenant: Option<String>,
+    /// The zone whose local days define periods.
+    pub timezone: Tz,
+    /// Periods or windows.
+    pub bucketing: Bucketing,
+    /// Agent, team or tenant rows.
+    pub group_by: GroupBy,
+    /// A business calendar for business-second durations.
+    pub calendar: Option<BusinessCalendar>,
+    /// An SLA policy for SLA met / breached (snapshots carry no status history, so pauses are
+    /// not applied here; [`SlaPolicy::evaluate`] applies them on full timelines).
+    pub sla: Option<SlaPolicy>,
+    /// The instant the data is as of: a resolution after it does not count for the resolution
+    /// rate, and an SLA target unanswered past its due instant before it counts as breached.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Keep quantile sketches for median and p90.
+    pub quantiles: bool,
+}
+
+impl MetricsOptions {
+    /// Daily metrics per agent in `timezone`, no calendar, no SLA, with quantiles.
+    pub fn daily(timezone: Tz) -> Self {
+        MetricsOptions {
+            tenant: None,
+            timezone,
+            bucketing: Bucketing::Period(PeriodKind::Day),
+            group_by: GroupBy::Agent,
+            calendar: None,
+            sla: None,
+            as_of: None,
+            quantiles: true,
+        }
+    }
+}
+
+/// A record that was not counted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedRecord {
+    /// The record's id.
+    pub id: u64,
+    /// Its position in the input (0-based).
+    pub index: usize,
+    /// The error code.
+    pub code: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The mergeable state of a ticket metrics computation: aggregates per (group, period start).
+/// Partials from any split of the input, merged in any order, equal one pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
+#[serde(into = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
+pub struct TicketMetricsState {
+    groups: BTreeMap<(GroupKey, NaiveDate), (NaiveDate, TicketAggregate)>,
+}
+
+impl From<Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>> for TicketMetricsState {
+    fn from(rows: Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>) -> Self {
+        let mut s = TicketMetricsState::default();
+        for (g, start, end, agg) in rows {
+            s.entry(g, (start, end), false).merge(&agg);
+        }
+        s
+    }
+}
+
+impl From<TicketMetricsState> for Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)> {
+    fn from(s: TicketMetricsState) -> Self {
+        s.groups
+            .into_iter()
+            .map(|((g, start), (end, agg))| (g, start, end, agg))
+            .collect()
+    }
+}
+
+impl Mergeable for TicketMetricsState {
+    fn merge(&mut self, other: &Self) {
+        for ((g, start), (end, agg)) in &other.groups {
+            self.groups
+                .entry((g.clone(), *start))
+                .or_insert_with(|| (*end, TicketAggregate::default()))
+                .1
+                .merge(agg);
+        }
+    }
+}
+
+impl TicketMetricsState {
+    pub(crate) fn entry(
+        &mut self,
+        group: GroupKey,
+        bucket: (NaiveDate, NaiveDate),
+        quantiles: bool,
+    ) -> &mut TicketAggregate {
+        &mut self
+            .groups
+            .entry((group, bucket.0))
+            .or_insert_with(|| (bucket.1, TicketAggregate::new(quantiles)))
+            .1
+    }
+
+    /// The aggregates, ordered by group then period start.
+    pub fn iter(
+        &self,
+    ) -> impl Iterator<Item = (&GroupKey, NaiveDate, NaiveDate, &TicketAggregate)> {
+        self.groups
+            .iter()
+            .map(|((g, start), (end, agg))| (g, *start, *end, agg))
+    }
+
+    /// The aggregate of one group and period start.
+    pub fn get(&self, group: &GroupKey, start: NaiveDate) -> Option<&TicketAggregate> {
+        self.groups.get(&(group.clone(), start)).map(|(_, a)| a)
+    }
+
+    /// Drops groups with nothing counted (left behind by retractions).
+    pub fn prune(&mut self) {
+        self.groups.retain(|_, (_, agg)| !agg.is_empty());
+    }
+
+    /// Number of (group, period) entries.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+}
+
+/// Computes ticket metrics from snapshots, streaming: memory grows with the number of
+/// (group, period) pairs, not with the number of tickets.
+///
+/// ```
+/// use teamkpi::metrics::{MetricsOptions, Ticket, TicketMetricsAggregator};
+/// use chrono::{TimeZone, Utc};
+/// let mut agg = TicketMetricsAggregator::new(MetricsOptions::daily(chrono_tz::UTC)).unwrap();
+/// let created = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+/// agg.add(&Ticket {
+///     id: 1, agent_id: Some(7), created_at: created,
+///     first_response_at: Some(created + chrono::Duration::minutes(30)),
+///     resolved_at: Some(created + chrono::Duration::hours(4)),
+///     ..Ticket::default()
+/// }).unwrap();
+/// let report = agg.finish();
+/// let row = &report.rows[0];
+/// assert_eq!((row.agent_id, row.tickets_assigned, row.tickets_resolved), (Some(7), 1, 1));
+/// assert_eq!(row.avg_first_response_seconds, Some(1800.into()));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TicketMetricsAggregator {
+    options: MetricsOptions,
+    state: TicketMetricsState,
+    rejected: Vec<RejectedRecord>,
+    seen: usize,
+}
+
+/// The result of a batch computation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketMetricsReport {
+    /// One row per (group, period), ordered by group then period.
+    pub rows: Vec<TicketMetrics>,
+    /// Records that were not counted.
+    pub rejected: Vec<RejectedRecord>,
+}
+
+/// A contribution of one ticket, computed before anything is written so that a failing ticket
+/// changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Contribution {
+    Assigned { resolved_in_time: bool },
+    Created,
+    Resolved { seconds: i64, business: Option<i64> },
+    Reopened,
+    TransferIn,
+    TransferOut,
+    AgentMessage,
+    FirstResponse { seconds: i64, business: Option<i64> },
+    SlaMet,
+    SlaBreached,
+}
+
+impl Contribution {
+    pub(crate) fn apply(self, agg: &mut TicketAggregate, sign: i64) {
+        let bump = |n: &mut u64| {
+            if sign > 0 {
+                *n += 1;
+            } else {
+                *n = n.saturating_sub(1);
+            }
+        };
+        let stat = |s: &mut crate::metrics::DurationStats, v: i64| {
+            if sign > 0 {
+                s.add(v)
+            } else {
+                s.remove(v)
+            }
+        };
+        match self {
+            Contribution::Assigned { resolved_in_time } => {
+                bump(&mut agg.tickets_assigned);
+                if resolved_in_time {
+                    bump(&mut agg.assigned_resolved);
+                }
+            }
+            Contribution::Created => bump(&mut agg.tickets_created),
+            Contribution::Resolved { seconds, business } => {
+                bump(&mut agg.tickets_resolved);
+                stat(&mut agg.resolution, seconds);
+                if let Some(b) = business {
+                    stat(&mut agg.resolution_business, b);
+                }
+            }
+            Contribution::Reopened => bump(&mut agg.tickets_reopened),
+            Contribution::TransferIn => bump(&mut agg.transfers_in),
+            Contribution::TransferOut => bump(&mut agg.transfers_out),
+            Contribution::AgentMessage => bump(&mut agg.agent_messages),
+            Contribution::FirstResponse { seconds, business } => {
+                stat(&mut agg.first_response, seconds);
+                if let Some(b) = business {
+                    stat(&mut agg.first_response_business, b);
+                }
+            }
+            Contribution::SlaMet => bump(&mut agg.sla_met),
+            Contribution::SlaBreached => bump(&mut agg.sla_breached),
+        }
+    }
+}
+
+/// One keyed contribution: group, bucket, what.
+pub(crate) type Keyed = (GroupKey, (NaiveDate, NaiveDate), Contribution);
+
+impl MetricsOptions {
+    fn group(&self, ticket: &Ticket, agent: Option<u64>) -> GroupKey {
+        match self.group_by {
+            GroupBy::Agent => GroupKey::Agent(agent),
+            GroupBy::Team => GroupKey::Team(ticket.team.clone()),
+            GroupBy::Tenant => GroupKey::Tenant,
+        }
+    }
+
+    fn bucket_at(&self, at: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
+        self.bucketing.bucket(local_date(self.timezone, at))
+    }
+
+    fn bucket_end_utc(&self, bucket: (NaiveDate, NaiveDate)) -> DateTime<Utc> {
+        let after = bucket.1.succ_opt().unwrap_or(bucket.1);
+        local_midnight(self.timezone, after)
+    }
+
+    fn business(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Option<i64>> {
+        match &self.calendar {
+            Some(cal) => cal.business_seconds_between(from, to).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Everything one ticket contributes (SPEC §9 attribution), or the reason it is rejected.
+    pub(crate) fn contributions(&self, t: &Ticket) -> Result<Vec<Keyed>> {
+        if t.tenant != self.tenant {
+            return Err(Error::TenantMismatch {
+                expected: self.tenant.clone(),
+                got: t.tenant.clone(),
+            });
+        }
+        t.validate()?;
+        let mut out: Vec<Keyed> = Vec::new();
+        let assignments = t.assignments();
+        let assignee_at = |at: DateTime<Utc>| {
+            assignments
+                .iter()
+                .take_while(|(t0, _)| *t0 <= at)
+                .last()
+                .map(|(_, a)| *a)
+        };
+        let mut push = |agent: Option<u64>, at: DateTime<Utc>, c: Contribution| {
+            if let Some(b) = self.bucket_at(at) {
+                out.push((self.group(t, agent), b, c));
+            }
+        };
+        // Assignments, each (group, bucket) once per ticket.
+        let mut seen: Vec<(GroupKey, NaiveDate)> = Vec::new();
+        for (at, agent) in &assignments {
+            let Some(b) = self.bucket_at(*at) else {
+                continue;
+            };
+            let g = self.group(t, Some(*agent));
+            if seen.iter().any(|(sg, sd)| *sg == g && *sd == b.0) {
+                continue;
+            }
+            seen.push((g, b.0));
+            let cutoff = match self.as_of {
+                Some(a) => a.min(self.bucket_end_utc(b)),
+                None => self.bucket_end_utc(b),
+            };
+            let resolved_in_time = t.resolved_at.is_some_and(|r| r >= *at && r < cutoff);
+            push(
+                Some(*agent),
+                *at,
+                Contribution::Assigned { resolved_in_time },
+            );
+        }
+        push(
+            assignee_at(t.created_at),
+            t.created_at,
+            Contribution::Created,
+        );
+        for tr in &t.transfers {
+            if let Some(from) = tr.from {
+                if from != tr.to {
+                    push(Some(from), tr.at, Contribution::TransferOut);
+                    push(Some(tr.to), tr.at, Contribution::TransferIn);
+                }
+            }
+        }
+        for m in &t.agent_messages {
+            push(
+                m.agent_id.or_else(|| assignee_at(m.at)),
+                m.at,
+                Contribution::AgentMessage,
+            );
+        }
+        if let Some(fr) = t.first_response_at {
+            let seconds = (fr - t.created_at).num_seconds();
+            let business = self.business(t.created_at, fr)?;
+            push(
+                assignee_at(fr),
+                fr,
+                Contribution::FirstResponse { seconds, business },
+            );
+        }
+        if let Some(res) = t.resolved_at {
+            let seconds = (res - t.created_at).num_seconds();
+            let business = self.business(t.created_at, res)?;
+            push(
+                assignee_at(res),
+                res,
+                Contribution::Resolved { seconds, business },
+            );
+        }
+        for r in &t.reopened_at {
+            push(assignee_at(*r), *r, Contribution::Reopened);
+        }
+        if let (Some(policy), Some(priority)) = (&self.sla, &t.priority) {
+            if let Some(targets) = policy.spec().targets.get(priority) {
+                for (target, stop) in [
+                    (SlaTarget::FirstResponse, t.first_response_at),
+                    (SlaTarget::Resolution, t.resolved_at),
+                ] {
+                    let secs = match target {
+                        SlaTarget::FirstResponse => targets.first_response,
+                        _ => targets.resolution,
+                    };
+                    let Some(secs) = secs else { continue };
+                    let due = policy.calendar().add_business_seconds(t.created_at, secs)?;
+                    match stop {
+                        Some(s) if s <= due => push(assignee_at(s), s, Contribution::SlaMet),
+                        Some(s) => push(assignee_at(s), s, Contribution::SlaBreached),
+                        None if self.as_of.is_some_and(|a| a > due) => {
+                            push(assignee_at(due), due, Contribution::SlaBreached)
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl TicketMetricsAggregator {
+    /// A new computation.
+    pub fn new(options: MetricsOptions) -> Result<Self> {
+        options.bucketing.validate()?;
+        Ok(TicketMetricsAggregator {
+            options,
+            state: TicketMetricsState::default(),
+            rejected: Vec::new(),
+            seen: 0,
+        })
+    }
+
+    /// Resumes from a state computed elsewhere (a partial of another worker).
+    pub fn from_state(options: MetricsOptions, state: TicketMetricsState) -> Result<Self> {
+        let mut a = Self::new(options)?;
+        a.state = state;
+        Ok(a)
+    }
+
+    /// The options.
+    pub fn options(&self) -> &MetricsOptions {
+        &self.options
+    }
+
+    /// Counts one ticket; an invalid ticket returns its error and changes nothing.
+    pub fn add(&mut self, ticket: &Ticket) -> Result<()> {
+        let contributions = self.options.contributions(ticket)?;
+        let q = self.options.quantiles;
+        for (g, b, c) in contributions {
+            c.apply(self.state.entry(g, b, q), 1);
+        }
+        Ok(())
+    }
+
+    /// Counts many tickets; invalid ones are recorded as rejected (id, position, reason) and the
+    /// rest are counted.
+    pub fn add_all<'a>(&mut self, tickets: impl IntoIterator<Item = &'a Ticket>) {
+        for t in tickets {
+            let index = self.seen;
+            self.seen += 1;
+            if let Err(e) = self.add(t) {
+                self.rejected.push(RejectedRecord {
+                    id: t.id,
+                    index,
+                    code: e.code().to_owned(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Merges another computation's state (same options).
+    pub fn merge_state(&mut self, other: &TicketMetricsState) {
+        self.state.merge(other);
+    }
+
+    /// The mergeable state.
+    pub fn state(&self) -> &TicketMetricsState {
+        &self.state
+    }
+
+    /// Takes the state out.
+    pub fn into_state(self) -> TicketMetricsState {
+        self.state
+    }
+
+    /// The rows and the rejected records.
+    pub fn finish(self) -> TicketMetricsReport {
+        TicketMetricsReport {
+            rows: rows_of(&self.state),
+            rejected: self.rejected,
+        }
+    }
+}
+
+/// Rows of a state, ordered by group then period.
+pub fn rows_of(state: &TicketMetricsState) -> Vec<TicketMetrics> {
+    state
+        .iter()
+        .filter(|(_, _, _, a)| !a.is_empty())
+        .map(|(g, start, end, a)| TicketMetrics::from_aggregate(g, start, end, a))
+        .collect()
+}
+
+/// One row of ticket metrics: a group and a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketMetrics {
+    /// The agent (agent grouping; `null` = unassigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<u64>,
+    /// The team (team grouping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// First day of the period.
+    pub period_start: NaiveDate,
+    /// Last day of the period, inclusive.
+    pub period_end: NaiveDate,
+    /// Tickets assigned in the period (seed 001's tickets_handled).
+    pub tickets_assigned: u64,
+    /// Tickets created in the period.
+    pub tickets_created: u64,
+    /// Resolutions in the period.
+    pub tickets_resolved: u64,
+    /// Reopenings in the period.
+    pub tickets_reopened: u64,
+    /// Transfers in.
+    pub transfers_in: u64,
+    /// Transfers out.
+    pub transfers_out: u64,
+    /// Agent messages.
+    pub agent_messages: u64,
+    /// Of tickets assigned in the period, the percent resolved by its end (2 places).
+    #[serde(with = "serde_number_opt")]
+    pub resolution_rate_percent: Option<Decimal>,
+    /// First responses in the period.
+    pub first_response_count: u64,
+    /// Sum of first-response seconds.
+    pub first_response_seconds_sum: i64,
+    /// Mean first-response seconds.
+    #[serde(with = "serde_number_opt")]
+    pub avg_first_response_seconds: Option<Decimal>,
+    /// Median first-response seconds (sketch, ≤ 0.4 % error).
+    pub median_first_response_seconds: Option<u64>,
+    /// 90th percentile first-response seconds (sketch).
+    pub p90_first_response_seconds: Option<u64>,
+    /// Mean first-response business seconds.
+    #[serde(with = "serde_number_opt")]
+    pub avg_first_response_business_seconds: Option<Decimal>,
+    /// Median first-response business seconds.
+    pub median_first_response_business_seconds: Option<u64>,
+    /// 90th percentile first-response business seconds.
+    pub p90_first_response_business_seconds: Option<u64>,
+    /// Resolutions with a duration (= tickets_resolved).
+    pub resolution_count: u64,
+    /// Sum of resolution seconds.
+    pub resolution_seconds_sum: i64,
+    /// Mean resolution seconds.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_seconds: Option<Decimal>,
+    /// Median resolution seconds.
+    pub median_resolution_seconds: Option<u64>,
+    /// 90th percentile resolution seconds.
+    pub p90_resolution_seconds: Option<u64>,
+    /// Mean resolution business seconds.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_business_seconds: Option<Decimal>,
+    /// Median resolution business seconds.
+    pub median_resolution_business_seconds: Option<u64>,
+    /// 90th percentile resolution business seconds.
+    pub p90_resolution_business_seconds: Option<u64>,
+    /// SLA targets met.
+    pub sla_met: u64,
+    /// SLA targets breached.
+    pub sla_breached: u64,
+    /// sla_met / (met + breached) × 100 (2 places).
+    #[serde(with = "serde_number_opt")]
+    pub sla_compliance_percent: Option<Decimal>,
+}
+
+fn pct(part: u64, total: u64) -> Option<Decimal> {
+    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
+}
+
+impl TicketMetrics {
+    /// Builds a row from an aggregate.
+    pub fn from_aggregate(
+        group: &GroupKey,
+        start: NaiveDate,
+        end: NaiveDate,
+        a: &TicketAggregate,
+    ) -> Self {
+        let (agent_id, team) = match group {
+            GroupKey::Agent(a) => (*a, None),
+            GroupKey::Team(t) => (None, t.clone()),
+            GroupKey::Tenant => (None, None),
+        };
+        TicketMetrics {
+            agent_id,
+            team,
+            period_start: start,
+            period_end: end,
+            tickets_assigned: a.tickets_assigned,
+            tickets_created: a.tickets_created,
+            tickets_resolved: a.tickets_resolved,
+            tickets_reopened: a.tickets_reopened,
+            transfers_in: a.transfers_in,
+            transfers_out: a.transfers_out,
+            agent_messages: a.agent_messages,
+            resolution_rate_percent: pct(a.assigned_resolved, a.tickets_assigned),
+            first_response_count: a.first_response.count,
+            first_response_seconds_sum: a.first_response.sum,
+            avg_first_response_seconds: a.first_response.mean(),
+            median_first_response_seconds: a.first_response.quantile(0.5),
+            p90_first_response_seconds: a.first_response.quantile(0.9),
+            avg_first_response_business_seconds: a.first_response_business.mean(),
+            median_first_response_business_seconds: a.first_response_business.quantile(0.5),
+            p90_first_response_business_seconds: a.first_response_business.quantile(0.9),
+            resolution_count: a.resolution.count,
+            resolution_seconds_sum: a.resolution.sum,
+            avg_resolution_seconds: a.resolution.mean(),
+            median_resolution_seconds: a.resolution.quantile(0.5),
+            p90_resolution_seconds: a.resolution.quantile(0.9),
+            avg_resolution_business_seconds: a.resolution_business.mean(),
+            median_resolution_business_seconds: a.resolution_business.quantile(0.5),
+            p90_resolution_business_seconds: a.resolution_business.quantile(0.9),
+            sla_met: a.sla_met,
+            sla_breached: a.sla_breached,
+            sla_compliance_percent: pct(a.sla_met, a.sla_met + a.sla_breached),
+        }
+    }
+
+    /// The value of a catalogue metric for this row, in the metric's unit; `None` when the row
+    /// has no data for it (e.g. an average with no durations).
+    pub fn metric(&self, key: &str) -> Option<Decimal> {
+        let n = |v: u64| Some(Decimal::from(v));
+        let q = |v: Option<u64>| v.map(Decimal::from);
+        match key {
+            "tickets_assigned" => n(self.tickets_assigned),
+            "tickets_created" => n(self.tickets_created),
+            "tickets_resolved" => n(self.tickets_resolved),
+            "tickets_reopened" => n(self.tickets_reopened),
+            "transfers_in" => n(self.transfers_in),
+            "transfers_out" => n(self.transfers_out),
+            "agent_messages" => n(self.agent_messages),
+            "resolution_rate" => self.resolution_rate_percent,
+            "first_response_count" => n(self.first_response_count),
+            "first_response_time_sum" => Some(Decimal::from(self.first_response_seconds_sum)),
+            "avg_first_response_time" => self.avg_first_response_seconds,
+            "median_first_response_time" => q(self.median_first_response_seconds),
+            "p90_first_response_time" => q(self.p90_first_response_seconds),
+            "avg_first_response_business_time" => self.avg_first_response_business_seconds,
+            "resolution_count" => n(self.resolution_count),
+            "resolution_time_sum" => Some(Decimal::from(self.resolution_seconds_sum)),
+            "avg_resolution_time" => self.avg_resolution_seconds,
+            "median_resolution_time" => q(self.median_resolution_seconds),
+            "p90_resolution_time" => q(self.p90_resolution_seconds),
+            "avg_resolution_business_time" => self.avg_resolution_business_seconds,
+            "sla_met" => n(self.sla_met),
+            "sla_breached" => n(self.sla_breached),
+            "sla_compliance" => self.sla_compliance_percent,
+            _ => None,
+        }
+    }
+}
