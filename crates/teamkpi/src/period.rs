@@ -9,6 +9,7 @@ use chrono::offset::LocalResult;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, OnceLock};
 
 use crate::choice::string_enum;
 use crate::error::{Error, Result};
@@ -265,6 +266,105 @@ pub fn last_full_week(now: DateTime<Utc>, tz: Tz) -> Period {
 pub fn last_month(now: DateTime<Utc>, tz: Tz) -> Period {
     Period::containing(PeriodKind::Month, today(now, tz)).prev()
 }
+
+pub(crate) fn zone_offset(tz: Tz, t: i64) -> i64 {
+    let naive = DateTime::from_timestamp(t, 0)
+        .map(|d| d.naive_utc())
+        .unwrap_or(NaiveDateTime::MIN);
+    i64::from(tz.offset_from_utc_datetime(&naive).fix().local_minus_utc())
+}
+
+/// Buckets of 2^25 s (about 388 days) from 1899 to 2253.
+const BUCKET_SHIFT: u32 = 25;
+const FIRST_BUCKET: i64 = -70;
+const BUCKETS: usize = 360;
+
+/// A zone's UTC offsets and transitions, computed per bucket on first use. Business-time
+/// arithmetic asks for offsets many times per call; a table lookup is far cheaper than the zone
+/// database's search. The cache is shared by clones (same zone) and never changes results.
+#[derive(Clone)]
+pub(crate) struct ZoneOffsets(Arc<[OnceLock<Bucket>]>);
+
+struct Bucket {
+    start_offset: i64,
+    transitions: Box<[(i64, i64)]>,
+}
+
+impl ZoneOffsets {
+    pub(crate) fn new() -> Self {
+        ZoneOffsets((0..BUCKETS).map(|_| OnceLock::new()).collect())
+    }
+
+    pub(crate) fn offset_at(&self, tz: Tz, t: i64) -> i64 {
+        let k = t >> BUCKET_SHIFT;
+        let slot = usize::try_from(k - FIRST_BUCKET)
+            .ok()
+            .and_then(|i| self.0.get(i));
+        let Some(slot) = slot else {
+            return zone_offset(tz, t);
+        };
+        let bucket = slot.get_or_init(|| Bucket::compute(tz, k << BUCKET_SHIFT));
+        let mut off = bucket.start_offset;
+        for &(at, o) in bucket.transitions.iter() {
+            if at > t {
+                break;
+            }
+            off = o;
+        }
+        off
+    }
+}
+
+impl Bucket {
+    fn compute(tz: Tz, start: i64) -> Bucket {
+        let end = start + (1 << BUCKET_SHIFT);
+        let start_offset = zone_offset(tz, start);
+        let mut transitions = Vec::new();
+        let mut prev_t = start;
+        let mut prev = start_offset;
+        // Zones change offset at most a few times a year, never twice within 6 hours.
+        let step = 6 * 3600;
+        let mut t = start + step;
+        while prev_t < end - 1 {
+            let probe = t.min(end - 1);
+            let off = zone_offset(tz, probe);
+            if off != prev {
+                let (mut lo, mut hi) = (prev_t, probe);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if zone_offset(tz, mid) == prev {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                transitions.push((hi, off));
+                prev = off;
+            }
+            prev_t = probe;
+            t += step;
+        }
+        Bucket {
+            start_offset,
+            transitions: transitions.into_boxed_slice(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ZoneOffsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZoneOffsets")
+    }
+}
+
+impl PartialEq for ZoneOffsets {
+    fn eq(&self, _: &Self) -> bool {
+        // A cache of the zone's own data: calendars are equal whatever it holds.
+        true
+    }
+}
+
+impl Eq for ZoneOffsets {}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ mod aggregate;
 pub mod analytics;
 mod batch;
 mod catalog;
+mod columnar;
 mod dashboard;
 mod records;
 mod sketch;
@@ -16,6 +17,7 @@ pub use batch::{
     TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
 };
 pub use catalog::{MetricCatalog, MetricInfo};
+pub use columnar::{ticket_metrics_columns, TicketColumns, NULL_INSTANT};
 pub use dashboard::{call_center_dashboard, day_bounds, DashboardRequest, DashboardStats};
 pub use records::{
     AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,

@@ -1,0 +1,242 @@
+//! Metrics invariants: merging partials from any split equals one pass; merge is associative and
+//! commutative; the columnar path equals the row path.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use teamkpi::metrics::*;
+use teamkpi::*;
+
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 20, 0, 0, 0).unwrap()
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    agent: Option<u64>,
+    created: i64,
+    fr: Option<i64>,
+    res: Option<i64>,
+    prio: u32,
+    transfer: Option<(i64, u64)>,
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        prop::option::weighted(0.9, 0u64..6),
+        0i64..(20 * 86_400),
+        prop::option::of(0i64..(3 * 86_400)),
+        prop::option::of(0i64..(6 * 86_400)),
+        0u32..3,
+        prop::option::weighted(0.2, (0i64..86_400, 0u64..6)),
+    )
+        .prop_map(|(agent, created, fr, res, prio, transfer)| Row {
+            agent,
+            created,
+            fr: fr.map(|d| created + d),
+            res: res.map(|d| created + d),
+            prio,
+            transfer,
+        })
+}
+
+const PRIORITIES: [&str; 3] = ["low", "normal", "urgent"];
+
+fn ticket(i: usize, r: &Row, with_transfers: bool) -> Ticket {
+    let at = |s: i64| base() + Duration::seconds(s);
+    let mut t = Ticket {
+        id: i as u64,
+        agent_id: r.agent,
+        priority: Some(PRIORITIES[r.prio as usize].into()),
+        created_at: at(r.created),
+        first_response_at: r.fr.map(at),
+        resolved_at: r.res.map(at),
+        ..Ticket::default()
+    };
+    if with_transfers {
+        if let (Some((after, to)), Some(from)) = (r.transfer, r.agent) {
+            t.transfers = vec![Transfer {
+                at: at(r.created + after),
+                from: Some(from),
+                to,
+            }];
+            t.agent_id = Some(to);
+        }
+    }
+    t
+}
+
+fn sla() -> SlaPolicy {
+    from_json(serde_json::json!({
+        "name": "24/7",
+        "targets": {"normal": {"first_response": 7200, "resolution": 86400},
+                    "urgent": {"first_response": 1800, "resolution": 14400}}
+    }))
+    .unwrap()
+}
+
+fn options(zone: &str, kind: PeriodKind, group_by: GroupBy, quantiles: bool) -> MetricsOptions {
+    MetricsOptions {
+        tenant: None,
+        timezone: parse_timezone(zone).unwrap(),
+        bucketing: Bucketing::Period(kind),
+        group_by,
+        calendar: None,
+        sla: Some(sla()),
+        as_of: Some(base() + Duration::days(12)),
+        quantiles,
+    }
+}
+
+fn zone() -> impl Strategy<Value = &'static str> {
+    prop_oneof![Just("UTC"), Just("Europe/Warsaw"), Just("America/New_York")]
+}
+
+fn kind() -> impl Strategy<Value = PeriodKind> {
+    prop_oneof![
+        Just(PeriodKind::Day),
+        Just(PeriodKind::Week),
+        Just(PeriodKind::Month)
+    ]
+}
+
+fn group() -> impl Strategy<Value = GroupBy> {
+    prop_oneof![
+        Just(GroupBy::Agent),
+        Just(GroupBy::Team),
+        Just(GroupBy::Tenant)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_split_merged_in_any_order_equals_one_pass(
+        rows in prop::collection::vec(row(), 0..80),
+        cuts in prop::collection::vec(0usize..80, 0..4),
+        zone in zone(), kind in kind(),
+    ) {
+        let tickets: Vec<Ticket> = rows.iter().enumerate().map(|(i, r)| ticket(i, r, true)).collect();
+        let opts = options(zone, kind, GroupBy::Agent, true);
+        let mut whole = TicketMetricsAggregator::new(opts.clone()).unwrap();
+        whole.add_all(&tickets);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(tickets.len())).collect();
+        cuts.sort();
+        let mut parts = Vec::new();
+        let mut prev = 0;
+        for c in cuts.into_iter().chain([tickets.len()]) {
+            let mut p = TicketMetricsAggregator::new(opts.clone()).unwrap();
+            p.add_all(&tickets[prev..c]);
+            // Partials travel as JSON between workers.
+            let json = serde_json::to_string(p.state()).unwrap();
+            parts.push(serde_json::from_str::<TicketMetricsState>(&json).unwrap());
+            prev = c;
+        }
+        parts.reverse();
+        let mut merged = TicketMetricsState::default();
+        for p in &parts {
+            merged.merge(p);
+        }
+        prop_assert_eq!(rows_of(&merged), rows_of(whole.state()));
+    }
+
+    #[test]
+    fn merge_is_associative_and_commutative(
+        a in prop::collection::vec(row(), 0..30),
+        b in prop::collection::vec(row(), 0..30),
+        c in prop::collection::vec(row(), 0..30),
+    ) {
+        let opts = options("Europe/Warsaw", PeriodKind::Day, GroupBy::Agent, true);
+        let state = |rows: &[Row]| {
+            let mut agg = TicketMetricsAggregator::new(opts.clone()).unwrap();
+            let ts: Vec<Ticket> = rows.iter().enumerate().map(|(i, r)| ticket(i, r, true)).collect();
+            agg.add_all(&ts);
+            agg.into_state()
+        };
+        let (sa, sb, sc) = (state(&a), state(&b), state(&c));
+        let mut left = sa.clone();
+        left.merge(&sb);
+        left.merge(&sc);
+        let mut bc = sb.clone();
+        bc.merge(&sc);
+        let mut right = sa.clone();
+        right.merge(&bc);
+        prop_assert_eq!(&left, &right);
+        let mut ba = sb.clone();
+        ba.merge(&sa);
+        let mut ab = sa.clone();
+        ab.merge(&sb);
+        prop_assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn columnar_equals_rows(
+        rows in prop::collection::vec(row(), 0..120),
+        zone in zone(), kind in kind(), group in group(), quantiles in any::<bool>(),
+    ) {
+        let tickets: Vec<Ticket> = rows.iter().enumerate().map(|(i, r)| ticket(i, r, false)).collect();
+        let opts = options(zone, kind, group, quantiles);
+        let mut agg = TicketMetricsAggregator::new(opts.clone()).unwrap();
+        agg.add_all(&tickets);
+        let expected = agg.finish();
+
+        let ids: Vec<u64> = (0..rows.len() as u64).collect();
+        let agent: Vec<u64> = rows.iter().map(|r| r.agent.unwrap_or(0)).collect();
+        let valid: Vec<bool> = rows.iter().map(|r| r.agent.is_some()).collect();
+        let prio: Vec<u32> = rows.iter().map(|r| r.prio).collect();
+        let labels: Vec<String> = PRIORITIES.iter().map(|s| s.to_string()).collect();
+        let t0 = base().timestamp();
+        let created: Vec<i64> = rows.iter().map(|r| t0 + r.created).collect();
+        let fr: Vec<i64> = rows.iter().map(|r| r.fr.map_or(NULL_INSTANT, |x| t0 + x)).collect();
+        let res: Vec<i64> = rows.iter().map(|r| r.res.map_or(NULL_INSTANT, |x| t0 + x)).collect();
+        let cols = TicketColumns {
+            id: Some(&ids), agent_id: &agent, agent_valid: Some(&valid), priority: Some(&prio),
+            priority_labels: &labels, created_at: &created, first_response_at: &fr, resolved_at: &res,
+        };
+        let got = ticket_metrics_columns(&cols, &opts).unwrap();
+        prop_assert_eq!(got.rows, expected.rows);
+        prop_assert!(got.rejected.is_empty());
+    }
+}
+
+#[test]
+fn columnar_rejects_bad_rows_like_the_row_path() {
+    let t0 = base().timestamp();
+    let labels = vec!["normal".to_string()];
+    let cols = TicketColumns {
+        id: Some(&[10, 11, 12, 13]),
+        agent_id: &[1, 1, 1, 1],
+        agent_valid: None,
+        priority: Some(&[0, 0, 0, 5]),
+        priority_labels: &labels,
+        created_at: &[t0, t0, NULL_INSTANT, t0],
+        first_response_at: &[t0 + 60, t0 - 60, NULL_INSTANT, NULL_INSTANT],
+        resolved_at: &[NULL_INSTANT; 4],
+    };
+    let mut opts = options("UTC", PeriodKind::Day, GroupBy::Agent, false);
+    opts.sla = None;
+    let report = ticket_metrics_columns(&cols, &opts).unwrap();
+    let rejected: Vec<(u64, &str)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.id, r.code.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (11, "invalid_range"),
+            (12, "invalid_argument"),
+            (13, "invalid_argument")
+        ]
+    );
+    assert_eq!(report.rows.len(), 1);
+    assert_eq!(report.rows[0].tickets_assigned, 1);
+    let short = TicketColumns {
+        created_at: &[t0],
+        ..cols
+    };
+    assert_eq!(
+        ticket_metrics_columns(&short, &opts).unwrap_err().code(),
+        "invalid_argument"
+    );
+}
