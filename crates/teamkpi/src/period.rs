@@ -285,6 +285,30 @@ const BUCKETS: usize = 360;
 #[derive(Clone)]
 pub(crate) struct ZoneOffsets(Arc<[OnceLock<Bucket>]>);
 
+/// The UTC offsets over a range of instants (see [`ZoneOffsets::span`]).
+pub(crate) struct OffsetSpan {
+    pub(crate) first: i64,
+    pub(crate) transitions: Vec<(i64, i64)>,
+    /// False when the range left the cached years (then `first` alone is not reliable).
+    pub(crate) exact: bool,
+}
+
+impl OffsetSpan {
+    /// The offset at `t` within the span.
+    #[inline]
+    pub(crate) fn at(&self, t: i64) -> i64 {
+        let mut off = self.first;
+        for &(at, o) in &self.transitions {
+            if t >= at {
+                off = o;
+            } else {
+                break;
+            }
+        }
+        off
+    }
+}
+
 struct Bucket {
     start_offset: i64,
     transitions: Box<[(i64, i64)]>,
@@ -293,6 +317,45 @@ struct Bucket {
 impl ZoneOffsets {
     pub(crate) fn new() -> Self {
         ZoneOffsets((0..BUCKETS).map(|_| OnceLock::new()).collect())
+    }
+
+    /// The offsets in force over `[lo, hi]`: the first one and the transitions inside, so a hot
+    /// loop over instants in that range resolves offsets without touching the cache.
+    pub(crate) fn span(&self, tz: Tz, lo: i64, hi: i64) -> OffsetSpan {
+        let first = self.offset_at(tz, lo);
+        let mut transitions = Vec::new();
+        let mut k = lo >> BUCKET_SHIFT;
+        while k <= hi >> BUCKET_SHIFT {
+            match usize::try_from(k - FIRST_BUCKET)
+                .ok()
+                .and_then(|i| self.0.get(i))
+            {
+                Some(slot) => {
+                    let bucket = slot.get_or_init(|| Bucket::compute(tz, k << BUCKET_SHIFT));
+                    transitions.extend(
+                        bucket
+                            .transitions
+                            .iter()
+                            .filter(|(at, _)| *at > lo && *at <= hi)
+                            .copied(),
+                    );
+                }
+                None => {
+                    // Outside the cached years: no fast span; callers fall back per instant.
+                    return OffsetSpan {
+                        first,
+                        transitions: Vec::new(),
+                        exact: false,
+                    };
+                }
+            }
+            k += 1;
+        }
+        OffsetSpan {
+            first,
+            transitions,
+            exact: true,
+        }
     }
 
     pub(crate) fn offset_at(&self, tz: Tz, t: i64) -> i64 {

@@ -11,12 +11,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::{Error, Result};
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::batch::{
-    rows_of, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetricsAggregator,
-    TicketMetricsReport, TicketMetricsState,
+    Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
+    TicketMetricsAggregator, TicketMetricsReport,
 };
 use crate::metrics::records::Ticket;
-use crate::metrics::Mergeable;
-use crate::period::{local_midnight, ZoneOffsets};
+use crate::period::{local_midnight, PeriodKind, ZoneOffsets};
 
 /// A missing instant in a column (numpy's NaT has the same bits).
 pub const NULL_INSTANT: i64 = i64::MIN;
@@ -103,17 +102,47 @@ impl<'a> TicketColumns<'a> {
     }
 }
 
-/// Accumulators of the dense kernel.
+/// Accumulators of the dense kernel: 32-bit counters (one call counts at most `u32::MAX` tickets
+/// per group and bucket; `ticket_metrics_columns` splits longer inputs) and 64-bit sums, 48 bytes.
 #[derive(Debug, Clone, Copy, Default)]
 struct Acc {
-    assigned: u64,
-    assigned_resolved: u64,
-    resolved: u64,
-    fr_count: u64,
     fr_sum: i64,
     res_sum: i64,
-    sla_met: u64,
-    sla_breached: u64,
+    assigned: u32,
+    assigned_resolved: u32,
+    created: u32,
+    resolved: u32,
+    fr_count: u32,
+    sla_met: u32,
+    sla_breached: u32,
+}
+
+impl Acc {
+    fn touched(&self) -> bool {
+        self.assigned > 0
+            || self.created > 0
+            || self.resolved > 0
+            || self.fr_count > 0
+            || self.sla_met > 0
+            || self.sla_breached > 0
+    }
+
+    fn to_aggregate(self) -> TicketAggregate {
+        let mut a = TicketAggregate {
+            tickets_assigned: u64::from(self.assigned),
+            assigned_resolved: u64::from(self.assigned_resolved),
+            tickets_created: u64::from(self.created),
+            tickets_resolved: u64::from(self.resolved),
+            sla_met: u64::from(self.sla_met),
+            sla_breached: u64::from(self.sla_breached),
+            ..TicketAggregate::default()
+        };
+        a.first_response.count = u64::from(self.fr_count);
+        a.first_response.sum = self.fr_sum;
+        a.resolution.count = u64::from(self.resolved);
+        a.resolution.sum = self.res_sum;
+        a
+    }
 }
 
 /// An agent id → dense index table (open addressing, deterministic hashing).
@@ -122,7 +151,12 @@ struct AgentIndex {
     slots: Vec<u32>,
     mask: usize,
     count: usize,
+    /// For small ids (the common case: database serials), a direct id → index table.
+    direct: Vec<u32>,
 }
+
+/// Ids below this use the direct table (256 KiB at most).
+const DIRECT_IDS: u64 = 1 << 16;
 
 const EMPTY: u32 = u32::MAX;
 
@@ -133,6 +167,7 @@ impl AgentIndex {
             slots: vec![EMPTY; 1024],
             mask: 1023,
             count: 0,
+            direct: Vec::new(),
         }
     }
 
@@ -143,6 +178,21 @@ impl AgentIndex {
 
     #[inline]
     fn get_or_insert(&mut self, k: u64) -> usize {
+        if k < DIRECT_IDS {
+            // Small ids (database serials) index a direct table, grown on demand.
+            let at = k as usize;
+            if at >= self.direct.len() {
+                self.direct.resize((at + 1).next_power_of_two(), EMPTY);
+            }
+            if let Some(slot) = self.direct.get_mut(at) {
+                if *slot == EMPTY {
+                    *slot = self.count as u32;
+                    self.keys.push(k);
+                    self.count += 1;
+                }
+                return *slot as usize;
+            }
+        }
         let mut i = Self::hash(k) & self.mask;
         loop {
             let s = self.slots[i];
@@ -258,7 +308,7 @@ pub fn ticket_metrics_columns(
         .is_none_or(|p| p.calendar().is_always_open());
     let fast =
         !options.quantiles && options.calendar.is_none() && sla_fast && options.tenant.is_none();
-    if fast {
+    if fast && n <= u32::MAX as usize {
         if let Some(report) = dense_kernel(columns, options, n)? {
             return Ok(report);
         }
@@ -302,16 +352,14 @@ fn reject(columns: &TicketColumns<'_>, i: usize, e: &Error) -> RejectedRecord {
     }
 }
 
-/// The dense kernel; `None` when the data does not fit it (too long a date range).
+/// The dense kernel; `None` when the data does not fit it (too long a date range, or instants
+/// outside the cached years).
 fn dense_kernel(
     c: &TicketColumns<'_>,
     options: &MetricsOptions,
     n: usize,
 ) -> Result<Option<TicketMetricsReport>> {
-    let tz = options.timezone;
-    let offsets = ZoneOffsets::new();
-    let local_day = |t: i64| (t + offsets.offset_at(tz, t)).div_euclid(86_400);
-    // The day range the instants span.
+    // The range the instants span.
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for col in [c.created_at, c.first_response_at, c.resolved_at] {
         for &t in col {
@@ -327,179 +375,227 @@ fn dense_kernel(
             rejected: Vec::new(),
         }));
     }
-    // SLA targets per priority code (24/7: due = created + target).
-    let sla_targets: Vec<(Option<i64>, Option<i64>)> = match &options.sla {
+    let tz = options.timezone;
+    let span = ZoneOffsets::new().span(tz, lo, hi);
+    if !span.exact {
+        return Ok(None);
+    }
+    let local_day = |t: i64| (t + span.at(t)).div_euclid(86_400);
+    // SLA targets per priority code (24/7: due = created + target); i64::MAX = no target.
+    let sla_targets: Vec<(i64, i64)> = match &options.sla {
         Some(p) => c
             .priority_labels
             .iter()
             .map(|l| {
-                p.spec()
-                    .targets
-                    .get(l)
-                    .map_or((None, None), |t| (t.first_response, t.resolution))
+                p.spec().targets.get(l).map_or((i64::MAX, i64::MAX), |t| {
+                    (
+                        t.first_response.unwrap_or(i64::MAX),
+                        t.resolution.unwrap_or(i64::MAX),
+                    )
+                })
             })
             .collect(),
-        None => Vec::new(),
+        None => vec![(i64::MAX, i64::MAX); c.priority_labels.len().max(1)],
     };
     let (first_day, last_day) = (local_day(lo), local_day(hi));
     let Some(dense) = DenseBuckets::new(options, first_day, last_day) else {
         return Ok(None);
     };
     let nb = dense.buckets.len().max(1);
-    let as_of = options.as_of.map(|a| a.timestamp());
+    let cutoffs: Vec<i64> = dense
+        .buckets
+        .iter()
+        .map(|b| options.as_of.map_or(b.2, |a| a.timestamp().min(b.2)))
+        .collect();
+    let as_of = options.as_of.map_or(i64::MIN, |a| a.timestamp());
+    let by_agent = options.group_by == GroupBy::Agent;
     let mut agents = AgentIndex::new();
-    let mut accs: Vec<Acc> = Vec::new();
-    let mut created_counts: Vec<u64> = Vec::new();
-    // Slot for rows without an assignee (agent grouping): the unassigned row.
-    let mut none_base: Option<usize> = None;
+    // Slot 0 is the row without an assignee (agent grouping) or the single row (team, tenant);
+    // each agent's buckets are contiguous, grown as agents appear.
+    let mut accs: Vec<Acc> = vec![Acc::default(); nb];
     let mut rejected = Vec::new();
-    let grow = |accs: &mut Vec<Acc>, cc: &mut Vec<u64>, slot: usize| {
-        if accs.len() < (slot + 1) * nb {
-            accs.resize((slot + 1) * nb, Acc::default());
-            cc.resize((slot + 1) * nb, 0);
-        }
-        slot * nb
+    let ctx = Ctx {
+        c,
+        sla_targets: &sla_targets,
+        cutoffs: &cutoffs,
+        as_of,
+        nb,
+        by_agent,
     };
-    let mut slots_used = 0usize;
-    let mut slot_of_agent: Vec<usize> = Vec::new();
-    for i in 0..n {
-        let created = c.created_at[i];
-        let fr = c.first_response_at[i];
-        let res = c.resolved_at[i];
-        if created == NULL_INSTANT {
-            rejected.push(reject(c, i, &missing_creation(c, i)));
-            continue;
-        }
-        if fr != NULL_INSTANT && fr < created {
-            rejected.push(reject(c, i, &range_error("first_response_at", created, fr)));
-            continue;
-        }
-        if res != NULL_INSTANT && res < created {
-            rejected.push(reject(c, i, &range_error("resolved_at", created, res)));
-            continue;
-        }
-        let code = match c.priority {
-            Some(p) => {
-                let code = p[i] as usize;
-                if code >= c.priority_labels.len() {
-                    rejected.push(reject(c, i, &missing_creation(c, i)));
-                    continue;
-                }
-                Some(code)
-            }
-            None => None,
-        };
-        let assigned = c.agent_valid.is_none_or(|v| v[i]);
-        // The row's group: its agent, or the unassigned row; one group for team and tenant
-        // grouping (columns carry no team).
-        let base = if assigned && options.group_by == GroupBy::Agent {
-            let a = agents.get_or_insert(c.agent_id[i]);
-            if a == slot_of_agent.len() {
-                slot_of_agent.push(slots_used);
-                slots_used += 1;
-            }
-            grow(&mut accs, &mut created_counts, slot_of_agent[a])
-        } else {
-            let slot = *none_base.get_or_insert_with(|| {
-                slots_used += 1;
-                slots_used - 1
-            });
-            grow(&mut accs, &mut created_counts, slot)
-        };
-        if let Some(b) = dense.bucket(local_day(created)) {
-            if assigned {
-                let acc = &mut accs[base + b];
-                acc.assigned += 1;
-                let cutoff = as_of.map_or(dense.buckets[b].2, |a| a.min(dense.buckets[b].2));
-                if res != NULL_INSTANT && res < cutoff {
-                    acc.assigned_resolved += 1;
-                }
-            }
-            created_counts[base + b] += 1;
-        }
-        let (fr_target, res_target) = code
-            .and_then(|code| sla_targets.get(code).copied())
-            .unwrap_or((None, None));
-        if fr != NULL_INSTANT {
-            if let Some(b) = dense.bucket(local_day(fr)) {
-                let acc = &mut accs[base + b];
-                acc.fr_count += 1;
-                acc.fr_sum += fr - created;
-                if let Some(t) = fr_target {
-                    if fr <= created + t {
-                        acc.sla_met += 1;
-                    } else {
-                        acc.sla_breached += 1;
-                    }
-                }
-            }
-        } else if let (Some(t), Some(a)) = (fr_target, as_of) {
-            let due = created + t;
-            if a > due {
-                if let Some(b) = dense.bucket(local_day(due)) {
-                    accs[base + b].sla_breached += 1;
-                }
-            }
-        }
-        if res != NULL_INSTANT {
-            if let Some(b) = dense.bucket(local_day(res)) {
-                let acc = &mut accs[base + b];
-                acc.resolved += 1;
-                acc.res_sum += res - created;
-                if let Some(t) = res_target {
-                    if res <= created + t {
-                        acc.sla_met += 1;
-                    } else {
-                        acc.sla_breached += 1;
-                    }
-                }
-            }
-        } else if let (Some(t), Some(a)) = (res_target, as_of) {
-            let due = created + t;
-            if a > due {
-                if let Some(b) = dense.bucket(local_day(due)) {
-                    accs[base + b].sla_breached += 1;
-                }
-            }
-        }
+    // Specialised loops: a steady offset (no DST change in the data's range) and daily buckets
+    // make a bucket one add, one division and one compare.
+    let steady = span.transitions.is_empty().then_some(span.first);
+    let daily = options.bucketing == Bucketing::Period(PeriodKind::Day);
+    let max_bucket = (last_day - first_day) as u64;
+    match (steady, daily) {
+        (Some(off), true) => ctx.accumulate(&mut agents, &mut accs, &mut rejected, |t| {
+            let d = ((t + off).div_euclid(86_400) - first_day) as u64;
+            (d <= max_bucket).then_some(d as usize)
+        }),
+        (Some(off), false) => ctx.accumulate(&mut agents, &mut accs, &mut rejected, |t| {
+            dense.bucket((t + off).div_euclid(86_400))
+        }),
+        (None, _) => ctx.accumulate(&mut agents, &mut accs, &mut rejected, |t| {
+            dense.bucket((t + span.at(t)).div_euclid(86_400))
+        }),
     }
-    // Into the shared state, so rows come out exactly as on the row path.
-    let mut state = TicketMetricsState::default();
+    // Rows in the row path's order: the group without an agent first, then agents by id, each
+    // by period.
+    let none_key = match options.group_by {
+        GroupBy::Agent => GroupKey::Agent(None),
+        GroupBy::Team => GroupKey::Team(None),
+        GroupBy::Tenant => GroupKey::Tenant,
+    };
     let mut groups: Vec<(GroupKey, usize)> = agents
         .keys
         .iter()
-        .zip(&slot_of_agent)
-        .map(|(k, slot)| (GroupKey::Agent(Some(*k)), *slot))
+        .enumerate()
+        .map(|(a, k)| (GroupKey::Agent(Some(*k)), a + 1))
         .collect();
-    if let Some(slot) = none_base {
-        let key = match options.group_by {
-            GroupBy::Agent => GroupKey::Agent(None),
-            GroupBy::Team => GroupKey::Team(None),
-            GroupBy::Tenant => GroupKey::Tenant,
-        };
-        groups.push((key, slot));
-    }
-    for (group, slot) in groups {
+    groups.sort_unstable_by_key(|(g, _)| match g {
+        GroupKey::Agent(id) => *id,
+        _ => None,
+    });
+    let mut rows = Vec::new();
+    for (group, slot) in std::iter::once((none_key, 0usize)).chain(groups) {
         for (b, (start, end, _)) in dense.buckets.iter().enumerate() {
-            let acc = accs[slot * nb + b];
-            let created = created_counts[slot * nb + b];
-            let touched = acc.assigned > 0
-                || created > 0
-                || acc.resolved > 0
-                || acc.fr_count > 0
-                || acc.sla_met > 0
-                || acc.sla_breached > 0;
-            if touched {
-                state
-                    .entry(group.clone(), (*start, *end), false)
-                    .merge(&to_aggregate(&acc, created));
+            if let Some(acc) = accs.get(slot * nb + b).filter(|a| a.touched()) {
+                rows.push(TicketMetrics::from_aggregate(
+                    &group,
+                    *start,
+                    *end,
+                    &acc.to_aggregate(),
+                ));
             }
         }
     }
-    Ok(Some(TicketMetricsReport {
-        rows: rows_of(&state),
-        rejected,
-    }))
+    Ok(Some(TicketMetricsReport { rows, rejected }))
+}
+
+/// What the accumulation loop reads besides the rows.
+struct Ctx<'a, 'c> {
+    c: &'a TicketColumns<'c>,
+    sla_targets: &'a [(i64, i64)],
+    cutoffs: &'a [i64],
+    as_of: i64,
+    /// Buckets per group (layout: slot × nb + bucket).
+    nb: usize,
+    by_agent: bool,
+}
+
+impl Ctx<'_, '_> {
+    /// Adds every row to `accs`.
+    #[inline(always)]
+    fn accumulate(
+        &self,
+        agents: &mut AgentIndex,
+        accs: &mut Vec<Acc>,
+        rejected: &mut Vec<RejectedRecord>,
+        bucket: impl Fn(i64) -> Option<usize>,
+    ) {
+        let c = self.c;
+        let nb = self.nb;
+        let rows = c
+            .created_at
+            .iter()
+            .zip(c.first_response_at)
+            .zip(c.resolved_at);
+        for (i, ((&created, &fr), &res)) in rows.enumerate() {
+            if created == NULL_INSTANT
+                || (fr != NULL_INSTANT && fr < created)
+                || (res != NULL_INSTANT && res < created)
+            {
+                rejected.push(invalid_row(c, i));
+                continue;
+            }
+            let (fr_target, res_target) = match c.priority {
+                Some(p) => {
+                    let code = p[i] as usize;
+                    match self.sla_targets.get(code) {
+                        Some(t) if code < c.priority_labels.len() => *t,
+                        _ => {
+                            rejected.push(invalid_priority(c, i));
+                            continue;
+                        }
+                    }
+                }
+                None => (i64::MAX, i64::MAX),
+            };
+            let assigned = c.agent_valid.is_none_or(|v| v[i]);
+            let slot = if assigned && self.by_agent {
+                let a = agents.get_or_insert(c.agent_id[i]) + 1;
+                if accs.len() < (a + 1) * nb {
+                    accs.resize((a + 1) * nb, Acc::default());
+                }
+                a
+            } else {
+                0
+            };
+            let at = |b: usize| slot * nb + b;
+            if let Some(b) = bucket(created) {
+                if let (Some(acc), Some(&cutoff)) = (accs.get_mut(at(b)), self.cutoffs.get(b)) {
+                    acc.created += 1;
+                    if assigned {
+                        acc.assigned += 1;
+                        acc.assigned_resolved += u32::from(res != NULL_INSTANT && res < cutoff);
+                    }
+                }
+            }
+            if fr != NULL_INSTANT {
+                if let Some(acc) = bucket(fr).and_then(|b| accs.get_mut(at(b))) {
+                    acc.fr_count += 1;
+                    acc.fr_sum += fr - created;
+                    if fr_target != i64::MAX {
+                        let met = fr - created <= fr_target;
+                        acc.sla_met += u32::from(met);
+                        acc.sla_breached += u32::from(!met);
+                    }
+                }
+            } else if fr_target != i64::MAX && self.as_of > created.saturating_add(fr_target) {
+                if let Some(acc) = bucket(created + fr_target).and_then(|b| accs.get_mut(at(b))) {
+                    acc.sla_breached += 1;
+                }
+            }
+            if res != NULL_INSTANT {
+                if let Some(acc) = bucket(res).and_then(|b| accs.get_mut(at(b))) {
+                    acc.resolved += 1;
+                    acc.res_sum += res - created;
+                    if res_target != i64::MAX {
+                        let met = res - created <= res_target;
+                        acc.sla_met += u32::from(met);
+                        acc.sla_breached += u32::from(!met);
+                    }
+                }
+            } else if res_target != i64::MAX && self.as_of > created.saturating_add(res_target) {
+                if let Some(acc) = bucket(created + res_target).and_then(|b| accs.get_mut(at(b))) {
+                    acc.sla_breached += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The rejection of a row whose instants are missing or out of order (kept out of the hot loop).
+#[cold]
+#[inline(never)]
+fn invalid_row(c: &TicketColumns<'_>, i: usize) -> RejectedRecord {
+    let created = c.created_at.get(i).copied().unwrap_or(NULL_INSTANT);
+    let fr = c.first_response_at.get(i).copied().unwrap_or(NULL_INSTANT);
+    let res = c.resolved_at.get(i).copied().unwrap_or(NULL_INSTANT);
+    let e = if created == NULL_INSTANT {
+        missing_creation(c, i)
+    } else if fr != NULL_INSTANT && fr < created {
+        range_error("first_response_at", created, fr)
+    } else {
+        range_error("resolved_at", created, res)
+    };
+    reject(c, i, &e)
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_priority(c: &TicketColumns<'_>, i: usize) -> RejectedRecord {
+    reject(c, i, &missing_creation(c, i))
 }
 
 fn range_error(field: &str, created: i64, at: i64) -> Error {
@@ -513,21 +609,4 @@ fn range_error(field: &str, created: i64, at: i64) -> Error {
         start: fmt(created),
         end: fmt(at),
     }
-}
-
-fn to_aggregate(acc: &Acc, created: u64) -> TicketAggregate {
-    let mut a = TicketAggregate {
-        tickets_assigned: acc.assigned,
-        assigned_resolved: acc.assigned_resolved,
-        tickets_created: created,
-        tickets_resolved: acc.resolved,
-        sla_met: acc.sla_met,
-        sla_breached: acc.sla_breached,
-        ..TicketAggregate::default()
-    };
-    a.first_response.count = acc.fr_count;
-    a.first_response.sum = acc.fr_sum;
-    a.resolution.count = acc.resolved;
-    a.resolution.sum = acc.res_sum;
-    a
 }

@@ -1,0 +1,106 @@
+//! W1 (SPEC §8): per agent-day counts, sums and SLA met (24/7 calendar) from 1 M tickets,
+//! 1 000 agents, 30 days — from columnar slices (the dense kernel) and from rows.
+
+use chrono::DateTime;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use teamkpi::metrics::{
+    ticket_metrics_columns, MetricsOptions, Ticket, TicketColumns, TicketMetricsAggregator,
+};
+use teamkpi::{from_json, SlaPolicy};
+use teamkpi_benches::{W1, W1_PRIORITIES};
+
+fn options() -> MetricsOptions {
+    let sla: SlaPolicy = from_json(serde_json::json!({
+        "name": "w1",
+        "targets": {
+            "low": {"first_response": 28800, "resolution": 259200},
+            "normal": {"first_response": 14400, "resolution": 172800},
+            "high": {"first_response": 3600, "resolution": 86400},
+            "urgent": {"first_response": 1800, "resolution": 14400}
+        }
+    }))
+    .unwrap();
+    let mut o = MetricsOptions::daily(chrono_tz::UTC);
+    o.quantiles = false;
+    o.sla = Some(sla);
+    o
+}
+
+fn w1(c: &mut Criterion) {
+    let n = 1_000_000;
+    let data = W1::generate(n, 1000, 1);
+    let labels: Vec<String> = W1_PRIORITIES.iter().map(|s| s.to_string()).collect();
+    let cols = TicketColumns {
+        id: None,
+        agent_id: &data.agent_id,
+        agent_valid: None,
+        priority: Some(&data.priority),
+        priority_labels: &labels,
+        created_at: &data.created_at,
+        first_response_at: &data.first_response_at,
+        resolved_at: &data.resolved_at,
+    };
+    let opts = options();
+    let mut group = c.benchmark_group("w1");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(20);
+    group.bench_function("columnar_1M_utc", |b| {
+        b.iter(|| black_box(ticket_metrics_columns(&cols, &opts).unwrap().rows.len()))
+    });
+    let mut warsaw = opts.clone();
+    warsaw.timezone = chrono_tz::Europe::Warsaw;
+    group.bench_function("columnar_1M_warsaw", |b| {
+        b.iter(|| black_box(ticket_metrics_columns(&cols, &warsaw).unwrap().rows.len()))
+    });
+    let big = W1::generate(10_000_000, 1000, 2);
+    let big_cols = TicketColumns {
+        agent_id: &big.agent_id,
+        priority: Some(&big.priority),
+        created_at: &big.created_at,
+        first_response_at: &big.first_response_at,
+        resolved_at: &big.resolved_at,
+        ..cols
+    };
+    group.throughput(Throughput::Elements(big.len() as u64));
+    group.sample_size(10);
+    group.bench_function("columnar_10M_utc", |b| {
+        b.iter(|| black_box(ticket_metrics_columns(&big_cols, &opts).unwrap().rows.len()))
+    });
+    drop(big);
+    let shuffled = W1::generate_shuffled(n, 1000, 1);
+    let shuffled_cols = TicketColumns {
+        agent_id: &shuffled.agent_id,
+        priority: Some(&shuffled.priority),
+        created_at: &shuffled.created_at,
+        first_response_at: &shuffled.first_response_at,
+        resolved_at: &shuffled.resolved_at,
+        ..cols
+    };
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("columnar_1M_utc_random_order", |b| {
+        b.iter(|| {
+            black_box(
+                ticket_metrics_columns(&shuffled_cols, &opts)
+                    .unwrap()
+                    .rows
+                    .len(),
+            )
+        })
+    });
+    let rows: Vec<Ticket> = (0..200_000).map(|i| cols.ticket(i).unwrap()).collect();
+    group.throughput(Throughput::Elements(rows.len() as u64));
+    group.sample_size(10);
+    group.bench_function("rows_200k_utc", |b| {
+        b.iter(|| {
+            let mut agg = TicketMetricsAggregator::new(opts.clone()).unwrap();
+            agg.add_all(&rows);
+            black_box(agg.finish().rows.len())
+        })
+    });
+    group.finish();
+    let _ = DateTime::from_timestamp(0, 0);
+}
+
+criterion_group!(benches, w1);
+criterion_main!(benches);
