@@ -13,7 +13,7 @@ use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::records::Ticket;
 use crate::metrics::Mergeable;
 use crate::num::{round2, serde_number_opt};
-use crate::period::{local_date, local_midnight, Period, PeriodKind};
+use crate::period::{local_date, local_midnight, Period, PeriodKind, ZoneOffsets};
 use crate::sla::{SlaPolicy, SlaTarget};
 
 string_enum! {
@@ -263,6 +263,7 @@ impl TicketMetricsState {
 #[derive(Debug, Clone)]
 pub struct TicketMetricsAggregator {
     options: MetricsOptions,
+    offsets: ZoneOffsets,
     state: TicketMetricsState,
     rejected: Vec<RejectedRecord>,
     seen: usize,
@@ -352,8 +353,18 @@ impl MetricsOptions {
         }
     }
 
-    fn bucket_at(&self, at: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
-        self.bucketing.bucket(local_date(self.timezone, at))
+    fn bucket_at(
+        &self,
+        offsets: &ZoneOffsets,
+        at: DateTime<Utc>,
+    ) -> Option<(NaiveDate, NaiveDate)> {
+        let t = at.timestamp();
+        let day = (t + offsets.offset_at(self.timezone, t)).div_euclid(86_400);
+        let date = i32::try_from(day + 719_163)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .unwrap_or_else(|| local_date(self.timezone, at));
+        self.bucketing.bucket(date)
     }
 
     fn bucket_end_utc(&self, bucket: (NaiveDate, NaiveDate)) -> DateTime<Utc> {
@@ -369,7 +380,7 @@ impl MetricsOptions {
     }
 
     /// Everything one ticket contributes (SPEC §9 attribution), or the reason it is rejected.
-    pub(crate) fn contributions(&self, t: &Ticket) -> Result<Vec<Keyed>> {
+    pub(crate) fn contributions(&self, offsets: &ZoneOffsets, t: &Ticket) -> Result<Vec<Keyed>> {
         if t.tenant != self.tenant {
             return Err(Error::TenantMismatch {
                 expected: self.tenant.clone(),
@@ -387,14 +398,14 @@ impl MetricsOptions {
                 .map(|(_, a)| *a)
         };
         let mut push = |agent: Option<u64>, at: DateTime<Utc>, c: Contribution| {
-            if let Some(b) = self.bucket_at(at) {
+            if let Some(b) = self.bucket_at(offsets, at) {
                 out.push((self.group(t, agent), b, c));
             }
         };
         // Assignments, each (group, bucket) once per ticket.
         let mut seen: Vec<(GroupKey, NaiveDate)> = Vec::new();
         for (at, agent) in &assignments {
-            let Some(b) = self.bucket_at(*at) else {
+            let Some(b) = self.bucket_at(offsets, *at) else {
                 continue;
             };
             let g = self.group(t, Some(*agent));
@@ -487,6 +498,7 @@ impl TicketMetricsAggregator {
         options.bucketing.validate()?;
         Ok(TicketMetricsAggregator {
             options,
+            offsets: ZoneOffsets::new(),
             state: TicketMetricsState::default(),
             rejected: Vec::new(),
             seen: 0,
@@ -507,7 +519,7 @@ impl TicketMetricsAggregator {
 
     /// Counts one ticket; an invalid ticket returns its error and changes nothing.
     pub fn add(&mut self, ticket: &Ticket) -> Result<()> {
-        let contributions = self.options.contributions(ticket)?;
+        let contributions = self.options.contributions(&self.offsets, ticket)?;
         let q = self.options.quantiles;
         for (g, b, c) in contributions {
             c.apply(self.state.entry(g, b, q), 1);

@@ -375,6 +375,29 @@ fn dense_kernel(
             rejected: Vec::new(),
         }));
     }
+    // An unanswered SLA target breaches at its due instant (before `as_of`), which can lie
+    // after every instant of the data.
+    if let (Some(policy), Some(as_of)) = (&options.sla, options.as_of) {
+        let max_target = policy
+            .spec()
+            .targets
+            .values()
+            .flat_map(|t| [t.first_response, t.resolution])
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        let max_created = c
+            .created_at
+            .iter()
+            .copied()
+            .filter(|t| *t != NULL_INSTANT)
+            .max()
+            .unwrap_or(lo);
+        let last_due = max_created
+            .saturating_add(max_target)
+            .min(as_of.timestamp().saturating_sub(1));
+        hi = hi.max(last_due);
+    }
     let tz = options.timezone;
     let span = ZoneOffsets::new().span(tz, lo, hi);
     if !span.exact {
