@@ -207,6 +207,22 @@ pub enum Error {
         /// The tenant found.
         got: Option<String>,
     },
+    /// An assigner was given no agents.
+    #[error("the agent list is empty")]
+    EmptyAgentList,
+    /// Two agents with the same id.
+    #[error("agent {0} appears twice")]
+    DuplicateAgent(u64),
+    /// An agent id the assigner does not know.
+    #[error("unknown agent {0}")]
+    UnknownAgent(u64),
+    /// No agent can take an item; `reason` is `nobody_available`, `all_at_capacity`,
+    /// `no_skill_match`, `all_excluded` or `auto_assign_disabled`.
+    #[error("no eligible agent: {reason}")]
+    NoEligibleAgent {
+        /// Why.
+        reason: String,
+    },
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -255,6 +271,10 @@ impl Error {
             Error::InvalidSlaTarget { .. } => "invalid_sla_target",
             Error::EventsOutOfOrder { .. } => "events_out_of_order",
             Error::TenantMismatch { .. } => "tenant_mismatch",
+            Error::EmptyAgentList => "empty_agent_list",
+            Error::DuplicateAgent(_) => "duplicate_agent",
+            Error::UnknownAgent(_) => "unknown_agent",
+            Error::NoEligibleAgent { .. } => "no_eligible_agent",
             Error::Storage(_) => "storage",
         }
     }
@@ -360,5 +380,9 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_sla_target",
     "events_out_of_order",
     "tenant_mismatch",
+    "empty_agent_list",
+    "duplicate_agent",
+    "unknown_agent",
+    "no_eligible_agent",
     "storage",
 ];

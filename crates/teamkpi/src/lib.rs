@@ -33,6 +33,7 @@
 //! - [`formula`]: the formula language of formula KPIs.
 //! - [`calendar`]: business calendars and business-time arithmetic.
 //! - [`sla`]: SLA policies, timeline evaluation, breach scans, SLA analytics.
+//! - [`assignment`]: least-busy and round-robin assignment, backlog draining, re-assignment.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
 //! - [`store`]: storage traits and the in-memory store.
@@ -79,6 +80,10 @@
 //! | `invalid_sla_target` | an SLA target of zero or below |
 //! | `events_out_of_order` | timeline events not in time order, or before creation |
 //! | `tenant_mismatch` | a record of another tenant than the one in scope |
+//! | `empty_agent_list` | an assigner without agents |
+//! | `duplicate_agent` | two agents with the same id |
+//! | `unknown_agent` | an agent id the assigner does not know |
+//! | `no_eligible_agent` | nobody can take an item (with the reason) |
 //! | `storage` | a storage backend failed |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
@@ -91,6 +96,7 @@
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
+pub mod assignment;
 pub mod calendar;
 mod choice;
 pub mod error;
@@ -103,6 +109,11 @@ pub mod score;
 pub mod sla;
 pub mod store;
 
+pub use assignment::{
+    priority_rank, AgentState, AgentStatus, Assigner, AssignmentBatch, AssignmentEvent,
+    AssignmentPolicy, AssignmentReason, AssignmentSettings, NoAgentReason, OpenItem, StrategyKind,
+    Unassigned, WorkItem,
+};
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
 pub use error::{from_json, Error, Result, ERROR_CODES};
 pub use formula::Formula;

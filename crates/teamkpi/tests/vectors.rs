@@ -409,6 +409,76 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             };
             Ok(v.expect("serialise"))
         }
+        "assignment" => {
+            let agents: Vec<AgentState> = from_json(input["agents"].clone())?;
+            let policy: AssignmentPolicy = match input.get("policy") {
+                Some(p) => from_json(p.clone())?,
+                None => AssignmentPolicy::default(),
+            };
+            let now = instant(s(input, "now"));
+            let mut assigner = Assigner::new(agents, policy)?;
+            let outcome = |r: std::result::Result<u64, NoAgentReason>| match r {
+                Ok(a) => json!({"agent": a}),
+                Err(reason) => json!({"reason": reason.as_str()}),
+            };
+            let batch_json = |b: &AssignmentBatch| {
+                json!({
+                    "events": b.events.iter().map(|e| match e.from {
+                        Some(from) => json!([e.item_id, from, e.to, e.reason]),
+                        None => json!([e.item_id, e.to]),
+                    }).collect::<Vec<_>>(),
+                    "unassigned": b.unassigned.iter().map(|u| json!([u.item_id, u.reason.as_str()])).collect::<Vec<_>>(),
+                })
+            };
+            let mut results = Vec::new();
+            for op in input["ops"].as_array().expect("ops") {
+                let r = match s(op, "op") {
+                    "pick" => {
+                        let item: WorkItem = from_json(op["item"].clone())?;
+                        let exclude: Vec<u64> = match op.get("exclude") {
+                            Some(e) => from_json(e.clone())?,
+                            None => Vec::new(),
+                        };
+                        outcome(assigner.pick(&item, now, &exclude))
+                    }
+                    "assign" => {
+                        let item: WorkItem = from_json(op["item"].clone())?;
+                        outcome(
+                            assigner
+                                .assign(&item, now, AssignmentReason::AutoAssign)
+                                .map(|e| e.to),
+                        )
+                    }
+                    "auto_assign" => {
+                        let item: WorkItem = from_json(op["item"].clone())?;
+                        let settings: AssignmentSettings = from_json(op["settings"].clone())?;
+                        outcome(assigner.auto_assign(&item, &settings, now).map(|e| e.to))
+                    }
+                    "set_status" => {
+                        let status = AgentStatus::parse(s(op, "status"))?;
+                        assigner.set_status(op["agent"].as_u64().expect("agent"), status)?;
+                        Value::Null
+                    }
+                    "drain" => {
+                        let items: Vec<WorkItem> = from_json(op["items"].clone())?;
+                        batch_json(&assigner.drain(&items, now))
+                    }
+                    "reassign" => {
+                        let items: Vec<OpenItem> = from_json(op["items"].clone())?;
+                        let settings: AssignmentSettings = from_json(op["settings"].clone())?;
+                        let inactive = op.get("inactive_hours").and_then(Value::as_i64);
+                        batch_json(&assigner.reassign_stale(&items, &settings, inactive, now)?)
+                    }
+                    "load" => {
+                        let id = op["agent"].as_u64().expect("agent");
+                        json!(assigner.agent(id).map(|a| a.open_load.clone()))
+                    }
+                    other => panic!("unknown assignment op {other}"),
+                };
+                results.push(r);
+            }
+            Ok(Value::Array(results))
+        }
         other => panic!("no runner for function {other:?}"),
     }
 }
@@ -560,8 +630,10 @@ const SUPPORTED: &[&str] = &[
     "ticket_metrics",
     "dashboard",
     "analytics",
+    "assignment",
 ];
 
-/// Codes no pure vector can produce: a storage backend failing, and `unknown_assignment`, which
-/// the store tests cover.
-const UNREACHABLE_HERE: &[&str] = &["storage", "unknown_assignment"];
+/// Codes no pure vector can produce: a storage backend failing; `unknown_assignment`, which the
+/// store tests cover; `no_eligible_agent`, which bindings raise from a pick's reason (the
+/// vectors check the reasons themselves).
+const UNREACHABLE_HERE: &[&str] = &["storage", "unknown_assignment", "no_eligible_agent"];
