@@ -352,6 +352,8 @@ struct PoolKey {
     load: i64,
     last_assigned: Option<i64>,
     id: u64,
+    /// Where the agent lives in `slots` (after the unique id, so it never changes the order).
+    slot: usize,
 }
 
 /// Agents of one tenant and the indexes that make picking O(log n).
@@ -375,10 +377,15 @@ pub struct Assigner {
     policy: AssignmentPolicy,
     /// The policy's kind weights in millionths.
     weights: BTreeMap<String, i64>,
-    agents: BTreeMap<u64, AgentState>,
-    keys: BTreeMap<u64, PoolKey>,
-    /// Pools: `None` for everybody, `Some(team)` per team.
-    pools: BTreeMap<Option<String>, BTreeSet<PoolKey>>,
+    /// Agents by slot; a removed agent leaves `None`.
+    slots: Vec<Option<AgentState>>,
+    by_id: BTreeMap<u64, usize>,
+    /// Each slot's key in the pools, while it can take work.
+    keys: Vec<Option<PoolKey>>,
+    /// Everybody who can take work.
+    all: BTreeSet<PoolKey>,
+    /// The same, per team.
+    teams: BTreeMap<String, BTreeSet<PoolKey>>,
 }
 
 impl Assigner {
@@ -410,9 +417,11 @@ impl Assigner {
             tenant: first.tenant.clone(),
             weights,
             policy,
-            agents: BTreeMap::new(),
-            keys: BTreeMap::new(),
-            pools: BTreeMap::new(),
+            slots: Vec::new(),
+            by_id: BTreeMap::new(),
+            keys: Vec::new(),
+            all: BTreeSet::new(),
+            teams: BTreeMap::new(),
         };
         for a in agents {
             s.add_agent(a)?;
@@ -429,29 +438,39 @@ impl Assigner {
                 got: agent.tenant.clone(),
             });
         }
-        if self.agents.contains_key(&agent.id) {
+        if self.by_id.contains_key(&agent.id) {
             return Err(Error::DuplicateAgent(agent.id));
         }
-        let id = agent.id;
-        self.agents.insert(id, agent);
-        self.reindex(id);
+        let slot = self.slots.len();
+        self.by_id.insert(agent.id, slot);
+        self.slots.push(Some(agent));
+        self.keys.push(None);
+        self.reindex(slot);
         Ok(())
     }
 
     /// Removes an agent.
     pub fn remove_agent(&mut self, id: u64) -> Result<AgentState> {
-        self.unindex(id);
-        self.agents.remove(&id).ok_or(Error::UnknownAgent(id))
+        let slot = self.by_id.remove(&id).ok_or(Error::UnknownAgent(id))?;
+        self.unindex(slot);
+        self.slots
+            .get_mut(slot)
+            .and_then(Option::take)
+            .ok_or(Error::UnknownAgent(id))
+    }
+
+    fn at(&self, slot: usize) -> Option<&AgentState> {
+        self.slots.get(slot).and_then(Option::as_ref)
     }
 
     /// One agent's state.
     pub fn agent(&self, id: u64) -> Option<&AgentState> {
-        self.agents.get(&id)
+        self.by_id.get(&id).and_then(|s| self.at(*s))
     }
 
     /// All agents, by id.
     pub fn agents(&self) -> impl Iterator<Item = &AgentState> {
-        self.agents.values()
+        self.by_id.values().filter_map(|s| self.at(*s))
     }
 
     /// The policy.
@@ -491,15 +510,17 @@ impl Assigner {
     /// Applies an infallible change to an agent and re-indexes it (inputs are checked by the
     /// callers before, so a failed call changes nothing).
     fn update(&mut self, id: u64, f: impl FnOnce(&mut AgentState)) -> Result<()> {
-        if !self.agents.contains_key(&id) {
-            return Err(Error::UnknownAgent(id));
-        }
-        self.unindex(id);
-        if let Some(a) = self.agents.get_mut(&id) {
+        let slot = *self.by_id.get(&id).ok_or(Error::UnknownAgent(id))?;
+        self.update_slot(slot, f);
+        Ok(())
+    }
+
+    fn update_slot(&mut self, slot: usize, f: impl FnOnce(&mut AgentState)) {
+        self.unindex(slot);
+        if let Some(a) = self.slots.get_mut(slot).and_then(Option::as_mut) {
             f(a);
         }
-        self.reindex(id);
-        Ok(())
+        self.reindex(slot);
     }
 
     fn weighted_load(&self, a: &AgentState) -> i64 {
@@ -516,7 +537,7 @@ impl Assigner {
             .fold(0i64, i64::saturating_add)
     }
 
-    fn key_of(&self, a: &AgentState) -> PoolKey {
+    fn key_of(&self, a: &AgentState, slot: usize) -> PoolKey {
         PoolKey {
             load: match self.policy.strategy {
                 StrategyKind::LeastBusy => self.weighted_load(a),
@@ -524,6 +545,7 @@ impl Assigner {
             },
             last_assigned: a.last_assigned_at.map(|t| t.timestamp()),
             id: a.id,
+            slot,
         }
     }
 
@@ -532,36 +554,42 @@ impl Assigner {
             && a.capacity.is_none_or(|c| a.total_load() < c)
     }
 
-    fn unindex(&mut self, id: u64) {
-        let (Some(key), Some(agent)) = (self.keys.remove(&id), self.agents.get(&id)) else {
+    fn unindex(&mut self, slot: usize) {
+        let Some(key) = self.keys.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        if let Some(pool) = self.pools.get_mut(&None) {
-            pool.remove(&key);
-        }
-        for t in &agent.teams {
-            if let Some(pool) = self.pools.get_mut(&Some(t.clone())) {
-                pool.remove(&key);
+        self.all.remove(&key);
+        if let Some(agent) = self.slots.get(slot).and_then(Option::as_ref) {
+            for t in &agent.teams {
+                if let Some(pool) = self.teams.get_mut(t) {
+                    pool.remove(&key);
+                }
             }
         }
     }
 
-    fn reindex(&mut self, id: u64) {
-        let Some(agent) = self.agents.get(&id) else {
+    fn reindex(&mut self, slot: usize) {
+        let Some(agent) = self.slots.get(slot).and_then(Option::as_ref) else {
             return;
         };
         if !self.can_take_work(agent) {
             return;
         }
-        let key = self.key_of(agent);
-        self.pools.entry(None).or_default().insert(key.clone());
+        let key = self.key_of(agent, slot);
         for t in &agent.teams {
-            self.pools
-                .entry(Some(t.clone()))
-                .or_default()
-                .insert(key.clone());
+            match self.teams.get_mut(t) {
+                Some(pool) => {
+                    pool.insert(key.clone());
+                }
+                None => {
+                    self.teams.insert(t.clone(), [key.clone()].into());
+                }
+            }
         }
-        self.keys.insert(id, key);
+        self.all.insert(key.clone());
+        if let Some(k) = self.keys.get_mut(slot) {
+            *k = Some(key);
+        }
     }
 
     fn kind_capacity(&self, a: &AgentState, kind: &str) -> Option<i64> {
@@ -590,15 +618,27 @@ impl Assigner {
         now: DateTime<Utc>,
         exclude: &[u64],
     ) -> std::result::Result<u64, NoAgentReason> {
-        if let Some(pool) = self.pools.get(&item.team) {
-            for key in pool {
-                if exclude.contains(&key.id) {
-                    continue;
-                }
-                if let Some(a) = self.agents.get(&key.id) {
-                    if self.fits(a, item, now) {
-                        return Ok(key.id);
-                    }
+        self.pick_slot(item, now, exclude)
+            .map(|slot| self.at(slot).map_or(0, |a| a.id))
+    }
+
+    fn pick_slot(
+        &self,
+        item: &WorkItem,
+        now: DateTime<Utc>,
+        exclude: &[u64],
+    ) -> std::result::Result<usize, NoAgentReason> {
+        let pool = match &item.team {
+            None => Some(&self.all),
+            Some(t) => self.teams.get(t),
+        };
+        for key in pool.into_iter().flatten() {
+            if exclude.contains(&key.id) {
+                continue;
+            }
+            if let Some(a) = self.at(key.slot) {
+                if self.fits(a, item, now) {
+                    return Ok(key.slot);
                 }
             }
         }
@@ -608,8 +648,7 @@ impl Assigner {
     /// Explains a failed pick (a scan, run only on failure).
     fn why_not(&self, item: &WorkItem, now: DateTime<Utc>, exclude: &[u64]) -> NoAgentReason {
         let present: Vec<&AgentState> = self
-            .agents
-            .values()
+            .agents()
             .filter(|a| self.policy.allowed_statuses.contains(&a.status))
             .filter(|a| {
                 a.calendar
@@ -641,8 +680,9 @@ impl Assigner {
         now: DateTime<Utc>,
         reason: AssignmentReason,
     ) -> std::result::Result<AssignmentEvent, NoAgentReason> {
-        let to = self.pick(item, now, &[])?;
-        self.give(to, &item.kind, now);
+        let slot = self.pick_slot(item, now, &[])?;
+        let to = self.at(slot).map_or(0, |a| a.id);
+        self.give(slot, &item.kind, now);
         Ok(AssignmentEvent {
             item_id: item.id,
             from: None,
@@ -665,9 +705,8 @@ impl Assigner {
         self.assign(item, now, AssignmentReason::AutoAssign)
     }
 
-    fn give(&mut self, to: u64, kind: &str, now: DateTime<Utc>) {
-        // `to` comes from a pick, so it exists; the update cannot fail.
-        let _ = self.update(to, |a| {
+    fn give(&mut self, slot: usize, kind: &str, now: DateTime<Utc>) {
+        self.update_slot(slot, |a| {
             match a.open_load.get_mut(kind) {
                 Some(l) => *l += 1,
                 None => {
@@ -735,8 +774,7 @@ impl Assigner {
         };
         // Inactive agents give work away; they never receive it.
         let inactive_agents: Vec<u64> = self
-            .agents
-            .values()
+            .agents()
             .filter(|a| is_inactive(a))
             .map(|a| a.id)
             .collect();
@@ -757,12 +795,13 @@ impl Assigner {
         for (it, reason) in candidates {
             let mut exclude = inactive_agents.clone();
             exclude.push(it.agent_id);
-            match self.pick(&it.item, now, &exclude) {
-                Ok(to) => {
-                    if self.agents.contains_key(&it.agent_id) {
+            match self.pick_slot(&it.item, now, &exclude) {
+                Ok(slot) => {
+                    if self.by_id.contains_key(&it.agent_id) {
                         self.release(it.agent_id, &it.item.kind)?;
                     }
-                    self.give(to, &it.item.kind, now);
+                    let to = self.at(slot).map_or(0, |a| a.id);
+                    self.give(slot, &it.item.kind, now);
                     batch.events.push(AssignmentEvent {
                         item_id: it.item.id,
                         from: Some(it.agent_id),
@@ -782,9 +821,6 @@ impl Assigner {
 
     /// Open items per agent and kind (seed 001's workload tracker), by agent id.
     pub fn workload(&self) -> Vec<(u64, BTreeMap<String, i64>)> {
-        self.agents
-            .values()
-            .map(|a| (a.id, a.open_load.clone()))
-            .collect()
+        self.agents().map(|a| (a.id, a.open_load.clone())).collect()
     }
 }
