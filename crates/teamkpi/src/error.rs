@@ -223,6 +223,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An event for a ticket the engine evicted, or dated before its eviction horizon.
+    #[error("late event {event_id:?} for ticket {ticket_id}: the ticket was evicted or the event is older than the engine's horizon")]
+    LateEvent {
+        /// The ticket.
+        ticket_id: u64,
+        /// The event.
+        event_id: String,
+    },
+    /// An event for a ticket whose creation was not seen (strict engines).
+    #[error("unknown ticket {0}: its creation event has not been seen")]
+    UnknownTicket(u64),
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -275,6 +286,8 @@ impl Error {
             Error::DuplicateAgent(_) => "duplicate_agent",
             Error::UnknownAgent(_) => "unknown_agent",
             Error::NoEligibleAgent { .. } => "no_eligible_agent",
+            Error::LateEvent { .. } => "late_event",
+            Error::UnknownTicket(_) => "unknown_ticket",
             Error::Storage(_) => "storage",
         }
     }
@@ -384,5 +397,7 @@ pub const ERROR_CODES: &[&str] = &[
     "duplicate_agent",
     "unknown_agent",
     "no_eligible_agent",
+    "late_event",
+    "unknown_ticket",
     "storage",
 ];

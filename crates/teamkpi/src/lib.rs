@@ -34,6 +34,7 @@
 //! - [`calendar`]: business calendars and business-time arithmetic.
 //! - [`sla`]: SLA policies, timeline evaluation, breach scans, SLA analytics.
 //! - [`assignment`]: least-busy and round-robin assignment, backlog draining, re-assignment.
+//! - [`engine`]: the incremental engine over lifecycle events.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
 //! - [`store`]: storage traits and the in-memory store.
@@ -84,6 +85,8 @@
 //! | `duplicate_agent` | two agents with the same id |
 //! | `unknown_agent` | an agent id the assigner does not know |
 //! | `no_eligible_agent` | nobody can take an item (with the reason) |
+//! | `late_event` | an event for an evicted ticket, or older than the engine's horizon |
+//! | `unknown_ticket` | an event for a ticket whose creation was not seen (strict engines) |
 //! | `storage` | a storage backend failed |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
@@ -99,6 +102,7 @@ struct ReadmeDoctests;
 pub mod assignment;
 pub mod calendar;
 mod choice;
+pub mod engine;
 pub mod error;
 pub mod formula;
 pub mod kpi;

@@ -16,6 +16,7 @@ pub use batch::{
     rows_of, Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
     TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
 };
+pub(crate) use batch::{Contribution, Keyed};
 pub use catalog::{MetricCatalog, MetricInfo};
 pub use columnar::{ticket_metrics_columns, TicketColumns, NULL_INSTANT};
 pub use dashboard::{call_center_dashboard, day_bounds, DashboardRequest, DashboardStats};

@@ -1,0 +1,632 @@
+//! The incremental engine: lifecycle events in, agent-period aggregates kept current.
+//!
+//! Each ticket's events are kept (deduplicated by event id, ordered by instant then id), its
+//! snapshot is rebuilt from them on every event, and its old contribution to the aggregates is
+//! retracted before the new one is added. So a repeated event changes nothing, any arrival order
+//! gives the same result, and after any stream the aggregates equal a batch computation
+//! ([`TicketMetricsAggregator`]) over the resulting snapshots — the property tests check both.
+//! Finished tickets older than a horizon can be evicted to bound memory; a later event for an
+//! evicted ticket is rejected with `late_event`, never applied to a wrong state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::calendar::BusinessCalendar;
+use crate::error::{Error, Result};
+use crate::metrics::{
+    AgentMessage, AgentSession, Bucketing, Call, GroupBy, GroupKey, MetricsOptions, SessionKind,
+    Ticket, TicketKind, TicketMetrics, TicketMetricsAggregator, TicketMetricsState, Transfer,
+};
+use crate::metrics::{Contribution, Keyed};
+use crate::period::{Period, PeriodKind, ZoneOffsets};
+use crate::sla::SlaPolicy;
+
+/// A lifecycle event. `id` makes it idempotent: the same id twice changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The event's unique id (e.g. the host's audit-log id or a UUID).
+    pub id: String,
+    /// The company.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A ticket (or dispute, order, client) was created.
+    TicketCreated {
+        /// The ticket.
+        ticket_id: u64,
+        /// Its first assignee.
+        #[serde(default)]
+        agent_id: Option<u64>,
+        /// Its team.
+        #[serde(default)]
+        team: Option<String>,
+        /// Its priority label.
+        #[serde(default)]
+        priority: Option<String>,
+        /// What it is.
+        #[serde(default)]
+        kind: TicketKind,
+    },
+    /// The ticket was assigned (or re-assigned) to an agent.
+    TicketAssigned {
+        /// The ticket.
+        ticket_id: u64,
+        /// The new assignee.
+        agent_id: u64,
+    },
+    /// The ticket moved from one agent to another (seed 000's transfer; both are credited).
+    TicketTransferred {
+        /// The ticket.
+        ticket_id: u64,
+        /// The previous assignee as the host saw it (the engine derives it from history).
+        #[serde(default)]
+        from: Option<u64>,
+        /// The new assignee.
+        to: u64,
+    },
+    /// An agent replied.
+    AgentReplied {
+        /// The ticket.
+        ticket_id: u64,
+        /// Who replied (`None`: the assignee).
+        #[serde(default)]
+        agent_id: Option<u64>,
+    },
+    /// The customer wrote.
+    CustomerReplied {
+        /// The ticket.
+        ticket_id: u64,
+    },
+    /// The ticket's status changed.
+    StatusChanged {
+        /// The ticket.
+        ticket_id: u64,
+        /// The new status.
+        status: String,
+    },
+    /// The ticket was resolved.
+    Resolved {
+        /// The ticket.
+        ticket_id: u64,
+    },
+    /// The ticket was reopened.
+    Reopened {
+        /// The ticket.
+        ticket_id: u64,
+    },
+    /// The ticket was closed.
+    Closed {
+        /// The ticket.
+        ticket_id: u64,
+    },
+    /// A call ended (seed 004).
+    CallEnded {
+        /// The call.
+        call: Call,
+    },
+    /// An agent session interval started.
+    SessionStarted {
+        /// The session.
+        session_id: u64,
+        /// The agent.
+        agent_id: u64,
+        /// What it records.
+        kind: SessionKind,
+    },
+    /// An agent session interval ended.
+    SessionEnded {
+        /// The session.
+        session_id: u64,
+    },
+}
+
+impl EventKind {
+    /// The ticket the event is about, if any.
+    pub fn ticket_id(&self) -> Option<u64> {
+        match self {
+            EventKind::TicketCreated { ticket_id, .. }
+            | EventKind::TicketAssigned { ticket_id, .. }
+            | EventKind::TicketTransferred { ticket_id, .. }
+            | EventKind::AgentReplied { ticket_id, .. }
+            | EventKind::CustomerReplied { ticket_id }
+            | EventKind::StatusChanged { ticket_id, .. }
+            | EventKind::Resolved { ticket_id }
+            | EventKind::Reopened { ticket_id }
+            | EventKind::Closed { ticket_id } => Some(*ticket_id),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a ticket snapshot from its events (in any order; duplicates by id are ignored).
+/// `None` until the creation event is among them.
+pub fn snapshot_from_events<'a>(
+    tenant: Option<&str>,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Result<Option<Ticket>> {
+    let mut sorted: Vec<&Event> = events.into_iter().collect();
+    sorted.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    sorted.dedup_by(|a, b| a.id == b.id);
+    let Some(created) = sorted.iter().find_map(|e| match &e.kind {
+        EventKind::TicketCreated {
+            ticket_id,
+            agent_id,
+            team,
+            priority,
+            kind,
+        } => Some((
+            e.at,
+            *ticket_id,
+            *agent_id,
+            team.clone(),
+            priority.clone(),
+            *kind,
+        )),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let (created_at, id, first_agent, team, priority, kind) = created;
+    let mut t = Ticket {
+        tenant: tenant.map(str::to_owned),
+        id,
+        kind,
+        agent_id: first_agent,
+        team,
+        priority,
+        created_at,
+        ..Ticket::default()
+    };
+    let mut current = first_agent;
+    let mut resolved: Option<DateTime<Utc>> = None;
+    for (index, e) in sorted.iter().enumerate() {
+        if e.at < created_at {
+            return Err(Error::EventsOutOfOrder {
+                index,
+                at: e.at.to_rfc3339(),
+                problem: "before the ticket's creation".into(),
+            });
+        }
+        match &e.kind {
+            EventKind::TicketAssigned { agent_id: to, .. }
+            | EventKind::TicketTransferred { to, .. }
+                if current != Some(*to) =>
+            {
+                t.transfers.push(Transfer {
+                    at: e.at,
+                    from: current,
+                    to: *to,
+                });
+                current = Some(*to);
+            }
+            EventKind::AgentReplied { agent_id, .. } => {
+                if t.first_response_at.is_none() {
+                    t.first_response_at = Some(e.at);
+                }
+                t.agent_messages.push(AgentMessage {
+                    at: e.at,
+                    agent_id: *agent_id,
+                });
+            }
+            EventKind::StatusChanged { status, .. } => t.status = Some(status.clone()),
+            EventKind::Resolved { .. } => resolved = Some(e.at),
+            EventKind::Reopened { .. } if resolved.is_some() || t.closed_at.is_some() => {
+                resolved = None;
+                t.reopened_at.push(e.at);
+                t.closed_at = None;
+            }
+            EventKind::Closed { .. } => t.closed_at = Some(e.at),
+            _ => {}
+        }
+    }
+    t.resolved_at = resolved;
+    // The current assignee; with a history, the first transfer's `from` is the first one.
+    t.agent_id = current;
+    Ok(Some(t))
+}
+
+/// How the engine computes.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The tenant in scope; events of another tenant are rejected.
+    pub tenant: Option<String>,
+    /// The zone of the periods.
+    pub timezone: chrono_tz::Tz,
+    /// Business calendar for business-second durations.
+    pub calendar: Option<BusinessCalendar>,
+    /// SLA policy for SLA met / breached (snapshot rules, see [`MetricsOptions::sla`]).
+    pub sla: Option<SlaPolicy>,
+    /// Keep quantile sketches.
+    pub quantiles: bool,
+    /// Reject events for tickets whose creation has not been seen (`unknown_ticket`) instead
+    /// of holding them until it arrives.
+    pub require_created_first: bool,
+}
+
+impl EngineOptions {
+    /// Daily, weekly and monthly agent metrics in `timezone`.
+    pub fn new(timezone: chrono_tz::Tz) -> Self {
+        EngineOptions {
+            tenant: None,
+            timezone,
+            calendar: None,
+            sla: None,
+            quantiles: true,
+            require_created_first: false,
+        }
+    }
+
+    fn metrics(&self, kind: PeriodKind) -> MetricsOptions {
+        MetricsOptions {
+            tenant: self.tenant.clone(),
+            timezone: self.timezone,
+            bucketing: Bucketing::Period(kind),
+            group_by: GroupBy::Agent,
+            calendar: self.calendar.clone(),
+            sla: self.sla.clone(),
+            as_of: None,
+            quantiles: self.quantiles,
+        }
+    }
+}
+
+const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month];
+
+#[derive(Debug, Clone, Default)]
+struct TicketLog {
+    events: Vec<Event>,
+    ids: BTreeSet<String>,
+    /// The contribution currently in the aggregates, per period kind.
+    applied: [Vec<Keyed>; 3],
+    finished: bool,
+    last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SessionLog {
+    agent_id: u64,
+    kind: Option<SessionKind>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    ids: BTreeSet<String>,
+}
+
+/// What an applied event changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The event id was seen before; nothing changed.
+    pub duplicate: bool,
+    /// The ticket's creation has not been seen yet; the event is held until it is.
+    pub pending: bool,
+    /// Agents and local days whose daily figures changed (seed 000 recomputes AgentKPI for
+    /// these — both agents of a transfer).
+    pub touched: Vec<(Option<u64>, NaiveDate)>,
+}
+
+/// The incremental engine.
+///
+/// ```
+/// use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+/// use chrono::{TimeZone, Utc};
+/// let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
+/// let t0 = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+/// let created = Event { id: "e1".into(), tenant: None, at: t0, kind: EventKind::TicketCreated {
+///     ticket_id: 1, agent_id: Some(7), team: None, priority: None, kind: Default::default() } };
+/// engine.apply(&created).unwrap();
+/// assert!(engine.apply(&created).unwrap().duplicate);
+/// let day = engine.rows(teamkpi::PeriodKind::Day);
+/// assert_eq!(day[0].tickets_assigned, 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    options: EngineOptions,
+    metrics: [MetricsOptions; 3],
+    offsets: ZoneOffsets,
+    tickets: BTreeMap<u64, TicketLog>,
+    states: [TicketMetricsState; 3],
+    calls: BTreeMap<u64, Call>,
+    sessions: BTreeMap<u64, SessionLog>,
+    evicted: BTreeSet<u64>,
+    watermark: Option<DateTime<Utc>>,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(options: EngineOptions) -> Self {
+        let metrics = KINDS.map(|k| options.metrics(k));
+        Engine {
+            options,
+            metrics,
+            offsets: ZoneOffsets::new(),
+            tickets: BTreeMap::new(),
+            states: Default::default(),
+            calls: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            evicted: BTreeSet::new(),
+            watermark: None,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Applies one event. A failing event changes nothing.
+    pub fn apply(&mut self, event: &Event) -> Result<Applied> {
+        if event.tenant != self.options.tenant {
+            return Err(Error::TenantMismatch {
+                expected: self.options.tenant.clone(),
+                got: event.tenant.clone(),
+            });
+        }
+        match &event.kind {
+            EventKind::CallEnded { call } => {
+                call.validate()?;
+                if call.tenant != self.options.tenant {
+                    return Err(Error::TenantMismatch {
+                        expected: self.options.tenant.clone(),
+                        got: call.tenant.clone(),
+                    });
+                }
+                let duplicate = self.calls.insert(call.id, call.clone()).is_some();
+                Ok(Applied {
+                    duplicate,
+                    ..Applied::default()
+                })
+            }
+            EventKind::SessionStarted {
+                session_id,
+                agent_id,
+                kind,
+            } => {
+                let log = self.sessions.entry(*session_id).or_default();
+                if !log.ids.insert(event.id.clone()) {
+                    return Ok(Applied {
+                        duplicate: true,
+                        ..Applied::default()
+                    });
+                }
+                log.agent_id = *agent_id;
+                log.kind = Some(*kind);
+                log.start = Some(event.at);
+                Ok(Applied::default())
+            }
+            EventKind::SessionEnded { session_id } => {
+                let log = self.sessions.entry(*session_id).or_default();
+                if !log.ids.insert(event.id.clone()) {
+                    return Ok(Applied {
+                        duplicate: true,
+                        ..Applied::default()
+                    });
+                }
+                log.end = Some(event.at);
+                Ok(Applied::default())
+            }
+            kind => {
+                let ticket_id = kind.ticket_id().unwrap_or_default();
+                self.apply_ticket_event(ticket_id, event)
+            }
+        }
+    }
+
+    fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
+        let known = self.tickets.contains_key(&ticket_id);
+        let late = self.evicted.contains(&ticket_id)
+            || (!known && self.watermark.is_some_and(|w| event.at < w));
+        if late {
+            return Err(Error::LateEvent {
+                ticket_id,
+                event_id: event.id.clone(),
+            });
+        }
+        let is_creation = matches!(event.kind, EventKind::TicketCreated { .. });
+        if self.options.require_created_first && !known && !is_creation {
+            return Err(Error::UnknownTicket(ticket_id));
+        }
+        if self
+            .tickets
+            .get(&ticket_id)
+            .is_some_and(|l| l.ids.contains(&event.id))
+        {
+            return Ok(Applied {
+                duplicate: true,
+                ..Applied::default()
+            });
+        }
+        // Compute the new snapshot and contributions before touching anything.
+        let mut events: Vec<Event> = self
+            .tickets
+            .get(&ticket_id)
+            .map(|l| l.events.clone())
+            .unwrap_or_default();
+        events.push(event.clone());
+        let snapshot = snapshot_from_events(self.options.tenant.as_deref(), &events)?;
+        let mut fresh: [Vec<Keyed>; 3] = Default::default();
+        if let Some(t) = &snapshot {
+            for (i, m) in self.metrics.iter().enumerate() {
+                fresh[i] = m.contributions(&self.offsets, t)?;
+            }
+        }
+        let log = self.tickets.entry(ticket_id).or_default();
+        let mut touched = BTreeSet::new();
+        for (i, state) in self.states.iter_mut().enumerate() {
+            let q = self.options.quantiles;
+            for (g, b, c) in log.applied[i].drain(..) {
+                if i == 0 {
+                    if let GroupKey::Agent(a) = g {
+                        touched.insert((a, b.0));
+                    }
+                }
+                retract(state, g, b, c, q);
+            }
+            for (g, b, c) in &fresh[i] {
+                if i == 0 {
+                    if let GroupKey::Agent(a) = g {
+                        touched.insert((*a, b.0));
+                    }
+                }
+                c.apply(state.entry(g.clone(), *b, q), 1);
+            }
+        }
+        log.applied = fresh;
+        log.ids.insert(event.id.clone());
+        log.events.push(event.clone());
+        log.last_at = log.last_at.max(Some(event.at));
+        log.finished = snapshot
+            .as_ref()
+            .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
+        Ok(Applied {
+            duplicate: false,
+            pending: snapshot.is_none(),
+            touched: touched.into_iter().collect(),
+        })
+    }
+
+    /// Forgets finished tickets whose last event is before `before` (their figures stay in the
+    /// aggregates), and calls and sessions that ended before it. Later events for them, or for
+    /// unknown tickets dated before `before`, are rejected with `late_event`. Returns how many
+    /// tickets were evicted.
+    pub fn evict_before(&mut self, before: DateTime<Utc>) -> usize {
+        let old: Vec<u64> = self
+            .tickets
+            .iter()
+            .filter(|(_, l)| l.finished && l.last_at.is_some_and(|t| t < before))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &old {
+            self.tickets.remove(id);
+            self.evicted.insert(*id);
+        }
+        self.calls.retain(|_, c| c.started_at >= before);
+        self.sessions
+            .retain(|_, s| s.end.is_none_or(|e| e >= before));
+        self.watermark = self.watermark.max(Some(before));
+        for s in &mut self.states {
+            s.prune();
+        }
+        old.len()
+    }
+
+    /// Tickets held in memory.
+    pub fn tickets_in_memory(&self) -> usize {
+        self.tickets.len()
+    }
+
+    /// Tickets with events but no creation yet.
+    pub fn pending(&self) -> Vec<u64> {
+        self.tickets
+            .iter()
+            .filter(|(_, l)| {
+                !l.events
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::TicketCreated { .. }))
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The current snapshots of the tickets in memory, by id.
+    pub fn snapshots(&self) -> Vec<Ticket> {
+        self.tickets
+            .values()
+            .filter_map(|l| {
+                snapshot_from_events(self.options.tenant.as_deref(), &l.events)
+                    .ok()
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// Agent rows of one period kind, ordered by agent then period.
+    pub fn rows(&self, kind: PeriodKind) -> Vec<TicketMetrics> {
+        let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        crate::metrics::rows_of(&self.states[i])
+    }
+
+    /// The mergeable state of one period kind.
+    pub fn state(&self, kind: PeriodKind) -> &TicketMetricsState {
+        let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.states[i]
+    }
+
+    /// One agent's figures for a natural period; `None` when nothing was counted.
+    pub fn agent_metrics(&self, agent_id: Option<u64>, period: &Period) -> Option<TicketMetrics> {
+        let state = self.state(period.kind);
+        state
+            .get(&GroupKey::Agent(agent_id), period.start)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                TicketMetrics::from_aggregate(
+                    &GroupKey::Agent(agent_id),
+                    period.start,
+                    period.end,
+                    a,
+                )
+            })
+    }
+
+    /// Calls seen, by id.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.values().cloned().collect()
+    }
+
+    /// Session intervals seen (open ones have no end), by session id.
+    pub fn sessions(&self) -> Vec<AgentSession> {
+        self.sessions
+            .values()
+            .filter_map(|s| {
+                Some(AgentSession {
+                    tenant: self.options.tenant.clone(),
+                    agent_id: s.agent_id,
+                    kind: s.kind?,
+                    start: s.start?,
+                    end: s.end,
+                })
+            })
+            .collect()
+    }
+}
+
+fn retract(
+    state: &mut TicketMetricsState,
+    g: GroupKey,
+    b: (NaiveDate, NaiveDate),
+    c: Contribution,
+    quantiles: bool,
+) {
+    c.apply(state.entry(g, b, quantiles), -1);
+}
+
+/// A batch computation over the events: snapshots per ticket, then [`TicketMetricsAggregator`].
+/// The engine's rows equal this for every stream (the reference the property tests use).
+pub fn batch_rows_from_events(
+    options: &EngineOptions,
+    kind: PeriodKind,
+    events: &[Event],
+) -> Result<Vec<TicketMetrics>> {
+    let mut by_ticket: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
+    for e in events {
+        if let Some(t) = e.kind.ticket_id() {
+            by_ticket.entry(t).or_default().push(e);
+        }
+    }
+    let mut agg = TicketMetricsAggregator::new(options.metrics(kind))?;
+    for list in by_ticket.values() {
+        if let Some(t) = snapshot_from_events(options.tenant.as_deref(), list.iter().copied())? {
+            agg.add(&t)?;
+        }
+    }
+    Ok(agg.finish().rows)
+}
