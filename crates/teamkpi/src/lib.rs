@@ -37,6 +37,7 @@
 //! - [`engine`]: the incremental engine over lifecycle events.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
+//! - [`update`]: `update_kpis` and seed 000's AgentKPI.
 //! - [`store`]: storage traits and the in-memory store.
 //!
 //! ## Numbers
@@ -112,6 +113,7 @@ pub mod period;
 pub mod score;
 pub mod sla;
 pub mod store;
+pub mod update;
 
 pub use assignment::{
     priority_rank, AgentState, AgentStatus, Assigner, AssignmentBatch, AssignmentEvent,

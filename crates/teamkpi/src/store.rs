@@ -8,6 +8,7 @@
 //! places (half away from zero) when written — see [`Measurement::rounded_for_storage`].
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -173,10 +174,15 @@ where
 impl Measurement {
     /// The measurement as every store writes it: `actual` and `achievement` rounded to 2 places.
     pub fn rounded_for_storage(&self) -> Measurement {
+        let stored = |d: Decimal| {
+            let mut r = round2(d);
+            r.rescale(2);
+            r
+        };
         let mut m = self.clone();
-        m.actual = round2(m.actual);
-        m.target = round2(m.target);
-        m.achievement = round2(m.achievement);
+        m.actual = stored(m.actual);
+        m.target = stored(m.target);
+        m.achievement = stored(m.achievement);
         m
     }
 }

@@ -479,6 +479,34 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             }
             Ok(Value::Array(results))
         }
+        "engine" => {
+            use teamkpi::engine::*;
+            let mut options = EngineOptions::new(parse_timezone(s(input, "timezone"))?);
+            options.require_created_first = input
+                .get("strict")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let mut engine = Engine::new(options);
+            let events: Vec<Event> = from_json(input["events"].clone())?;
+            for e in &events {
+                engine.apply(e)?;
+            }
+            if let Some(t) = input.get("evict_before").and_then(Value::as_str) {
+                engine.evict_before(instant(t));
+            }
+            if let Some(then) = input.get("then") {
+                let more: Vec<Event> = from_json(then.clone())?;
+                for e in &more {
+                    engine.apply(e)?;
+                }
+            }
+            let rows: Vec<Value> = engine
+                .rows(PeriodKind::Day)
+                .iter()
+                .map(|r| serde_json::to_value(r).expect("row"))
+                .collect();
+            Ok(json!({"day": rows}))
+        }
         other => panic!("no runner for function {other:?}"),
     }
 }
@@ -631,6 +659,7 @@ const SUPPORTED: &[&str] = &[
     "dashboard",
     "analytics",
     "assignment",
+    "engine",
 ];
 
 /// Codes no pure vector can produce: a storage backend failing; `unknown_assignment`, which the

@@ -1,0 +1,299 @@
+//! `update_kpis` on the in-memory store: whole natural periods, complete flags, skips, manual
+//! and external values, and a failing KPI among good ones.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+use teamkpi::metrics::{MetricsOptions, Ticket};
+use teamkpi::update::*;
+use teamkpi::*;
+
+fn d(s: &str) -> NaiveDate {
+    parse_date("d", s).unwrap()
+}
+
+fn def(json: serde_json::Value) -> KpiDefinition {
+    from_json(json).unwrap()
+}
+
+fn setup() -> InMemoryStore {
+    let store = InMemoryStore::new();
+    for d in [
+        def(
+            serde_json::json!({"key": "resolved", "name": "Cases Resolved", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "query", "query_key": "cases_resolved_count"}}),
+        ),
+        def(
+            serde_json::json!({"key": "avg_res", "name": "Average Resolution Time", "unit": "hours", "target_type": "lower_better", "aggregation_period": "weekly", "source": {"type": "query", "query_key": "avg_resolution_time"}}),
+        ),
+        def(
+            serde_json::json!({"key": "rate", "name": "Resolution rate", "unit": "%", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved / tickets_assigned * 100"}}),
+        ),
+        def(
+            serde_json::json!({"key": "qa", "name": "QA score", "unit": "score", "direction": "exact", "period": "monthly", "source": {"type": "manual"}}),
+        ),
+        def(
+            serde_json::json!({"key": "csat", "name": "CSAT", "unit": "percent", "direction": "higher_better", "period": "weekly", "source": {"type": "api", "provider_key": "intercom.csat"}}),
+        ),
+        // Stored without validation, as a hand-edited database row would be.
+        def(
+            serde_json::json!({"key": "broken", "name": "Broken", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved +"}}),
+        ),
+        def(
+            serde_json::json!({"key": "unknown", "name": "Unknown", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "metric", "metric": "happiness"}}),
+        ),
+    ] {
+        store.upsert_definition(&d).unwrap();
+    }
+    for agent in [1u64, 2] {
+        for (key, target) in [
+            ("resolved", "2"),
+            ("avg_res", "3"),
+            ("rate", "80"),
+            ("qa", "90"),
+            ("csat", "95"),
+            ("broken", "1"),
+            ("unknown", "1"),
+        ] {
+            store
+                .insert_assignment(from_json(serde_json::json!({"agent_id": agent, "definition": key, "target": target, "weight": 20, "valid_from": "2025-10-01"})).unwrap())
+                .unwrap();
+        }
+    }
+    store
+}
+
+fn tickets() -> Vec<Ticket> {
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    vec![
+        Ticket {
+            id: 1,
+            agent_id: Some(1),
+            created_at: at("2025-11-05T08:00:00Z"),
+            resolved_at: Some(at("2025-11-05T10:00:00Z")),
+            ..Ticket::default()
+        },
+        Ticket {
+            id: 2,
+            agent_id: Some(1),
+            created_at: at("2025-11-05T09:00:00Z"),
+            resolved_at: Some(at("2025-11-05T13:00:00Z")),
+            ..Ticket::default()
+        },
+        Ticket {
+            id: 3,
+            agent_id: Some(1),
+            created_at: at("2025-11-06T09:00:00Z"),
+            ..Ticket::default()
+        },
+    ]
+}
+
+use chrono::DateTime;
+
+#[test]
+fn days_range_recomputes_whole_periods_and_reports_each_kpi() {
+    let store = setup();
+    let source = SnapshotMetrics::new(&tickets(), &MetricsOptions::daily(chrono_tz::UTC)).unwrap();
+    // QA recorded for November for agent 1 (assignment 4).
+    store
+        .record_manual_value(
+            None,
+            &ManualValue {
+                assignment_id: 4,
+                period_start: d("2025-11-01"),
+                period_end: d("2025-11-30"),
+                value: Decimal::from(81),
+                recorded_by: Some(99),
+                recorded_at: Utc.with_ymd_and_hms(2025, 11, 6, 9, 0, 0).unwrap(),
+            },
+        )
+        .unwrap();
+    let mut csat = StaticValues::new();
+    csat.insert(5, d("2025-11-03"), Decimal::from(76));
+    let now = Utc.with_ymd_and_hms(2025, 11, 6, 18, 0, 0).unwrap(); // a Thursday
+    let req = UpdateRequest {
+        tenant: None,
+        range: UpdateRange::Days(2),
+        agent_id: None,
+        now,
+        timezone: chrono_tz::UTC,
+        policy: AchievementPolicy::default(),
+    };
+    let report = update_kpis(
+        &store,
+        &source,
+        Some(&csat),
+        &MetricCatalog::builtin(),
+        &req,
+    )
+    .unwrap();
+
+    // Days 11-05 and 11-06: daily KPIs per day, the week and the month once each.
+    let for_agent = |agent: u64| report.outcomes.iter().filter(move |o| o.agent_id == agent);
+    let stored: Vec<(String, String)> = for_agent(1)
+        .filter(|o| o.outcome == KpiOutcomeKind::Stored)
+        .map(|o| (o.definition.clone(), o.period_start.to_string()))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("resolved".into(), "2025-11-05".into()),
+            ("resolved".into(), "2025-11-06".into()),
+            ("avg_res".into(), "2025-11-03".into()),
+            ("rate".into(), "2025-11-05".into()),
+            ("rate".into(), "2025-11-06".into()),
+            ("qa".into(), "2025-11-01".into()),
+            ("csat".into(), "2025-11-03".into()),
+        ]
+    );
+    // The broken formula and the unknown metric fail for both days and both agents; the rest
+    // still ran.
+    let failed: Vec<(u64, String, Option<String>)> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.outcome == KpiOutcomeKind::Failed)
+        .map(|o| (o.agent_id, o.definition.clone(), o.reason.clone()))
+        .collect();
+    assert_eq!(failed.len(), 8);
+    assert!(failed
+        .iter()
+        .any(|f| f.2.as_deref() == Some("formula_syntax")));
+    assert!(failed
+        .iter()
+        .any(|f| f.2.as_deref() == Some("unknown_metric")));
+    // Agent 2 has no activity: metric and formula KPIs are skipped, not stored as 0.
+    assert!(for_agent(2).all(|o| o.outcome != KpiOutcomeKind::Stored));
+    assert_eq!(report.successes, 7);
+    assert_eq!(report.failures, 8);
+    assert_eq!(
+        report.successes + report.skipped + report.failures,
+        report.outcomes.len()
+    );
+
+    // Values: 2 resolved on 11-05 against a target of 2 → 100 %.
+    let m = store.latest_measurement(None, 1).unwrap().unwrap();
+    assert_eq!(m.period_start, d("2025-11-06"));
+    assert_eq!(m.actual, Decimal::ZERO);
+    assert!(!m.complete);
+    let all = store.measurements(None, 1).unwrap();
+    assert_eq!(all[0].actual, Decimal::from(2));
+    assert_eq!(all[0].achievement, Decimal::from(100));
+    assert!(all[0].complete);
+    // Weekly average resolution: (2 h + 4 h) / 2 = 3 h against 3 h → 100 %, week not over.
+    let w = store.latest_measurement(None, 2).unwrap().unwrap();
+    assert_eq!(
+        (w.period_start, w.period_end),
+        (d("2025-11-03"), d("2025-11-09"))
+    );
+    assert_eq!(w.actual, Decimal::from(3));
+    assert_eq!(w.achievement, Decimal::from(100));
+    assert!(!w.complete);
+    assert_eq!(w.metadata["metric"], "avg_resolution_time");
+    // Formula: 11-06 has 1 assigned, 0 resolved → 0 %.
+    let r = store.latest_measurement(None, 3).unwrap().unwrap();
+    assert_eq!(r.actual, Decimal::ZERO);
+    // Manual: 81 against 90, exact → 90 %.
+    let q = store.latest_measurement(None, 4).unwrap().unwrap();
+    assert_eq!(q.achievement, Decimal::from(90));
+    assert_eq!(
+        (q.period_start, q.period_end),
+        (d("2025-11-01"), d("2025-11-30"))
+    );
+    // External: 76 against 95 → 80 %.
+    let c = store.latest_measurement(None, 5).unwrap().unwrap();
+    assert_eq!(c.achievement, Decimal::from(80));
+
+    // Seed 000's AgentKPI for 11-05: the stored measurements covering the day, weights 20 each.
+    let kpi = agent_kpi(
+        &store,
+        &source,
+        None,
+        1,
+        d("2025-11-05"),
+        &AchievementPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(kpi.total_tickets, 2);
+    // resolved 100, avg_res 100, rate 125 (100 % against 80 %), qa 90, csat 80; the failing
+    // KPIs have no measurement and are left out → 99.
+    assert_eq!(kpi.overall_kpi_score, Some(Decimal::from(99)));
+}
+
+#[test]
+fn recomputing_replaces_and_agent_option_limits() {
+    let store = setup();
+    let source = SnapshotMetrics::new(&tickets(), &MetricsOptions::daily(chrono_tz::UTC)).unwrap();
+    let now = Utc.with_ymd_and_hms(2025, 11, 5, 23, 0, 0).unwrap();
+    let req = UpdateRequest {
+        tenant: None,
+        range: UpdateRange::Date(d("2025-11-05")),
+        agent_id: Some(1),
+        now,
+        timezone: chrono_tz::UTC,
+        policy: AchievementPolicy::default(),
+    };
+    let first = update_kpis(&store, &source, None, &MetricCatalog::builtin(), &req).unwrap();
+    assert!(first.outcomes.iter().all(|o| o.agent_id == 1));
+    let again = update_kpis(&store, &source, None, &MetricCatalog::builtin(), &req).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(store.measurements(None, 1).unwrap().len(), 1);
+    // `Today` at this instant is the same day.
+    let today = UpdateRequest {
+        range: UpdateRange::Today,
+        ..req.clone()
+    };
+    assert_eq!(today.dates().unwrap(), DateRange::day(d("2025-11-05")));
+    let bad = UpdateRequest {
+        range: UpdateRange::Days(0),
+        ..req
+    };
+    assert_eq!(
+        update_kpis(&store, &source, None, &MetricCatalog::builtin(), &bad)
+            .unwrap_err()
+            .code(),
+        "invalid_argument"
+    );
+}
+
+#[test]
+fn the_engine_is_a_metric_source() {
+    let store = setup();
+    let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
+    let at = Utc.with_ymd_and_hms(2025, 11, 5, 8, 0, 0).unwrap();
+    let ev = |id: &str, m: i64, kind: EventKind| Event {
+        id: id.into(),
+        tenant: None,
+        at: at + Duration::minutes(m),
+        kind,
+    };
+    engine
+        .apply(&ev(
+            "c",
+            0,
+            EventKind::TicketCreated {
+                ticket_id: 1,
+                agent_id: Some(1),
+                team: None,
+                priority: None,
+                kind: Default::default(),
+            },
+        ))
+        .unwrap();
+    engine
+        .apply(&ev("r", 90, EventKind::Resolved { ticket_id: 1 }))
+        .unwrap();
+    let req = UpdateRequest {
+        tenant: None,
+        range: UpdateRange::Date(d("2025-11-05")),
+        agent_id: Some(1),
+        now: at + Duration::hours(12),
+        timezone: chrono_tz::UTC,
+        policy: AchievementPolicy::default(),
+    };
+    let report = update_kpis(&store, &engine, None, &MetricCatalog::builtin(), &req).unwrap();
+    assert!(report.successes >= 2);
+    let m = store.latest_measurement(None, 1).unwrap().unwrap();
+    assert_eq!(m.actual, Decimal::ONE);
+    assert_eq!(m.achievement, Decimal::from_str("50").unwrap());
+}
