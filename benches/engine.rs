@@ -1,0 +1,75 @@
+//! W2 (SPEC §8): incremental event apply, one event at a time, on an engine already holding
+//! 10 000 open tickets.
+
+use chrono::{Duration, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+use teamkpi_benches::SplitMix64;
+
+fn bench(c: &mut Criterion) {
+    let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
+    let t0 = Utc.with_ymd_and_hms(2025, 11, 3, 8, 0, 0).unwrap();
+    let mut rng = SplitMix64::new(2);
+    for t in 0..10_000u64 {
+        engine
+            .apply(&Event {
+                id: format!("c{t}"),
+                tenant: None,
+                at: t0 + Duration::seconds(rng.below(86_400) as i64),
+                kind: EventKind::TicketCreated {
+                    ticket_id: t,
+                    agent_id: Some(1 + rng.below(100)),
+                    team: None,
+                    priority: Some("normal".into()),
+                    kind: Default::default(),
+                },
+            })
+            .unwrap();
+    }
+    // W2: a stream of replies, transfers and resolutions on those tickets.
+    let stream: Vec<Event> = (0..200_000u64)
+        .map(|n| {
+            let ticket_id = rng.below(10_000);
+            let kind = match rng.below(4) {
+                0 => EventKind::TicketTransferred {
+                    ticket_id,
+                    from: None,
+                    to: 1 + rng.below(100),
+                },
+                1 => EventKind::CustomerReplied { ticket_id },
+                _ => EventKind::AgentReplied {
+                    ticket_id,
+                    agent_id: None,
+                },
+            };
+            Event {
+                id: format!("s{n}"),
+                tenant: None,
+                at: t0 + Duration::days(1) + Duration::seconds(n as i64),
+                kind,
+            }
+        })
+        .collect();
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(20);
+    // Each measured event is new (unique id), on a fresh copy of the loaded engine per batch,
+    // so tickets hold a realistic handful of events rather than growing without end.
+    group.bench_function("apply_event", |b| {
+        b.iter_batched(
+            || engine.clone(),
+            |mut e| {
+                for ev in &stream[..1000] {
+                    black_box(e.apply(ev).unwrap().duplicate);
+                }
+                e
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
