@@ -103,6 +103,8 @@ struct ReadmeDoctests;
 pub mod assignment;
 pub mod calendar;
 mod choice;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod formula;
@@ -144,6 +146,6 @@ pub use sla::{
     SlaTarget, TargetEvaluation, TicketTimeline, TimelineEvent, TimelineEventKind,
 };
 pub use store::{
-    AssignmentFilter, AssignmentStore, DefinitionStore, InMemoryStore, KpiStore, ManualValueStore,
-    MeasurementStore, RollupKey, RollupStore,
+    ActivitySource, AssignmentFilter, AssignmentStore, DefinitionStore, InMemoryStore, KpiStore,
+    ManualValueStore, MeasurementStore, RollupKey, RollupStore,
 };

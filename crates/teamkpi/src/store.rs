@@ -143,6 +143,32 @@ pub trait RollupStore {
     fn rollup_partials(&self, key: &RollupKey) -> Result<Vec<(String, serde_json::Value)>>;
 }
 
+/// Activity records a store holds (the host's tickets, calls and sessions), read by time window.
+pub trait ActivitySource {
+    /// Tickets created before `to` with any activity (creation, response, resolution, transfer,
+    /// message, reopening, closing) at or after `from`.
+    fn tickets(
+        &self,
+        tenant: Option<&str>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::metrics::Ticket>>;
+    /// Calls started in `[from, to)`.
+    fn calls(
+        &self,
+        tenant: Option<&str>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::metrics::Call>>;
+    /// Session intervals overlapping `[from, to)` (open ones included).
+    fn sessions(
+        &self,
+        tenant: Option<&str>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::metrics::AgentSession>>;
+}
+
 /// Everything `update_kpis` needs from a store.
 pub trait KpiStore:
     DefinitionStore + AssignmentStore + MeasurementStore + ManualValueStore

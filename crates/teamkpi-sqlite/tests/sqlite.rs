@@ -1,0 +1,146 @@
+//! The SQLite store: the shared store contract, migrations, persistence, activity windows and
+//! bad database files.
+
+use chrono::{Duration, TimeZone, Utc};
+use teamkpi::metrics::{Call, Ticket};
+use teamkpi::*;
+use teamkpi_sqlite::SqliteStore;
+
+#[test]
+fn sqlite_store_conforms() {
+    teamkpi::conformance::run_all(|| SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn file_store_conforms_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kpi.sqlite");
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    teamkpi::conformance::run_all(|| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        SqliteStore::open(dir.path().join(format!("c{i}.sqlite"))).unwrap()
+    });
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap())
+            .unwrap();
+    }
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(again.definitions(None).unwrap().len(), 1);
+    // Migrations run twice change nothing.
+    assert_eq!(again.migrate().unwrap(), again.schema_version().unwrap());
+    assert_eq!(again.migrate().unwrap(), 2);
+    assert_eq!(again.definitions(None).unwrap().len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_storage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.sqlite");
+    std::fs::write(
+        &path,
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(err.code(), "storage");
+}
+
+#[test]
+fn activity_windows_and_atomic_batches() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+    let tk = |id: u64, created: i64, resolved: Option<i64>| Ticket {
+        id,
+        agent_id: Some(1),
+        created_at: t0 + Duration::hours(created),
+        resolved_at: resolved.map(|h| t0 + Duration::hours(h)),
+        ..Ticket::default()
+    };
+    store
+        .put_tickets(&[
+            tk(1, 0, Some(2)),
+            tk(2, -48, Some(30)),
+            tk(3, -48, Some(-40)),
+            tk(4, 48, None),
+        ])
+        .unwrap();
+    // Window [t0, t0 + 1 day): ticket 1 (created), 2 (resolved later, still active in it).
+    let ids: Vec<u64> = store
+        .tickets(None, t0, t0 + Duration::days(1))
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, vec![1, 2]);
+    assert_eq!(
+        store
+            .open_tickets(None)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        vec![4]
+    );
+    // A bad row fails the whole batch.
+    let bad = Ticket {
+        first_response_at: Some(t0 - Duration::hours(100)),
+        ..tk(9, 0, None)
+    };
+    assert_eq!(
+        store
+            .put_tickets(&[tk(8, 0, None), bad])
+            .unwrap_err()
+            .code(),
+        "invalid_range"
+    );
+    assert!(store.ticket(None, 8).unwrap().is_none());
+    let call = Call {
+        tenant: None,
+        id: 1,
+        agent_id: 1,
+        started_at: t0,
+        duration_seconds: -1,
+        outcome: "completed".parse().unwrap(),
+        contact_id: None,
+        campaign_id: None,
+    };
+    assert_eq!(
+        store.put_calls(&[call]).unwrap_err().code(),
+        "negative_duration"
+    );
+}
+
+#[test]
+fn settings_round_trip() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (tz, s, sla) = store.settings(Some("acme")).unwrap();
+    assert_eq!(
+        (tz.as_str(), s.auto_assign_enabled, sla.is_none()),
+        ("UTC", true, true)
+    );
+    let policy: SlaPolicy = from_json(
+        serde_json::json!({"name": "std", "targets": {"high": {"first_response": 3600}}}),
+    )
+    .unwrap();
+    let settings = AssignmentSettings {
+        auto_assign_enabled: false,
+        re_assign_enabled: true,
+        re_assign_hours: 12,
+    };
+    store
+        .put_settings(Some("acme"), "Europe/Warsaw", &settings, Some(&policy))
+        .unwrap();
+    let (tz, s, sla) = store.settings(Some("acme")).unwrap();
+    assert_eq!(tz, "Europe/Warsaw");
+    assert_eq!(s, settings);
+    assert_eq!(sla.unwrap().name(), "std");
+    assert_eq!(
+        store
+            .put_settings(None, "Nowhere/City", &settings, None)
+            .unwrap_err()
+            .code(),
+        "unknown_timezone"
+    );
+}
