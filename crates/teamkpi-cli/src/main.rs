@@ -1,1 +1,559 @@
-fn main() {}
+//! `teamkpi`: the command line of teamkpi on its SQLite store.
+
+/// Prints a line to stdout; a closed pipe (`teamkpi report | head`) is not an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod demo;
+mod import;
+mod report;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use teamkpi::metrics::{MetricsOptions, Ticket, Transfer};
+use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateRange, UpdateRequest};
+use teamkpi::{
+    AchievementPolicy, ActivitySource, Assigner, AssignmentPolicy, AssignmentSettings,
+    MetricCatalog, OpenItem, TicketTimeline, WorkItem,
+};
+use teamkpi_sqlite::SqliteStore;
+
+/// Team performance KPIs, SLA and assignment on a SQLite database.
+#[derive(Debug, Parser)]
+#[command(name = "teamkpi", version, about, long_about = None)]
+struct Cli {
+    /// The database file (created when missing; `demo` uses ./teamkpi-demo.sqlite by default).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    /// The company (tenant) to work on.
+    #[arg(long, global = true)]
+    tenant: Option<String>,
+    /// Use this instant as "now" (RFC 3339), for reproducible runs.
+    #[arg(long, global = true, value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a sample team (25 agents, 30 days of tickets, calls and sessions, KPIs, an SLA
+    /// policy), compute its KPIs and print the report.
+    Demo {
+        /// Number of agents.
+        #[arg(long, default_value_t = 25)]
+        agents: u64,
+        /// Days of history.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Import tickets, calls or sessions from CSV or JSON Lines (by file extension).
+    Import {
+        /// What the file holds.
+        #[arg(value_parser = ["tickets", "calls", "sessions"])]
+        kind: String,
+        /// The file (.csv, .jsonl or .ndjson).
+        file: PathBuf,
+    },
+    /// Recompute KPI measurements (seed 000's update_kpis): today by default.
+    Update {
+        /// One day, YYYY-MM-DD.
+        #[arg(long, conflicts_with = "days")]
+        date: Option<String>,
+        /// The N days ending today, today included.
+        #[arg(long)]
+        days: Option<u32>,
+        /// Only this agent.
+        #[arg(long)]
+        agent: Option<u64>,
+    },
+    /// Scorecards, ranking and weekly trends.
+    Report {
+        /// Days back, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Print JSON with seed 001's keys.
+        #[arg(long)]
+        json: bool,
+        /// Also write a self-contained HTML page with charts.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// SLA breaches and at-risk tickets now.
+    Sla {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign unassigned open tickets to the least busy agents (the company settings apply).
+    Assign {
+        /// Show what would happen, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-assign stale work: not contacted in time (seed 002), inactive agents (seed 001).
+    Reassign {
+        /// Show what would happen, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Hours of inactivity after which an agent's open items move (seed 001: 6).
+        #[arg(long, default_value_t = 6)]
+        inactive_hours: i64,
+    },
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant ({e})"))
+}
+
+/// A CLI failure: a one-line cause and a code.
+#[derive(Debug)]
+pub struct Failure {
+    code: String,
+    message: String,
+}
+
+impl<E: Into<teamkpi::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let e: teamkpi::Error = e.into();
+        Failure {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Failure {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!(
+                "error [{}]: {}",
+                f.code,
+                f.message.lines().next().unwrap_or("")
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Shared context of the commands.
+pub struct Ctx {
+    store: SqliteStore,
+    tenant: Option<String>,
+    now: DateTime<Utc>,
+    timezone: Tz,
+    settings: AssignmentSettings,
+    sla: Option<teamkpi::SlaPolicy>,
+}
+
+impl Ctx {
+    fn open(path: &std::path::Path, tenant: Option<String>, now: DateTime<Utc>) -> CliResult<Ctx> {
+        let store = SqliteStore::open(path)
+            .map_err(|e| Failure::new(e.code(), format!("cannot open {}: {e}", path.display())))?;
+        Ctx::with_store(store, tenant, now)
+    }
+
+    fn with_store(
+        store: SqliteStore,
+        tenant: Option<String>,
+        now: DateTime<Utc>,
+    ) -> CliResult<Ctx> {
+        let (tz, settings, sla) = store.settings(tenant.as_deref())?;
+        Ok(Ctx {
+            timezone: teamkpi::parse_timezone(&tz)?,
+            store,
+            tenant,
+            now,
+            settings,
+            sla,
+        })
+    }
+
+    fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    fn metrics_options(&self) -> MetricsOptions {
+        let mut o = MetricsOptions::daily(self.timezone);
+        o.tenant = self.tenant.clone();
+        o.sla = self.sla.clone();
+        o.as_of = Some(self.now);
+        o
+    }
+
+    /// Tickets active in the `days` local days ending today.
+    fn tickets_for_days(&self, days: u32) -> CliResult<Vec<Ticket>> {
+        let range = teamkpi::last_n_days(self.now, self.timezone, days.max(1))?;
+        // Weekly and monthly KPIs reach back to the start of their period.
+        let from = teamkpi::Period::containing(teamkpi::PeriodKind::Month, range.start).start;
+        let (from, _) = teamkpi::DateRange::day(from).utc_bounds(self.timezone);
+        Ok(self
+            .store
+            .tickets(self.tenant(), from, self.now + Duration::days(1))?)
+    }
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn run(cli: Cli) -> CliResult {
+    let now = cli.now.unwrap_or_else(Utc::now);
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    match cli.command {
+        Command::Demo { agents, days, seed } => {
+            let path = cli
+                .db
+                .unwrap_or_else(|| PathBuf::from("teamkpi-demo.sqlite"));
+            demo::run(&path, cli.tenant, now, agents, days, seed)
+        }
+        command => {
+            let path = cli.db.unwrap_or_else(|| PathBuf::from("teamkpi.sqlite"));
+            let ctx = Ctx::open(&path, cli.tenant, now)?;
+            match command {
+                Command::Demo { .. } => Ok(()),
+                Command::Import { kind, file } => import::run(&ctx, &kind, &file),
+                Command::Update { date, days, agent } => {
+                    let range = match (date, days) {
+                        (Some(d), _) => UpdateRange::Date(teamkpi::parse_date("--date", &d)?),
+                        (None, Some(n)) => UpdateRange::Days(n),
+                        (None, None) => UpdateRange::Today,
+                    };
+                    update(&ctx, range, agent, true)
+                }
+                Command::Report { days, json, html } => {
+                    report::run(&ctx, days, json, html.as_deref())
+                }
+                Command::Sla { json } => sla(&ctx, json),
+                Command::Assign { dry_run } => assign(&ctx, dry_run),
+                Command::Reassign {
+                    dry_run,
+                    inactive_hours,
+                } => reassign(&ctx, dry_run, inactive_hours),
+            }
+        }
+    }
+}
+
+/// `update`: recompute measurements and print successes, skips and failures.
+pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) -> CliResult {
+    if let Some(a) = agent {
+        if !ctx
+            .store
+            .agents(ctx.tenant())?
+            .iter()
+            .any(|(s, _)| s.id == a)
+        {
+            return Err(Failure::new("unknown_agent", format!("unknown agent {a}")));
+        }
+    }
+    let days = match range {
+        UpdateRange::Days(n) => n,
+        _ => 1,
+    };
+    let from_date = match range {
+        UpdateRange::Date(d) => d,
+        _ => teamkpi::last_n_days(ctx.now, ctx.timezone, days.max(1))?.start,
+    };
+    let span = (teamkpi::today(ctx.now, ctx.timezone) - from_date)
+        .num_days()
+        .max(0) as u32
+        + 1;
+    let tickets = ctx.tickets_for_days(span + 1)?;
+    let source = SnapshotMetrics::new(&tickets, &ctx.metrics_options())?;
+    let request = UpdateRequest {
+        tenant: ctx.tenant.clone(),
+        range,
+        agent_id: agent,
+        now: ctx.now,
+        timezone: ctx.timezone,
+        policy: AchievementPolicy::default(),
+    };
+    let bar = progress(1, "updating");
+    let report = update_kpis(
+        &ctx.store,
+        &source,
+        None,
+        &MetricCatalog::builtin(),
+        &request,
+    )?;
+    bar.finish_and_clear();
+    if print {
+        out!(
+            "KPI update: {} stored, {} skipped (no data), {} failed",
+            report.successes,
+            report.skipped,
+            report.failures
+        );
+        for o in report
+            .outcomes
+            .iter()
+            .filter(|o| o.outcome == teamkpi::update::KpiOutcomeKind::Failed)
+        {
+            out!(
+                "  failed: agent {} {} {}..{}: {}",
+                o.agent_id,
+                o.definition,
+                o.period_start,
+                o.period_end,
+                o.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn sla(ctx: &Ctx, json: bool) -> CliResult {
+    let Some(policy) = &ctx.sla else {
+        return Err(Failure::new(
+            "invalid_argument",
+            "this database has no SLA policy (run `teamkpi demo` or store one)",
+        ));
+    };
+    let timelines: Vec<TicketTimeline> = ctx
+        .store
+        .open_tickets(ctx.tenant())?
+        .iter()
+        .map(TicketTimeline::from_ticket)
+        .collect();
+    let scan = policy.scan(&timelines, ctx.now, &Default::default());
+    if json {
+        let out = serde_json::json!({
+            "breaches": teamkpi::metrics::analytics::sla_breach_list(&scan, None),
+            "at_risk": scan.at_risk,
+            "rejected": scan.rejected,
+        });
+        out!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    out!(
+        "SLA at {}: {} breached, {} at risk ({} open tickets)",
+        ctx.now
+            .with_timezone(&ctx.timezone)
+            .format("%Y-%m-%d %H:%M"),
+        scan.breaches.len(),
+        scan.at_risk.len(),
+        timelines.len()
+    );
+    out!(
+        "{:<10} {:<16} {:<9} {:>6} {:>18} {:>10}",
+        "ticket",
+        "target",
+        "state",
+        "agent",
+        "due",
+        "late (h)"
+    );
+    for a in scan.breaches.iter().chain(&scan.at_risk).take(40) {
+        out!(
+            "{:<10} {:<16} {:<9} {:>6} {:>18} {:>10}",
+            a.ticket_id,
+            a.target.as_str(),
+            a.state.as_str(),
+            a.agent_id
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "-".into()),
+            a.due_at
+                .map(|d| d
+                    .with_timezone(&ctx.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string())
+                .unwrap_or_default(),
+            a.late_seconds
+                .map(|s| format!("{:.1}", s as f64 / 3600.0))
+                .unwrap_or_default()
+        );
+    }
+    if scan.breaches.len() + scan.at_risk.len() > 40 {
+        out!(
+            "… {} more (use --json for all)",
+            scan.breaches.len() + scan.at_risk.len() - 40
+        );
+    }
+    Ok(())
+}
+
+fn assigner(ctx: &Ctx, open: &[Ticket]) -> CliResult<Assigner> {
+    let mut agents: Vec<teamkpi::AgentState> = ctx
+        .store
+        .agents(ctx.tenant())?
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    // Loads from the open work, per kind (seed 001's workload tracker).
+    for a in &mut agents {
+        a.open_load.clear();
+    }
+    for t in open {
+        if let Some(a) = t
+            .agent_id
+            .and_then(|id| agents.iter_mut().find(|a| a.id == id))
+        {
+            *a.open_load.entry(t.kind.as_str().to_owned()).or_insert(0) += 1;
+        }
+    }
+    Ok(Assigner::new(agents, AssignmentPolicy::default())?)
+}
+
+fn work_item(t: &Ticket) -> WorkItem {
+    WorkItem {
+        id: t.id,
+        kind: t.kind.as_str().to_owned(),
+        priority: t.priority.clone(),
+        created_at: t.created_at,
+        team: t.team.clone(),
+        skills: Default::default(),
+    }
+}
+
+fn apply_moves(
+    ctx: &Ctx,
+    open: &[Ticket],
+    assigner: &Assigner,
+    events: &[teamkpi::AssignmentEvent],
+) -> CliResult {
+    let mut changed = Vec::new();
+    for e in events {
+        if let Some(t) = open.iter().find(|t| t.id == e.item_id) {
+            let mut t = t.clone();
+            t.transfers.push(Transfer {
+                at: e.at,
+                from: t.agent_id,
+                to: e.to,
+            });
+            t.agent_id = Some(e.to);
+            changed.push(t);
+        }
+    }
+    ctx.store.put_tickets(&changed)?;
+    let names: std::collections::BTreeMap<u64, Option<String>> = ctx
+        .store
+        .agents(ctx.tenant())?
+        .into_iter()
+        .map(|(a, n)| (a.id, n))
+        .collect();
+    let agents: Vec<(teamkpi::AgentState, Option<String>)> = assigner
+        .agents()
+        .map(|a| (a.clone(), names.get(&a.id).cloned().flatten()))
+        .collect();
+    ctx.store.put_agents(&agents)?;
+    Ok(())
+}
+
+fn print_events(
+    events: &[teamkpi::AssignmentEvent],
+    unassigned: &[teamkpi::Unassigned],
+    dry_run: bool,
+) {
+    let verb = if dry_run { "would move" } else { "moved" };
+    out!(
+        "{} {} item(s), {} left unassigned",
+        verb,
+        events.len(),
+        unassigned.len()
+    );
+    for e in events.iter().take(30) {
+        out!(
+            "  item {:>6}: {} -> {} ({})",
+            e.item_id,
+            e.from.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
+            e.to,
+            e.reason.as_str()
+        );
+    }
+    for u in unassigned.iter().take(10) {
+        out!(
+            "  item {:>6}: not assigned ({})",
+            u.item_id,
+            u.reason.as_str()
+        );
+    }
+}
+
+fn assign(ctx: &Ctx, dry_run: bool) -> CliResult {
+    if !ctx.settings.auto_assign_enabled {
+        out!("auto-assign is disabled for this company; nothing to do");
+        return Ok(());
+    }
+    let open = ctx.store.open_tickets(ctx.tenant())?;
+    let mut assigner = assigner(ctx, &open)?;
+    let backlog: Vec<WorkItem> = open
+        .iter()
+        .filter(|t| t.agent_id.is_none())
+        .map(work_item)
+        .collect();
+    let batch = assigner.drain(&backlog, ctx.now);
+    if !dry_run {
+        apply_moves(ctx, &open, &assigner, &batch.events)?;
+    }
+    print_events(&batch.events, &batch.unassigned, dry_run);
+    Ok(())
+}
+
+fn reassign(ctx: &Ctx, dry_run: bool, inactive_hours: i64) -> CliResult {
+    let open = ctx.store.open_tickets(ctx.tenant())?;
+    let mut assigner = assigner(ctx, &open)?;
+    let items: Vec<OpenItem> = open
+        .iter()
+        .filter_map(|t| {
+            let agent = t.agent_id?;
+            let assigned_at = t.transfers.last().map_or(t.created_at, |tr| tr.at);
+            let contacted = t
+                .agent_messages
+                .iter()
+                .map(|m| m.at)
+                .chain(t.first_response_at)
+                .chain(t.last_contacted_at)
+                .max();
+            Some(OpenItem {
+                item: work_item(t),
+                agent_id: agent,
+                assigned_at,
+                last_contacted_at: contacted,
+            })
+        })
+        .collect();
+    let batch = assigner.reassign_stale(&items, &ctx.settings, Some(inactive_hours), ctx.now)?;
+    if !dry_run {
+        apply_moves(ctx, &open, &assigner, &batch.events)?;
+    }
+    print_events(&batch.events, &batch.unassigned, dry_run);
+    Ok(())
+}
+
+/// The first day of the demo history.
+pub fn first_day(now: DateTime<Utc>, tz: Tz, days: u32) -> CliResult<NaiveDate> {
+    Ok(teamkpi::last_n_days(now, tz, days)?.start)
+}

@@ -221,6 +221,53 @@ pub struct TicketTimeline {
     pub events: Vec<TimelineEvent>,
 }
 
+impl TicketTimeline {
+    /// A timeline reconstructed from a ticket snapshot: agent messages (and the first response)
+    /// as agent replies, resolution, reopenings and closing. Snapshots carry no customer messages
+    /// or status history, so next-response cycles and pauses need the host's full timeline.
+    pub fn from_ticket(t: &crate::metrics::Ticket) -> TicketTimeline {
+        let mut events = Vec::new();
+        let mut replies: Vec<DateTime<Utc>> = t.agent_messages.iter().map(|m| m.at).collect();
+        if let Some(fr) = t.first_response_at {
+            if !replies.contains(&fr) {
+                replies.push(fr);
+            }
+        }
+        for at in replies {
+            events.push(TimelineEvent {
+                at,
+                kind: TimelineEventKind::AgentReplied,
+            });
+        }
+        let mut resolutions: Vec<DateTime<Utc>> = t.reopened_at.clone();
+        resolutions.sort();
+        for at in &resolutions {
+            events.push(TimelineEvent {
+                at: *at,
+                kind: TimelineEventKind::Reopened,
+            });
+        }
+        if let Some(at) = t.resolved_at.or(t.closed_at) {
+            events.push(TimelineEvent {
+                at,
+                kind: TimelineEventKind::Resolved,
+            });
+        }
+        // Reopenings before the final resolution imply earlier resolutions at unknown instants;
+        // keep the order valid by placing events in time order.
+        events.sort_by_key(|e| e.at);
+        TicketTimeline {
+            ticket_id: t.id,
+            tenant: t.tenant.clone(),
+            priority: t.priority.clone().unwrap_or_default(),
+            created_at: t.created_at,
+            agent_id: t.agent_id,
+            team: t.team.clone(),
+            events,
+        }
+    }
+}
+
 /// The evaluation of one target (one cycle for next response).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetEvaluation {

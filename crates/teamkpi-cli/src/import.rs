@@ -1,0 +1,174 @@
+//! `teamkpi import`: tickets, calls or sessions from CSV or JSON Lines. Every row is checked
+//! first; if any is rejected, the report lists them (line, reason) and nothing is imported.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::path::Path;
+
+use teamkpi::metrics::{AgentSession, Call, Ticket};
+
+use crate::{CliResult, Ctx, Failure};
+
+/// Columns whose CSV cells are numbers.
+const NUMERIC: &[&str] = &[
+    "id",
+    "agent_id",
+    "duration_seconds",
+    "duration",
+    "contact_id",
+    "campaign_id",
+];
+
+fn rows(path: &Path) -> CliResult<Vec<(usize, Value)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            "invalid_argument",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    match ext.as_str() {
+        "jsonl" | "ndjson" | "json" => {
+            let mut out = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| Value::String(format!("line is not JSON: {e}")));
+                out.push((i + 1, v));
+            }
+            Ok(out)
+        }
+        "csv" => {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let headers = reader
+                .headers()
+                .map_err(|e| Failure::new("invalid_argument", format!("bad CSV header: {e}")))?
+                .clone();
+            let mut out = Vec::new();
+            for (i, rec) in reader.records().enumerate() {
+                let line = i + 2;
+                let rec = match rec {
+                    Ok(r) => r,
+                    Err(e) => {
+                        out.push((line, Value::String(format!("bad CSV row: {e}"))));
+                        continue;
+                    }
+                };
+                let mut obj = Map::new();
+                for (h, cell) in headers.iter().zip(rec.iter()) {
+                    let cell = cell.trim();
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    let v = if NUMERIC.contains(&h) {
+                        cell.parse::<i64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| Value::String(cell.to_owned()))
+                    } else {
+                        Value::String(cell.to_owned())
+                    };
+                    obj.insert(h.to_owned(), v);
+                }
+                out.push((line, Value::Object(obj)));
+            }
+            Ok(out)
+        }
+        other => Err(Failure::new(
+            "invalid_argument",
+            format!("unknown file type {other:?}: use .csv, .jsonl or .ndjson"),
+        )),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    rows: Vec<(usize, Value)>,
+    tenant: Option<&str>,
+    check: impl Fn(&T) -> teamkpi::Result<()>,
+) -> (Vec<T>, Vec<(usize, String)>) {
+    let mut ok = Vec::new();
+    let mut rejected = Vec::new();
+    for (line, mut v) in rows {
+        if let Value::String(reason) = v {
+            rejected.push((line, reason));
+            continue;
+        }
+        if let (Some(t), Value::Object(m)) = (tenant, &mut v) {
+            m.entry("tenant")
+                .or_insert_with(|| Value::String(t.to_owned()));
+        }
+        match teamkpi::from_json::<T>(v).and_then(|r| check(&r).map(|()| r)) {
+            Ok(r) => ok.push(r),
+            Err(e) => rejected.push((line, format!("[{}] {e}", e.code()))),
+        }
+    }
+    (ok, rejected)
+}
+
+/// Imports one file.
+pub fn run(ctx: &Ctx, kind: &str, file: &Path) -> CliResult {
+    let rows = rows(file)?;
+    let total = rows.len();
+    let tenant = ctx.tenant();
+    let check_tenant = |t: &Option<String>| {
+        if t.as_deref() != tenant {
+            return Err(teamkpi::Error::TenantMismatch {
+                expected: tenant.map(str::to_owned),
+                got: t.clone(),
+            });
+        }
+        Ok(())
+    };
+    let (count, rejected) = match kind {
+        "tickets" => {
+            let (ok, rej) = decode::<Ticket>(rows, tenant, |t| {
+                check_tenant(&t.tenant)?;
+                t.validate()
+            });
+            if rej.is_empty() {
+                ctx.store.put_tickets(&ok)?;
+            }
+            (ok.len(), rej)
+        }
+        "calls" => {
+            let (ok, rej) = decode::<Call>(rows, tenant, |c| {
+                check_tenant(&c.tenant)?;
+                c.validate()
+            });
+            if rej.is_empty() {
+                ctx.store.put_calls(&ok)?;
+            }
+            (ok.len(), rej)
+        }
+        _ => {
+            let (ok, rej) = decode::<AgentSession>(rows, tenant, |s| {
+                check_tenant(&s.tenant)?;
+                s.validate()
+            });
+            if rej.is_empty() {
+                ctx.store.put_sessions(&ok)?;
+            }
+            (ok.len(), rej)
+        }
+    };
+    if !rejected.is_empty() {
+        for (line, reason) in &rejected {
+            eprintln!("line {line}: {reason}");
+        }
+        return Err(Failure::new(
+            "invalid_argument",
+            format!(
+                "{} of {total} rows rejected; nothing imported from {}",
+                rejected.len(),
+                file.display()
+            ),
+        ));
+    }
+    out!("imported {count} {kind} from {}", file.display());
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! `teamkpi report`: scorecards, ranking and weekly trends as a table, JSON or an HTML page.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use teamkpi::metrics::analytics::{
+    agent_comparison, performance_analytics, weekly_trends, AgentComparison, AnalyticsOptions,
+    PerformanceAnalytics, WeeklyTrends,
+};
+use teamkpi::{
+    overall_score, round2, sla_analytics, AchievementPolicy, AssignmentFilter, AssignmentStore,
+    DefinitionStore, MeasurementStore, ScoreBands, SlaAnalytics, SlaGroupBy, TicketTimeline,
+    WeightedAchievement,
+};
+
+use crate::{CliResult, Ctx, Failure};
+
+#[derive(Debug, Serialize)]
+struct KpiLine {
+    key: String,
+    name: String,
+    unit: String,
+    actual: Option<f64>,
+    target: f64,
+    achievement: Option<f64>,
+    period_start: Option<String>,
+    period_end: Option<String>,
+    complete: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+struct Scorecard {
+    rank: u32,
+    agent_id: u64,
+    name: Option<String>,
+    overall_kpi_score: Option<f64>,
+    band: Option<String>,
+    performance_score: Option<f64>,
+    kpis: Vec<KpiLine>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    generated_at: String,
+    timezone: String,
+    window: BTreeMap<&'static str, String>,
+    performance: PerformanceAnalytics,
+    trends: WeeklyTrends,
+    comparison: AgentComparison,
+    sla: Vec<SlaAnalytics>,
+    scorecards: Vec<Scorecard>,
+}
+
+fn f(d: Decimal) -> f64 {
+    round2(d).to_f64().unwrap_or(0.0)
+}
+
+fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
+    if days == 0 {
+        return Err(Failure::new(
+            "invalid_argument",
+            "--days must be at least 1",
+        ));
+    }
+    let tickets = ctx.tickets_for_days(days)?;
+    let mut options = AnalyticsOptions::new(ctx.timezone, ctx.now, days);
+    options.tenant = ctx.tenant.clone();
+    options.sla = ctx.sla.clone();
+    let performance = performance_analytics(&tickets, &options, None)?;
+    let trends = weekly_trends(&tickets, &options, None)?;
+    let comparison = agent_comparison(&tickets, &options)?;
+    let range = teamkpi::last_n_days(ctx.now, ctx.timezone, days)?;
+    let (from, to) = range.utc_bounds(ctx.timezone);
+    let sla = match &ctx.sla {
+        Some(policy) => {
+            let evals: Vec<_> = tickets
+                .iter()
+                .map(|t| policy.evaluate(&TicketTimeline::from_ticket(t), ctx.now))
+                .collect::<teamkpi::Result<_>>()?;
+            sla_analytics(&evals, from, to, SlaGroupBy::All)?
+        }
+        None => Vec::new(),
+    };
+
+    // Scorecards: each KPI's latest complete measurement, weighted into the overall score.
+    let names: BTreeMap<u64, Option<String>> = ctx
+        .store
+        .agents(ctx.tenant())?
+        .into_iter()
+        .map(|(a, n)| (a.id, n))
+        .collect();
+    let defs: BTreeMap<String, teamkpi::KpiDefinition> = ctx
+        .store
+        .definitions(ctx.tenant())?
+        .into_iter()
+        .map(|d| (d.key.clone(), d))
+        .collect();
+    let bands = ScoreBands::default();
+    let ranks: BTreeMap<u64, (u32, Option<Decimal>)> = comparison
+        .agents
+        .iter()
+        .map(|r| (r.agent_id, (r.rank, r.performance_score)))
+        .collect();
+    let mut cards = Vec::new();
+    for agent in names.keys() {
+        let assignments = ctx.store.assignments(&AssignmentFilter {
+            tenant: ctx.tenant.clone(),
+            agent_id: Some(*agent),
+            ..AssignmentFilter::default()
+        })?;
+        let mut items = Vec::new();
+        let mut kpis = Vec::new();
+        for a in &assignments {
+            let latest = ctx
+                .store
+                .measurements(ctx.tenant(), a.id)?
+                .into_iter()
+                .rev()
+                .find(|m| m.complete);
+            let def = defs.get(&a.definition);
+            items.push(WeightedAchievement {
+                weight: a.weight,
+                achievement: latest.as_ref().map(|m| m.achievement),
+            });
+            kpis.push(KpiLine {
+                key: a.definition.clone(),
+                name: def.map_or_else(|| a.definition.clone(), |d| d.name.clone()),
+                unit: def.map_or_else(String::new, |d| d.unit.as_str().to_owned()),
+                actual: latest.as_ref().map(|m| f(m.actual)),
+                target: f(a.target),
+                achievement: latest.as_ref().map(|m| f(m.achievement)),
+                period_start: latest.as_ref().map(|m| m.period_start.to_string()),
+                period_end: latest.as_ref().map(|m| m.period_end.to_string()),
+                complete: latest.as_ref().map(|m| m.complete),
+            });
+        }
+        let overall = overall_score(&items, &AchievementPolicy::default())?;
+        let (rank, perf) = ranks.get(agent).copied().unwrap_or((u32::MAX, None));
+        cards.push(Scorecard {
+            rank,
+            agent_id: *agent,
+            name: names.get(agent).cloned().flatten(),
+            overall_kpi_score: overall.map(f),
+            band: overall.and_then(|s| bands.label(s)).map(str::to_owned),
+            performance_score: perf.map(f),
+            kpis,
+        });
+    }
+    cards.sort_by(|a, b| {
+        b.overall_kpi_score
+            .partial_cmp(&a.overall_kpi_score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.agent_id.cmp(&b.agent_id))
+    });
+    for (i, c) in cards.iter_mut().enumerate() {
+        c.rank = i as u32 + 1;
+    }
+    let mut window = BTreeMap::new();
+    window.insert("start", range.start.to_string());
+    window.insert("end", range.end.to_string());
+    window.insert("days", days.to_string());
+    Ok(Report {
+        generated_at: ctx.now.to_rfc3339(),
+        timezone: ctx.timezone.name().to_owned(),
+        window,
+        performance,
+        trends,
+        comparison,
+        sla,
+        scorecards: cards,
+    })
+}
+
+fn opt(v: Option<f64>, suffix: &str) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.2}{suffix}"))
+}
+
+/// Prints the report (table or JSON) and optionally writes the HTML page.
+pub fn run(ctx: &Ctx, days: u32, json: bool, html: Option<&Path>) -> CliResult {
+    let report = build(ctx, days)?;
+    if let Some(path) = html {
+        std::fs::write(path, render_html(&report)).map_err(|e| {
+            Failure::new("storage", format!("cannot write {}: {e}", path.display()))
+        })?;
+    }
+    if json {
+        out!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let p = &report.performance;
+    out!(
+        "Team, {} – {} ({}): {} handled, {} resolved, resolution rate {}, avg response {}, avg resolution {}, SLA {}",
+        report.window["start"],
+        report.window["end"],
+        report.timezone,
+        p.tickets_handled,
+        p.tickets_resolved,
+        opt(p.resolution_rate_percent.map(f), " %"),
+        opt(p.avg_response_time_hours.map(f), " h"),
+        opt(p.avg_resolution_time_hours.map(f), " h"),
+        opt(p.sla_compliance_rate_percent.map(f), " %"),
+    );
+    out!("\nScorecards (each KPI's latest complete period; weights 30/30/20/20)");
+    out!(
+        "{:>4} {:<22} {:>9} {:<18} {:>9} {:>9} {:>9} {:>9}",
+        "rank",
+        "agent",
+        "overall",
+        "band",
+        "res. h",
+        "resolved",
+        "1st resp",
+        "SLA %"
+    );
+    for c in &report.scorecards {
+        let ach = |key: &str| {
+            c.kpis
+                .iter()
+                .find(|k| k.key == key)
+                .and_then(|k| k.achievement)
+        };
+        out!(
+            "{:>4} {:<22} {:>9} {:<18} {:>9} {:>9} {:>9} {:>9}",
+            c.rank,
+            c.name
+                .clone()
+                .unwrap_or_else(|| format!("agent {}", c.agent_id)),
+            opt(c.overall_kpi_score, ""),
+            c.band.clone().unwrap_or_else(|| "-".into()),
+            opt(ach("avg_resolution"), "%"),
+            opt(ach("cases_resolved"), "%"),
+            opt(ach("first_response"), "%"),
+            opt(ach("sla_compliance"), "%"),
+        );
+    }
+    out!(
+        "\nWeekly trends (7-day windows from {})",
+        report.window["start"]
+    );
+    out!(
+        "{:>4} {:<12} {:<12} {:>8} {:>9} {:>10}",
+        "week",
+        "start",
+        "end",
+        "created",
+        "resolved",
+        "rate"
+    );
+    for w in &report.trends.trends {
+        out!(
+            "{:>4} {:<12} {:<12} {:>8} {:>9} {:>10}",
+            w.week,
+            w.week_start,
+            w.week_end,
+            w.tickets_created,
+            w.tickets_resolved,
+            opt(w.resolution_rate.map(f), " %")
+        );
+    }
+    if let Some(s) = report.sla.first() {
+        out!(
+            "\nSLA: {} tasks, {} breached, {} resolved on time → compliance {}, breach rate {}",
+            s.total_sla_tasks,
+            s.breached_count,
+            s.resolved_on_time,
+            opt(s.compliance_rate_percent.map(f), " %"),
+            opt(s.breach_rate_percent.map(f), " %")
+        );
+    }
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A self-contained page: inline CSS and SVG, no scripts or network.
+fn render_html(r: &Report) -> String {
+    let mut bars = String::new();
+    let width = 640.0;
+    for (i, c) in r.scorecards.iter().enumerate() {
+        let score = c.overall_kpi_score.unwrap_or(0.0);
+        let w = (score.min(150.0) / 150.0) * (width - 220.0);
+        let y = i as f64 * 22.0;
+        let name = c
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("agent {}", c.agent_id));
+        let _ = write!(
+            bars,
+            r#"<text x="0" y="{ty}" class="l">{name}</text><rect x="180" y="{y}" width="{w:.1}" height="16" class="{cls}"/><text x="{tx:.1}" y="{ty}" class="v">{score:.2}</text>"#,
+            ty = y + 12.0,
+            name = esc(&name),
+            y = y,
+            w = w,
+            cls = if score >= 90.0 {
+                "good"
+            } else if score >= 75.0 {
+                "ok"
+            } else {
+                "bad"
+            },
+            tx = 186.0 + w,
+            score = score
+        );
+    }
+    let bars_h = r.scorecards.len() as f64 * 22.0 + 4.0;
+    let trends = &r.trends.trends;
+    let max = trends
+        .iter()
+        .map(|w| w.tickets_created.max(w.tickets_resolved))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let point = |i: usize, v: u64| {
+        let x = 40.0 + i as f64 * (560.0 / (trends.len().max(2) - 1) as f64);
+        let y = 190.0 - (v as f64 / max) * 170.0;
+        format!("{x:.1},{y:.1}")
+    };
+    let created: Vec<String> = trends
+        .iter()
+        .enumerate()
+        .map(|(i, w)| point(i, w.tickets_created))
+        .collect();
+    let resolved: Vec<String> = trends
+        .iter()
+        .enumerate()
+        .map(|(i, w)| point(i, w.tickets_resolved))
+        .collect();
+    let labels: String = trends
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let x = 40.0 + i as f64 * (560.0 / (trends.len().max(2) - 1) as f64);
+            format!(
+                r#"<text x="{x:.1}" y="210" class="a">{}</text>"#,
+                w.week_start
+            )
+        })
+        .collect();
+    let mut rows = String::new();
+    for c in &r.scorecards {
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+            c.rank,
+            esc(&c
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("agent {}", c.agent_id))),
+            opt(c.overall_kpi_score, ""),
+            esc(c.band.as_deref().unwrap_or("-")),
+            c.kpis
+                .iter()
+                .map(|k| format!(
+                    "<td title=\"{}: {} of {} {}\">{}</td>",
+                    esc(&k.name),
+                    opt(k.actual, ""),
+                    k.target,
+                    esc(&k.unit),
+                    opt(k.achievement, " %")
+                ))
+                .collect::<String>()
+        );
+    }
+    let heads: String = r
+        .scorecards
+        .first()
+        .map(|c| {
+            c.kpis
+                .iter()
+                .map(|k| format!("<th>{}</th>", esc(&k.name)))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>teamkpi report</title>
+<style>body{{font:14px system-ui,sans-serif;margin:2em;color:#222}}h1{{font-size:1.4em}}
+table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}
+td:nth-child(2),th:nth-child(2){{text-align:left}}.l{{font-size:12px}}.v{{font-size:11px;fill:#444}}
+.a{{font-size:10px;text-anchor:middle;fill:#666}}.good{{fill:#2e8b57}}.ok{{fill:#e0a100}}.bad{{fill:#c0392b}}
+polyline{{fill:none;stroke-width:2}}</style></head><body>
+<h1>Team performance, {start} – {end} ({tz})</h1>
+<p>{handled} tickets handled, {resolved} resolved; resolution rate {rate}; SLA compliance {sla}. Generated {gen}.</p>
+<h2>Overall KPI score</h2>
+<svg width="{width}" height="{bars_h}" role="img" aria-label="overall KPI score per agent">{bars}</svg>
+<h2>Weekly trends</h2>
+<svg width="640" height="220" role="img" aria-label="tickets created and resolved per week">
+<line x1="40" y1="190" x2="600" y2="190" stroke="#999"/>
+<polyline points="{created}" stroke="#1f77b4"/><polyline points="{resolved_line}" stroke="#2e8b57"/>{labels}
+<text x="44" y="16" class="l" fill="#1f77b4">created</text><text x="110" y="16" class="l" fill="#2e8b57">resolved</text></svg>
+<h2>Scorecards</h2>
+<table><tr><th>rank</th><th>agent</th><th>overall</th><th>band</th>{heads}</tr>{rows}</table>
+</body></html>
+"##,
+        start = esc(&r.window["start"]),
+        end = esc(&r.window["end"]),
+        tz = esc(&r.timezone),
+        handled = r.performance.tickets_handled,
+        resolved = r.performance.tickets_resolved,
+        rate = opt(r.performance.resolution_rate_percent.map(f), " %"),
+        sla = opt(r.performance.sla_compliance_rate_percent.map(f), " %"),
+        gen = esc(&r.generated_at),
+        width = width,
+        bars_h = bars_h,
+        bars = bars,
+        created = created.join(" "),
+        resolved_line = resolved.join(" "),
+        labels = labels,
+        heads = heads,
+        rows = rows,
+    )
+}

@@ -1,0 +1,223 @@
+//! The `teamkpi` binary end to end: demo, report shapes, HTML, SLA, assignment, import and
+//! every error path (non-zero exit and a one-line cause, never a panic).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const NOW: &str = "2025-11-14T15:30:00Z";
+
+fn teamkpi(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+        .arg("--db")
+        .arg(db)
+        .args(["--now", NOW])
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn demo(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("demo.sqlite");
+    let o = teamkpi(&db, &["demo", "--agents", "8", "--days", "21"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    db
+}
+
+#[test]
+fn demo_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let o = teamkpi(&db, &["demo", "--agents", "8", "--days", "21"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "Demo team in",
+        "KPI update:",
+        "0 failed",
+        "Scorecards",
+        "Weekly trends",
+        "SLA:",
+        "leads_today",
+        "calls_connected_today",
+        "average_call_time_today",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    // Same seed, same instant: the same figures.
+    let again = teamkpi(&db, &["demo", "--agents", "8", "--days", "21"]);
+    assert_eq!(stdout(&again), out);
+    assert!(stderr(&o).is_empty() || !stderr(&o).contains("panicked"));
+}
+
+#[test]
+fn report_json_has_seed_001_keys_and_html_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let o = teamkpi(
+        &db,
+        &[
+            "report",
+            "--days",
+            "14",
+            "--json",
+            "--html",
+            dir.path().join("r.html").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for key in [
+        "tickets_handled",
+        "tickets_resolved",
+        "resolution_rate_percent",
+        "avg_resolution_time_hours",
+        "avg_response_time_hours",
+        "sla_compliance_rate_percent",
+    ] {
+        assert!(v["performance"].get(key).is_some(), "performance.{key}");
+    }
+    assert!(v["performance"]["resolution_rate_percent"].is_number());
+    let week = &v["trends"]["trends"][0];
+    for key in [
+        "week",
+        "week_start",
+        "week_end",
+        "tickets_created",
+        "tickets_resolved",
+        "resolution_rate",
+    ] {
+        assert!(week.get(key).is_some(), "trends.{key}");
+    }
+    for key in [
+        "total_sla_tasks",
+        "breached_count",
+        "resolved_on_time",
+        "compliance_rate_percent",
+        "breach_rate_percent",
+    ] {
+        assert!(v["sla"][0].get(key).is_some(), "sla.{key}");
+    }
+    assert_eq!(v["comparison"]["agents"][0]["rank"], 1);
+    assert_eq!(v["scorecards"].as_array().unwrap().len(), 8);
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("<svg") && html.contains("<polyline") && !html.contains("<script"));
+}
+
+#[test]
+fn sla_assign_reassign_and_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let o = teamkpi(&db, &["sla", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["breaches"]["count"].is_number());
+    let dry = teamkpi(&db, &["assign", "--dry-run"]);
+    assert!(dry.status.success());
+    assert!(stdout(&dry).starts_with("would move"));
+    let real = teamkpi(&db, &["assign"]);
+    assert!(stdout(&real).starts_with("moved"));
+    // Nothing left to assign afterwards.
+    assert!(stdout(&teamkpi(&db, &["assign", "--dry-run"])).starts_with("would move 0"));
+    let re = teamkpi(&db, &["reassign", "--dry-run", "--inactive-hours", "6"]);
+    assert!(re.status.success(), "{}", stderr(&re));
+    let up = teamkpi(&db, &["update", "--days", "7", "--agent", "3"]);
+    assert!(up.status.success());
+    assert!(stdout(&up).contains("KPI update:"));
+    let day = teamkpi(&db, &["update", "--date", "2025-11-10"]);
+    assert!(stdout(&day).contains("stored"));
+}
+
+#[test]
+fn import_csv_and_jsonl_with_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kpi.sqlite");
+    let csv = dir.path().join("tickets.csv");
+    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,2025-11-10T09:30:00Z,\n2,7,low,2025-11-10T10:00:00Z,,2025-11-11T10:00:00Z\n").unwrap();
+    let o = teamkpi(&db, &["import", "tickets", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("imported 2 tickets"));
+    let jsonl = dir.path().join("calls.jsonl");
+    std::fs::write(&jsonl, "{\"id\":1,\"agent_id\":7,\"started_at\":\"2025-11-10T09:00:00Z\",\"duration\":120,\"status\":\"no-answer\"}\n{\"id\":2,\"agent_id\":7,\"started_at\":\"2025-11-10T09:10:00Z\",\"duration\":-5,\"status\":\"completed\"}\nnot json\n").unwrap();
+    let bad = teamkpi(&db, &["import", "calls", jsonl.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = stderr(&bad);
+    assert!(err.contains("line 2: [negative_duration]"), "{err}");
+    assert!(err.contains("line 3:"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    let sessions = dir.path().join("sessions.csv");
+    std::fs::write(
+        &sessions,
+        "agent_id,kind,start,end\n7,working,2025-11-10T08:00:00Z,2025-11-10T16:00:00Z\n",
+    )
+    .unwrap();
+    assert!(
+        teamkpi(&db, &["import", "sessions", sessions.to_str().unwrap()])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["update", "--agent", "999"], "unknown_agent"),
+        (vec!["update", "--date", "2025-13-01"], "invalid_date"),
+        (vec!["update", "--days", "0"], "invalid_argument"),
+        (
+            vec!["import", "tickets", "/nonexistent/file.csv"],
+            "invalid_argument",
+        ),
+        (
+            vec!["import", "tickets", "/etc/hostname"],
+            "invalid_argument",
+        ),
+        (vec!["report", "--days", "0"], "invalid_argument"),
+    ];
+    for (args, code) in cases {
+        let o = teamkpi(&db, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!("error [{code}]")),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    let corrupt = dir.path().join("corrupt.sqlite");
+    std::fs::write(&corrupt, "definitely not a database file, just text").unwrap();
+    let o = teamkpi(&corrupt, &["report"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error [storage]"));
+    // clap's own errors (unknown flags) also exit non-zero.
+    let o = teamkpi(&db, &["report", "--bogus"]);
+    assert!(!o.status.success());
+    let empty = dir.path().join("empty.sqlite");
+    let o = teamkpi(&empty, &["sla"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no SLA policy"));
+}
+
+#[test]
+fn help_everywhere() {
+    for sub in [
+        "demo", "import", "update", "report", "sla", "assign", "reassign",
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{sub}");
+        assert!(stdout(&o).contains("Usage"), "{sub}");
+    }
+}
