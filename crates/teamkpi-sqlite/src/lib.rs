@@ -1168,20 +1168,18 @@ impl RollupStore for SqliteStore {
     }
 }
 
-impl ActivitySource for SqliteStore {
-    fn tickets(
+impl SqliteStore {
+    /// Decodes the JSON `record` column of a windowed query (tenant, from, to).
+    fn window<T: serde::de::DeserializeOwned>(
         &self,
+        table: &'static str,
+        sql: &str,
         tenant: Option<&str>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> teamkpi::Result<Vec<Ticket>> {
+    ) -> teamkpi::Result<Vec<T>> {
         let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT record FROM tickets WHERE tenant = ?1 AND created_at < ?3
-                   AND last_activity_at >= ?2 ORDER BY id",
-            )
-            .map_err(SqliteError::from)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(SqliteError::from)?;
         let rows = stmt
             .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
                 r.get::<_, String>(0)
@@ -1189,9 +1187,27 @@ impl ActivitySource for SqliteStore {
             .map_err(SqliteError::from)?;
         let mut out = Vec::new();
         for r in rows {
-            out.push(json("tickets", &r.map_err(SqliteError::from)?)?);
+            out.push(json(table, &r.map_err(SqliteError::from)?)?);
         }
         Ok(out)
+    }
+}
+
+impl ActivitySource for SqliteStore {
+    fn tickets(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<Ticket>> {
+        self.window(
+            "tickets",
+            "SELECT record FROM tickets WHERE tenant = ?1 AND created_at < ?3
+               AND last_activity_at >= ?2 ORDER BY id",
+            tenant,
+            from,
+            to,
+        )
     }
 
     fn calls(
@@ -1200,22 +1216,14 @@ impl ActivitySource for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Call>> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT record FROM calls WHERE tenant = ?1 AND started_at >= ?2 AND started_at < ?3 ORDER BY id",
-            )
-            .map_err(SqliteError::from)?;
-        let rows = stmt
-            .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
-                r.get::<_, String>(0)
-            })
-            .map_err(SqliteError::from)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(json("calls", &r.map_err(SqliteError::from)?)?);
-        }
-        Ok(out)
+        self.window(
+            "calls",
+            "SELECT record FROM calls WHERE tenant = ?1 AND started_at >= ?2 AND started_at < ?3
+               ORDER BY id",
+            tenant,
+            from,
+            to,
+        )
     }
 
     fn sessions(
@@ -1224,23 +1232,14 @@ impl ActivitySource for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<AgentSession>> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT record FROM agent_sessions WHERE tenant = ?1 AND start < ?3
-                   AND (end IS NULL OR end > ?2) ORDER BY id",
-            )
-            .map_err(SqliteError::from)?;
-        let rows = stmt
-            .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
-                r.get::<_, String>(0)
-            })
-            .map_err(SqliteError::from)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(json("agent_sessions", &r.map_err(SqliteError::from)?)?);
-        }
-        Ok(out)
+        self.window(
+            "agent_sessions",
+            "SELECT record FROM agent_sessions WHERE tenant = ?1 AND start < ?3
+               AND (end IS NULL OR end > ?2) ORDER BY id",
+            tenant,
+            from,
+            to,
+        )
     }
 }
 
