@@ -15,8 +15,9 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust tests (unit, golden vectors, properties, doc tests)"
-cargo test --workspace --locked 2>&1 | tee -a "$log"
+step "Rust tests (unit, golden vectors, properties, doc tests, SQLite, PostgreSQL, CLI)"
+# The PostgreSQL tests need a server: PG_TEST_URL when it answers, else a throwaway cluster.
+TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 step "Rust examples"
 cargo run --locked -q -p teamkpi-examples >/dev/null

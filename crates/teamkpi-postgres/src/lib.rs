@@ -1,0 +1,897 @@
+//! # teamkpi-postgres
+//!
+//! teamkpi's store traits on PostgreSQL, with seed 003's tables (`kpi_definitions`,
+//! `user_kpis`, `kpi_measurements`) plus manual values and rollups. The migration adopts a
+//! database that already holds seed 003's original tables, keeping their rows: it adds the
+//! `tenant` and `key` columns, widens `achievement_percentage` and the value columns from
+//! `DECIMAL(5,2)` / `DECIMAL(10,2)` to `NUMERIC` (a lower-better KPI easily passes 999.99 %), and
+//! replaces the all-rows uniqueness of `user_kpis` by "one active assignment per (agent, KPI,
+//! start)". Upserts use `ON CONFLICT`; rollup partials are keyed by writer, so concurrent writers
+//! give exact totals. Activity is read from tables whose names and columns are configurable — an
+//! existing `support_cases` table, for instance ([`ActivityTables::support_cases`]).
+//!
+//! The tests run against a real server: `PG_TEST_URL` (the README's test command starts a
+//! throwaway cluster when none is reachable).
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use postgres::{Client, NoTls, Transaction};
+use rust_decimal::Decimal;
+use std::sync::{Mutex, MutexGuard};
+
+use teamkpi::metrics::{AgentSession, Call, Ticket};
+use teamkpi::{
+    ActivitySource, AssignmentFilter, AssignmentStore, DefinitionStore, KpiAssignment,
+    KpiDefinition, KpiSource, ManualValue, ManualValueStore, Measurement, MeasurementStore,
+    NewKpiAssignment, RollupKey, RollupStore,
+};
+
+/// Errors of the PostgreSQL store; through the core's traits they become
+/// `teamkpi::Error::Storage` (code `storage`), input errors keep their core code.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The server or the driver reported an error.
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// A stored value does not decode.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An error of the core (bad input).
+    #[error(transparent)]
+    Core(#[from] teamkpi::Error),
+}
+
+impl PgError {
+    /// The stable code: `storage` for database problems, the core's code for input errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PgError::Core(e) => e.code(),
+            _ => "storage",
+        }
+    }
+}
+
+impl From<PgError> for teamkpi::Error {
+    fn from(e: PgError) -> Self {
+        match e {
+            PgError::Core(e) => e,
+            other => teamkpi::Error::Storage(other.to_string()),
+        }
+    }
+}
+
+type Result<T, E = PgError> = std::result::Result<T, E>;
+
+fn corrupt(table: &'static str, reason: impl ToString) -> PgError {
+    PgError::Corrupt {
+        table,
+        reason: reason.to_string(),
+    }
+}
+
+fn pg(e: postgres::Error) -> teamkpi::Error {
+    PgError::from(e).into()
+}
+
+fn t(tenant: Option<&str>) -> &str {
+    tenant.unwrap_or("")
+}
+
+fn opt_tenant(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// The migrations, in order; each runs once (recorded in `schema_migrations`) and every
+/// statement tolerates seed 003's tables being there already.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    "CREATE TABLE IF NOT EXISTS kpi_definitions (
+        id SERIAL PRIMARY KEY,
+        name VARCHAR(255) NOT NULL,
+        description TEXT,
+        category VARCHAR(100),
+        calculation_type VARCHAR(50) NOT NULL,
+        config JSONB,
+        unit VARCHAR(50),
+        target_type VARCHAR(50),
+        aggregation_period VARCHAR(50),
+        is_active BOOLEAN DEFAULT true,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+    ALTER TABLE kpi_definitions ADD COLUMN IF NOT EXISTS tenant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE kpi_definitions ADD COLUMN IF NOT EXISTS key TEXT;
+    UPDATE kpi_definitions SET key = 'kpi_' || id WHERE key IS NULL;
+    ALTER TABLE kpi_definitions ALTER COLUMN key SET NOT NULL;
+    CREATE UNIQUE INDEX IF NOT EXISTS kpi_definitions_tenant_key ON kpi_definitions (tenant, key);
+
+    CREATE TABLE IF NOT EXISTS user_kpis (
+        id SERIAL PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        kpi_definition_id INTEGER REFERENCES kpi_definitions(id) ON DELETE CASCADE,
+        target_value NUMERIC,
+        weight NUMERIC,
+        start_date DATE NOT NULL,
+        end_date DATE,
+        assigned_by INTEGER,
+        assigned_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        is_active BOOLEAN DEFAULT true);
+    ALTER TABLE user_kpis ADD COLUMN IF NOT EXISTS tenant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE user_kpis ALTER COLUMN target_value TYPE NUMERIC, ALTER COLUMN weight TYPE NUMERIC;
+    ALTER TABLE user_kpis DROP CONSTRAINT IF EXISTS user_kpis_user_id_kpi_definition_id_start_date_key;
+    CREATE UNIQUE INDEX IF NOT EXISTS user_kpis_one_active
+        ON user_kpis (tenant, user_id, kpi_definition_id, start_date) WHERE is_active;
+    CREATE INDEX IF NOT EXISTS idx_user_kpis_user ON user_kpis(user_id) WHERE is_active = true;
+
+    CREATE TABLE IF NOT EXISTS kpi_measurements (
+        id SERIAL PRIMARY KEY,
+        user_kpi_id INTEGER REFERENCES user_kpis(id) ON DELETE CASCADE,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
+        actual_value NUMERIC,
+        target_value NUMERIC,
+        achievement_percentage NUMERIC,
+        metadata JSONB,
+        calculated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        UNIQUE(user_kpi_id, period_start, period_end));
+    ALTER TABLE kpi_measurements
+        ALTER COLUMN actual_value TYPE NUMERIC,
+        ALTER COLUMN target_value TYPE NUMERIC,
+        ALTER COLUMN achievement_percentage TYPE NUMERIC;
+    ALTER TABLE kpi_measurements ADD COLUMN IF NOT EXISTS tenant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE kpi_measurements ADD COLUMN IF NOT EXISTS complete BOOLEAN NOT NULL DEFAULT true;
+    CREATE INDEX IF NOT EXISTS idx_kpi_measurements_lookup
+        ON kpi_measurements(user_kpi_id, period_start DESC);
+
+    CREATE TABLE IF NOT EXISTS kpi_manual_values (
+        tenant TEXT NOT NULL DEFAULT '',
+        user_kpi_id INTEGER NOT NULL REFERENCES user_kpis(id) ON DELETE CASCADE,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
+        value NUMERIC NOT NULL,
+        recorded_by BIGINT,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (user_kpi_id, period_start, period_end));
+    CREATE TABLE IF NOT EXISTS kpi_rollups (
+        tenant TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        period_start DATE NOT NULL,
+        partial_id TEXT NOT NULL,
+        state JSONB NOT NULL,
+        PRIMARY KEY (tenant, name, grp, period_start, partial_id));",
+)];
+
+/// Where activity lives in the host's database, and under which column names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityTables {
+    /// The tickets table (e.g. `support_cases`).
+    pub tickets: String,
+    /// Id column.
+    pub id: String,
+    /// Assignee column (seed 003's `assigned_to`).
+    pub agent: String,
+    /// Creation column.
+    pub created_at: String,
+    /// Resolution column.
+    pub resolved_at: String,
+    /// First-response column, if the table has one.
+    pub first_response_at: Option<String>,
+    /// Priority column, if any.
+    pub priority: Option<String>,
+    /// Status column, if any.
+    pub status: Option<String>,
+    /// Only rows with this status count as resolved (seed 003's `status = 'resolved'`).
+    pub resolved_status: Option<String>,
+    /// Tenant column, if the table holds several companies.
+    pub tenant: Option<String>,
+}
+
+impl ActivityTables {
+    /// Seed 003's `support_cases` (`assigned_to`, `status`, `created_at`, `resolved_at`).
+    pub fn support_cases() -> Self {
+        ActivityTables {
+            tickets: "support_cases".into(),
+            id: "id".into(),
+            agent: "assigned_to".into(),
+            created_at: "created_at".into(),
+            resolved_at: "resolved_at".into(),
+            first_response_at: None,
+            priority: None,
+            status: Some("status".into()),
+            resolved_status: Some("resolved".into()),
+            tenant: None,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let names = [
+            Some(&self.tickets),
+            Some(&self.id),
+            Some(&self.agent),
+            Some(&self.created_at),
+            Some(&self.resolved_at),
+            self.first_response_at.as_ref(),
+            self.priority.as_ref(),
+            self.status.as_ref(),
+            self.tenant.as_ref(),
+        ];
+        for n in names.into_iter().flatten() {
+            let ok = !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            if !ok {
+                return Err(teamkpi::Error::argument_error(
+                    "activity tables",
+                    format!("{n:?} is not a plain identifier"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The store: one connection, serialised by a mutex (open one store per thread for parallel
+/// writers; the database keeps them consistent).
+pub struct PgStore {
+    client: Mutex<Client>,
+    activity: Option<ActivityTables>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("activity", &self.activity)
+            .finish()
+    }
+}
+
+impl PgStore {
+    /// Connects (`postgres://user@host:port/db`) and runs pending migrations.
+    pub fn connect(url: &str) -> Result<Self> {
+        let client = Client::connect(url, NoTls)?;
+        let store = PgStore {
+            client: Mutex::new(client),
+            activity: None,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Reads activity from the host's tables.
+    pub fn with_activity(mut self, tables: ActivityTables) -> Result<Self> {
+        tables.validate()?;
+        self.activity = Some(tables);
+        Ok(self)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Client>> {
+        self.client
+            .lock()
+            .map_err(|_| corrupt("connection", "lock poisoned"))
+    }
+
+    /// Runs the migrations not yet applied (serialised by an advisory lock, so concurrent
+    /// starts are safe); running it again changes nothing. Returns the schema version.
+    pub fn migrate(&self) -> Result<i32> {
+        let mut client = self.lock()?;
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(7355608)", &[])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )?;
+        let current: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[version],
+            )?;
+        }
+        tx.commit()?;
+        Ok(MIGRATIONS.last().map_or(0, |m| m.0))
+    }
+
+    /// Runs `f` in one transaction: all of it is written or none.
+    pub fn transaction<R>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<R>) -> Result<R> {
+        let mut client = self.lock()?;
+        let mut tx = client.transaction()?;
+        let r = f(&mut tx)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Runs SQL on the store's connection (tests and host scripts).
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        self.lock()?.batch_execute(sql)?;
+        Ok(())
+    }
+}
+
+const DEFINITION_SELECT: &str = "SELECT tenant, key, name, description, category, calculation_type,
+    config, unit, target_type, aggregation_period, COALESCE(is_active, true) FROM kpi_definitions";
+
+fn decode_definition(r: &postgres::Row) -> Result<KpiDefinition> {
+    let s = |i: usize, what: &str| -> Result<String> {
+        r.get::<_, Option<String>>(i)
+            .ok_or_else(|| corrupt("kpi_definitions", format!("{what} is null")))
+    };
+    let config: Option<serde_json::Value> = r.get(6);
+    Ok(KpiDefinition {
+        tenant: opt_tenant(r.get(0)),
+        key: r.get(1),
+        name: r.get(2),
+        description: r.get(3),
+        category: r.get(4),
+        source: KpiSource::from_calculation_type(
+            &s(5, "calculation_type")?,
+            &config.unwrap_or(serde_json::Value::Null),
+        )?,
+        unit: teamkpi::Unit::parse(&s(7, "unit")?)?,
+        direction: teamkpi::Direction::parse(&s(8, "target_type")?)?,
+        period: teamkpi::PeriodKind::parse(&s(9, "aggregation_period")?)?,
+        active: r.get(10),
+    })
+}
+
+fn source_config(source: &KpiSource) -> serde_json::Value {
+    match source {
+        KpiSource::Metric { metric } => serde_json::json!({ "query_key": metric }),
+        KpiSource::Formula { expression } => serde_json::json!({ "expression": expression }),
+        KpiSource::Manual => serde_json::json!({}),
+        KpiSource::External { provider_key } => serde_json::json!({ "provider_key": provider_key }),
+    }
+}
+
+impl DefinitionStore for PgStore {
+    fn upsert_definition(&self, d: &KpiDefinition) -> teamkpi::Result<()> {
+        if d.key.trim().is_empty() {
+            return Err(teamkpi::Error::argument_error("key", "must not be empty"));
+        }
+        let mut c = self.lock()?;
+        c.execute(
+            "INSERT INTO kpi_definitions (tenant, key, name, description, category, calculation_type,
+               config, unit, target_type, aggregation_period, is_active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (tenant, key) DO UPDATE SET name = EXCLUDED.name,
+               description = EXCLUDED.description, category = EXCLUDED.category,
+               calculation_type = EXCLUDED.calculation_type, config = EXCLUDED.config,
+               unit = EXCLUDED.unit, target_type = EXCLUDED.target_type,
+               aggregation_period = EXCLUDED.aggregation_period, is_active = EXCLUDED.is_active,
+               updated_at = CURRENT_TIMESTAMP",
+            &[
+                &t(d.tenant.as_deref()),
+                &d.key,
+                &d.name,
+                &d.description,
+                &d.category,
+                &d.source.kind(),
+                &source_config(&d.source),
+                &d.unit.as_str(),
+                &d.direction.as_str(),
+                &d.period.as_str(),
+                &d.active,
+            ],
+        )
+        .map_err(pg)?;
+        Ok(())
+    }
+
+    fn definition(
+        &self,
+        tenant: Option<&str>,
+        key: &str,
+    ) -> teamkpi::Result<Option<KpiDefinition>> {
+        let mut c = self.lock()?;
+        let row = c
+            .query_opt(
+                &format!("{DEFINITION_SELECT} WHERE tenant = $1 AND key = $2"),
+                &[&t(tenant), &key],
+            )
+            .map_err(pg)?;
+        Ok(row.as_ref().map(decode_definition).transpose()?)
+    }
+
+    fn definitions(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<KpiDefinition>> {
+        let mut c = self.lock()?;
+        let rows = c
+            .query(
+                &format!("{DEFINITION_SELECT} WHERE tenant = $1 ORDER BY key"),
+                &[&t(tenant)],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(decode_definition).collect::<Result<_>>()?)
+    }
+}
+
+const ASSIGNMENT_SELECT: &str = "SELECT a.id, a.tenant, a.user_id, d.key, a.target_value,
+    COALESCE(a.weight, 100), a.start_date, a.end_date, COALESCE(a.is_active, true), a.assigned_by
+    FROM user_kpis a JOIN kpi_definitions d ON d.id = a.kpi_definition_id";
+
+fn decode_assignment(r: &postgres::Row) -> Result<KpiAssignment> {
+    let target: Option<Decimal> = r.get(4);
+    Ok(KpiAssignment {
+        id: r.get::<_, i32>(0) as u64,
+        tenant: opt_tenant(r.get(1)),
+        agent_id: r.get::<_, i32>(2) as u64,
+        definition: r.get(3),
+        target: target.ok_or_else(|| corrupt("user_kpis", "target_value is null"))?,
+        weight: r.get(5),
+        valid_from: r.get(6),
+        valid_to: r.get(7),
+        active: r.get(8),
+        assigned_by: r.get::<_, Option<i32>>(9).map(|b| b as u64),
+    })
+}
+
+fn load_assignments(
+    c: &mut impl postgres::GenericClient,
+    f: &AssignmentFilter,
+) -> Result<Vec<KpiAssignment>> {
+    let agent = f.agent_id.map(|a| a as i32);
+    let rows = c.query(
+        &format!(
+            "{ASSIGNMENT_SELECT} WHERE a.tenant = $1 AND ($2::INT IS NULL OR a.user_id = $2)
+               AND ($3::TEXT IS NULL OR d.key = $3) ORDER BY a.id"
+        ),
+        &[&t(f.tenant.as_deref()), &agent, &f.definition],
+    )?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let a = decode_assignment(r)?;
+        if f.matches(&a) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+fn definition_in(
+    c: &mut impl postgres::GenericClient,
+    tenant: Option<&str>,
+    key: &str,
+) -> Result<Option<(i32, KpiDefinition)>> {
+    let id: Option<i32> = c
+        .query_opt(
+            "SELECT id FROM kpi_definitions WHERE tenant = $1 AND key = $2",
+            &[&t(tenant), &key],
+        )?
+        .map(|r| r.get(0));
+    let Some(id) = id else { return Ok(None) };
+    let row = c.query_one(&format!("{DEFINITION_SELECT} WHERE id = $1"), &[&id])?;
+    Ok(Some((id, decode_definition(&row)?)))
+}
+
+fn unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+impl AssignmentStore for PgStore {
+    fn insert_assignment(&self, new: NewKpiAssignment) -> teamkpi::Result<KpiAssignment> {
+        let mut c = self.lock()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let def = definition_in(&mut tx, new.tenant.as_deref(), &new.definition)?;
+        let existing = load_assignments(
+            &mut tx,
+            &AssignmentFilter {
+                tenant: new.tenant.clone(),
+                agent_id: Some(new.agent_id),
+                definition: Some(new.definition.clone()),
+                ..AssignmentFilter::default()
+            },
+        )?;
+        teamkpi::store::check_new_assignment(&new, def.as_ref().map(|d| &d.1), &existing, None)?;
+        let def_id = def
+            .map(|d| d.0)
+            .ok_or_else(|| teamkpi::Error::UnknownDefinition(new.definition.clone()))?;
+        let row = tx
+            .query_one(
+                "INSERT INTO user_kpis (tenant, user_id, kpi_definition_id, target_value, weight,
+                   start_date, end_date, assigned_by, is_active)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                &[
+                    &t(new.tenant.as_deref()),
+                    &(new.agent_id as i32),
+                    &def_id,
+                    &new.target,
+                    &new.weight,
+                    &new.valid_from,
+                    &new.valid_to,
+                    &new.assigned_by.map(|b| b as i32),
+                    &new.active,
+                ],
+            )
+            .map_err(|e| {
+                if unique_violation(&e) {
+                    teamkpi::Error::DuplicateAssignment {
+                        agent_id: new.agent_id,
+                        definition: new.definition.clone(),
+                        start: new.valid_from.to_string(),
+                    }
+                } else {
+                    pg(e)
+                }
+            })?;
+        let id: i32 = row.get(0);
+        tx.commit().map_err(pg)?;
+        Ok(new.with_id(id as u64))
+    }
+
+    fn update_assignment(&self, a: &KpiAssignment) -> teamkpi::Result<()> {
+        let mut c = self.lock()?;
+        let mut tx = c.transaction().map_err(pg)?;
+        let all = load_assignments(
+            &mut tx,
+            &AssignmentFilter {
+                tenant: a.tenant.clone(),
+                include_inactive: true,
+                ..AssignmentFilter::default()
+            },
+        )?;
+        if !all.iter().any(|x| x.id == a.id) {
+            return Err(teamkpi::Error::UnknownAssignment(a.id));
+        }
+        let new = NewKpiAssignment {
+            tenant: a.tenant.clone(),
+            agent_id: a.agent_id,
+            definition: a.definition.clone(),
+            target: a.target,
+            weight: a.weight,
+            valid_from: a.valid_from,
+            valid_to: a.valid_to,
+            active: a.active,
+            assigned_by: a.assigned_by,
+        };
+        let def = definition_in(&mut tx, a.tenant.as_deref(), &a.definition)?;
+        teamkpi::store::check_new_assignment(&new, def.as_ref().map(|d| &d.1), &all, Some(a.id))?;
+        let def_id = def
+            .map(|d| d.0)
+            .ok_or_else(|| teamkpi::Error::UnknownDefinition(a.definition.clone()))?;
+        tx.execute(
+            "UPDATE user_kpis SET user_id = $2, kpi_definition_id = $3, target_value = $4, weight = $5,
+               start_date = $6, end_date = $7, assigned_by = $8, is_active = $9 WHERE id = $1",
+            &[
+                &(a.id as i32),
+                &(a.agent_id as i32),
+                &def_id,
+                &a.target,
+                &a.weight,
+                &a.valid_from,
+                &a.valid_to,
+                &a.assigned_by.map(|b| b as i32),
+                &a.active,
+            ],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(())
+    }
+
+    fn assignment(&self, tenant: Option<&str>, id: u64) -> teamkpi::Result<Option<KpiAssignment>> {
+        let mut c = self.lock()?;
+        let row = c
+            .query_opt(
+                &format!("{ASSIGNMENT_SELECT} WHERE a.tenant = $1 AND a.id = $2"),
+                &[&t(tenant), &(id as i32)],
+            )
+            .map_err(pg)?;
+        Ok(row.as_ref().map(decode_assignment).transpose()?)
+    }
+
+    fn assignments(&self, filter: &AssignmentFilter) -> teamkpi::Result<Vec<KpiAssignment>> {
+        let mut c = self.lock()?;
+        Ok(load_assignments(&mut *c, filter)?)
+    }
+}
+
+const MEASUREMENT_SELECT: &str = "SELECT m.user_kpi_id, m.tenant, a.user_id, d.key, m.period_start,
+    m.period_end, m.complete, m.actual_value, m.target_value, m.achievement_percentage,
+    m.metadata, m.calculated_at FROM kpi_measurements m JOIN user_kpis a ON a.id = m.user_kpi_id
+    JOIN kpi_definitions d ON d.id = a.kpi_definition_id";
+
+fn decode_measurement(r: &postgres::Row) -> Result<Measurement> {
+    let table = "kpi_measurements";
+    let num = |i: usize| -> Result<Decimal> {
+        r.get::<_, Option<Decimal>>(i)
+            .ok_or_else(|| corrupt(table, "a value column is null"))
+    };
+    let metadata: Option<serde_json::Value> = r.get(10);
+    let at: Option<NaiveDateTime> = r.get(11);
+    Ok(Measurement {
+        assignment_id: r.get::<_, i32>(0) as u64,
+        tenant: opt_tenant(r.get(1)),
+        agent_id: r.get::<_, i32>(2) as u64,
+        definition: r.get(3),
+        period_start: r.get(4),
+        period_end: r.get(5),
+        complete: r.get(6),
+        actual: num(7)?,
+        target: num(8)?,
+        achievement: num(9)?,
+        metadata: match metadata {
+            Some(serde_json::Value::Object(m)) => m.into_iter().collect(),
+            _ => Default::default(),
+        },
+        calculated_at: at.map(|a| a.and_utc()).unwrap_or_default(),
+    })
+}
+
+fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u64> {
+    let owner: Option<String> = c
+        .query_opt(
+            "SELECT tenant FROM user_kpis WHERE id = $1",
+            &[&(m.assignment_id as i32)],
+        )?
+        .map(|r| r.get(0));
+    if owner.as_deref() != Some(t(m.tenant.as_deref())) {
+        return Err(teamkpi::Error::UnknownAssignment(m.assignment_id).into());
+    }
+    if m.period_end < m.period_start {
+        return Err(teamkpi::Error::InvalidRange {
+            field: "period".into(),
+            start: m.period_start.to_string(),
+            end: m.period_end.to_string(),
+        }
+        .into());
+    }
+    let s = m.rounded_for_storage();
+    let metadata = serde_json::Value::Object(s.metadata.clone().into_iter().collect());
+    let row = c.query_one(
+        "INSERT INTO kpi_measurements (tenant, user_kpi_id, period_start, period_end, complete,
+           actual_value, target_value, achievement_percentage, metadata, calculated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (user_kpi_id, period_start, period_end) DO UPDATE SET
+           complete = EXCLUDED.complete, actual_value = EXCLUDED.actual_value,
+           target_value = EXCLUDED.target_value,
+           achievement_percentage = EXCLUDED.achievement_percentage,
+           metadata = EXCLUDED.metadata, calculated_at = EXCLUDED.calculated_at
+         RETURNING id",
+        &[
+            &t(s.tenant.as_deref()),
+            &(s.assignment_id as i32),
+            &s.period_start,
+            &s.period_end,
+            &s.complete,
+            &s.actual,
+            &s.target,
+            &s.achievement,
+            &metadata,
+            &s.calculated_at.naive_utc(),
+        ],
+    )?;
+    Ok(row.get::<_, i32>(0) as u64)
+}
+
+impl MeasurementStore for PgStore {
+    fn upsert_measurement(&self, m: &Measurement) -> teamkpi::Result<u64> {
+        let mut c = self.lock()?;
+        Ok(upsert_in(&mut *c, m)?)
+    }
+
+    fn upsert_measurements(&self, ms: &[Measurement]) -> teamkpi::Result<Vec<u64>> {
+        Ok(self.transaction(|tx| ms.iter().map(|m| upsert_in(tx, m)).collect())?)
+    }
+
+    fn measurements(
+        &self,
+        tenant: Option<&str>,
+        assignment_id: u64,
+    ) -> teamkpi::Result<Vec<Measurement>> {
+        let mut c = self.lock()?;
+        let rows = c
+            .query(
+                &format!("{MEASUREMENT_SELECT} WHERE m.tenant = $1 AND m.user_kpi_id = $2 ORDER BY m.period_start"),
+                &[&t(tenant), &(assignment_id as i32)],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(decode_measurement).collect::<Result<_>>()?)
+    }
+
+    fn latest_measurement(
+        &self,
+        tenant: Option<&str>,
+        assignment_id: u64,
+    ) -> teamkpi::Result<Option<Measurement>> {
+        Ok(self.measurements(tenant, assignment_id)?.pop())
+    }
+}
+
+impl ManualValueStore for PgStore {
+    fn record_manual_value(&self, tenant: Option<&str>, v: &ManualValue) -> teamkpi::Result<()> {
+        if v.period_end < v.period_start {
+            return Err(teamkpi::Error::InvalidRange {
+                field: "period".into(),
+                start: v.period_start.to_string(),
+                end: v.period_end.to_string(),
+            });
+        }
+        let mut c = self.lock()?;
+        let owner: Option<String> = c
+            .query_opt(
+                "SELECT tenant FROM user_kpis WHERE id = $1",
+                &[&(v.assignment_id as i32)],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0));
+        if owner.as_deref() != Some(t(tenant)) {
+            return Err(teamkpi::Error::UnknownAssignment(v.assignment_id));
+        }
+        c.execute(
+            "INSERT INTO kpi_manual_values (tenant, user_kpi_id, period_start, period_end, value,
+               recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (user_kpi_id, period_start, period_end) DO UPDATE SET value = EXCLUDED.value,
+               recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at",
+            &[
+                &t(tenant),
+                &(v.assignment_id as i32),
+                &v.period_start,
+                &v.period_end,
+                &v.value,
+                &v.recorded_by.map(|b| b as i64),
+                &v.recorded_at,
+            ],
+        )
+        .map_err(pg)?;
+        Ok(())
+    }
+
+    fn manual_value(
+        &self,
+        tenant: Option<&str>,
+        assignment_id: u64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> teamkpi::Result<Option<ManualValue>> {
+        let mut c = self.lock()?;
+        let row = c
+            .query_opt(
+                "SELECT value, recorded_by, recorded_at FROM kpi_manual_values
+                 WHERE tenant = $1 AND user_kpi_id = $2 AND period_start = $3 AND period_end = $4",
+                &[&t(tenant), &(assignment_id as i32), &start, &end],
+            )
+            .map_err(pg)?;
+        Ok(row.map(|r| ManualValue {
+            assignment_id,
+            period_start: start,
+            period_end: end,
+            value: r.get(0),
+            recorded_by: r.get::<_, Option<i64>>(1).map(|b| b as u64),
+            recorded_at: r.get(2),
+        }))
+    }
+}
+
+impl RollupStore for PgStore {
+    fn merge_rollup(
+        &self,
+        key: &RollupKey,
+        partial_id: &str,
+        state: &serde_json::Value,
+    ) -> teamkpi::Result<()> {
+        let mut c = self.lock()?;
+        c.execute(
+            "INSERT INTO kpi_rollups (tenant, name, grp, period_start, partial_id, state)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (tenant, name, grp, period_start, partial_id) DO UPDATE SET state = EXCLUDED.state",
+            &[&t(key.tenant.as_deref()), &key.name, &key.group, &key.period_start, &partial_id, state],
+        )
+        .map_err(pg)?;
+        Ok(())
+    }
+
+    fn rollup_partials(
+        &self,
+        key: &RollupKey,
+    ) -> teamkpi::Result<Vec<(String, serde_json::Value)>> {
+        let mut c = self.lock()?;
+        let rows = c
+            .query(
+                "SELECT partial_id, state FROM kpi_rollups
+                 WHERE tenant = $1 AND name = $2 AND grp = $3 AND period_start = $4 ORDER BY partial_id",
+                &[&t(key.tenant.as_deref()), &key.name, &key.group, &key.period_start],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+impl ActivitySource for PgStore {
+    fn tickets(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<Ticket>> {
+        let Some(a) = &self.activity else {
+            return Ok(Vec::new());
+        };
+        let col = |c: &Option<String>| c.clone().unwrap_or_else(|| "NULL".into());
+        // Column names are checked identifiers (ActivityTables::validate); values are bound.
+        let sql = format!(
+            "SELECT {id}::BIGINT, {agent}::BIGINT, {created}::TIMESTAMP, {resolved}::TIMESTAMP,
+                    {fr}::TIMESTAMP, {prio}::TEXT, {status}::TEXT
+             FROM {table}
+             WHERE {created} < $2 AND ({created} >= $1 OR {resolved} >= $1 {fr_clause})
+               AND ($3::TEXT IS NULL OR {tenant_col}::TEXT = $3)
+             ORDER BY {id}",
+            id = a.id,
+            agent = a.agent,
+            created = a.created_at,
+            resolved = a.resolved_at,
+            fr = col(&a.first_response_at),
+            prio = col(&a.priority),
+            status = col(&a.status),
+            table = a.tickets,
+            fr_clause = a
+                .first_response_at
+                .as_ref()
+                .map(|f| format!("OR {f} >= $1"))
+                .unwrap_or_default(),
+            tenant_col = a.tenant.clone().unwrap_or_else(|| "NULL".into()),
+        );
+        let tenant_param: Option<String> = match (&a.tenant, tenant) {
+            (Some(_), Some(t)) => Some(t.to_owned()),
+            _ => None,
+        };
+        let mut c = self.lock()?;
+        let rows = c
+            .query(&sql, &[&from.naive_utc(), &to.naive_utc(), &tenant_param])
+            .map_err(pg)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let status: Option<String> = r.get(6);
+            let resolved_ok = match (&a.resolved_status, &status) {
+                (Some(want), Some(s)) => want == s,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            let at = |i: usize| r.get::<_, Option<NaiveDateTime>>(i).map(|d| d.and_utc());
+            let created = at(2).ok_or_else(|| corrupt("tickets", "created_at is null"))?;
+            out.push(Ticket {
+                tenant: tenant.map(str::to_owned),
+                id: r.get::<_, i64>(0) as u64,
+                agent_id: r.get::<_, Option<i64>>(1).map(|x| x as u64),
+                created_at: created,
+                resolved_at: at(3).filter(|_| resolved_ok),
+                first_response_at: at(4),
+                priority: r.get(5),
+                status,
+                ..Ticket::default()
+            });
+        }
+        Ok(out)
+    }
+
+    fn calls(
+        &self,
+        _tenant: Option<&str>,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<Call>> {
+        // Calls and sessions are read by the SQLite store; configurable call tables are not
+        // mapped for PostgreSQL yet.
+        Ok(Vec::new())
+    }
+
+    fn sessions(
+        &self,
+        _tenant: Option<&str>,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<AgentSession>> {
+        Ok(Vec::new())
+    }
+}
