@@ -206,7 +206,7 @@ impl Parser<'_> {
         t
     }
 
-    fn expect(&mut self, kind: Tok, what: &str) -> Result<Token> {
+    fn expect_token(&mut self, kind: Tok, what: &str) -> Result<Token> {
         let t = self.bump();
         if t.kind == kind {
             Ok(t)
@@ -361,7 +361,7 @@ impl Parser<'_> {
             }
             Tok::LParen => {
                 let (inner, _) = self.expr(depth + 1)?;
-                self.expect(Tok::RParen, "`)`")?;
+                self.expect_token(Tok::RParen, "`)`")?;
                 Ok((inner, t.pos))
             }
             Tok::Ident if self.peek().kind == Tok::LParen => self.call(&t, depth + 1),
@@ -395,7 +395,7 @@ impl Parser<'_> {
         if depth > MAX_FORMULA_DEPTH {
             return Err(Error::FormulaTooDeep(MAX_FORMULA_DEPTH));
         }
-        self.expect(Tok::LParen, "`(`")?;
+        self.expect_token(Tok::LParen, "`(`")?;
         let mut args = Vec::new();
         loop {
             args.push(self.expr(depth)?);
