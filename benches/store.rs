@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rust_decimal::Decimal;
 use std::hint::black_box;
-use teamkpi::{from_json, AssignmentStore, DefinitionStore, KpiStore, Measurement};
+use teamkpi::{from_json, KpiStore, Measurement};
 
 fn prepare<S: KpiStore>(store: &S) -> Vec<Measurement> {
     store
