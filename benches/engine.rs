@@ -52,21 +52,26 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let mut group = c.benchmark_group("engine");
-    group.throughput(Throughput::Elements(1000));
-    group.sample_size(20);
-    // Each measured event is new (unique id), on a fresh copy of the loaded engine per batch,
-    // so tickets hold a realistic handful of events rather than growing without end.
+    group.throughput(Throughput::Elements(1));
+    // Every measured event is new (unique id): the stream runs on from where the last sample
+    // stopped, and a fresh copy of the loaded engine is taken (untimed) when it runs out.
+    let mut current = engine.clone();
+    let mut next = 0usize;
     group.bench_function("apply_event", |b| {
-        b.iter_batched(
-            || engine.clone(),
-            |mut e| {
-                for ev in &stream[..1000] {
-                    black_box(e.apply(ev).unwrap().duplicate);
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                if next == stream.len() {
+                    current = engine.clone();
+                    next = 0;
                 }
-                e
-            },
-            criterion::BatchSize::LargeInput,
-        )
+                let start = std::time::Instant::now();
+                black_box(current.apply(&stream[next]).unwrap().duplicate);
+                total += start.elapsed();
+                next += 1;
+            }
+            total
+        })
     });
     group.finish();
 }

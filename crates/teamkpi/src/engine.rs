@@ -291,6 +291,11 @@ struct TicketLog {
     applied: [Vec<Keyed>; 3],
     finished: bool,
     last_at: Option<DateTime<Utc>>,
+    /// The creation instant, once the creation event is in.
+    created_at: Option<DateTime<Utc>>,
+    /// The current assignee and whether a first response exists (for the in-order path).
+    assignee: Option<u64>,
+    responded: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -445,6 +450,60 @@ impl Engine {
                 ..Applied::default()
             });
         }
+        // Customer messages and status changes change no figure of a created ticket: record
+        // them without rebuilding (the common case on a busy desk).
+        if matches!(
+            event.kind,
+            EventKind::CustomerReplied { .. } | EventKind::StatusChanged { .. }
+        ) {
+            if let Some(log) = self.tickets.get_mut(&ticket_id) {
+                if let Some(created) = log.created_at {
+                    if event.at < created {
+                        return Err(Error::EventsOutOfOrder {
+                            index: log.events.len(),
+                            at: event.at.to_rfc3339(),
+                            problem: "before the ticket's creation".into(),
+                        });
+                    }
+                    log.ids.insert(event.id.clone());
+                    log.events.push(event.clone());
+                    log.last_at = log.last_at.max(Some(event.at));
+                    return Ok(Applied::default());
+                }
+            }
+        }
+        // A later agent reply on a ticket already answered adds one message, credited to the
+        // replying agent or the current assignee: add just that (no rebuild).
+        if let EventKind::AgentReplied { agent_id, .. } = &event.kind {
+            if let Some(log) = self.tickets.get_mut(&ticket_id) {
+                let in_order = log.last_at.is_some_and(|last| event.at > last);
+                if in_order && log.responded && log.created_at.is_some() {
+                    let agent = agent_id.or(log.assignee);
+                    let mut touched = Vec::new();
+                    for (i, m) in self.metrics.iter().enumerate() {
+                        if let Some(b) = m.bucket_at(&self.offsets, event.at) {
+                            let g = GroupKey::Agent(agent);
+                            let c = Contribution::AgentMessage;
+                            c.apply(
+                                self.states[i].entry(g.clone(), b, self.options.quantiles),
+                                1,
+                            );
+                            if i == 0 {
+                                touched.push((agent, b.0));
+                            }
+                            log.applied[i].push((g, b, c));
+                        }
+                    }
+                    log.ids.insert(event.id.clone());
+                    log.events.push(event.clone());
+                    log.last_at = Some(event.at);
+                    return Ok(Applied {
+                        touched,
+                        ..Applied::default()
+                    });
+                }
+            }
+        }
         // Compute the new snapshot and contributions before touching anything.
         let mut events: Vec<Event> = self
             .tickets
@@ -487,6 +546,11 @@ impl Engine {
         log.finished = snapshot
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
+        log.created_at = snapshot.as_ref().map(|t| t.created_at);
+        log.assignee = snapshot.as_ref().and_then(|t| t.agent_id);
+        log.responded = snapshot
+            .as_ref()
+            .is_some_and(|t| t.first_response_at.is_some());
         Ok(Applied {
             duplicate: false,
             pending: snapshot.is_none(),

@@ -345,7 +345,7 @@ impl Contribution {
 pub(crate) type Keyed = (GroupKey, (NaiveDate, NaiveDate), Contribution);
 
 impl MetricsOptions {
-    fn group(&self, ticket: &Ticket, agent: Option<u64>) -> GroupKey {
+    pub(crate) fn group(&self, ticket: &Ticket, agent: Option<u64>) -> GroupKey {
         match self.group_by {
             GroupBy::Agent => GroupKey::Agent(agent),
             GroupBy::Team => GroupKey::Team(ticket.team.clone()),
@@ -353,7 +353,7 @@ impl MetricsOptions {
         }
     }
 
-    fn bucket_at(
+    pub(crate) fn bucket_at(
         &self,
         offsets: &ZoneOffsets,
         at: DateTime<Utc>,
