@@ -505,13 +505,14 @@ impl Engine {
             }
         }
         // Compute the new snapshot and contributions before touching anything.
-        let mut events: Vec<Event> = self
+        let held: &[Event] = self
             .tickets
             .get(&ticket_id)
-            .map(|l| l.events.clone())
-            .unwrap_or_default();
-        events.push(event.clone());
-        let snapshot = snapshot_from_events(self.options.tenant.as_deref(), &events)?;
+            .map_or(&[], |l| l.events.as_slice());
+        let snapshot = snapshot_from_events(
+            self.options.tenant.as_deref(),
+            held.iter().chain(std::iter::once(event)),
+        )?;
         let mut fresh: [Vec<Keyed>; 3] = Default::default();
         if let Some(t) = &snapshot {
             for (i, m) in self.metrics.iter().enumerate() {
