@@ -10,8 +10,7 @@ use teamkpi::metrics::{
 };
 use teamkpi::update::UpdateRange;
 use teamkpi::{
-    AgentState, AgentStatus, AssignmentSettings, AssignmentStore, BusinessCalendar,
-    DefinitionStore, NewKpiAssignment, SlaPolicy,
+    AgentState, AgentStatus, AssignmentSettings, BusinessCalendar, NewKpiAssignment, SlaPolicy,
 };
 use teamkpi_sqlite::SqliteStore;
 
@@ -150,7 +149,7 @@ pub fn run(
         },
         Some(&policy),
     )?;
-    let ctx = Ctx::with_store(store, tenant.clone(), now)?;
+    let ctx = Ctx::with_store(Box::new(store), tenant.clone(), now)?;
     let mut rng = Rng(seed);
     let start = first_day(now, tz, days)?;
 
@@ -409,7 +408,6 @@ pub fn run(
     // Seed 004's dashboard for the first agent, yesterday (a whole day of calls).
     let today = teamkpi::today(now, tz).pred_opt().unwrap_or(start);
     let (from, to) = teamkpi::DateRange::day(today).utc_bounds(tz);
-    use teamkpi::ActivitySource;
     let stats = call_center_dashboard(
         &DashboardRequest {
             tenant: tenant.clone(),

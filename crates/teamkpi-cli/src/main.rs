@@ -11,6 +11,7 @@ macro_rules! out {
 mod demo;
 mod import;
 mod report;
+mod store;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -19,11 +20,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use store::CliStore;
 use teamkpi::metrics::{MetricsOptions, Ticket, Transfer};
 use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateRange, UpdateRequest};
 use teamkpi::{
-    AchievementPolicy, ActivitySource, Assigner, AssignmentPolicy, AssignmentSettings,
-    MetricCatalog, OpenItem, TicketTimeline, WorkItem,
+    AchievementPolicy, Assigner, AssignmentPolicy, AssignmentSettings, MetricCatalog, OpenItem,
+    TicketTimeline, WorkItem,
 };
 use teamkpi_sqlite::SqliteStore;
 
@@ -165,7 +167,7 @@ fn main() -> ExitCode {
 
 /// Shared context of the commands.
 pub struct Ctx {
-    store: SqliteStore,
+    store: Box<dyn CliStore>,
     tenant: Option<String>,
     now: DateTime<Utc>,
     timezone: Tz,
@@ -175,13 +177,24 @@ pub struct Ctx {
 
 impl Ctx {
     fn open(path: &std::path::Path, tenant: Option<String>, now: DateTime<Utc>) -> CliResult<Ctx> {
-        let store = SqliteStore::open(path)
-            .map_err(|e| Failure::new(e.code(), format!("cannot open {}: {e}", path.display())))?;
+        let db = path.to_string_lossy();
+        let store: Box<dyn CliStore> = if store::is_postgres_url(&db) {
+            Box::new(teamkpi_postgres::PgStore::connect(&db).map_err(|e| {
+                Failure::new(
+                    e.code(),
+                    format!("cannot open the PostgreSQL database: {e}"),
+                )
+            })?)
+        } else {
+            Box::new(SqliteStore::open(path).map_err(|e| {
+                Failure::new(e.code(), format!("cannot open {}: {e}", path.display()))
+            })?)
+        };
         Ctx::with_store(store, tenant, now)
     }
 
     fn with_store(
-        store: SqliteStore,
+        store: Box<dyn CliStore>,
         tenant: Option<String>,
         now: DateTime<Utc>,
     ) -> CliResult<Ctx> {
@@ -237,6 +250,12 @@ fn run(cli: Cli) -> CliResult {
             let path = cli
                 .db
                 .unwrap_or_else(|| PathBuf::from("teamkpi-demo.sqlite"));
+            if store::is_postgres_url(&path.to_string_lossy()) {
+                return Err(Failure::new(
+                    "invalid_argument",
+                    "demo writes a fresh SQLite file; give --db a file path",
+                ));
+            }
             demo::run(&path, cli.tenant, now, agents, days, seed)
         }
         command => {
@@ -303,7 +322,7 @@ pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) ->
     };
     let bar = progress(1, "updating");
     let report = update_kpis(
-        &ctx.store,
+        &*ctx.store,
         &source,
         None,
         &MetricCatalog::builtin(),

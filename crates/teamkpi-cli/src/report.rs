@@ -12,9 +12,8 @@ use teamkpi::metrics::analytics::{
     PerformanceAnalytics, WeeklyTrends,
 };
 use teamkpi::{
-    overall_score, round2, sla_analytics, AchievementPolicy, AssignmentFilter, AssignmentStore,
-    DefinitionStore, MeasurementStore, ScoreBands, SlaAnalytics, SlaGroupBy, TicketTimeline,
-    WeightedAchievement,
+    overall_score, round2, sla_analytics, AchievementPolicy, AssignmentFilter, ScoreBands,
+    SlaAnalytics, SlaGroupBy, TicketTimeline, WeightedAchievement,
 };
 
 use crate::{CliResult, Ctx, Failure};

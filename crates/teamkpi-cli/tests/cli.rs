@@ -221,3 +221,44 @@ fn help_everywhere() {
         assert!(stdout(&o).contains("Usage"), "{sub}");
     }
 }
+
+/// `--db postgres://…`: import, update, report and sla on a real server (PG_TEST_URL; skipped
+/// without it unless TEAMKPI_REQUIRE_PG=1).
+#[test]
+fn postgres_url_for_db() {
+    let admin = match std::env::var("PG_TEST_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("TEAMKPI_REQUIRE_PG").as_deref() != Ok("1"),
+                "PG_TEST_URL is not set"
+            );
+            eprintln!("PG_TEST_URL is not set: skipping");
+            return;
+        }
+    };
+    let name = format!("teamkpi_cli_{}", std::process::id());
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+    let db = Path::new(&url);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("tickets.csv");
+    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-13T09:00:00Z,2025-11-13T09:30:00Z,2025-11-13T12:00:00Z\n2,7,low,2025-11-13T10:00:00Z,,\n").unwrap();
+    let o = teamkpi(db, &["import", "tickets", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = teamkpi(db, &["update", "--days", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = teamkpi(db, &["report", "--days", "3", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["performance"]["tickets_handled"], 2);
+    assert_eq!(v["performance"]["tickets_resolved"], 1);
+    let o = teamkpi(db, &["demo"]);
+    assert_eq!(o.status.code(), Some(2));
+    let bad = teamkpi(Path::new("postgres://nobody@127.0.0.1:1/none"), &["report"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).starts_with("error [storage]"));
+}

@@ -89,8 +89,9 @@ fn opt_tenant(s: String) -> Option<String> {
 
 /// The migrations, in order; each runs once (recorded in `schema_migrations`) and every
 /// statement tolerates seed 003's tables being there already.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
     "CREATE TABLE IF NOT EXISTS kpi_definitions (
         id SERIAL PRIMARY KEY,
         name VARCHAR(255) NOT NULL,
@@ -165,7 +166,35 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         partial_id TEXT NOT NULL,
         state JSONB NOT NULL,
         PRIMARY KEY (tenant, name, grp, period_start, partial_id));",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS teamkpi_tickets (
+            tenant TEXT NOT NULL DEFAULT '', id BIGINT NOT NULL, created_at BIGINT NOT NULL,
+            last_activity_at BIGINT NOT NULL, is_open BOOLEAN NOT NULL, agent_id BIGINT,
+            record JSONB NOT NULL, PRIMARY KEY (tenant, id));
+        CREATE INDEX IF NOT EXISTS teamkpi_tickets_window
+            ON teamkpi_tickets (tenant, last_activity_at, created_at);
+        CREATE TABLE IF NOT EXISTS teamkpi_calls (
+            tenant TEXT NOT NULL DEFAULT '', id BIGINT NOT NULL, started_at BIGINT NOT NULL,
+            record JSONB NOT NULL, PRIMARY KEY (tenant, id));
+        CREATE TABLE IF NOT EXISTS teamkpi_sessions (
+            id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL DEFAULT '', start_at BIGINT NOT NULL,
+            end_at BIGINT, record JSONB NOT NULL);
+        CREATE TABLE IF NOT EXISTS teamkpi_contacts (
+            tenant TEXT NOT NULL DEFAULT '', id BIGINT NOT NULL, record JSONB NOT NULL,
+            PRIMARY KEY (tenant, id));
+        CREATE TABLE IF NOT EXISTS teamkpi_campaigns (
+            tenant TEXT NOT NULL DEFAULT '', id BIGINT NOT NULL, record JSONB NOT NULL,
+            PRIMARY KEY (tenant, id));
+        CREATE TABLE IF NOT EXISTS teamkpi_agents (
+            tenant TEXT NOT NULL DEFAULT '', id BIGINT NOT NULL, name TEXT, record JSONB NOT NULL,
+            PRIMARY KEY (tenant, id));
+        CREATE TABLE IF NOT EXISTS teamkpi_company_settings (
+            tenant TEXT NOT NULL PRIMARY KEY, timezone TEXT NOT NULL DEFAULT 'UTC',
+            assignment JSONB NOT NULL, sla_policy JSONB);",
+    ),
+];
 
 /// Where activity lives in the host's database, and under which column names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,6 +347,259 @@ impl PgStore {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         self.lock()?.batch_execute(sql)?;
         Ok(())
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| corrupt("json", e))
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    v: serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| corrupt(table, e))
+}
+
+fn last_activity(tk: &Ticket) -> i64 {
+    let mut last = tk.created_at;
+    for x in [
+        tk.first_response_at,
+        tk.resolved_at,
+        tk.closed_at,
+        tk.last_contacted_at,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        last = last.max(x);
+    }
+    for x in tk
+        .reopened_at
+        .iter()
+        .chain(tk.transfers.iter().map(|tr| &tr.at))
+        .chain(tk.agent_messages.iter().map(|m| &m.at))
+    {
+        last = last.max(*x);
+    }
+    last.timestamp()
+}
+
+/// teamkpi's own activity tables (`teamkpi_tickets`, `teamkpi_calls`, …): what the `teamkpi`
+/// command writes and reads when no [`ActivityTables`] mapping is given.
+impl PgStore {
+    /// Inserts or replaces tickets, in one transaction (validated first).
+    pub fn put_tickets(&self, tickets: &[Ticket]) -> Result<usize> {
+        for tk in tickets {
+            tk.validate()?;
+        }
+        self.transaction(|tx| {
+            for tk in tickets {
+                tx.execute(
+                    "INSERT INTO teamkpi_tickets (tenant, id, created_at, last_activity_at, is_open, agent_id, record)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (tenant, id) DO UPDATE SET created_at = EXCLUDED.created_at,
+                       last_activity_at = EXCLUDED.last_activity_at, is_open = EXCLUDED.is_open,
+                       agent_id = EXCLUDED.agent_id, record = EXCLUDED.record",
+                    &[&t(tk.tenant.as_deref()), &(tk.id as i64), &tk.created_at.timestamp(), &last_activity(tk),
+                      &tk.is_open(), &tk.agent_id.map(|a| a as i64), &to_value(tk)?],
+                )?;
+            }
+            Ok(tickets.len())
+        })
+    }
+
+    /// Open tickets of a tenant, by id.
+    pub fn open_tickets(&self, tenant: Option<&str>) -> Result<Vec<Ticket>> {
+        let rows = self.lock()?.query(
+            "SELECT record FROM teamkpi_tickets WHERE tenant = $1 AND is_open ORDER BY id",
+            &[&t(tenant)],
+        )?;
+        rows.into_iter()
+            .map(|r| from_value("teamkpi_tickets", r.get(0)))
+            .collect()
+    }
+
+    /// Inserts or replaces calls, in one transaction.
+    pub fn put_calls(&self, calls: &[Call]) -> Result<usize> {
+        for c in calls {
+            c.validate()?;
+        }
+        self.transaction(|tx| {
+            for c in calls {
+                tx.execute(
+                    "INSERT INTO teamkpi_calls (tenant, id, started_at, record) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (tenant, id) DO UPDATE SET started_at = EXCLUDED.started_at, record = EXCLUDED.record",
+                    &[&t(c.tenant.as_deref()), &(c.id as i64), &c.started_at.timestamp(), &to_value(c)?],
+                )?;
+            }
+            Ok(calls.len())
+        })
+    }
+
+    /// Adds session intervals, in one transaction.
+    pub fn put_sessions(&self, sessions: &[AgentSession]) -> Result<usize> {
+        for s in sessions {
+            s.validate()?;
+        }
+        self.transaction(|tx| {
+            for s in sessions {
+                tx.execute(
+                    "INSERT INTO teamkpi_sessions (tenant, start_at, end_at, record) VALUES ($1, $2, $3, $4)",
+                    &[&t(s.tenant.as_deref()), &s.start.timestamp(), &s.end.map(|e| e.timestamp()), &to_value(s)?],
+                )?;
+            }
+            Ok(sessions.len())
+        })
+    }
+
+    fn put_records<T: serde::Serialize>(
+        &self,
+        table: &str,
+        records: &[T],
+        key: impl Fn(&T) -> (Option<&str>, u64),
+    ) -> Result<usize> {
+        self.transaction(|tx| {
+            for r in records {
+                let (tenant, id) = key(r);
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {table} (tenant, id, record) VALUES ($1, $2, $3)
+                              ON CONFLICT (tenant, id) DO UPDATE SET record = EXCLUDED.record"
+                    ),
+                    &[&t(tenant), &(id as i64), &to_value(r)?],
+                )?;
+            }
+            Ok(records.len())
+        })
+    }
+
+    fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &'static str,
+        tenant: Option<&str>,
+    ) -> Result<Vec<T>> {
+        let rows = self.lock()?.query(
+            &format!("SELECT record FROM {table} WHERE tenant = $1 ORDER BY id"),
+            &[&t(tenant)],
+        )?;
+        rows.into_iter()
+            .map(|r| from_value(table, r.get(0)))
+            .collect()
+    }
+
+    /// Inserts or replaces contacts.
+    pub fn put_contacts(&self, contacts: &[teamkpi::metrics::Contact]) -> Result<usize> {
+        self.put_records("teamkpi_contacts", contacts, |c| {
+            (c.tenant.as_deref(), c.id)
+        })
+    }
+
+    /// Inserts or replaces campaigns.
+    pub fn put_campaigns(&self, campaigns: &[teamkpi::metrics::Campaign]) -> Result<usize> {
+        self.put_records("teamkpi_campaigns", campaigns, |c| {
+            (c.tenant.as_deref(), c.id)
+        })
+    }
+
+    /// All contacts of a tenant.
+    pub fn contacts(&self, tenant: Option<&str>) -> Result<Vec<teamkpi::metrics::Contact>> {
+        self.records("teamkpi_contacts", tenant)
+    }
+
+    /// All campaigns of a tenant.
+    pub fn campaigns(&self, tenant: Option<&str>) -> Result<Vec<teamkpi::metrics::Campaign>> {
+        self.records("teamkpi_campaigns", tenant)
+    }
+
+    /// Inserts or replaces agents with their display names.
+    pub fn put_agents(&self, agents: &[(teamkpi::AgentState, Option<String>)]) -> Result<usize> {
+        self.transaction(|tx| {
+            for (a, name) in agents {
+                tx.execute(
+                    "INSERT INTO teamkpi_agents (tenant, id, name, record) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (tenant, id) DO UPDATE SET name = EXCLUDED.name, record = EXCLUDED.record",
+                    &[&t(a.tenant.as_deref()), &(a.id as i64), name, &to_value(a)?],
+                )?;
+            }
+            Ok(agents.len())
+        })
+    }
+
+    /// All agents of a tenant with their names, by id.
+    pub fn agents(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Vec<(teamkpi::AgentState, Option<String>)>> {
+        let rows = self.lock()?.query(
+            "SELECT record, name FROM teamkpi_agents WHERE tenant = $1 ORDER BY id",
+            &[&t(tenant)],
+        )?;
+        rows.into_iter()
+            .map(|r| Ok((from_value("teamkpi_agents", r.get(0))?, r.get(1))))
+            .collect()
+    }
+
+    /// Saves a company's time zone, assignment settings and SLA policy.
+    pub fn put_settings(
+        &self,
+        tenant: Option<&str>,
+        timezone: &str,
+        assignment: &teamkpi::AssignmentSettings,
+        sla: Option<&teamkpi::SlaPolicy>,
+    ) -> Result<()> {
+        teamkpi::parse_timezone(timezone)?;
+        let sla = sla.map(to_value).transpose()?;
+        self.lock()?.execute(
+            "INSERT INTO teamkpi_company_settings (tenant, timezone, assignment, sla_policy) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant) DO UPDATE SET timezone = EXCLUDED.timezone,
+               assignment = EXCLUDED.assignment, sla_policy = EXCLUDED.sla_policy",
+            &[&t(tenant), &timezone, &to_value(assignment)?, &sla],
+        )?;
+        Ok(())
+    }
+
+    /// A company's settings: time zone (default `UTC`), assignment settings, SLA policy.
+    pub fn settings(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<(
+        String,
+        teamkpi::AssignmentSettings,
+        Option<teamkpi::SlaPolicy>,
+    )> {
+        let row = self.lock()?.query_opt(
+            "SELECT timezone, assignment, sla_policy FROM teamkpi_company_settings WHERE tenant = $1",
+            &[&t(tenant)],
+        )?;
+        match row {
+            None => Ok(("UTC".into(), teamkpi::AssignmentSettings::default(), None)),
+            Some(r) => Ok((
+                r.get(0),
+                from_value("teamkpi_company_settings", r.get(1))?,
+                r.get::<_, Option<serde_json::Value>>(2)
+                    .map(|v| from_value("teamkpi_company_settings", v))
+                    .transpose()?,
+            )),
+        }
+    }
+
+    fn own_window<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &'static str,
+        sql: &str,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<T>> {
+        let rows = self
+            .lock()?
+            .query(sql, &[&t(tenant), &from.timestamp(), &to.timestamp()])
+            .map_err(pg)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| from_value(table, r.get(0)))
+            .collect::<Result<_>>()?)
     }
 }
 
@@ -816,7 +1098,14 @@ impl ActivitySource for PgStore {
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Ticket>> {
         let Some(a) = &self.activity else {
-            return Ok(Vec::new());
+            return self.own_window(
+                "teamkpi_tickets",
+                "SELECT record FROM teamkpi_tickets WHERE tenant = $1 AND created_at < $3
+                   AND last_activity_at >= $2 ORDER BY id",
+                tenant,
+                from,
+                to,
+            );
         };
         let col = |c: &Option<String>| c.clone().unwrap_or_else(|| "NULL".into());
         // Column names are checked identifiers (ActivityTables::validate); values are bound.
