@@ -361,30 +361,6 @@ fn from_value<T: serde::de::DeserializeOwned>(
     serde_json::from_value(v).map_err(|e| corrupt(table, e))
 }
 
-fn last_activity(tk: &Ticket) -> i64 {
-    let mut last = tk.created_at;
-    for x in [
-        tk.first_response_at,
-        tk.resolved_at,
-        tk.closed_at,
-        tk.last_contacted_at,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        last = last.max(x);
-    }
-    for x in tk
-        .reopened_at
-        .iter()
-        .chain(tk.transfers.iter().map(|tr| &tr.at))
-        .chain(tk.agent_messages.iter().map(|m| &m.at))
-    {
-        last = last.max(*x);
-    }
-    last.timestamp()
-}
-
 /// teamkpi's own activity tables (`teamkpi_tickets`, `teamkpi_calls`, …): what the `teamkpi`
 /// command writes and reads when no [`ActivityTables`] mapping is given.
 impl PgStore {
@@ -401,7 +377,7 @@ impl PgStore {
                      ON CONFLICT (tenant, id) DO UPDATE SET created_at = EXCLUDED.created_at,
                        last_activity_at = EXCLUDED.last_activity_at, is_open = EXCLUDED.is_open,
                        agent_id = EXCLUDED.agent_id, record = EXCLUDED.record",
-                    &[&t(tk.tenant.as_deref()), &(tk.id as i64), &tk.created_at.timestamp(), &last_activity(tk),
+                    &[&t(tk.tenant.as_deref()), &(tk.id as i64), &tk.created_at.timestamp(), &tk.last_activity_at().timestamp(),
                       &tk.is_open(), &tk.agent_id.map(|a| a as i64), &to_value(tk)?],
                 )?;
             }
@@ -629,15 +605,6 @@ fn decode_definition(r: &postgres::Row) -> Result<KpiDefinition> {
     })
 }
 
-fn source_config(source: &KpiSource) -> serde_json::Value {
-    match source {
-        KpiSource::Metric { metric } => serde_json::json!({ "query_key": metric }),
-        KpiSource::Formula { expression } => serde_json::json!({ "expression": expression }),
-        KpiSource::Manual => serde_json::json!({}),
-        KpiSource::External { provider_key } => serde_json::json!({ "provider_key": provider_key }),
-    }
-}
-
 impl DefinitionStore for PgStore {
     fn upsert_definition(&self, d: &KpiDefinition) -> teamkpi::Result<()> {
         if d.key.trim().is_empty() {
@@ -661,7 +628,7 @@ impl DefinitionStore for PgStore {
                 &d.description,
                 &d.category,
                 &d.source.kind(),
-                &source_config(&d.source),
+                &d.source.config(),
                 &d.unit.as_str(),
                 &d.direction.as_str(),
                 &d.period.as_str(),

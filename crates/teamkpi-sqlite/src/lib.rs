@@ -341,7 +341,7 @@ impl SqliteStore {
                    agent_id = excluded.agent_id, record = excluded.record",
             )?;
             for tk in tickets {
-                let last = last_activity(tk);
+                let last = tk.last_activity_at().timestamp();
                 stmt.execute(params![
                     t(tk.tenant.as_deref()),
                     tk.id as i64,
@@ -564,30 +564,6 @@ impl SqliteStore {
     }
 }
 
-fn last_activity(tk: &Ticket) -> i64 {
-    let mut last = tk.created_at;
-    for x in [
-        tk.first_response_at,
-        tk.resolved_at,
-        tk.closed_at,
-        tk.last_contacted_at,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        last = last.max(x);
-    }
-    for x in tk
-        .reopened_at
-        .iter()
-        .chain(tk.transfers.iter().map(|tr| &tr.at))
-        .chain(tk.agent_messages.iter().map(|m| &m.at))
-    {
-        last = last.max(*x);
-    }
-    last.timestamp()
-}
-
 const DEFINITION_SELECT: &str =
     "SELECT tenant, key, name, description, category, calculation_type, config,
     unit, target_type, aggregation_period, is_active FROM kpi_definitions";
@@ -627,15 +603,6 @@ fn decode_definition(cols: [Option<String>; 11]) -> Result<KpiDefinition> {
     })
 }
 
-fn source_config(source: &KpiSource) -> serde_json::Value {
-    match source {
-        KpiSource::Metric { metric } => serde_json::json!({ "query_key": metric }),
-        KpiSource::Formula { expression } => serde_json::json!({ "expression": expression }),
-        KpiSource::Manual => serde_json::json!({}),
-        KpiSource::External { provider_key } => serde_json::json!({ "provider_key": provider_key }),
-    }
-}
-
 impl DefinitionStore for SqliteStore {
     fn upsert_definition(&self, d: &KpiDefinition) -> teamkpi::Result<()> {
         if d.key.trim().is_empty() {
@@ -659,7 +626,7 @@ impl DefinitionStore for SqliteStore {
                 d.description,
                 d.category,
                 d.source.kind(),
-                source_config(&d.source).to_string(),
+                d.source.config().to_string(),
                 d.unit.as_str(),
                 d.direction.as_str(),
                 d.period.as_str(),

@@ -171,6 +171,19 @@ impl KpiSource {
         }
     }
 
+    /// The source's `config` JSON in seed 003's form (the inverse of
+    /// [`KpiSource::from_calculation_type`]).
+    pub fn config(&self) -> serde_json::Value {
+        match self {
+            KpiSource::Metric { metric } => serde_json::json!({ "query_key": metric }),
+            KpiSource::Formula { expression } => serde_json::json!({ "expression": expression }),
+            KpiSource::Manual => serde_json::json!({}),
+            KpiSource::External { provider_key } => {
+                serde_json::json!({ "provider_key": provider_key })
+            }
+        }
+    }
+
     /// The canonical calculation type string.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -18,6 +18,11 @@ pub fn round2(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// `part / total × 100` rounded to 2 places for display; `None` when `total` is 0 (no data).
+pub fn percent_of(part: u64, total: u64) -> Option<Decimal> {
+    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
+}
+
 /// Converts a float to a decimal through its shortest round-trip text, so `0.1` becomes exactly
 /// `0.1`. NaN, infinities and values beyond the decimal range are an `invalid_number` error.
 pub fn decimal_from_f64(field: &str, value: f64) -> Result<Decimal> {

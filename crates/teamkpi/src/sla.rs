@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::calendar::BusinessCalendar;
 use crate::choice::string_enum;
 use crate::error::{Error, Result};
-use crate::num::{round2, serde_number_opt};
+use crate::num::{percent_of as percent, serde_number_opt};
 
 string_enum! {
     /// What an SLA target measures.
@@ -806,10 +806,6 @@ pub struct SlaAnalytics {
     /// breached_count / total × 100.
     #[serde(with = "serde_number_opt")]
     pub breach_rate_percent: Option<Decimal>,
-}
-
-fn percent(part: u64, total: u64) -> Option<Decimal> {
-    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
 }
 
 /// Seed 001's SLA analytics over evaluations (see [`SlaPolicy::evaluate`]) of tickets created in

@@ -18,7 +18,7 @@ use crate::metrics::batch::{
     Bucketing, GroupBy, GroupKey, MetricsOptions, TicketMetricsAggregator,
 };
 use crate::metrics::records::{Ticket, TicketKind};
-use crate::num::{round2, serde_number_opt};
+use crate::num::{percent_of as pct, round2, serde_number_opt};
 use crate::period::{last_n_days, today, Period, PeriodKind};
 use crate::score::{performance_score, PerformanceInputs, PerformanceWeights};
 use crate::sla::{BreachScan, SlaAlert, SlaPolicy};
@@ -88,10 +88,6 @@ impl AnalyticsOptions {
 
 fn hours(seconds: Option<Decimal>) -> Option<Decimal> {
     seconds.map(|s| round2(s / Decimal::from(3600)))
-}
-
-fn pct(part: u64, total: u64) -> Option<Decimal> {
-    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
 }
 
 fn frac(part: u64, total: u64) -> Option<Decimal> {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::records::Ticket;
 use crate::metrics::Mergeable;
-use crate::num::{round2, serde_number_opt};
+use crate::num::{percent_of as pct, serde_number_opt};
 use crate::period::{local_date, local_midnight, Period, PeriodKind, ZoneOffsets};
 use crate::sla::{SlaPolicy, SlaTarget};
 
@@ -650,10 +650,6 @@ pub struct TicketMetrics {
     /// sla_met / (met + breached) × 100 (2 places).
     #[serde(with = "serde_number_opt")]
     pub sla_compliance_percent: Option<Decimal>,
-}
-
-fn pct(part: u64, total: u64) -> Option<Decimal> {
-    (total > 0).then(|| round2(Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(total)))
 }
 
 impl TicketMetrics {

@@ -172,6 +172,22 @@ impl Ticket {
         who
     }
 
+    /// The latest instant the record mentions (stores index tickets by it for window reads).
+    pub fn last_activity_at(&self) -> DateTime<Utc> {
+        [
+            self.first_response_at,
+            self.resolved_at,
+            self.closed_at,
+            self.last_contacted_at,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.reopened_at.iter().copied())
+        .chain(self.transfers.iter().map(|tr| tr.at))
+        .chain(self.agent_messages.iter().map(|m| m.at))
+        .fold(self.created_at, DateTime::max)
+    }
+
     /// True while neither resolved nor closed.
     pub fn is_open(&self) -> bool {
         self.resolved_at.is_none() && self.closed_at.is_none()
