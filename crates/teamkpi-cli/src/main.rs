@@ -11,7 +11,6 @@ macro_rules! out {
 mod demo;
 mod import;
 mod report;
-mod store;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -20,14 +19,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use store::CliStore;
 use teamkpi::metrics::{MetricsOptions, Ticket, Transfer};
-use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateRange, UpdateRequest};
+use teamkpi::update::{UpdateRange, UpdateRequest};
 use teamkpi::{
-    AchievementPolicy, Assigner, AssignmentPolicy, AssignmentSettings, MetricCatalog, OpenItem,
-    TicketTimeline, WorkItem,
+    AchievementPolicy, Assigner, AssignmentPolicy, AssignmentSettings, OpenItem, TicketTimeline,
+    WorkItem,
 };
-use teamkpi_sqlite::SqliteStore;
+use teamkpi_stores::HostStore;
 
 /// Team performance KPIs, SLA and assignment on a SQLite database.
 #[derive(Debug, Parser)]
@@ -167,7 +165,7 @@ fn main() -> ExitCode {
 
 /// Shared context of the commands.
 pub struct Ctx {
-    store: Box<dyn CliStore>,
+    store: Box<dyn HostStore>,
     tenant: Option<String>,
     now: DateTime<Utc>,
     timezone: Tz,
@@ -177,24 +175,13 @@ pub struct Ctx {
 
 impl Ctx {
     fn open(path: &std::path::Path, tenant: Option<String>, now: DateTime<Utc>) -> CliResult<Ctx> {
-        let db = path.to_string_lossy();
-        let store: Box<dyn CliStore> = if store::is_postgres_url(&db) {
-            Box::new(teamkpi_postgres::PgStore::connect(&db).map_err(|e| {
-                Failure::new(
-                    e.code(),
-                    format!("cannot open the PostgreSQL database: {e}"),
-                )
-            })?)
-        } else {
-            Box::new(SqliteStore::open(path).map_err(|e| {
-                Failure::new(e.code(), format!("cannot open {}: {e}", path.display()))
-            })?)
-        };
+        let store = teamkpi_stores::open(&path.to_string_lossy())
+            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
         Ctx::with_store(store, tenant, now)
     }
 
     fn with_store(
-        store: Box<dyn CliStore>,
+        store: Box<dyn HostStore>,
         tenant: Option<String>,
         now: DateTime<Utc>,
     ) -> CliResult<Ctx> {
@@ -250,7 +237,7 @@ fn run(cli: Cli) -> CliResult {
             let path = cli
                 .db
                 .unwrap_or_else(|| PathBuf::from("teamkpi-demo.sqlite"));
-            if store::is_postgres_url(&path.to_string_lossy()) {
+            if teamkpi_stores::is_postgres_url(&path.to_string_lossy()) {
                 return Err(Failure::new(
                     "invalid_argument",
                     "demo writes a fresh SQLite file; give --db a file path",
@@ -298,20 +285,6 @@ pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) ->
             return Err(Failure::new("unknown_agent", format!("unknown agent {a}")));
         }
     }
-    let days = match range {
-        UpdateRange::Days(n) => n,
-        _ => 1,
-    };
-    let from_date = match range {
-        UpdateRange::Date(d) => d,
-        _ => teamkpi::last_n_days(ctx.now, ctx.timezone, days.max(1))?.start,
-    };
-    let span = (teamkpi::today(ctx.now, ctx.timezone) - from_date)
-        .num_days()
-        .max(0) as u32
-        + 1;
-    let tickets = ctx.tickets_for_days(span + 1)?;
-    let source = SnapshotMetrics::new(&tickets, &ctx.metrics_options())?;
     let request = UpdateRequest {
         tenant: ctx.tenant.clone(),
         range,
@@ -321,13 +294,8 @@ pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) ->
         policy: AchievementPolicy::default(),
     };
     let bar = progress(1, "updating");
-    let report = update_kpis(
-        &*ctx.store,
-        &source,
-        None,
-        &MetricCatalog::builtin(),
-        &request,
-    )?;
+    let report =
+        teamkpi_stores::update_from_store(&*ctx.store, &request, &ctx.metrics_options(), None)?;
     bar.finish_and_clear();
     if print {
         out!(

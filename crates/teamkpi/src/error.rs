@@ -234,6 +234,15 @@ pub enum Error {
     /// An event for a ticket whose creation was not seen (strict engines).
     #[error("unknown ticket {0}: its creation event has not been seen")]
     UnknownTicket(u64),
+    /// An instant without a UTC offset (a naive `datetime` in Python, a string without `Z` or an
+    /// offset): which instant it means is unknowable, so it is refused rather than guessed.
+    #[error("{field}: naive datetime {value:?} has no time zone; pass an aware one")]
+    NaiveDatetime {
+        /// The argument or field name.
+        field: String,
+        /// The value as text.
+        value: String,
+    },
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -288,6 +297,7 @@ impl Error {
             Error::NoEligibleAgent { .. } => "no_eligible_agent",
             Error::LateEvent { .. } => "late_event",
             Error::UnknownTicket(_) => "unknown_ticket",
+            Error::NaiveDatetime { .. } => "naive_datetime",
             Error::Storage(_) => "storage",
         }
     }
@@ -399,5 +409,6 @@ pub const ERROR_CODES: &[&str] = &[
     "no_eligible_agent",
     "late_event",
     "unknown_ticket",
+    "naive_datetime",
     "storage",
 ];

@@ -88,6 +88,7 @@
 //! | `no_eligible_agent` | nobody can take an item (with the reason) |
 //! | `late_event` | an event for an evicted ticket, or older than the engine's horizon |
 //! | `unknown_ticket` | an event for a ticket whose creation was not seen (strict engines) |
+//! | `naive_datetime` | an instant without a UTC offset (a naive Python `datetime`) |
 //! | `storage` | a storage backend failed |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem

@@ -664,5 +664,11 @@ const SUPPORTED: &[&str] = &[
 
 /// Codes no pure vector can produce: a storage backend failing; `unknown_assignment`, which the
 /// store tests cover; `no_eligible_agent`, which bindings raise from a pick's reason (the
-/// vectors check the reasons themselves).
-const UNREACHABLE_HERE: &[&str] = &["storage", "unknown_assignment", "no_eligible_agent"];
+/// vectors check the reasons themselves); `naive_datetime`, which only bindings can meet (JSON
+/// instants without an offset fail to decode).
+const UNREACHABLE_HERE: &[&str] = &[
+    "storage",
+    "unknown_assignment",
+    "no_eligible_agent",
+    "naive_datetime",
+];

@@ -1,4 +1,13 @@
-//! The stores the command runs on: SQLite (a file) or PostgreSQL (a `postgres://` URL).
+//! teamkpi's stores behind one trait, for the command line and the bindings: SQLite (a file) or
+//! PostgreSQL (a `postgres://` URL), with teamkpi's own activity tables, agents and company
+//! settings; and `update_kpis` over the activity a store holds.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+use chrono::{DateTime, Duration, Utc};
+use teamkpi::metrics::MetricsOptions;
+use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateReport, UpdateRequest};
+use teamkpi::{ExternalValueProvider, MetricCatalog};
 
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
 use teamkpi::{ActivitySource, AgentState, AssignmentSettings, KpiStore, SlaPolicy};
@@ -8,9 +17,9 @@ use teamkpi_sqlite::SqliteStore;
 /// Company settings: time zone, assignment settings, SLA policy.
 pub type Settings = (String, AssignmentSettings, Option<SlaPolicy>);
 
-/// What the commands need of a store beyond the core's traits: teamkpi's own activity, agents and
+/// What hosts need of a store beyond the core's traits: teamkpi's own activity, agents and
 /// company settings.
-pub trait CliStore: KpiStore + ActivitySource {
+pub trait HostStore: KpiStore + ActivitySource + Send + Sync {
     /// Inserts or replaces tickets in one transaction.
     fn put_tickets(&self, tickets: &[Ticket]) -> teamkpi::Result<usize>;
     /// Open tickets, by id.
@@ -37,7 +46,7 @@ pub trait CliStore: KpiStore + ActivitySource {
 
 macro_rules! delegate {
     ($store:ty) => {
-        impl CliStore for $store {
+        impl HostStore for $store {
             fn put_tickets(&self, x: &[Ticket]) -> teamkpi::Result<usize> {
                 Ok(<$store>::put_tickets(self, x)?)
             }
@@ -81,7 +90,74 @@ macro_rules! delegate {
 delegate!(SqliteStore);
 delegate!(PgStore);
 
-/// True when `--db` names a PostgreSQL server rather than a file.
+/// True when `db` names a PostgreSQL server rather than a file.
 pub fn is_postgres_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// Opening a store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The SQLite file could not be opened or migrated.
+    #[error("cannot open {path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// Why.
+        source: teamkpi_sqlite::SqliteError,
+    },
+    /// The PostgreSQL server could not be reached or migrated.
+    #[error("cannot open the PostgreSQL database: {0}")]
+    Postgres(#[from] teamkpi_postgres::PgError),
+}
+
+impl OpenError {
+    /// The stable code (`storage`, or the core code of a migration problem).
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpenError::Sqlite { source, .. } => source.code(),
+            OpenError::Postgres(e) => e.code(),
+        }
+    }
+}
+
+/// Opens `db`: a `postgres://` URL, `:memory:` for a private in-memory SQLite database, or a
+/// SQLite file (created when missing). Pending migrations run.
+pub fn open(db: &str) -> Result<Box<dyn HostStore>, OpenError> {
+    if is_postgres_url(db) {
+        return Ok(Box::new(PgStore::connect(db)?));
+    }
+    let sqlite = if db == ":memory:" {
+        SqliteStore::open_in_memory()
+    } else {
+        SqliteStore::open(db)
+    };
+    let store = sqlite.map_err(|source| OpenError::Sqlite {
+        path: db.to_owned(),
+        source,
+    })?;
+    Ok(Box::new(store))
+}
+
+/// `update_kpis` over the tickets a store holds: reads the tickets active since the start of the
+/// month of the run's first day (weekly and monthly KPIs reach back to their period's start),
+/// computes agent metrics with `options` (zone, tenant, calendar, SLA; `as_of` defaults to
+/// `now`) and runs [`update_kpis`].
+pub fn update_from_store(
+    store: &dyn HostStore,
+    request: &UpdateRequest,
+    options: &MetricsOptions,
+    external: Option<&dyn ExternalValueProvider>,
+) -> teamkpi::Result<UpdateReport> {
+    let dates = request.dates()?;
+    let from = teamkpi::Period::containing(teamkpi::PeriodKind::Month, dates.start).start;
+    let (from, _) = teamkpi::DateRange::day(from).utc_bounds(request.timezone);
+    let to: DateTime<Utc> = request.now.max(from) + Duration::days(1);
+    let tickets = store.tickets(request.tenant.as_deref(), from, to)?;
+    let mut options = options.clone();
+    options.tenant = request.tenant.clone();
+    options.timezone = request.timezone;
+    options.as_of = options.as_of.or(Some(request.now));
+    let source = SnapshotMetrics::new(&tickets, &options)?;
+    update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
 }

@@ -1,0 +1,200 @@
+//! `teamkpi.Assigner`: least-busy and round-robin assignment, backlog draining, re-assignment.
+
+use std::sync::{Mutex, MutexGuard};
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use teamkpi::{
+    AgentState, AgentStatus, Assigner, AssignmentPolicy, AssignmentReason, AssignmentSettings,
+    NoAgentReason, OpenItem, WorkItem,
+};
+
+use crate::convert::{from_py, from_py_list, instant, to_py, Shape};
+use crate::errors::{coded, raise};
+
+/// Agents with status, capacity and open load, and the policy that picks among them. Safe to
+/// share between threads (calls are serialised).
+#[pyclass(name = "Assigner", module = "teamkpi", frozen)]
+pub struct PyAssigner {
+    inner: Mutex<Assigner>,
+}
+
+fn no_agent(reason: NoAgentReason) -> PyErr {
+    coded(
+        "no_eligible_agent",
+        format!("no eligible agent: {}", reason.as_str()),
+        None,
+        Some(reason.as_str()),
+    )
+}
+
+impl PyAssigner {
+    fn lock(&self) -> PyResult<MutexGuard<'_, Assigner>> {
+        self.inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("assigner lock poisoned"))
+    }
+}
+
+#[pymethods]
+impl PyAssigner {
+    /// `agents`: dicts with `id`, `status` (`online`, `busy`, `away`, `offline`), `open_load`
+    /// (kind → count), `capacity`, `last_assigned_at`, …; `policy`: `strategy`
+    /// (`least_busy` or `round_robin`), `allowed_statuses`, `calendar`, ….
+    #[new]
+    #[pyo3(signature = (agents, policy=None))]
+    fn new(agents: &Bound<'_, PyAny>, policy: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let agents: Vec<AgentState> = from_py_list(Some(agents))?;
+        let policy: AssignmentPolicy = match policy {
+            Some(p) if !p.is_none() => from_py(p)?,
+            _ => AssignmentPolicy::default(),
+        };
+        Ok(PyAssigner {
+            inner: Mutex::new(Assigner::new(agents, policy).map_err(raise)?),
+        })
+    }
+
+    /// The agent that would get `item` at `now` (nothing changes); raises
+    /// `NoEligibleAgentError` (with `.reason`) when nobody can take it.
+    #[pyo3(signature = (item, now, *, exclude=None))]
+    fn pick(
+        &self,
+        item: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+        exclude: Option<Vec<u64>>,
+    ) -> PyResult<u64> {
+        let item: WorkItem = from_py(item)?;
+        let now = instant(now, "now")?;
+        self.lock()?
+            .pick(&item, now, &exclude.unwrap_or_default())
+            .map_err(no_agent)
+    }
+
+    /// Assigns `item` to the picked agent (its load and last-assigned time change) and returns
+    /// the assignment event.
+    fn assign<'py>(
+        &self,
+        py: Python<'py>,
+        item: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let item: WorkItem = from_py(item)?;
+        let now = instant(now, "now")?;
+        let e = self
+            .lock()?
+            .assign(&item, now, AssignmentReason::AutoAssign)
+            .map_err(no_agent)?;
+        to_py(py, &e, Shape::Native)
+    }
+
+    /// Seed 002's auto-assign on creation, honouring the tenant's settings
+    /// (`auto_assign_enabled`, …).
+    fn auto_assign<'py>(
+        &self,
+        py: Python<'py>,
+        item: &Bound<'py, PyAny>,
+        settings: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let item: WorkItem = from_py(item)?;
+        let settings: AssignmentSettings = from_py(settings)?;
+        let now = instant(now, "now")?;
+        let e = self
+            .lock()?
+            .auto_assign(&item, &settings, now)
+            .map_err(no_agent)?;
+        to_py(py, &e, Shape::Native)
+    }
+
+    /// Assigns a backlog, urgent first then oldest: `events` and `unassigned` (with reasons).
+    fn drain<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let items: Vec<WorkItem> = from_py_list(Some(items))?;
+        let now = instant(now, "now")?;
+        let inner = &self.inner;
+        let batch = py
+            .detach(|| match inner.lock() {
+                Ok(mut a) => Some(a.drain(&items, now)),
+                Err(_) => None,
+            })
+            .ok_or_else(|| PyRuntimeError::new_err("assigner lock poisoned"))?;
+        to_py(py, &batch, Shape::Native)
+    }
+
+    /// Seed 002's hourly job: moves open items whose agent has been inactive (or not contacted)
+    /// too long to another agent.
+    #[pyo3(signature = (items, settings, now, *, inactive_hours=None))]
+    fn reassign_stale<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        settings: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+        inactive_hours: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let items: Vec<OpenItem> = from_py_list(Some(items))?;
+        let settings: AssignmentSettings = from_py(settings)?;
+        let now = instant(now, "now")?;
+        let batch = self
+            .lock()?
+            .reassign_stale(&items, &settings, inactive_hours, now)
+            .map_err(raise)?;
+        to_py(py, &batch, Shape::Native)
+    }
+
+    /// Sets an agent's status (`online`, `busy`, `away`, `offline`).
+    fn set_status(&self, agent_id: u64, status: &str) -> PyResult<()> {
+        let status = AgentStatus::parse(status).map_err(raise)?;
+        self.lock()?.set_status(agent_id, status).map_err(raise)
+    }
+
+    /// Records activity of an agent at `at` (last active).
+    fn touch(&self, agent_id: u64, at: &Bound<'_, PyAny>) -> PyResult<()> {
+        let at = instant(at, "at")?;
+        self.lock()?.touch(agent_id, at).map_err(raise)
+    }
+
+    /// Sets an agent's open load of one kind (e.g. from a fresh count in the host's tables).
+    fn set_load(&self, agent_id: u64, kind: &str, load: i64) -> PyResult<()> {
+        self.lock()?.set_load(agent_id, kind, load).map_err(raise)
+    }
+
+    /// One item of `kind` finished: the agent's open load drops by one.
+    fn release(&self, agent_id: u64, kind: &str) -> PyResult<()> {
+        self.lock()?.release(agent_id, kind).map_err(raise)
+    }
+
+    /// Adds an agent.
+    fn add_agent(&self, agent: &Bound<'_, PyAny>) -> PyResult<()> {
+        let agent: AgentState = from_py(agent)?;
+        self.lock()?.add_agent(agent).map_err(raise)
+    }
+
+    /// Removes an agent and returns its state.
+    fn remove_agent<'py>(&self, py: Python<'py>, agent_id: u64) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.lock()?.remove_agent(agent_id).map_err(raise)?;
+        to_py(py, &a, Shape::Native)
+    }
+
+    /// One agent's state, or `None`.
+    fn agent<'py>(&self, py: Python<'py>, agent_id: u64) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.lock()?.agent(agent_id).cloned();
+        to_py(py, &a, Shape::Native)
+    }
+
+    /// Every agent's state, by id.
+    fn agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let list: Vec<AgentState> = self.lock()?.agents().cloned().collect();
+        to_py(py, &list, Shape::Native)
+    }
+
+    /// Open load per agent and kind (seed 001's workload view).
+    fn workload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let w = self.lock()?.workload();
+        to_py(py, &w, Shape::Native)
+    }
+}

@@ -1,0 +1,130 @@
+//! `teamkpi.BusinessCalendar`.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::{json, Value};
+use teamkpi::CalendarSpec;
+
+use crate::convert::{from_py, instant, instant_to_py, to_json, to_py, Shape};
+use crate::errors::raise;
+use crate::rules::zone;
+
+/// Opening hours in an IANA zone, with holidays and date overrides, and business-time
+/// arithmetic on aware datetimes.
+#[pyclass(name = "BusinessCalendar", module = "teamkpi", frozen)]
+pub struct PyBusinessCalendar {
+    pub inner: teamkpi::BusinessCalendar,
+}
+
+#[pymethods]
+impl PyBusinessCalendar {
+    #[new]
+    #[pyo3(signature = (timezone, hours, holidays=None, *, overrides=None, deadline_at_close="stay"))]
+    fn new(
+        timezone: &Bound<'_, PyAny>,
+        hours: &Bound<'_, PyAny>,
+        holidays: Option<&Bound<'_, PyAny>>,
+        overrides: Option<&Bound<'_, PyAny>>,
+        deadline_at_close: &str,
+    ) -> PyResult<Self> {
+        let tz = zone(Some(timezone))?;
+        let opt = |o: Option<&Bound<'_, PyAny>>, empty: Value| -> PyResult<Value> {
+            match o {
+                Some(o) if !o.is_none() => to_json(o),
+                _ => Ok(empty),
+            }
+        };
+        let spec = json!({
+            "timezone": tz.name(),
+            "hours": to_json(hours)?,
+            "holidays": opt(holidays, json!([]))?,
+            "overrides": opt(overrides, json!({}))?,
+            "deadline_at_close": deadline_at_close,
+        });
+        let spec: CalendarSpec = teamkpi::from_json(spec).map_err(raise)?;
+        Ok(PyBusinessCalendar {
+            inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+        })
+    }
+
+    /// A calendar open around the clock (SLA clocks that never stop).
+    #[staticmethod]
+    #[pyo3(signature = (timezone=None))]
+    fn always_open(timezone: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let tz = zone(timezone)?;
+        Ok(PyBusinessCalendar {
+            inner: teamkpi::BusinessCalendar::always_open(tz.name()).map_err(raise)?,
+        })
+    }
+
+    /// A calendar from its dict form (`to_dict()`, or a `calendar` object of a vector or policy).
+    #[staticmethod]
+    fn from_dict(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let spec: CalendarSpec = from_py(spec)?;
+        Ok(PyBusinessCalendar {
+            inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+        })
+    }
+
+    /// The calendar as a dict (JSON-ready).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.to_spec(), Shape::Json)
+    }
+
+    /// The IANA zone name.
+    #[getter]
+    fn timezone(&self) -> &'static str {
+        self.inner.timezone().name()
+    }
+
+    /// The instant `seconds` business seconds after `start`.
+    fn add_business_seconds<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        seconds: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = self
+            .inner
+            .add_business_seconds(instant(start, "start")?, seconds)
+            .map_err(raise)?;
+        instant_to_py(py, t)
+    }
+
+    /// Business seconds in `[start, end)`.
+    fn business_seconds_between(
+        &self,
+        start: &Bound<'_, PyAny>,
+        end: &Bound<'_, PyAny>,
+    ) -> PyResult<i64> {
+        self.inner
+            .business_seconds_between(instant(start, "start")?, instant(end, "end")?)
+            .map_err(raise)
+    }
+
+    /// Whether the calendar is open at `at`.
+    fn is_open(&self, at: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.inner.is_open(instant(at, "at")?).map_err(raise)
+    }
+
+    /// `at` when open, else the next opening instant.
+    fn next_open<'py>(
+        &self,
+        py: Python<'py>,
+        at: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        instant_to_py(py, self.inner.next_open(instant(at, "at")?).map_err(raise)?)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let d = self.to_dict(py)?;
+        let d = d.cast::<PyDict>()?;
+        Ok(format!(
+            "BusinessCalendar({:?}, always_open={})",
+            self.inner.timezone().name(),
+            d.get_item("always_open")?
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        ))
+    }
+}

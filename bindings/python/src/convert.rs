@@ -1,0 +1,471 @@
+//! Python values in and out: aware datetimes, dates, decimals, and the JSON values the core's
+//! serde types decode from and encode to.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple, PyType,
+};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+use teamkpi::Error;
+
+use crate::errors::raise;
+
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static ZONEINFO: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+pub fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATETIME.import(py, "datetime", "datetime")
+}
+
+pub fn date_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATE.import(py, "datetime", "date")
+}
+
+fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DECIMAL.import(py, "decimal", "Decimal")
+}
+
+fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    UTC.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("datetime")?
+                .getattr("timezone")?
+                .getattr("utc")?
+                .unbind(),
+        )
+    })
+    .map(|u| u.bind(py))
+}
+
+/// An aware `datetime` as a UTC instant truncated to whole seconds (SPEC §9); a naive one is an
+/// error (`naive_datetime`), anything else a `TypeError`.
+pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
+    let py = obj.py();
+    if !obj.is_instance(datetime_type(py)?)? {
+        return Err(PyTypeError::new_err(format!(
+            "{field}: expected an aware datetime, got {}",
+            obj.get_type().name()?
+        )));
+    }
+    let tz = obj.getattr(pyo3::intern!(py, "tzinfo"))?;
+    // `utcoffset()` is None for a naive value and for a tzinfo that declines to answer.
+    let aware = !tz.is_none() && (tz.is(utc(py)?) || !obj.call_method0("utcoffset")?.is_none());
+    if !aware {
+        return Err(raise(Error::NaiveDatetime {
+            field: field.to_owned(),
+            value: obj.str()?.to_string(),
+        }));
+    }
+    // `timestamp()` of an aware datetime is exact to the microsecond at this magnitude; the
+    // floor truncates to whole seconds, also before 1970.
+    let ts: f64 = obj
+        .call_method0(pyo3::intern!(py, "timestamp"))?
+        .extract()?;
+    DateTime::from_timestamp(ts.floor() as i64, 0).ok_or_else(|| {
+        raise(Error::argument_error(
+            field,
+            format!("{ts} is out of the supported range"),
+        ))
+    })
+}
+
+/// `None` or an aware `datetime`.
+pub fn opt_instant(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<DateTime<Utc>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => instant(o, field).map(Some),
+    }
+}
+
+/// A `date` (not a `datetime`) or a `YYYY-MM-DD` string.
+pub fn date(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<NaiveDate> {
+    let py = obj.py();
+    if let Ok(s) = obj.cast::<PyString>() {
+        return teamkpi::parse_date(field, s.to_str()?).map_err(raise);
+    }
+    if obj.is_instance(datetime_type(py)?)? || !obj.is_instance(date_type(py)?)? {
+        return Err(PyTypeError::new_err(format!(
+            "{field}: expected a date, got {}",
+            obj.get_type().name()?
+        )));
+    }
+    let y: i32 = obj.getattr("year")?.extract()?;
+    let m: u32 = obj.getattr("month")?.extract()?;
+    let d: u32 = obj.getattr("day")?.extract()?;
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| raise(Error::argument_error(field, "date out of range")))
+}
+
+/// A decimal from `Decimal`, `int`, `float` (through its shortest repr) or a numeric string.
+pub fn decimal(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Decimal> {
+    if obj.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{field}: expected a number, got bool"
+        )));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return teamkpi::decimal_from_f64(field, f.value()).map_err(raise);
+    }
+    if obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyString>() {
+        return teamkpi::decimal_from_str(field, &obj.str()?.to_cow()?).map_err(raise);
+    }
+    if obj.is_instance(decimal_type(obj.py())?)? {
+        return teamkpi::decimal_from_str(field, &obj.str()?.to_cow()?).map_err(raise);
+    }
+    Err(PyTypeError::new_err(format!(
+        "{field}: expected a Decimal, int, float or numeric string, got {}",
+        obj.get_type().name()?
+    )))
+}
+
+pub fn opt_decimal(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<Decimal>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => decimal(o, field).map(Some),
+    }
+}
+
+/// A time zone given as an IANA name or a `zoneinfo.ZoneInfo`.
+pub fn timezone(obj: &Bound<'_, PyAny>) -> PyResult<chrono_tz::Tz> {
+    let name = zone_name(obj)?;
+    teamkpi::parse_timezone(&name).map_err(raise)
+}
+
+fn zone_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.to_owned());
+    }
+    if obj.is_instance(ZONEINFO.import(obj.py(), "zoneinfo", "ZoneInfo")?)? {
+        return obj.getattr("key")?.extract();
+    }
+    if obj.is(utc(obj.py())?) {
+        return Ok("UTC".to_owned());
+    }
+    Err(PyTypeError::new_err(format!(
+        "timezone: expected an IANA name or a ZoneInfo, got {}",
+        obj.get_type().name()?
+    )))
+}
+
+pub fn format_instant(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A Python value as JSON for the core's serde types: aware datetimes become RFC 3339 UTC
+/// strings, dates `YYYY-MM-DD`, decimals numbers (or exact strings), zones their names.
+pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_json_at(obj, "value", 0)
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn to_json_at(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Value> {
+    let py = obj.py();
+    if depth > MAX_DEPTH {
+        return Err(raise(Error::argument_error(field, "nested too deeply")));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(raise(Error::InvalidNumber {
+            field: field.to_owned(),
+            value: obj.str()?.to_string(),
+        }));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        return Number::from_f64(v).map(Value::Number).ok_or_else(|| {
+            raise(Error::InvalidNumber {
+                field: field.to_owned(),
+                value: v.to_string(),
+            })
+        });
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_str()?.to_owned()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, v) in d.iter() {
+            let key = key_string(&k)?;
+            let value = to_json_at(&v, &key, depth + 1)?;
+            map.insert(key, value);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for item in obj.try_iter()? {
+            out.push(to_json_at(&item?, field, depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    if obj.is_instance(datetime_type(py)?)? {
+        return Ok(Value::String(format_instant(instant(obj, field)?)));
+    }
+    if obj.is_instance(date_type(py)?)? {
+        return Ok(Value::String(date(obj, field)?.to_string()));
+    }
+    if obj.is_instance(decimal_type(py)?)? {
+        let d = decimal(obj, field)?;
+        // Integral values as JSON integers so integer fields accept them; others as exact text.
+        if d.fract().is_zero() {
+            if let Ok(i) = i64::try_from(d.trunc()) {
+                return Ok(Value::from(i));
+            }
+        }
+        return Ok(Value::String(d.normalize().to_string()));
+    }
+    if obj.is_instance(ZONEINFO.import(py, "zoneinfo", "ZoneInfo")?)? {
+        return Ok(Value::String(zone_name(obj)?));
+    }
+    if obj.is_instance_of::<PySet>() || obj.is_instance_of::<PyFrozenSet>() {
+        let mut out = Vec::new();
+        for item in obj.try_iter()? {
+            out.push(to_json_at(&item?, field, depth + 1)?);
+        }
+        // Sets have no order; sort so results never depend on hashing.
+        out.sort_by_key(|v| v.to_string());
+        return Ok(Value::Array(out));
+    }
+    // Mappings that are not dicts (e.g. `types.MappingProxyType`), then other iterables.
+    if obj.hasattr("keys")? && obj.hasattr("__getitem__")? {
+        let mut map = Map::new();
+        for k in obj.call_method0("keys")?.try_iter()? {
+            let k = k?;
+            let key = key_string(&k)?;
+            let value = to_json_at(&obj.get_item(&k)?, &key, depth + 1)?;
+            map.insert(key, value);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.hasattr("__iter__")? && !obj.hasattr("decode")? {
+        let mut out = Vec::new();
+        for item in obj.try_iter()? {
+            out.push(to_json_at(&item?, field, depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{field}: cannot use a value of type {}",
+        obj.get_type().name()?
+    )))
+}
+
+fn key_string(k: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = k.cast::<PyString>() {
+        return Ok(s.to_str()?.to_owned());
+    }
+    let py = k.py();
+    if k.is_instance(date_type(py)?)? && !k.is_instance(datetime_type(py)?)? {
+        return Ok(date(k, "key")?.to_string());
+    }
+    if k.is_instance_of::<PyInt>() {
+        return Ok(k.str()?.to_string());
+    }
+    Err(PyTypeError::new_err(format!(
+        "mapping keys must be str, int or date, got {}",
+        k.get_type().name()?
+    )))
+}
+
+/// Decodes a Python value into a core type, keeping the core's error codes.
+pub fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    teamkpi::from_json(to_json(obj)?).map_err(raise)
+}
+
+/// Decodes each item of a Python iterable (`None` is empty).
+pub fn from_py_list<T: DeserializeOwned>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<T>> {
+    let mut out = Vec::new();
+    if let Some(o) = obj.filter(|o| !o.is_none()) {
+        for item in o.try_iter()? {
+            out.push(from_py(&item?)?);
+        }
+    }
+    Ok(out)
+}
+
+/// How result dicts carry dates, instants and decimals.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Native Python types: `date`, aware UTC `datetime`, `Decimal` (SPEC §9).
+    Native,
+    /// The seeds' JSON shapes: strings for dates and instants, numbers as `int`/`float`.
+    Json,
+}
+
+/// Keys whose string values are dates in native results.
+fn is_date_key(key: &str) -> bool {
+    matches!(
+        key,
+        "date"
+            | "kpi_date"
+            | "period_start"
+            | "period_end"
+            | "valid_from"
+            | "valid_to"
+            | "week_start"
+            | "week_end"
+            | "holidays"
+            | "start_date"
+            | "end_date"
+    )
+}
+
+/// Keys whose string values are instants in native results.
+fn is_instant_key(key: &str) -> bool {
+    key.ends_with("_at") || matches!(key, "at" | "now" | "as_of")
+}
+
+/// Keys whose numbers are `Decimal`s in native results (the core's `Decimal` fields).
+pub fn is_decimal_key(key: &str) -> bool {
+    key.ends_with("_percent")
+        || key.ends_with("_rate")
+        || key.ends_with("_hours")
+        || key.starts_with("avg_")
+        || key.starts_with("average_")
+        || matches!(
+            key,
+            "weight"
+                | "target"
+                | "actual"
+                | "value"
+                | "achievement"
+                | "total"
+                | "cap"
+                | "floor"
+                | "min"
+                | "score"
+                | "overall_kpi_score"
+                | "performance_score"
+                | "sla_compliance"
+                | "response"
+        )
+}
+
+/// A serialisable core value as Python objects.
+pub fn to_py<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+    shape: Shape,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = serde_json::to_value(value)
+        .map_err(|e| raise(Error::argument_error("result", e.to_string())))?;
+    value_to_py(py, &v, None, shape)
+}
+
+pub fn value_to_py<'py>(
+    py: Python<'py>,
+    v: &Value,
+    key: Option<&str>,
+    shape: Shape,
+) -> PyResult<Bound<'py, PyAny>> {
+    let native = shape == Shape::Native;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if native && key.is_some_and(is_decimal_key) {
+                decimal_to_py(py, &n.to_string())?
+            } else if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => {
+            if native {
+                if let Some(k) = key {
+                    if let Some(obj) = native_string(py, k, s)? {
+                        return Ok(obj);
+                    }
+                }
+            }
+            PyString::new(py, s).into_any()
+        }
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item, key, shape)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                dict.set_item(k, value_to_py(py, item, Some(k), shape)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+fn native_string<'py>(py: Python<'py>, key: &str, s: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if is_decimal_key(key) {
+        if let Ok(d) = teamkpi::decimal_from_str(key, s) {
+            return dec_to_py(py, d).map(Some);
+        }
+    }
+    let as_date = || NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let as_instant = || DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc());
+    if is_date_key(key) {
+        if let Some(d) = as_date() {
+            return date_to_py(py, d).map(Some);
+        }
+    }
+    if is_instant_key(key) || matches!(key, "start" | "end") {
+        if let Some(t) = as_instant() {
+            return instant_to_py(py, t).map(Some);
+        }
+        if let Some(d) = as_date() {
+            return date_to_py(py, d).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyAny>> {
+    date_type(py)?.call1((d.year(), d.month(), d.day()))
+}
+
+pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<Bound<'_, PyAny>> {
+    datetime_type(py)?.call_method1("fromtimestamp", (t.timestamp(), utc(py)?))
+}
+
+pub fn decimal_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    decimal_type(py)?.call1((text,))
+}
+
+pub fn dec_to_py(py: Python<'_>, d: Decimal) -> PyResult<Bound<'_, PyAny>> {
+    decimal_to_py(py, &d.normalize().to_string())
+}
+
+pub fn opt_dec_to_py(py: Python<'_>, d: Option<Decimal>) -> PyResult<Bound<'_, PyAny>> {
+    match d {
+        Some(d) => dec_to_py(py, d),
+        None => Ok(py.None().into_bound(py)),
+    }
+}

@@ -1,0 +1,288 @@
+//! `teamkpi.Engine`: the incremental engine over lifecycle events.
+
+use std::sync::{Mutex, MutexGuard};
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
+use teamkpi::{Error, PeriodKind};
+
+use crate::convert::{date, date_to_py, instant, to_json, to_py, Shape};
+use crate::errors::raise;
+use crate::metrics::{calendar_arg, sla_arg};
+use crate::rules::zone;
+
+/// The incremental engine: ingests ticket, call and session events and keeps agent-day, week and
+/// month metrics current. Safe to share between threads (calls are serialised).
+#[pyclass(name = "Engine", module = "teamkpi", frozen)]
+pub struct PyEngine {
+    inner: Mutex<Engine>,
+}
+
+impl PyEngine {
+    pub fn lock(&self) -> PyResult<MutexGuard<'_, Engine>> {
+        self.inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))
+    }
+}
+
+fn event_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.to_owned());
+    }
+    // Hosts often key events by integer audit-log ids.
+    if obj.extract::<i64>().is_ok() {
+        return Ok(obj.str()?.to_string());
+    }
+    Err(raise(Error::argument_error(
+        "id",
+        "an event id is a str or an int",
+    )))
+}
+
+fn req<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(key)?
+        .filter(|v| !v.is_none())
+        .ok_or_else(|| raise(Error::argument_error(key, "missing")))
+}
+
+fn opt_u64(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<u64>> {
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+        _ => Ok(None),
+    }
+}
+
+/// Reads an event dict: the common ticket events directly (the per-event hot path), the rest
+/// through the general decoder.
+pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
+    let py = obj.py();
+    let Ok(d) = obj.cast::<PyDict>() else {
+        return general_event(obj);
+    };
+    let Some(kind) = d.get_item(intern!(py, "type"))? else {
+        return general_event(obj);
+    };
+    let kind = kind.cast::<PyString>()?.to_str()?.to_owned();
+    let ticket = || -> PyResult<u64> { req(d, "ticket_id")?.extract() };
+    let kind = match kind.as_str() {
+        "agent_replied" => EventKind::AgentReplied {
+            ticket_id: ticket()?,
+            agent_id: opt_u64(d, "agent_id")?,
+        },
+        "customer_replied" => EventKind::CustomerReplied {
+            ticket_id: ticket()?,
+        },
+        "resolved" => EventKind::Resolved {
+            ticket_id: ticket()?,
+        },
+        "reopened" => EventKind::Reopened {
+            ticket_id: ticket()?,
+        },
+        "closed" => EventKind::Closed {
+            ticket_id: ticket()?,
+        },
+        "status_changed" => EventKind::StatusChanged {
+            ticket_id: ticket()?,
+            status: req(d, "status")?.extract()?,
+        },
+        "ticket_assigned" => EventKind::TicketAssigned {
+            ticket_id: ticket()?,
+            agent_id: req(d, "agent_id")?.extract()?,
+        },
+        "ticket_transferred" => EventKind::TicketTransferred {
+            ticket_id: ticket()?,
+            from: opt_u64(d, "from")?,
+            to: req(d, "to")?.extract()?,
+        },
+        _ => return general_event(obj),
+    };
+    let tenant = match d.get_item(intern!(py, "tenant"))? {
+        Some(t) if !t.is_none() => Some(t.extract()?),
+        _ => None,
+    };
+    Ok(Event {
+        id: event_id(&req(d, "id")?)?,
+        tenant,
+        at: instant(&req(d, "at")?, "at")?,
+        kind,
+    })
+}
+
+fn general_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
+    let mut v = to_json(obj)?;
+    if let Some(id) = v.get_mut("id") {
+        if id.is_number() {
+            *id = serde_json::Value::String(id.to_string());
+        }
+    }
+    teamkpi::from_json(v).map_err(raise)
+}
+
+fn applied_to_py<'py>(py: Python<'py>, a: &Applied) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    d.set_item("duplicate", a.duplicate)?;
+    d.set_item("pending", a.pending)?;
+    let touched = PyList::empty(py);
+    for (agent, day) in &a.touched {
+        touched.append(PyTuple::new(
+            py,
+            [agent.into_pyobject(py)?.into_any(), date_to_py(py, *day)?],
+        )?)?;
+    }
+    d.set_item("touched", touched)?;
+    Ok(d.into_any())
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (timezone=None, *, tenant=None, calendar=None, sla=None, quantiles=true, strict=false))]
+    fn new(
+        timezone: Option<&Bound<'_, PyAny>>,
+        tenant: Option<String>,
+        calendar: Option<&Bound<'_, PyAny>>,
+        sla: Option<&Bound<'_, PyAny>>,
+        quantiles: bool,
+        strict: bool,
+    ) -> PyResult<Self> {
+        let mut options = EngineOptions::new(zone(timezone)?);
+        options.tenant = tenant;
+        options.calendar = calendar_arg(calendar)?;
+        options.sla = sla_arg(sla)?;
+        options.quantiles = quantiles;
+        options.require_created_first = strict;
+        Ok(PyEngine {
+            inner: Mutex::new(Engine::new(options)),
+        })
+    }
+
+    /// Applies one event dict (`id`, `at`, `type`, …). Returns `duplicate`, `pending` (held until
+    /// the ticket's creation arrives) and `touched` `(agent_id, date)` pairs. A failing event
+    /// raises and changes nothing.
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let e = parse_event(event)?;
+        let applied = self.lock()?.apply(&e).map_err(raise)?;
+        applied_to_py(py, &applied)
+    }
+
+    /// Applies many events in order with the GIL released; a failing event is reported in
+    /// `rejected` (`index`, `id`, `code`, `message`) and the rest are applied.
+    fn apply_many<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut parsed = Vec::new();
+        for e in events.try_iter()? {
+            parsed.push(parse_event(&e?)?);
+        }
+        let inner = &self.inner;
+        let outcome = py.detach(|| {
+            let mut engine = inner
+                .lock()
+                .map_err(|_| "engine lock poisoned".to_owned())?;
+            let mut applied = 0u64;
+            let mut duplicates = 0u64;
+            let mut rejected = Vec::new();
+            for (i, e) in parsed.iter().enumerate() {
+                match engine.apply(e) {
+                    Ok(a) if a.duplicate => duplicates += 1,
+                    Ok(_) => applied += 1,
+                    Err(err) => rejected.push((i, e.id.clone(), err.code(), err.to_string())),
+                }
+            }
+            Ok::<_, String>((applied, duplicates, rejected))
+        });
+        let (applied, duplicates, rejected) = outcome.map_err(PyRuntimeError::new_err)?;
+        let d = PyDict::new(py);
+        d.set_item("applied", applied)?;
+        d.set_item("duplicates", duplicates)?;
+        let list = PyList::empty(py);
+        for (index, id, code, message) in rejected {
+            let r = PyDict::new(py);
+            r.set_item("index", index)?;
+            r.set_item("id", id)?;
+            r.set_item("code", code)?;
+            r.set_item("message", message)?;
+            list.append(r)?;
+        }
+        d.set_item("rejected", list)?;
+        Ok(d.into_any())
+    }
+
+    /// Metric rows per agent and period (`day`, `week` or `month`), as `ticket_metrics` gives.
+    #[pyo3(signature = (period="day"))]
+    fn rows<'py>(&self, py: Python<'py>, period: &str) -> PyResult<Bound<'py, PyAny>> {
+        let kind = PeriodKind::parse(period).map_err(raise)?;
+        let rows = self.lock()?.rows(kind);
+        to_py(py, &rows, Shape::Native)
+    }
+
+    /// One agent's row for the period containing `day`; `None` without activity.
+    #[pyo3(signature = (agent_id, day, period="day"))]
+    fn agent_metrics<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: Option<u64>,
+        day: &Bound<'py, PyAny>,
+        period: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind = PeriodKind::parse(period).map_err(raise)?;
+        let p = teamkpi::Period::containing(kind, date(day, "day")?);
+        let row = self.lock()?.agent_metrics(agent_id, &p);
+        to_py(py, &row, Shape::Native)
+    }
+
+    /// Forgets finished tickets with no activity since `before`; later events for them raise
+    /// `late_event`. Returns how many were evicted.
+    fn evict_before(&self, before: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let t = instant(before, "before")?;
+        Ok(self.lock()?.evict_before(t))
+    }
+
+    /// Tickets held in memory.
+    #[getter]
+    fn tickets_in_memory(&self) -> PyResult<usize> {
+        Ok(self.lock()?.tickets_in_memory())
+    }
+
+    /// Ids of tickets with events held until their creation arrives.
+    fn pending(&self) -> PyResult<Vec<u64>> {
+        Ok(self.lock()?.pending())
+    }
+
+    /// The tickets as snapshots (dicts), for batch checks or storage.
+    fn snapshots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.lock()?.snapshots();
+        to_py(py, &s, Shape::Native)
+    }
+
+    /// The calls seen.
+    fn calls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.lock()?.calls();
+        to_py(py, &c, Shape::Native)
+    }
+
+    /// The sessions seen (open ones without `end`).
+    fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.lock()?.sessions();
+        to_py(py, &s, Shape::Native)
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        let e = self.lock()?;
+        Ok(format!(
+            "Engine(timezone={:?}, tickets_in_memory={})",
+            e.options().timezone.name(),
+            e.tickets_in_memory()
+        ))
+    }
+}

@@ -1,0 +1,630 @@
+//! Ticket metrics from dicts, tuples and columns; seed 004's dashboard; seed 001's analytics.
+
+use pyo3::buffer::{Element, PyBuffer};
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use teamkpi::metrics::analytics::{
+    agent_comparison, performance_analytics, performance_metrics, performance_trends,
+    sla_breach_list, weekly_trends, workload_distribution, AnalyticsOptions,
+};
+use teamkpi::metrics::{
+    call_center_dashboard, ticket_metrics_columns, AgentSession, Bucketing, Call, Campaign,
+    Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket, TicketColumns,
+    TicketMetricsAggregator, TicketMetricsReport, NULL_INSTANT,
+};
+use teamkpi::{Error, PeriodKind, SlaGroupBy};
+
+use crate::calendar::PyBusinessCalendar;
+use crate::convert::{from_py, from_py_list, instant, opt_instant, to_json, to_py, Shape};
+use crate::errors::raise;
+use crate::rules::zone;
+use crate::sla::{timelines, PySlaPolicy};
+
+/// A calendar argument: a `BusinessCalendar` or its dict form.
+pub fn calendar_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::BusinessCalendar>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => {
+            if let Ok(c) = o.cast::<PyBusinessCalendar>() {
+                return Ok(Some(c.get().inner.clone()));
+            }
+            let spec = from_py(o)?;
+            teamkpi::BusinessCalendar::from_spec(&spec)
+                .map(Some)
+                .map_err(raise)
+        }
+    }
+}
+
+/// An SLA policy argument: an `SlaPolicy` or its dict form.
+pub fn sla_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::SlaPolicy>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => {
+            if let Ok(p) = o.cast::<PySlaPolicy>() {
+                return Ok(Some(p.get().inner.clone()));
+            }
+            teamkpi::SlaPolicy::new(from_py(o)?)
+                .map(Some)
+                .map_err(raise)
+        }
+    }
+}
+
+/// The keyword options every ticket-metrics call shares.
+#[allow(clippy::too_many_arguments)]
+pub fn metrics_options(
+    timezone: Option<&Bound<'_, PyAny>>,
+    period: &str,
+    group_by: &str,
+    calendar: Option<&Bound<'_, PyAny>>,
+    sla: Option<&Bound<'_, PyAny>>,
+    as_of: Option<&Bound<'_, PyAny>>,
+    quantiles: bool,
+    windows: Option<&Bound<'_, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<MetricsOptions> {
+    let bucketing = match windows {
+        Some(w) if !w.is_none() => {
+            let mut v = serde_json::Map::new();
+            v.insert("windows".into(), to_json(w)?);
+            teamkpi::from_json(serde_json::Value::Object(v)).map_err(raise)?
+        }
+        _ => Bucketing::Period(PeriodKind::parse(period).map_err(raise)?),
+    };
+    Ok(MetricsOptions {
+        tenant,
+        timezone: zone(timezone)?,
+        bucketing,
+        group_by: GroupBy::parse(group_by).map_err(raise)?,
+        calendar: calendar_arg(calendar)?,
+        sla: sla_arg(sla)?,
+        as_of: opt_instant(as_of, "as_of")?,
+        quantiles,
+    })
+}
+
+/// Keys a ticket dict may carry that only the general decoder reads.
+const GENERAL_KEYS: &[&str] = &[
+    "tenant",
+    "kind",
+    "assigned_to",
+    "assigned_agent",
+    "team",
+    "status",
+    "closed_at",
+    "reopened_at",
+    "transfers",
+    "agent_messages",
+    "last_contacted_at",
+];
+
+/// One W1-shaped ticket: what the columnar kernel reads.
+struct SimpleTicket {
+    id: u64,
+    agent_id: Option<u64>,
+    priority: Option<String>,
+    created_at: i64,
+    first_response_at: i64,
+    resolved_at: i64,
+}
+
+enum Parsed {
+    Simple(SimpleTicket),
+    General(Box<Ticket>),
+}
+
+fn opt_u64(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    match obj {
+        Some(o) if !o.is_none() => Ok(Some(o.extract()?)),
+        _ => Ok(None),
+    }
+}
+
+fn opt_seconds(obj: Option<Bound<'_, PyAny>>, field: &str) -> PyResult<i64> {
+    match obj {
+        Some(o) if !o.is_none() => Ok(instant(&o, field)?.timestamp()),
+        _ => Ok(NULL_INSTANT),
+    }
+}
+
+fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match obj {
+        Some(o) if !o.is_none() => Ok(Some(o.cast::<PyString>()?.to_str()?.to_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// Reads one ticket: a dict (the W1 keys directly; anything richer through the general
+/// decoder) or a `(id, agent_id, priority, created_at, first_response_at, resolved_at)` tuple.
+fn parse_ticket(obj: &Bound<'_, PyAny>) -> PyResult<Parsed> {
+    let py = obj.py();
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let id = d.get_item(intern!(py, "id"))?;
+        let agent = d.get_item(intern!(py, "agent_id"))?;
+        let priority = d.get_item(intern!(py, "priority"))?;
+        let created = d.get_item(intern!(py, "created_at"))?;
+        let first = d.get_item(intern!(py, "first_response_at"))?;
+        let resolved = d.get_item(intern!(py, "resolved_at"))?;
+        let found = [&id, &agent, &priority, &created, &first, &resolved]
+            .iter()
+            .filter(|x| x.is_some())
+            .count();
+        let general = d.len() > found && {
+            let mut any = false;
+            for k in GENERAL_KEYS {
+                if d.contains(*k)? {
+                    any = true;
+                    break;
+                }
+            }
+            any
+        };
+        if general || id.is_none() || created.is_none() {
+            return Ok(Parsed::General(Box::new(from_py(obj)?)));
+        }
+        let created =
+            created.ok_or_else(|| raise(Error::argument_error("created_at", "missing")))?;
+        return Ok(Parsed::Simple(SimpleTicket {
+            id: id.map(|i| i.extract()).transpose()?.unwrap_or_default(),
+            agent_id: opt_u64(agent)?,
+            priority: opt_string(priority)?,
+            created_at: instant(&created, "created_at")?.timestamp(),
+            first_response_at: opt_seconds(first, "first_response_at")?,
+            resolved_at: opt_seconds(resolved, "resolved_at")?,
+        }));
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        if t.len() != 6 {
+            return Err(raise(Error::argument_error(
+                "tickets",
+                "a ticket tuple is (id, agent_id, priority, created_at, first_response_at, resolved_at)",
+            )));
+        }
+        return Ok(Parsed::Simple(SimpleTicket {
+            id: t.get_item(0)?.extract()?,
+            agent_id: opt_u64(Some(t.get_item(1)?))?,
+            priority: opt_string(Some(t.get_item(2)?))?,
+            created_at: instant(&t.get_item(3)?, "created_at")?.timestamp(),
+            first_response_at: opt_seconds(Some(t.get_item(4)?), "first_response_at")?,
+            resolved_at: opt_seconds(Some(t.get_item(5)?), "resolved_at")?,
+        }));
+    }
+    Ok(Parsed::General(Box::new(from_py(obj)?)))
+}
+
+/// W1 columns built from simple tickets.
+#[derive(Default)]
+struct ColumnBuf {
+    id: Vec<u64>,
+    agent_id: Vec<u64>,
+    agent_valid: Vec<bool>,
+    priority: Vec<u32>,
+    labels: Vec<String>,
+    created_at: Vec<i64>,
+    first_response_at: Vec<i64>,
+    resolved_at: Vec<i64>,
+}
+
+impl ColumnBuf {
+    fn push(&mut self, t: SimpleTicket) {
+        self.id.push(t.id);
+        self.agent_id.push(t.agent_id.unwrap_or(0));
+        self.agent_valid.push(t.agent_id.is_some());
+        // A missing priority is the empty label, which no SLA policy lists: no SLA, as for None.
+        let label = t.priority.unwrap_or_default();
+        let code = match self.labels.iter().position(|l| *l == label) {
+            Some(c) => c,
+            None => {
+                self.labels.push(label);
+                self.labels.len() - 1
+            }
+        };
+        self.priority.push(code as u32);
+        self.created_at.push(t.created_at);
+        self.first_response_at.push(t.first_response_at);
+        self.resolved_at.push(t.resolved_at);
+    }
+
+    fn columns(&self) -> TicketColumns<'_> {
+        TicketColumns {
+            id: Some(&self.id),
+            agent_id: &self.agent_id,
+            agent_valid: Some(&self.agent_valid),
+            priority: Some(&self.priority),
+            priority_labels: &self.labels,
+            created_at: &self.created_at,
+            first_response_at: &self.first_response_at,
+            resolved_at: &self.resolved_at,
+        }
+    }
+
+    fn tickets(&self) -> Vec<Ticket> {
+        let cols = self.columns();
+        (0..self.id.len()).filter_map(|i| cols.ticket(i)).collect()
+    }
+}
+
+/// How many general tickets are decoded before the GIL is released to aggregate them.
+const CHUNK: usize = 16_384;
+
+fn report_to_py<'py>(py: Python<'py>, report: &TicketMetricsReport) -> PyResult<Bound<'py, PyAny>> {
+    let rows = to_py(py, &report.rows, Shape::Native)?;
+    let list = py
+        .import("teamkpi._native")?
+        .getattr("MetricRows")?
+        .call1((rows, to_py(py, &report.rejected, Shape::Native)?))?;
+    Ok(list)
+}
+
+/// ticket_metrics(tickets, *, timezone="UTC", period="day", group_by="agent", calendar=None,
+/// sla=None, as_of=None, quantiles=True, windows=None, tenant=None) -> MetricRows
+#[pyfunction]
+#[pyo3(signature = (tickets, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn ticket_metrics<'py>(
+    py: Python<'py>,
+    tickets: &Bound<'py, PyAny>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    period: &str,
+    group_by: &str,
+    calendar: Option<&Bound<'py, PyAny>>,
+    sla: Option<&Bound<'py, PyAny>>,
+    as_of: Option<&Bound<'py, PyAny>>,
+    quantiles: bool,
+    windows: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = metrics_options(
+        timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
+    )?;
+    // W1-shaped input goes to the columnar kernel; anything richer switches to the row
+    // aggregator, fed in chunks with the GIL released.
+    let mut columns = ColumnBuf::default();
+    let mut agg: Option<TicketMetricsAggregator> = None;
+    let mut chunk: Vec<Ticket> = Vec::new();
+    for item in tickets.try_iter()? {
+        let parsed = parse_ticket(&item?)?;
+        match (parsed, &mut agg) {
+            (Parsed::Simple(t), None) => columns.push(t),
+            (Parsed::Simple(t), Some(_)) => {
+                let mut one = ColumnBuf::default();
+                one.push(t);
+                chunk.extend(one.tickets());
+            }
+            (Parsed::General(t), slot) => {
+                if slot.is_none() {
+                    *slot = Some(TicketMetricsAggregator::new(options.clone()).map_err(raise)?);
+                    chunk.extend(std::mem::take(&mut columns).tickets());
+                }
+                chunk.push(*t);
+            }
+        }
+        if chunk.len() >= CHUNK {
+            if let Some(a) = agg.as_mut() {
+                let batch = std::mem::take(&mut chunk);
+                py.detach(|| a.add_all(&batch));
+            }
+        }
+    }
+    let report = match agg {
+        None => {
+            let cols = &columns;
+            let opts = &options;
+            py.detach(|| ticket_metrics_columns(&cols.columns(), opts))
+                .map_err(raise)?
+        }
+        Some(mut a) => py.detach(move || {
+            a.add_all(&chunk);
+            a.finish()
+        }),
+    };
+    report_to_py(py, &report)
+}
+
+fn slice_of<'a, T: Element>(buf: &'a PyBuffer<T>, name: &str) -> PyResult<&'a [T]> {
+    if buf.dimensions() > 1 {
+        return Err(PyTypeError::new_err(format!(
+            "{name}: expected a 1-D array"
+        )));
+    }
+    let ptr = buf
+        .as_slice_ptr()
+        .ok_or_else(|| PyTypeError::new_err(format!("{name}: the array is not contiguous")))?;
+    // SAFETY: `as_slice_ptr` checked that the buffer is C-contiguous with items of T's size,
+    // format and alignment (`PyBuffer::get`); the export keeps the memory alive while `buf`
+    // lives, and the caller must not write to the array during the call (documented).
+    Ok(unsafe { ptr.as_ref() })
+}
+
+fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyBuffer<T>>> {
+    match obj {
+        Some(o) if !o.is_none() => Ok(Some(PyBuffer::get(o)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The columnar kernel over buffers prepared by `teamkpi.ticket_metrics_columns` (numpy or
+/// pyarrow arrays, zero-copy where their layout allows).
+#[pyfunction]
+#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn _ticket_metrics_buffers<'py>(
+    py: Python<'py>,
+    id: Option<&Bound<'py, PyAny>>,
+    agent_id: &Bound<'py, PyAny>,
+    agent_valid: Option<&Bound<'py, PyAny>>,
+    priority: Option<&Bound<'py, PyAny>>,
+    priority_labels: Vec<String>,
+    created_at: &Bound<'py, PyAny>,
+    first_response_at: &Bound<'py, PyAny>,
+    resolved_at: &Bound<'py, PyAny>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    period: &str,
+    group_by: &str,
+    calendar: Option<&Bound<'py, PyAny>>,
+    sla: Option<&Bound<'py, PyAny>>,
+    as_of: Option<&Bound<'py, PyAny>>,
+    quantiles: bool,
+    windows: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = metrics_options(
+        timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
+    )?;
+    let id_buf: Option<PyBuffer<u64>> = opt_buffer(id)?;
+    let agent_buf: PyBuffer<u64> = PyBuffer::get(agent_id)?;
+    // Validity as bytes (numpy's bool viewed as uint8), copied into bools: 1 byte a row.
+    let valid_buf: Option<PyBuffer<u8>> = opt_buffer(agent_valid)?;
+    let valid: Option<Vec<bool>> = valid_buf
+        .as_ref()
+        .map(|b| slice_of(b, "agent_valid").map(|s| s.iter().map(|v| *v != 0).collect()))
+        .transpose()?;
+    let prio_buf: Option<PyBuffer<u32>> = opt_buffer(priority)?;
+    let created_buf: PyBuffer<i64> = PyBuffer::get(created_at)?;
+    let first_buf: PyBuffer<i64> = PyBuffer::get(first_response_at)?;
+    let resolved_buf: PyBuffer<i64> = PyBuffer::get(resolved_at)?;
+    let cols = TicketColumns {
+        id: id_buf.as_ref().map(|b| slice_of(b, "id")).transpose()?,
+        agent_id: slice_of(&agent_buf, "agent_id")?,
+        agent_valid: valid.as_deref(),
+        priority: prio_buf
+            .as_ref()
+            .map(|b| slice_of(b, "priority"))
+            .transpose()?,
+        priority_labels: &priority_labels,
+        created_at: slice_of(&created_buf, "created_at")?,
+        first_response_at: slice_of(&first_buf, "first_response_at")?,
+        resolved_at: slice_of(&resolved_buf, "resolved_at")?,
+    };
+    if let Some(p) = cols.priority {
+        if let Some(bad) = p.iter().find(|c| **c as usize >= priority_labels.len()) {
+            return Err(raise(Error::argument_error(
+                "priority",
+                format!("code {bad} has no label"),
+            )));
+        }
+    }
+    let opts = &options;
+    let report = py
+        .detach(|| ticket_metrics_columns(&cols, opts))
+        .map_err(raise)?;
+    report_to_py(py, &report)
+}
+
+pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
+    let mut out = Vec::new();
+    for item in obj.try_iter()? {
+        match parse_ticket(&item?)? {
+            Parsed::General(t) => out.push(*t),
+            Parsed::Simple(s) => {
+                let mut one = ColumnBuf::default();
+                one.push(s);
+                let mut t = one.tickets();
+                out.append(&mut t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// call_center_dashboard(agent_id, date, *, calls, sessions=(), contacts=(), campaigns=(),
+/// now, timezone="UTC", tenant=None) -> dict: seed 004's twelve figures.
+#[pyfunction]
+#[pyo3(signature = (agent_id, date, *, calls, now, sessions=None, contacts=None, campaigns=None, timezone=None, tenant=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn call_center_dashboard_stats<'py>(
+    py: Python<'py>,
+    agent_id: u64,
+    date: &Bound<'py, PyAny>,
+    calls: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+    sessions: Option<&Bound<'py, PyAny>>,
+    contacts: Option<&Bound<'py, PyAny>>,
+    campaigns: Option<&Bound<'py, PyAny>>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let req = DashboardRequest {
+        tenant,
+        agent_id,
+        date: crate::convert::date(date, "date")?,
+        timezone: zone(timezone)?,
+        now: instant(now, "now")?,
+    };
+    let calls: Vec<Call> = from_py_list(Some(calls))?;
+    let sessions: Vec<AgentSession> = from_py_list(sessions)?;
+    let contacts: Vec<Contact> = from_py_list(contacts)?;
+    let campaigns: Vec<Campaign> = from_py_list(campaigns)?;
+    let stats =
+        call_center_dashboard(&req, &calls, &sessions, &contacts, &campaigns).map_err(raise)?;
+    to_py(py, &stats, Shape::Json)
+}
+
+fn analytics_options(
+    timezone: Option<&Bound<'_, PyAny>>,
+    now: &Bound<'_, PyAny>,
+    days: u32,
+    sla: Option<&Bound<'_, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<AnalyticsOptions> {
+    let mut o = AnalyticsOptions::new(zone(timezone)?, instant(now, "now")?, days);
+    o.sla = sla_arg(sla)?;
+    o.tenant = tenant;
+    Ok(o)
+}
+
+/// analytics(result, tickets, *, now, days=30, agent_id=None, timezone="UTC", sla=None,
+/// tenant=None) -> dict: one of seed 001's results, in its JSON shape.
+#[pyfunction]
+#[pyo3(signature = (result, tickets, *, now, days=30, agent_id=None, timezone=None, sla=None, tenant=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn analytics<'py>(
+    py: Python<'py>,
+    result: &str,
+    tickets: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+    days: u32,
+    agent_id: Option<u64>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    sla: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let list = tickets_arg(tickets)?;
+    let o = analytics_options(timezone, now, days, sla, tenant)?;
+    let need_agent = || {
+        agent_id.ok_or_else(|| {
+            raise(Error::argument_error(
+                "agent_id",
+                "required for this result",
+            ))
+        })
+    };
+    match result {
+        "performance" => to_py(
+            py,
+            &py.detach(|| performance_analytics(&list, &o, agent_id))
+                .map_err(raise)?,
+            Shape::Json,
+        ),
+        "trends" => to_py(
+            py,
+            &py.detach(|| weekly_trends(&list, &o, agent_id))
+                .map_err(raise)?,
+            Shape::Json,
+        ),
+        "comparison" => to_py(
+            py,
+            &py.detach(|| agent_comparison(&list, &o)).map_err(raise)?,
+            Shape::Json,
+        ),
+        "workload" => to_py(
+            py,
+            &workload_distribution(&list, o.tenant.as_deref()),
+            Shape::Json,
+        ),
+        "performance_metrics" => {
+            let a = need_agent()?;
+            to_py(
+                py,
+                &py.detach(|| performance_metrics(&list, &o, a))
+                    .map_err(raise)?,
+                Shape::Json,
+            )
+        }
+        "performance_trends" => to_py(
+            py,
+            &py.detach(|| performance_trends(&list, &o, agent_id))
+                .map_err(raise)?,
+            Shape::Json,
+        ),
+        other => Err(raise(Error::InvalidChoice {
+            field: "result".into(),
+            value: other.into(),
+            expected:
+                "performance trends comparison workload performance_metrics performance_trends"
+                    .into(),
+        })),
+    }
+}
+
+/// sla_analytics(policy, tickets, *, now, start, end, group_by="all") -> list[dict]: seed 001's
+/// SLA analytics over timelines (denominators: all SLA tasks created in the window).
+#[pyfunction]
+#[pyo3(signature = (policy, tickets, *, now, start, end, group_by=None))]
+pub fn sla_analytics<'py>(
+    py: Python<'py>,
+    policy: &Bound<'py, PyAny>,
+    tickets: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+    start: &Bound<'py, PyAny>,
+    end: &Bound<'py, PyAny>,
+    group_by: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let policy =
+        sla_arg(Some(policy))?.ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
+    let list = timelines(tickets)?;
+    let now = instant(now, "now")?;
+    let evals = list
+        .iter()
+        .map(|t| policy.evaluate(t, now))
+        .collect::<teamkpi::Result<Vec<_>>>()
+        .map_err(raise)?;
+    let group: SlaGroupBy = match group_by {
+        Some(g) if !g.is_none() => from_py(g)?,
+        _ => teamkpi::from_json(serde_json::json!("all")).map_err(raise)?,
+    };
+    let rows = teamkpi::sla_analytics(
+        &evals,
+        instant(start, "start")?,
+        instant(end, "end")?,
+        group,
+    )
+    .map_err(raise)?;
+    to_py(py, &rows, Shape::Json)
+}
+
+/// sla_breaches(policy, tickets, *, now, agent_id=None, already_alerted=()) -> dict: seed 001's
+/// breach list.
+#[pyfunction]
+#[pyo3(signature = (policy, tickets, *, now, agent_id=None, already_alerted=None))]
+pub fn sla_breaches<'py>(
+    py: Python<'py>,
+    policy: &Bound<'py, PyAny>,
+    tickets: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+    agent_id: Option<u64>,
+    already_alerted: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let policy =
+        sla_arg(Some(policy))?.ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
+    let list = timelines(tickets)?;
+    let alerted: std::collections::BTreeSet<String> = match already_alerted {
+        Some(a) if !a.is_none() => from_py(a)?,
+        _ => Default::default(),
+    };
+    let scan = policy.scan(&list, instant(now, "now")?, &alerted);
+    to_py(py, &sla_breach_list(&scan, agent_id), Shape::Json)
+}
+
+/// Builds `TicketTimeline`s from snapshot dicts (created, first response, resolution, status)
+/// for SLA calls when the host has no event history.
+#[pyfunction]
+pub fn timelines_from_tickets<'py>(
+    py: Python<'py>,
+    tickets: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for t in tickets_arg(tickets)? {
+        out.append(to_py(
+            py,
+            &teamkpi::TicketTimeline::from_ticket(&t),
+            Shape::Native,
+        )?)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,544 @@
+//! `teamkpi.SqliteStore` and `teamkpi.PostgresStore` (one base class, `teamkpi.Store`), and
+//! `update_kpis` / `agent_kpi` over them.
+
+use chrono::NaiveDate;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rust_decimal::Decimal;
+use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, MetricsOptions};
+use teamkpi::update::{UpdateRange, UpdateRequest};
+use teamkpi::{
+    AgentState, AssignmentFilter, AssignmentSettings, Error, KpiAssignment, KpiDefinition,
+    ManualValue, Measurement, NewKpiAssignment, Period,
+};
+use teamkpi_stores::HostStore;
+
+use crate::convert::{
+    date, dec_to_py, decimal, from_py, from_py_list, instant, to_json, to_py, Shape,
+};
+use crate::engine::PyEngine;
+use crate::errors::{coded, raise};
+use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
+use crate::rules::{policy, zone};
+
+/// A teamkpi store: KPI definitions, assignments, measurements, manual values, and teamkpi's own
+/// activity tables, agents and company settings. Open one with `SqliteStore` or `PostgresStore`.
+/// Safe to share between threads (each store serialises its connection).
+#[pyclass(name = "Store", module = "teamkpi", subclass, frozen)]
+pub struct PyStore {
+    pub inner: Box<dyn HostStore>,
+}
+
+fn open(db: &str) -> PyResult<PyStore> {
+    let inner = teamkpi_stores::open(db).map_err(|e| coded(e.code(), e.to_string(), None, None))?;
+    Ok(PyStore { inner })
+}
+
+/// The embedded SQLite store: a file, or `":memory:"` for a private in-memory database.
+#[pyclass(name = "SqliteStore", module = "teamkpi", extends = PyStore, frozen)]
+pub struct PySqliteStore;
+
+#[pymethods]
+impl PySqliteStore {
+    #[new]
+    #[pyo3(signature = (path=None))]
+    fn new(path: Option<std::path::PathBuf>) -> PyResult<PyClassInitializer<Self>> {
+        let db = path
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ":memory:".to_owned());
+        if teamkpi_stores::is_postgres_url(&db) {
+            return Err(raise(Error::argument_error(
+                "path",
+                "a postgres:// URL opens with PostgresStore",
+            )));
+        }
+        Ok(PyClassInitializer::from(open(&db)?).add_subclass(PySqliteStore))
+    }
+}
+
+/// The PostgreSQL store (`postgres://user@host:port/db`); migrations run on connect.
+#[pyclass(name = "PostgresStore", module = "teamkpi", extends = PyStore, frozen)]
+pub struct PyPostgresStore;
+
+#[pymethods]
+impl PyPostgresStore {
+    #[new]
+    fn new(url: &str) -> PyResult<PyClassInitializer<Self>> {
+        if !teamkpi_stores::is_postgres_url(url) {
+            return Err(raise(Error::argument_error(
+                "url",
+                "expected postgres://user@host:port/db",
+            )));
+        }
+        Ok(PyClassInitializer::from(open(url)?).add_subclass(PyPostgresStore))
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    /// Inserts or replaces a KPI definition (seed 003's columns and strings are accepted).
+    fn upsert_definition(&self, definition: &Bound<'_, PyAny>) -> PyResult<()> {
+        let def: KpiDefinition = from_py(definition)?;
+        def.validate(&teamkpi::MetricCatalog::builtin())
+            .map_err(raise)?;
+        self.inner.upsert_definition(&def).map_err(raise)
+    }
+
+    /// One definition by key, or `None`.
+    #[pyo3(signature = (key, *, tenant=None))]
+    fn definition<'py>(
+        &self,
+        py: Python<'py>,
+        key: &str,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let d = self.inner.definition(tenant, key).map_err(raise)?;
+        to_py(py, &d, Shape::Native)
+    }
+
+    /// Every definition of the tenant, by key.
+    #[pyo3(signature = (*, tenant=None))]
+    fn definitions<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let d = self.inner.definitions(tenant).map_err(raise)?;
+        to_py(py, &d, Shape::Native)
+    }
+
+    /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition`/`kpi_id`, `target`,
+    /// `weight`, `valid_from`/`start_date`, …) and returns the stored assignment with its id.
+    fn insert_assignment<'py>(
+        &self,
+        py: Python<'py>,
+        assignment: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let new: NewKpiAssignment = from_py(assignment)?;
+        let a = self.inner.insert_assignment(new).map_err(raise)?;
+        to_py(py, &a, Shape::Native)
+    }
+
+    /// Replaces a stored assignment (same id).
+    fn update_assignment(&self, assignment: &Bound<'_, PyAny>) -> PyResult<()> {
+        let a: KpiAssignment = from_py(assignment)?;
+        self.inner.update_assignment(&a).map_err(raise)
+    }
+
+    /// One assignment by id, or `None`.
+    #[pyo3(signature = (assignment_id, *, tenant=None))]
+    fn assignment<'py>(
+        &self,
+        py: Python<'py>,
+        assignment_id: u64,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = self
+            .inner
+            .assignment(tenant, assignment_id)
+            .map_err(raise)?;
+        to_py(py, &a, Shape::Native)
+    }
+
+    /// Assignments, filtered by agent, definition, the dates they apply to (`start`..`end`) and
+    /// whether inactive ones are included.
+    #[pyo3(signature = (*, tenant=None, agent_id=None, definition=None, start=None, end=None, include_inactive=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn assignments<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<String>,
+        agent_id: Option<u64>,
+        definition: Option<String>,
+        start: Option<&Bound<'py, PyAny>>,
+        end: Option<&Bound<'py, PyAny>>,
+        include_inactive: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let applies_between = match (start, end) {
+            (None, None) => None,
+            (Some(s), None) => Some((date(s, "start")?, NaiveDate::MAX)),
+            (None, Some(e)) => Some((NaiveDate::MIN, date(e, "end")?)),
+            (Some(s), Some(e)) => Some((date(s, "start")?, date(e, "end")?)),
+        };
+        let filter = AssignmentFilter {
+            tenant,
+            agent_id,
+            definition,
+            applies_between,
+            include_inactive,
+        };
+        let list = self.inner.assignments(&filter).map_err(raise)?;
+        to_py(py, &list, Shape::Native)
+    }
+
+    /// Inserts or replaces a measurement (one per assignment and period); returns its id.
+    fn upsert_measurement(&self, measurement: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let m: Measurement = from_py(measurement)?;
+        self.inner.upsert_measurement(&m).map_err(raise)
+    }
+
+    /// An assignment's measurements, oldest period first.
+    #[pyo3(signature = (assignment_id, *, tenant=None))]
+    fn measurements<'py>(
+        &self,
+        py: Python<'py>,
+        assignment_id: u64,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self
+            .inner
+            .measurements(tenant, assignment_id)
+            .map_err(raise)?;
+        to_py(py, &m, Shape::Native)
+    }
+
+    /// An assignment's latest measurement, or `None`.
+    #[pyo3(signature = (assignment_id, *, tenant=None))]
+    fn latest_measurement<'py>(
+        &self,
+        py: Python<'py>,
+        assignment_id: u64,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self
+            .inner
+            .latest_measurement(tenant, assignment_id)
+            .map_err(raise)?;
+        to_py(py, &m, Shape::Native)
+    }
+
+    /// Records a manager's value for a manual KPI (`assignment_id`, `period_start`,
+    /// `period_end`, `value`, `recorded_by`…).
+    #[pyo3(signature = (value, *, tenant=None))]
+    fn record_manual_value(&self, value: &Bound<'_, PyAny>, tenant: Option<&str>) -> PyResult<()> {
+        let v: ManualValue = from_py(value)?;
+        self.inner.record_manual_value(tenant, &v).map_err(raise)
+    }
+
+    /// Inserts or replaces tickets (dicts as `ticket_metrics` takes, with transfers, messages…)
+    /// in teamkpi's activity tables; returns how many.
+    fn put_tickets(&self, tickets: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let list = tickets_arg(tickets)?;
+        self.inner.put_tickets(&list).map_err(raise)
+    }
+
+    /// Tickets with activity in `[start, end)`.
+    #[pyo3(signature = (start, end, *, tenant=None))]
+    fn tickets<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = self
+            .inner
+            .tickets(tenant, instant(start, "start")?, instant(end, "end")?)
+            .map_err(raise)?;
+        to_py(py, &t, Shape::Native)
+    }
+
+    /// Open tickets, by id.
+    #[pyo3(signature = (*, tenant=None))]
+    fn open_tickets<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = self.inner.open_tickets(tenant).map_err(raise)?;
+        to_py(py, &t, Shape::Native)
+    }
+
+    /// Inserts or replaces calls (seed 004's `calls` rows).
+    fn put_calls(&self, calls: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let list: Vec<Call> = from_py_list(Some(calls))?;
+        self.inner.put_calls(&list).map_err(raise)
+    }
+
+    /// Calls started in `[start, end)`.
+    #[pyo3(signature = (start, end, *, tenant=None))]
+    fn calls<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self
+            .inner
+            .calls(tenant, instant(start, "start")?, instant(end, "end")?)
+            .map_err(raise)?;
+        to_py(py, &c, Shape::Native)
+    }
+
+    /// Adds agent session intervals (seed 004's `agent_sessions`).
+    fn put_sessions(&self, sessions: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let list: Vec<AgentSession> = from_py_list(Some(sessions))?;
+        self.inner.put_sessions(&list).map_err(raise)
+    }
+
+    /// Session intervals overlapping `[start, end)`.
+    #[pyo3(signature = (start, end, *, tenant=None))]
+    fn sessions<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let s = self
+            .inner
+            .sessions(tenant, instant(start, "start")?, instant(end, "end")?)
+            .map_err(raise)?;
+        to_py(py, &s, Shape::Native)
+    }
+
+    /// Inserts or replaces contacts.
+    fn put_contacts(&self, contacts: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let list: Vec<Contact> = from_py_list(Some(contacts))?;
+        self.inner.put_contacts(&list).map_err(raise)
+    }
+
+    /// All contacts.
+    #[pyo3(signature = (*, tenant=None))]
+    fn contacts<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.contacts(tenant).map_err(raise)?;
+        to_py(py, &c, Shape::Native)
+    }
+
+    /// Inserts or replaces campaigns (`id`, `name`, `active`).
+    fn put_campaigns(&self, campaigns: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let list: Vec<Campaign> = from_py_list(Some(campaigns))?;
+        self.inner.put_campaigns(&list).map_err(raise)
+    }
+
+    /// All campaigns.
+    #[pyo3(signature = (*, tenant=None))]
+    fn campaigns<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.campaigns(tenant).map_err(raise)?;
+        to_py(py, &c, Shape::Native)
+    }
+
+    /// Inserts or replaces agents: dicts as `Assigner` takes, with an optional `name`.
+    fn put_agents(&self, agents: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut rows = Vec::new();
+        for a in agents.try_iter()? {
+            let a = a?;
+            let name: Option<String> = match a.cast::<PyDict>() {
+                Ok(d) => d.get_item("name")?.and_then(|n| n.extract().ok()),
+                Err(_) => None,
+            };
+            let mut v = to_json(&a)?;
+            if let Some(m) = v.as_object_mut() {
+                m.remove("name");
+            }
+            let state: AgentState = teamkpi::from_json(v).map_err(raise)?;
+            rows.push((state, name));
+        }
+        self.inner.put_agents(&rows).map_err(raise)
+    }
+
+    /// All agents (dicts with `name`), by id.
+    #[pyo3(signature = (*, tenant=None))]
+    fn agents<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let rows = self.inner.agents(tenant).map_err(raise)?;
+        let out = pyo3::types::PyList::empty(py);
+        for (state, name) in rows {
+            let d = to_py(py, &state, Shape::Native)?;
+            d.set_item("name", name)?;
+            out.append(d)?;
+        }
+        Ok(out.into_any())
+    }
+
+    /// The company settings: `timezone`, `assignment` settings and `sla` policy (or `None`).
+    #[pyo3(signature = (*, tenant=None))]
+    fn settings<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let (tz, assignment, sla): (String, AssignmentSettings, _) =
+            self.inner.settings(tenant).map_err(raise)?;
+        let d = PyDict::new(py);
+        d.set_item("timezone", tz)?;
+        d.set_item("assignment", to_py(py, &assignment, Shape::Native)?)?;
+        d.set_item(
+            "sla",
+            match sla {
+                Some(p) => to_py(py, p.spec(), Shape::Json)?,
+                None => py.None().into_bound(py),
+            },
+        )?;
+        Ok(d.into_any())
+    }
+}
+
+/// Values for external KPIs from a Python callable
+/// `(definition: dict, assignment: dict, period: dict) -> Decimal | None`.
+struct PyExternal<'py> {
+    func: Bound<'py, PyAny>,
+}
+
+impl teamkpi::ExternalValueProvider for PyExternal<'_> {
+    fn value(
+        &self,
+        definition: &KpiDefinition,
+        assignment: &KpiAssignment,
+        period: &Period,
+    ) -> teamkpi::Result<Option<Decimal>> {
+        let py = self.func.py();
+        let call = || -> PyResult<Option<Decimal>> {
+            let p = PyDict::new(py);
+            p.set_item("kind", period.kind.as_str())?;
+            p.set_item("start", crate::convert::date_to_py(py, period.start)?)?;
+            p.set_item("end", crate::convert::date_to_py(py, period.end)?)?;
+            let v = self.func.call1((
+                to_py(py, definition, Shape::Native)?,
+                to_py(py, assignment, Shape::Native)?,
+                p,
+            ))?;
+            if v.is_none() {
+                Ok(None)
+            } else {
+                decimal(&v, "external value").map(Some)
+            }
+        };
+        // The provider's own failure becomes this KPI's failure; the run goes on (SPEC §9).
+        call().map_err(|e| Error::argument_error("external", e.to_string()))
+    }
+}
+
+fn update_range(date_arg: Option<&Bound<'_, PyAny>>, days: Option<u32>) -> PyResult<UpdateRange> {
+    match (date_arg, days) {
+        (Some(_), Some(_)) => Err(raise(Error::argument_error(
+            "date",
+            "give date or days, not both",
+        ))),
+        (Some(d), None) => Ok(UpdateRange::Date(date(d, "date")?)),
+        (None, Some(n)) => Ok(UpdateRange::Days(n)),
+        (None, None) => Ok(UpdateRange::Today),
+    }
+}
+
+/// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,
+/// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
+/// -> dict: seed 000's command. Metrics come from `engine`, from `tickets` (snapshot dicts), or
+/// else from the store's own activity tables. Returns `successes`, `skipped`, `failures` and
+/// per-KPI `outcomes`; one failing KPI never stops the rest.
+#[pyfunction]
+#[pyo3(signature = (store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn update_kpis<'py>(
+    py: Python<'py>,
+    store: &Bound<'py, PyStore>,
+    now: &Bound<'py, PyAny>,
+    date: Option<&Bound<'py, PyAny>>,
+    days: Option<u32>,
+    agent_id: Option<u64>,
+    engine: Option<&Bound<'py, PyEngine>>,
+    tickets: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    sla: Option<&Bound<'py, PyAny>>,
+    calendar: Option<&Bound<'py, PyAny>>,
+    cap: Option<&Bound<'py, PyAny>>,
+    floor: Option<&Bound<'py, PyAny>>,
+    external: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let store = &store.get().inner;
+    let tz = match timezone {
+        Some(t) if !t.is_none() => zone(Some(t))?,
+        _ => {
+            let (name, _, _) = store.settings(tenant.as_deref()).map_err(raise)?;
+            teamkpi::parse_timezone(&name).map_err(raise)?
+        }
+    };
+    let request = UpdateRequest {
+        tenant: tenant.clone(),
+        range: update_range(date, days)?,
+        agent_id,
+        now: instant(now, "now")?,
+        timezone: tz,
+        policy: policy(cap, floor, "zero")?,
+    };
+    let mut options = MetricsOptions::daily(tz);
+    options.tenant = tenant;
+    options.sla = sla_arg(sla)?;
+    options.calendar = calendar_arg(calendar)?;
+    options.as_of = Some(request.now);
+    let provider = external
+        .filter(|e| !e.is_none())
+        .map(|f| PyExternal { func: f.clone() });
+    let external: Option<&dyn teamkpi::ExternalValueProvider> = provider
+        .as_ref()
+        .map(|p| p as &dyn teamkpi::ExternalValueProvider);
+    let catalog = teamkpi::MetricCatalog::builtin();
+    let report = match (engine, tickets) {
+        (Some(_), Some(_)) => {
+            return Err(raise(Error::argument_error(
+                "engine",
+                "give engine or tickets, not both",
+            )))
+        }
+        (Some(e), None) => {
+            let engine = e.get().lock()?;
+            teamkpi::update::update_kpis(&**store, &*engine, external, &catalog, &request)
+        }
+        (None, Some(t)) => {
+            let list = tickets_arg(t)?;
+            let source = teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
+            teamkpi::update::update_kpis(&**store, &source, external, &catalog, &request)
+        }
+        (None, None) => teamkpi_stores::update_from_store(&**store, &request, &options, external),
+    }
+    .map_err(raise)?;
+    to_py(py, &report, Shape::Native)
+}
+
+/// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone="UTC")
+/// -> dict: seed 000's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`,
+/// `overall_kpi_score`).
+#[pyfunction]
+#[pyo3(signature = (store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn agent_kpi<'py>(
+    py: Python<'py>,
+    store: &Bound<'py, PyStore>,
+    agent_id: u64,
+    day: &Bound<'py, PyAny>,
+    engine: Option<&Bound<'py, PyEngine>>,
+    tickets: Option<&Bound<'py, PyAny>>,
+    tenant: Option<String>,
+    timezone: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let store = &store.get().inner;
+    let day = date(day, "day")?;
+    let policy = teamkpi::AchievementPolicy::default();
+    let row = match engine {
+        Some(e) => {
+            let engine = e.get().lock()?;
+            teamkpi::update::agent_kpi(
+                &**store,
+                &*engine,
+                tenant.as_deref(),
+                agent_id,
+                day,
+                &policy,
+            )
+        }
+        None => {
+            let list = match tickets {
+                Some(t) => tickets_arg(t)?,
+                None => Vec::new(),
+            };
+            let mut options = MetricsOptions::daily(zone(timezone)?);
+            options.tenant = tenant.clone();
+            let source = teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
+            teamkpi::update::agent_kpi(&**store, &source, tenant.as_deref(), agent_id, day, &policy)
+        }
+    }
+    .map_err(raise)?;
+    let out = to_py(py, &row, Shape::Native)?;
+    // The score as a Decimal with its 2 stored places.
+    if let Some(s) = row.overall_kpi_score {
+        out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
+    }
+    Ok(out)
+}
