@@ -34,11 +34,28 @@ impl PyBusinessCalendar {
                 _ => Ok(empty),
             }
         };
+        // Dates given as text are checked as dates (`invalid_date`), not as any JSON string.
+        let holidays = opt(holidays, json!([]))?;
+        let overrides = opt(overrides, json!({}))?;
+        let texts = holidays
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .chain(
+                overrides
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(String::as_str)),
+            );
+        for text in texts {
+            teamkpi::parse_date("holidays", text).map_err(raise)?;
+        }
         let spec = json!({
             "timezone": tz.name(),
             "hours": to_json(hours)?,
-            "holidays": opt(holidays, json!([]))?,
-            "overrides": opt(overrides, json!({}))?,
+            "holidays": holidays,
+            "overrides": overrides,
             "deadline_at_close": deadline_at_close,
         });
         let spec: CalendarSpec = teamkpi::from_json(spec).map_err(raise)?;

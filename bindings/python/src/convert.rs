@@ -240,6 +240,15 @@ fn to_json_at(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Val
     if obj.is_instance(ZONEINFO.import(py, "zoneinfo", "ZoneInfo")?)? {
         return Ok(Value::String(zone_name(obj)?));
     }
+    // teamkpi's own objects nest as their dict forms (a calendar inside a policy dict).
+    if let Ok(c) = obj.cast::<crate::calendar::PyBusinessCalendar>() {
+        return serde_json::to_value(c.get().inner.to_spec())
+            .map_err(|e| raise(Error::argument_error(field, e.to_string())));
+    }
+    if let Ok(p) = obj.cast::<crate::sla::PySlaPolicy>() {
+        return serde_json::to_value(p.get().inner.spec())
+            .map_err(|e| raise(Error::argument_error(field, e.to_string())));
+    }
     if obj.is_instance_of::<PySet>() || obj.is_instance_of::<PyFrozenSet>() {
         let mut out = Vec::new();
         for item in obj.try_iter()? {

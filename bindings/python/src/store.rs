@@ -405,6 +405,21 @@ impl teamkpi::ExternalValueProvider for PyExternal<'_> {
     }
 }
 
+/// The zone a call names, else the store's company zone (SPEC §9: default UTC).
+fn store_zone(
+    store: &dyn HostStore,
+    tenant: Option<&str>,
+    timezone: Option<&Bound<'_, PyAny>>,
+) -> PyResult<chrono_tz::Tz> {
+    match timezone {
+        Some(t) if !t.is_none() => zone(Some(t)),
+        _ => {
+            let (name, _, _) = store.settings(tenant).map_err(raise)?;
+            teamkpi::parse_timezone(&name).map_err(raise)
+        }
+    }
+}
+
 fn update_range(date_arg: Option<&Bound<'_, PyAny>>, days: Option<u32>) -> PyResult<UpdateRange> {
     match (date_arg, days) {
         (Some(_), Some(_)) => Err(raise(Error::argument_error(
@@ -443,13 +458,7 @@ pub fn update_kpis<'py>(
     external: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let store = &store.get().inner;
-    let tz = match timezone {
-        Some(t) if !t.is_none() => zone(Some(t))?,
-        _ => {
-            let (name, _, _) = store.settings(tenant.as_deref()).map_err(raise)?;
-            teamkpi::parse_timezone(&name).map_err(raise)?
-        }
-    };
+    let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
     let request = UpdateRequest {
         tenant: tenant.clone(),
         range: update_range(date, days)?,
@@ -492,9 +501,9 @@ pub fn update_kpis<'py>(
     to_py(py, &report, Shape::Native)
 }
 
-/// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone="UTC")
+/// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None)
 /// -> dict: seed 000's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`,
-/// `overall_kpi_score`).
+/// `overall_kpi_score`). Ticket counts come from `engine`, `tickets`, or the store's activity.
 #[pyfunction]
 #[pyo3(signature = (store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None))]
 #[allow(clippy::too_many_arguments)]
@@ -524,11 +533,15 @@ pub fn agent_kpi<'py>(
             )
         }
         None => {
+            let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
             let list = match tickets {
                 Some(t) => tickets_arg(t)?,
-                None => Vec::new(),
+                None => {
+                    let (from, to) = teamkpi::DateRange::day(day).utc_bounds(tz);
+                    store.tickets(tenant.as_deref(), from, to).map_err(raise)?
+                }
             };
-            let mut options = MetricsOptions::daily(zone(timezone)?);
+            let mut options = MetricsOptions::daily(tz);
             options.tenant = tenant.clone();
             let source = teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
             teamkpi::update::agent_kpi(&**store, &source, tenant.as_deref(), agent_id, day, &policy)

@@ -1133,21 +1133,35 @@ impl ActivitySource for PgStore {
 
     fn calls(
         &self,
-        _tenant: Option<&str>,
-        _from: DateTime<Utc>,
-        _to: DateTime<Utc>,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Call>> {
-        // Calls and sessions are read by the SQLite store; configurable call tables are not
-        // mapped for PostgreSQL yet.
-        Ok(Vec::new())
+        // Calls and sessions always come from teamkpi's own tables (host ticket tables are
+        // mapped by `ActivityTables`; seed 003 has no call tables to map).
+        self.own_window(
+            "teamkpi_calls",
+            "SELECT record FROM teamkpi_calls WHERE tenant = $1 AND started_at >= $2
+               AND started_at < $3 ORDER BY started_at, id",
+            tenant,
+            from,
+            to,
+        )
     }
 
     fn sessions(
         &self,
-        _tenant: Option<&str>,
-        _from: DateTime<Utc>,
-        _to: DateTime<Utc>,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<AgentSession>> {
-        Ok(Vec::new())
+        self.own_window(
+            "teamkpi_sessions",
+            "SELECT record FROM teamkpi_sessions WHERE tenant = $1 AND start_at < $3
+               AND (end_at IS NULL OR end_at > $2) ORDER BY start_at, id",
+            tenant,
+            from,
+            to,
+        )
     }
 }

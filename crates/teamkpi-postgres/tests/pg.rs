@@ -373,3 +373,43 @@ fn seed_003_queries_match_teamkpi() {
         );
     }
 }
+
+#[test]
+fn calls_and_sessions_read_back_by_window_and_tenant() {
+    use teamkpi::metrics::{AgentSession, Call};
+    let Some(admin) = admin_url() else { return };
+    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let at = Utc.with_ymd_and_hms(2025, 11, 5, 9, 0, 0).unwrap();
+    let call = |id: u64, tenant: &str, offset: i64| -> Call {
+        from_json(
+            serde_json::json!({"tenant": tenant, "id": id, "agent_id": 5,
+            "started_at": (at + Duration::hours(offset)).to_rfc3339(),
+            "duration_seconds": 60, "outcome": "no-answer"}),
+        )
+        .unwrap()
+    };
+    store
+        .put_calls(&[call(1, "a", 0), call(2, "a", 30), call(3, "b", 0)])
+        .unwrap();
+    let got = store.calls(Some("a"), at, at + Duration::days(1)).unwrap();
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), vec![1]);
+    let session = |start: i64, end: Option<i64>| -> AgentSession {
+        from_json(
+            serde_json::json!({"tenant": "a", "id": 1, "agent_id": 5, "kind": "working",
+            "start": (at + Duration::hours(start)).to_rfc3339(),
+            "end": end.map(|e| (at + Duration::hours(e)).to_rfc3339())}),
+        )
+        .unwrap()
+    };
+    store
+        .put_sessions(&[
+            session(-3, Some(-2)),
+            session(-1, Some(1)),
+            session(2, None),
+        ])
+        .unwrap();
+    let open = store
+        .sessions(Some("a"), at, at + Duration::hours(3))
+        .unwrap();
+    assert_eq!(open.len(), 2, "the overlapping and the still-open session");
+}

@@ -1,0 +1,246 @@
+"""The SQLite and PostgreSQL stores from Python, and seed 000's update_kpis / AgentKPI on them.
+
+The PostgreSQL cases run against the server in ``PG_TEST_URL`` (the README's test command starts
+a throwaway one); with ``TEAMKPI_REQUIRE_PG=1`` a missing server fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import teamkpi
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday
+
+DEFINITIONS = [
+    {  # seed 003's first KPI, in its own spelling
+        "key": "avg_resolution",
+        "name": "Average Resolution Time",
+        "unit": "hours",
+        "target_type": "lower_better",
+        "aggregation_period": "daily",
+        "source": {"type": "query", "query_key": "avg_resolution_time"},
+    },
+    {
+        "key": "resolved",
+        "name": "Cases resolved",
+        "unit": "count",
+        "direction": "higher_better",
+        "period": "weekly",
+        "source": {"type": "metric", "metric": "cases_resolved_count"},
+    },
+    {
+        "key": "csat",
+        "name": "Customer satisfaction",
+        "unit": "percent",
+        "direction": "higher_better",
+        "period": "daily",
+        "source": {"type": "external"},
+    },
+    {
+        "key": "qa",
+        "name": "QA review",
+        "unit": "percent",
+        "direction": "higher_better",
+        "period": "daily",
+        "source": {"type": "manual"},
+    },
+]
+
+
+def tickets() -> list[dict]:
+    day = dt.datetime(2025, 11, 5, 8, 0, tzinfo=UTC)
+    return [
+        {"id": 1, "agent_id": 7, "created_at": day, "first_response_at": day + dt.timedelta(minutes=20),
+         "resolved_at": day + dt.timedelta(hours=2)},
+        {"id": 2, "agent_id": 7, "created_at": day + dt.timedelta(hours=1),
+         "resolved_at": day + dt.timedelta(hours=5)},
+        {"id": 3, "agent_id": 8, "created_at": day, "status": "open"},
+    ]
+
+
+def pg_url() -> str | None:
+    url = os.environ.get("PG_TEST_URL")
+    if not url and os.environ.get("TEAMKPI_REQUIRE_PG") == "1":
+        pytest.fail("TEAMKPI_REQUIRE_PG=1 but PG_TEST_URL is not set")
+    return url
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[teamkpi.Store]:
+    if request.param == "sqlite-file":
+        yield teamkpi.SqliteStore(tmp_path / "kpi.db")
+    elif request.param == "sqlite-memory":
+        yield teamkpi.SqliteStore()
+    else:
+        url = pg_url()
+        if not url:
+            pytest.skip("PG_TEST_URL not set")
+        yield teamkpi.PostgresStore(url)
+
+
+def tenant() -> str:
+    # PostgreSQL keeps rows between tests: each test works in its own company.
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def setup(store: teamkpi.Store, company: str) -> list[dict]:
+    for d in DEFINITIONS:
+        store.upsert_definition({**d, "tenant": company})
+    made = []
+    for key, target, weight in (("avg_resolution", 3, 40), ("resolved", 10, 30), ("csat", 90, 20),
+                                ("qa", 80, 10)):
+        made.append(store.insert_assignment(
+            {"tenant": company, "user_id": 7, "definition": key, "target_value": target, "weight": weight,
+             "start_date": dt.date(2025, 11, 1)}
+        ))
+    store.put_tickets([{**t, "tenant": company} for t in tickets()])
+    return made
+
+
+def test_definitions_and_assignments(store: teamkpi.Store) -> None:
+    company = tenant()
+    made = setup(store, company)
+    assert [d["key"] for d in store.definitions(tenant=company)] == [
+        "avg_resolution", "csat", "qa", "resolved"]
+    d = store.definition("avg_resolution", tenant=company)
+    assert d is not None and d["direction"] == "lower_better" and d["unit"] == "hours"
+    assert store.definition("nope", tenant=company) is None
+    a = store.assignment(made[0]["id"], tenant=company)
+    assert a is not None and a["target"] == Decimal(3) and a["valid_from"] == dt.date(2025, 11, 1)
+    assert len(store.assignments(tenant=company, agent_id=7)) == 4
+    with pytest.raises(teamkpi.ConflictError) as e:
+        store.insert_assignment({"tenant": company, "agent_id": 7, "definition": "qa", "target": 1,
+                                 "weight": 1, "valid_from": "2025-11-01"})
+    assert e.value.code == "duplicate_assignment"
+    with pytest.raises(teamkpi.NotFoundError) as e2:
+        store.insert_assignment({"tenant": company, "agent_id": 7, "definition": "nope", "target": 1,
+                                 "weight": 1, "valid_from": "2025-11-01"})
+    assert e2.value.code == "unknown_definition"
+    with pytest.raises(teamkpi.NotFoundError) as e3:
+        store.update_assignment({**made[0], "id": 999_999})
+    assert e3.value.code == "unknown_assignment"
+
+
+def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
+    company = tenant()
+    made = setup(store, company)
+    ids = {a["definition"]: a["id"] for a in made}
+    store.record_manual_value(
+        {"assignment_id": ids["qa"], "period_start": dt.date(2025, 11, 5),
+         "period_end": dt.date(2025, 11, 5), "value": Decimal("72"), "recorded_at": NOW},
+        tenant=company,
+    )
+    asked = []
+
+    def csat(definition: dict, assignment: dict, period: dict) -> Decimal | None:
+        asked.append((definition["key"], assignment["agent_id"], period["start"]))
+        return Decimal("95")
+
+    report = teamkpi.update_kpis(store, now=NOW, tenant=company, timezone="UTC", external=csat)
+    assert (report["successes"], report["skipped"], report["failures"]) == (4, 0, 0)
+    assert asked == [("csat", 7, dt.date(2025, 11, 5))]
+    m = store.latest_measurement(ids["avg_resolution"], tenant=company)
+    assert m is not None
+    # (2 h + 4 h) / 2 = 3 h against a 3 h target, lower better
+    assert m["actual"] == Decimal(3) and m["achievement"] == Decimal(100)
+    weekly = store.latest_measurement(ids["resolved"], tenant=company)
+    assert weekly is not None and weekly["period_start"] == dt.date(2025, 11, 3)
+    assert weekly["complete"] is False and weekly["achievement"] == Decimal(20)
+    row = teamkpi.agent_kpi(store, 7, dt.date(2025, 11, 5), tenant=company, timezone="UTC")
+    assert row["total_tickets"] == 2
+    # 100*0.4 + 20*0.3 + 105.56*0.2 + 90*0.1
+    assert row["overall_kpi_score"] == Decimal("76.11")
+
+
+def test_update_kpis_options(store: teamkpi.Store) -> None:
+    company = tenant()
+    setup(store, company)
+    # one agent, several days, external provider failing: that KPI fails, the rest go on
+    def broken(*_: object) -> Decimal:
+        raise RuntimeError("CRM down")
+
+    report = teamkpi.update_kpis(store, now=NOW, tenant=company, days=3, agent_id=7, external=broken)
+    failed = [o for o in report["outcomes"] if o["outcome"] == "failed"]
+    assert failed and all(o["definition"] == "csat" for o in failed)
+    assert report["successes"] >= 2
+    # a day with no activity: skipped, not 0
+    quiet = teamkpi.update_kpis(store, now=NOW, tenant=company, date=dt.date(2025, 11, 2))
+    assert quiet["successes"] == 0
+    with pytest.raises(teamkpi.InvalidInputError):
+        teamkpi.update_kpis(store, now=NOW, tenant=company, date=dt.date(2025, 11, 2), days=2)
+
+
+def test_update_kpis_from_engine_and_snapshots() -> None:
+    store = teamkpi.SqliteStore()
+    setup(store, "acme")
+    engine = teamkpi.Engine("UTC", tenant="acme")
+    for t in tickets():
+        engine.apply({"id": f"{t['id']}-c", "at": t["created_at"], "type": "ticket_created",
+                      "ticket_id": t["id"], "agent_id": t["agent_id"], "tenant": "acme"})
+        if t.get("resolved_at"):
+            engine.apply({"id": f"{t['id']}-r", "at": t["resolved_at"], "type": "resolved",
+                          "ticket_id": t["id"], "tenant": "acme"})
+    via_engine = teamkpi.update_kpis(store, now=NOW, tenant="acme", engine=engine)
+    snapshots = [{**t, "tenant": "acme"} for t in tickets()]
+    via_snapshots = teamkpi.update_kpis(store, now=NOW, tenant="acme", tickets=snapshots)
+    assert via_engine["successes"] == via_snapshots["successes"] >= 2
+
+
+def test_activity_round_trip(store: teamkpi.Store) -> None:
+    company = tenant()
+    store.put_calls([{"tenant": company, "id": 1, "agent_id": 5, "started_at": NOW,
+                      "duration_seconds": 300, "outcome": "no-answer"}])
+    store.put_sessions([{"tenant": company, "id": 1, "agent_id": 5, "kind": "working",
+                         "start": NOW - dt.timedelta(hours=2)}])
+    store.put_campaigns([{"tenant": company, "id": 1, "name": "Autumn", "active": True}])
+    store.put_agents([{"tenant": company, "id": 5, "status": "online", "name": "Ola"}])
+    calls = store.calls(NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1), tenant=company)
+    assert calls[0]["outcome"] == "no_answer" and calls[0]["started_at"] == NOW
+    assert store.sessions(NOW - dt.timedelta(days=1), NOW, tenant=company)[0]["agent_id"] == 5
+    assert [a["name"] for a in store.agents(tenant=company)] == ["Ola"]
+    settings = store.settings(tenant=company)
+    assert settings["timezone"] == "UTC"
+    stats = teamkpi.call_center_dashboard_stats(
+        5, dt.date(2025, 11, 5), calls=calls,
+        sessions=store.sessions(NOW - dt.timedelta(days=1), NOW, tenant=company),
+        campaigns=store.campaigns(tenant=company), now=NOW, tenant=company,
+    )
+    assert stats["calls_total_today"] == 1 and stats["active_campaigns"] == 1
+
+
+def test_threads_share_one_store(tmp_path: Path) -> None:
+    store = teamkpi.SqliteStore(tmp_path / "shared.db")
+    store.upsert_definition(DEFINITIONS[1])
+
+    def work(agent: int) -> None:
+        store.insert_assignment({"agent_id": agent, "definition": "resolved", "target": 5,
+                                 "weight": 100, "valid_from": "2025-11-01"})
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in range(1, 21)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a["agent_id"] for a in store.assignments()) == list(range(1, 21))
+
+
+def test_open_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(teamkpi.StorageError) as e:
+        teamkpi.SqliteStore(bad)
+    assert e.value.code == "storage"
+    with pytest.raises(teamkpi.StorageError):
+        teamkpi.PostgresStore("postgres://nobody@127.0.0.1:1/none")
+    with pytest.raises(teamkpi.InvalidInputError):
+        teamkpi.PostgresStore("kpi.db")
