@@ -17,7 +17,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests (unit, golden vectors, properties, doc tests, SQLite, PostgreSQL, CLI)"
 # The PostgreSQL tests need a server: PG_TEST_URL when it answers, else a throwaway cluster.
-TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --workspace --locked 2>&1 | tee -a "$log"
+# `cargo test` runs the default members: everything but the bindings, which their languages test.
+TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --locked 2>&1 | tee -a "$log"
+
+step "Python binding (ruff, mypy, stubtest, pytest: vectors, stores, threads, properties)"
+TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh ./scripts/python-tests.sh 2>&1 | tee -a "$log"
 
 step "Rust examples"
 cargo run --locked -q -p teamkpi-examples >/dev/null
@@ -29,8 +33,10 @@ step "benches compile"
 cargo bench --workspace --locked --no-run -q 2>/dev/null || cargo bench --workspace --locked --no-run
 
 # One closing line over every runner: N passed, N failed.
+# cargo: "test result: ok. N passed; M failed"; pytest: "N passed, M failed in 3.2s".
 read -r passed failed < <(awk '
-  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^test result:/ || / passed.* in [0-9.]+s/ {
+    for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { print p + 0, f + 0 }' "$log")
 echo
 echo "total: ${passed:-0} passed, ${failed:-0} failed"

@@ -8,10 +8,9 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-
 import teamkpi
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2025, 11, 3, 8, 0, tzinfo=UTC)  # a Monday
 
 
@@ -85,7 +84,7 @@ def test_calendar_errors_have_codes() -> None:
     ]
     for args, code in cases:
         with pytest.raises(teamkpi.InvalidInputError) as e:
-            teamkpi.BusinessCalendar(*args)
+            teamkpi.BusinessCalendar(*args)  # type: ignore[arg-type]
         assert e.value.code == code, args
         assert isinstance(e.value, ValueError)
 
@@ -96,10 +95,12 @@ def test_naive_datetime_raises_everywhere() -> None:
     calls = [
         lambda: cal.is_open(naive),
         lambda: teamkpi.ticket_metrics([{"id": 1, "agent_id": 1, "created_at": naive}]),
-        lambda: teamkpi.ticket_metrics([{"id": 1, "agent_id": 1, "created_at": T0, "team": "a",
-                                         "resolved_at": naive}]),
-        lambda: teamkpi.Engine().apply({"id": "e", "at": naive, "type": "ticket_created",
-                                        "ticket_id": 1}),
+        lambda: teamkpi.ticket_metrics(
+            [{"id": 1, "agent_id": 1, "created_at": T0, "team": "a", "resolved_at": naive}]
+        ),
+        lambda: teamkpi.Engine().apply(
+            {"id": "e", "at": naive, "type": "ticket_created", "ticket_id": 1}
+        ),
     ]
     for call in calls:
         with pytest.raises(teamkpi.InvalidInputError) as e:
@@ -109,7 +110,7 @@ def test_naive_datetime_raises_everywhere() -> None:
 
 def test_wrong_python_types_are_type_errors() -> None:
     with pytest.raises(TypeError):
-        teamkpi.BusinessCalendar.always_open().is_open("2025-11-03T08:00:00Z")
+        teamkpi.BusinessCalendar.always_open().is_open("2025-11-03T08:00:00Z")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         teamkpi.achievement(True, 1, "higher_better")
 
@@ -144,9 +145,14 @@ def test_formula_errors_carry_positions() -> None:
 def test_ticket_metrics_native_types_and_rejections() -> None:
     rows = teamkpi.ticket_metrics(
         [
-            {"id": 1, "agent_id": 7, "priority": "high", "created_at": T0,
-             "first_response_at": T0 + dt.timedelta(minutes=30),
-             "resolved_at": T0 + dt.timedelta(hours=4)},
+            {
+                "id": 1,
+                "agent_id": 7,
+                "priority": "high",
+                "created_at": T0,
+                "first_response_at": T0 + dt.timedelta(minutes=30),
+                "resolved_at": T0 + dt.timedelta(hours=4),
+            },
             (2, 7, "normal", T0, None, None),
             {"id": 3, "agent_id": 7, "created_at": T0, "resolved_at": T0 - dt.timedelta(hours=1)},
         ],
@@ -168,9 +174,14 @@ def test_ticket_metrics_native_types_and_rejections() -> None:
 
 def test_ticket_metrics_rich_records_and_options() -> None:
     tickets = [
-        {"id": 1, "agent_id": 1, "team": "alpha", "created_at": T0,
-         "transfers": [{"at": T0 + dt.timedelta(hours=1), "from": 1, "to": 2}],
-         "resolved_at": T0 + dt.timedelta(hours=2)},
+        {
+            "id": 1,
+            "agent_id": 1,
+            "team": "alpha",
+            "created_at": T0,
+            "transfers": [{"at": T0 + dt.timedelta(hours=1), "from": 1, "to": 2}],
+            "resolved_at": T0 + dt.timedelta(hours=2),
+        },
         {"id": 2, "agent_id": 2, "team": "alpha", "created_at": T0 + dt.timedelta(days=1)},
     ]
     by_agent = {r["agent_id"]: r for r in teamkpi.ticket_metrics(tickets, period="week")}

@@ -8,12 +8,11 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
+import teamkpi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import teamkpi
-
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BASE = int(dt.datetime(2025, 11, 1, tzinfo=UTC).timestamp())
 SLA = {
     "name": "w1",
@@ -121,19 +120,27 @@ def test_zero_copy_int_seconds_and_codes() -> None:
         "priority": np.array([codes[r["priority"] or ""] for r in rows], dtype=np.uint32),
         "created_at": np.array([r["created_at"] for r in rows], dtype=np.int64),
         "first_response_at": np.array(
-            [teamkpi._teamkpi.NULL_INSTANT if r["first_response_at"] is None
-             else r["first_response_at"] for r in rows], dtype=np.int64),
+            [
+                teamkpi._teamkpi.NULL_INSTANT
+                if r["first_response_at"] is None
+                else r["first_response_at"]
+                for r in rows
+            ],
+            dtype=np.int64,
+        ),
         "resolved_at": np.array(
-            [teamkpi._teamkpi.NULL_INSTANT if r["resolved_at"] is None
-             else r["resolved_at"] for r in rows], dtype=np.int64),
+            [
+                teamkpi._teamkpi.NULL_INSTANT if r["resolved_at"] is None else r["resolved_at"]
+                for r in rows
+            ],
+            dtype=np.int64,
+        ),
     }
     got = teamkpi.ticket_metrics_columns(
         cols, priority_labels=list(codes), sla=SLA, quantiles=False
     )
     dict_rows = [dict(r, id=i, agent_id=r["agent_id"] or 0) for i, r in enumerate(rows)]
-    assert list(got) == list(
-        teamkpi.ticket_metrics(as_dicts(dict_rows), sla=SLA, quantiles=False)
-    )
+    assert list(got) == list(teamkpi.ticket_metrics(as_dicts(dict_rows), sla=SLA, quantiles=False))
 
 
 def test_column_errors() -> None:
@@ -157,6 +164,6 @@ def test_column_errors() -> None:
 def test_property_columns_equal_dicts(n: int, seed: int, quantiles: bool) -> None:
     rows = generate(n, seed)
     expected = teamkpi.ticket_metrics(as_dicts(rows), sla=SLA, quantiles=quantiles)
-    assert list(teamkpi.ticket_metrics_columns(as_arrow(rows), sla=SLA, quantiles=quantiles)) == list(
-        expected
-    )
+    assert list(
+        teamkpi.ticket_metrics_columns(as_arrow(rows), sla=SLA, quantiles=quantiles)
+    ) == list(expected)

@@ -1,4 +1,4 @@
-"""The incremental engine from Python: seed 000's real-time flow, threads, equivalence with batch."""
+"""The incremental engine from Python: seed 000's real-time flow, threads, engine = batch."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import random
 import threading
 
 import pytest
+import teamkpi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import teamkpi
-
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2025, 11, 3, 8, 0, tzinfo=UTC)
 
 
@@ -23,16 +22,32 @@ def stream(tickets: int, seed: int) -> list[dict]:
     for t in range(1, tickets + 1):
         at = T0 + dt.timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
         agent = rng.randrange(1, 5)
-        events.append({"id": f"{t}-c", "at": at, "type": "ticket_created", "ticket_id": t,
-                       "agent_id": agent, "priority": rng.choice(["low", "high"])})
+        events.append(
+            {
+                "id": f"{t}-c",
+                "at": at,
+                "type": "ticket_created",
+                "ticket_id": t,
+                "agent_id": agent,
+                "priority": rng.choice(["low", "high"]),
+            }
+        )
         if rng.random() < 0.8:
             at += dt.timedelta(minutes=rng.randrange(1, 600))
             events.append({"id": f"{t}-r", "at": at, "type": "agent_replied", "ticket_id": t})
         if rng.random() < 0.2:
             at += dt.timedelta(minutes=rng.randrange(1, 600))
             to = agent % 4 + 1
-            events.append({"id": f"{t}-x", "at": at, "type": "ticket_transferred",
-                           "ticket_id": t, "from": agent, "to": to})
+            events.append(
+                {
+                    "id": f"{t}-x",
+                    "at": at,
+                    "type": "ticket_transferred",
+                    "ticket_id": t,
+                    "from": agent,
+                    "to": to,
+                }
+            )
         if rng.random() < 0.6:
             at += dt.timedelta(minutes=rng.randrange(1, 3000))
             events.append({"id": f"{t}-s", "at": at, "type": "resolved", "ticket_id": t})
@@ -43,8 +58,14 @@ def test_seed_000_transfer_credits_both_agents() -> None:
     engine = teamkpi.Engine("UTC")
     engine.apply({"id": 1, "at": T0, "type": "ticket_created", "ticket_id": 1, "agent_id": 1})
     applied = engine.apply(
-        {"id": 2, "at": T0 + dt.timedelta(hours=1), "type": "ticket_transferred",
-         "ticket_id": 1, "from": 1, "to": 2}
+        {
+            "id": 2,
+            "at": T0 + dt.timedelta(hours=1),
+            "type": "ticket_transferred",
+            "ticket_id": 1,
+            "from": 1,
+            "to": 2,
+        }
     )
     assert sorted(applied["touched"]) == [(1, dt.date(2025, 11, 3)), (2, dt.date(2025, 11, 3))]
     assert engine.apply({"id": 2, "at": T0, "type": "resolved", "ticket_id": 1})["duplicate"]
@@ -70,9 +91,16 @@ def test_late_and_unknown_events_raise_and_change_nothing() -> None:
     assert e2.value.code == "late_event"
     assert engine.rows() == before
     report = engine.apply_many(
-        [{"id": "late2", "at": T0, "type": "reopened", "ticket_id": 1},
-         {"id": "c2", "at": T0 + dt.timedelta(days=31), "type": "ticket_created",
-          "ticket_id": 2, "agent_id": 1}]
+        [
+            {"id": "late2", "at": T0, "type": "reopened", "ticket_id": 1},
+            {
+                "id": "c2",
+                "at": T0 + dt.timedelta(days=31),
+                "type": "ticket_created",
+                "ticket_id": 2,
+                "agent_id": 1,
+            },
+        ]
     )
     assert report["applied"] == 1 and [r["code"] for r in report["rejected"]] == ["late_event"]
 

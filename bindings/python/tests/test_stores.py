@@ -15,10 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 import teamkpi
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday
 
 DEFINITIONS = [
@@ -60,10 +59,19 @@ DEFINITIONS = [
 def tickets() -> list[dict]:
     day = dt.datetime(2025, 11, 5, 8, 0, tzinfo=UTC)
     return [
-        {"id": 1, "agent_id": 7, "created_at": day, "first_response_at": day + dt.timedelta(minutes=20),
-         "resolved_at": day + dt.timedelta(hours=2)},
-        {"id": 2, "agent_id": 7, "created_at": day + dt.timedelta(hours=1),
-         "resolved_at": day + dt.timedelta(hours=5)},
+        {
+            "id": 1,
+            "agent_id": 7,
+            "created_at": day,
+            "first_response_at": day + dt.timedelta(minutes=20),
+            "resolved_at": day + dt.timedelta(hours=2),
+        },
+        {
+            "id": 2,
+            "agent_id": 7,
+            "created_at": day + dt.timedelta(hours=1),
+            "resolved_at": day + dt.timedelta(hours=5),
+        },
         {"id": 3, "agent_id": 8, "created_at": day, "status": "open"},
     ]
 
@@ -97,12 +105,24 @@ def setup(store: teamkpi.Store, company: str) -> list[dict]:
     for d in DEFINITIONS:
         store.upsert_definition({**d, "tenant": company})
     made = []
-    for key, target, weight in (("avg_resolution", 3, 40), ("resolved", 10, 30), ("csat", 90, 20),
-                                ("qa", 80, 10)):
-        made.append(store.insert_assignment(
-            {"tenant": company, "user_id": 7, "definition": key, "target_value": target, "weight": weight,
-             "start_date": dt.date(2025, 11, 1)}
-        ))
+    for key, target, weight in (
+        ("avg_resolution", 3, 40),
+        ("resolved", 10, 30),
+        ("csat", 90, 20),
+        ("qa", 80, 10),
+    ):
+        made.append(
+            store.insert_assignment(
+                {
+                    "tenant": company,
+                    "user_id": 7,
+                    "definition": key,
+                    "target_value": target,
+                    "weight": weight,
+                    "start_date": dt.date(2025, 11, 1),
+                }
+            )
+        )
     store.put_tickets([{**t, "tenant": company} for t in tickets()])
     return made
 
@@ -111,7 +131,11 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     company = tenant()
     made = setup(store, company)
     assert [d["key"] for d in store.definitions(tenant=company)] == [
-        "avg_resolution", "csat", "qa", "resolved"]
+        "avg_resolution",
+        "csat",
+        "qa",
+        "resolved",
+    ]
     d = store.definition("avg_resolution", tenant=company)
     assert d is not None and d["direction"] == "lower_better" and d["unit"] == "hours"
     assert store.definition("nope", tenant=company) is None
@@ -119,12 +143,28 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     assert a is not None and a["target"] == Decimal(3) and a["valid_from"] == dt.date(2025, 11, 1)
     assert len(store.assignments(tenant=company, agent_id=7)) == 4
     with pytest.raises(teamkpi.ConflictError) as e:
-        store.insert_assignment({"tenant": company, "agent_id": 7, "definition": "qa", "target": 1,
-                                 "weight": 1, "valid_from": "2025-11-01"})
+        store.insert_assignment(
+            {
+                "tenant": company,
+                "agent_id": 7,
+                "definition": "qa",
+                "target": 1,
+                "weight": 1,
+                "valid_from": "2025-11-01",
+            }
+        )
     assert e.value.code == "duplicate_assignment"
     with pytest.raises(teamkpi.NotFoundError) as e2:
-        store.insert_assignment({"tenant": company, "agent_id": 7, "definition": "nope", "target": 1,
-                                 "weight": 1, "valid_from": "2025-11-01"})
+        store.insert_assignment(
+            {
+                "tenant": company,
+                "agent_id": 7,
+                "definition": "nope",
+                "target": 1,
+                "weight": 1,
+                "valid_from": "2025-11-01",
+            }
+        )
     assert e2.value.code == "unknown_definition"
     with pytest.raises(teamkpi.NotFoundError) as e3:
         store.update_assignment({**made[0], "id": 999_999})
@@ -136,8 +176,13 @@ def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
     made = setup(store, company)
     ids = {a["definition"]: a["id"] for a in made}
     store.record_manual_value(
-        {"assignment_id": ids["qa"], "period_start": dt.date(2025, 11, 5),
-         "period_end": dt.date(2025, 11, 5), "value": Decimal("72"), "recorded_at": NOW},
+        {
+            "assignment_id": ids["qa"],
+            "period_start": dt.date(2025, 11, 5),
+            "period_end": dt.date(2025, 11, 5),
+            "value": Decimal("72"),
+            "recorded_at": NOW,
+        },
         tenant=company,
     )
     asked = []
@@ -165,11 +210,14 @@ def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
 def test_update_kpis_options(store: teamkpi.Store) -> None:
     company = tenant()
     setup(store, company)
+
     # one agent, several days, external provider failing: that KPI fails, the rest go on
     def broken(*_: object) -> Decimal:
         raise RuntimeError("CRM down")
 
-    report = teamkpi.update_kpis(store, now=NOW, tenant=company, days=3, agent_id=7, external=broken)
+    report = teamkpi.update_kpis(
+        store, now=NOW, tenant=company, days=3, agent_id=7, external=broken
+    )
     failed = [o for o in report["outcomes"] if o["outcome"] == "failed"]
     assert failed and all(o["definition"] == "csat" for o in failed)
     assert report["successes"] >= 2
@@ -185,11 +233,26 @@ def test_update_kpis_from_engine_and_snapshots() -> None:
     setup(store, "acme")
     engine = teamkpi.Engine("UTC", tenant="acme")
     for t in tickets():
-        engine.apply({"id": f"{t['id']}-c", "at": t["created_at"], "type": "ticket_created",
-                      "ticket_id": t["id"], "agent_id": t["agent_id"], "tenant": "acme"})
+        engine.apply(
+            {
+                "id": f"{t['id']}-c",
+                "at": t["created_at"],
+                "type": "ticket_created",
+                "ticket_id": t["id"],
+                "agent_id": t["agent_id"],
+                "tenant": "acme",
+            }
+        )
         if t.get("resolved_at"):
-            engine.apply({"id": f"{t['id']}-r", "at": t["resolved_at"], "type": "resolved",
-                          "ticket_id": t["id"], "tenant": "acme"})
+            engine.apply(
+                {
+                    "id": f"{t['id']}-r",
+                    "at": t["resolved_at"],
+                    "type": "resolved",
+                    "ticket_id": t["id"],
+                    "tenant": "acme",
+                }
+            )
     via_engine = teamkpi.update_kpis(store, now=NOW, tenant="acme", engine=engine)
     snapshots = [{**t, "tenant": "acme"} for t in tickets()]
     via_snapshots = teamkpi.update_kpis(store, now=NOW, tenant="acme", tickets=snapshots)
@@ -198,10 +261,29 @@ def test_update_kpis_from_engine_and_snapshots() -> None:
 
 def test_activity_round_trip(store: teamkpi.Store) -> None:
     company = tenant()
-    store.put_calls([{"tenant": company, "id": 1, "agent_id": 5, "started_at": NOW,
-                      "duration_seconds": 300, "outcome": "no-answer"}])
-    store.put_sessions([{"tenant": company, "id": 1, "agent_id": 5, "kind": "working",
-                         "start": NOW - dt.timedelta(hours=2)}])
+    store.put_calls(
+        [
+            {
+                "tenant": company,
+                "id": 1,
+                "agent_id": 5,
+                "started_at": NOW,
+                "duration_seconds": 300,
+                "outcome": "no-answer",
+            }
+        ]
+    )
+    store.put_sessions(
+        [
+            {
+                "tenant": company,
+                "id": 1,
+                "agent_id": 5,
+                "kind": "working",
+                "start": NOW - dt.timedelta(hours=2),
+            }
+        ]
+    )
     store.put_campaigns([{"tenant": company, "id": 1, "name": "Autumn", "active": True}])
     store.put_agents([{"tenant": company, "id": 5, "status": "online", "name": "Ola"}])
     calls = store.calls(NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1), tenant=company)
@@ -211,9 +293,13 @@ def test_activity_round_trip(store: teamkpi.Store) -> None:
     settings = store.settings(tenant=company)
     assert settings["timezone"] == "UTC"
     stats = teamkpi.call_center_dashboard_stats(
-        5, dt.date(2025, 11, 5), calls=calls,
+        5,
+        dt.date(2025, 11, 5),
+        calls=calls,
         sessions=store.sessions(NOW - dt.timedelta(days=1), NOW, tenant=company),
-        campaigns=store.campaigns(tenant=company), now=NOW, tenant=company,
+        campaigns=store.campaigns(tenant=company),
+        now=NOW,
+        tenant=company,
     )
     assert stats["calls_total_today"] == 1 and stats["active_campaigns"] == 1
 
@@ -223,8 +309,15 @@ def test_threads_share_one_store(tmp_path: Path) -> None:
     store.upsert_definition(DEFINITIONS[1])
 
     def work(agent: int) -> None:
-        store.insert_assignment({"agent_id": agent, "definition": "resolved", "target": 5,
-                                 "weight": 100, "valid_from": "2025-11-01"})
+        store.insert_assignment(
+            {
+                "agent_id": agent,
+                "definition": "resolved",
+                "target": 5,
+                "weight": 100,
+                "valid_from": "2025-11-01",
+            }
+        )
 
     threads = [threading.Thread(target=work, args=(a,)) for a in range(1, 21)]
     for t in threads:

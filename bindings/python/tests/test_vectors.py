@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from vectors import RUNNERS, load_cases, plain, same
-
 import teamkpi
+from vectors import RUNNERS, load_cases, plain, same
 
 CASES = load_cases()
 
@@ -17,7 +16,9 @@ def test_every_function_has_a_runner() -> None:
     assert {f for f, _, _ in CASES} <= set(RUNNERS)
 
 
-@pytest.mark.parametrize(("function", "case_id", "case"), CASES, ids=[f"{f}/{i}" for f, i, _ in CASES])
+@pytest.mark.parametrize(
+    ("function", "case_id", "case"), CASES, ids=[f"{f}/{i}" for f, i, _ in CASES]
+)
 def test_vector(function: str, case_id: str, case: dict[str, Any]) -> None:
     run = RUNNERS[function]
     if "error_code" in case:

@@ -18,7 +18,7 @@ import teamkpi
 
 VECTORS = Path(__file__).resolve().parents[3] / "tests" / "vectors"
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def aware(text: str) -> dt.datetime:
@@ -80,8 +80,10 @@ def _dec(text: Any) -> Decimal | None:
 def same(expected: Any, actual: Any, round2: bool) -> bool:
     """Structural equality; decimal text compares numerically; objects match on the keys the
     expectation names (result shapes may carry more)."""
-    if isinstance(expected, str) and isinstance(actual, (str, int, float)) and not isinstance(
-        actual, bool
+    if (
+        isinstance(expected, str)
+        and isinstance(actual, (str, int, float))
+        and not isinstance(actual, bool)
     ):
         e, a = _dec(expected), _dec(actual)
         if e is not None and a is not None:
@@ -117,7 +119,10 @@ def run_achievement(inp: dict[str, Any]) -> Any:
 
 def run_overall_score(inp: dict[str, Any]) -> Any:
     items = [
-        (Decimal(str(i["weight"])), None if i.get("achievement") is None else Decimal(str(i["achievement"])))
+        (
+            Decimal(str(i["weight"])),
+            None if i.get("achievement") is None else Decimal(str(i["achievement"])),
+        )
         for i in inp["items"]
     ]
     return teamkpi.overall_score(items, **_policy_kwargs(inp))
@@ -201,7 +206,15 @@ def run_calendar(inp: dict[str, Any]) -> Any:
 def run_sla_evaluate(inp: dict[str, Any]) -> Any:
     policy = teamkpi.SlaPolicy(inp["policy"])
     ev = policy.evaluate(natives(inp["ticket"]), aware(inp["now"]))
-    keys = ("target", "cycle", "state", "due_at", "used_seconds", "remaining_seconds", "late_seconds")
+    keys = (
+        "target",
+        "cycle",
+        "state",
+        "due_at",
+        "used_seconds",
+        "remaining_seconds",
+        "late_seconds",
+    )
     return [{k: t.get(k) for k in keys} for t in ev["targets"]]
 
 
@@ -276,34 +289,40 @@ def run_assignment(inp: dict[str, Any]) -> Any:
     assigner = teamkpi.Assigner(natives(inp["agents"]), inp.get("policy"))
     now = aware(inp["now"])
 
-    def outcome(call: Callable[[], Any]) -> Any:
+    def outcome(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
-            return {"agent": call()}
+            return {"agent": call(*args, **kwargs)}
         except teamkpi.NoEligibleAgentError as e:
             assert e.code == "no_eligible_agent"
             return {"reason": e.reason}
 
     def batch(b: dict[str, Any]) -> Any:
         events = [
-            [e["item_id"], e["from"], e["to"], e["reason"]] if e.get("from") is not None
+            [e["item_id"], e["from"], e["to"], e["reason"]]
+            if e.get("from") is not None
             else [e["item_id"], e["to"]]
             for e in b["events"]
         ]
-        return {"events": events, "unassigned": [[u["item_id"], u["reason"]] for u in b["unassigned"]]}
+        return {
+            "events": events,
+            "unassigned": [[u["item_id"], u["reason"]] for u in b["unassigned"]],
+        }
 
     results: list[Any] = []
     for op in inp["ops"]:
         kind = op["op"]
         if kind == "pick":
             item = natives(op["item"])
-            results.append(outcome(lambda item=item, op=op: assigner.pick(item, now, exclude=op.get("exclude"))))
+            exclude = op.get("exclude")
+            results.append(outcome(assigner.pick, item, now, exclude=exclude))
         elif kind == "assign":
             item = natives(op["item"])
-            results.append(outcome(lambda item=item: assigner.assign(item, now)["to"]))
+            results.append(outcome(lambda i: assigner.assign(i, now)["to"], item))
         elif kind == "auto_assign":
             item = natives(op["item"])
+            settings = op["settings"]
             results.append(
-                outcome(lambda item=item, op=op: assigner.auto_assign(item, op["settings"], now)["to"])
+                outcome(lambda i, s: assigner.auto_assign(i, s, now)["to"], item, settings)
             )
         elif kind == "set_status":
             assigner.set_status(op["agent"], op["status"])
@@ -314,7 +333,10 @@ def run_assignment(inp: dict[str, Any]) -> Any:
             results.append(
                 batch(
                     assigner.reassign_stale(
-                        natives(op["items"]), op["settings"], now, inactive_hours=op.get("inactive_hours")
+                        natives(op["items"]),
+                        op["settings"],
+                        now,
+                        inactive_hours=op.get("inactive_hours"),
                     )
                 )
             )

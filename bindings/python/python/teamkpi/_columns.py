@@ -65,9 +65,7 @@ def _instants(obj: Any, name: str) -> Any:
         if pa.types.is_timestamp(arr.type):
             if arr.type.unit != "s":
                 # Whole seconds, truncated (SPEC §9); floor for instants before 1970.
-                arr = pc.floor_temporal(arr, unit="second").cast(
-                    pa.timestamp("s", arr.type.tz)
-                )
+                arr = pc.floor_temporal(arr, unit="second").cast(pa.timestamp("s", arr.type.tz))
             arr = arr.cast(pa.int64())
         elif not pa.types.is_integer(arr.type):
             raise _teamkpi_error(f"{name}: expected timestamps, got {arr.type}")

@@ -41,7 +41,8 @@ class ConflictError(TeamKpiError):
 
 
 class NoEligibleAgentError(TeamKpiError):
-    """Nobody can take the item; ``reason`` says why (``no_agents_online``, ``all_at_capacity``…)."""
+    """Nobody can take the item; ``reason`` says why (``nobody_available``, ``all_at_capacity``,
+    …)."""
 
     reason: str | None
 
@@ -76,9 +77,7 @@ def exception_class(code: str) -> type[TeamKpiError]:
     return InvalidInputError
 
 
-def _from_native(
-    code: str, message: str, position: int | None, reason: str | None
-) -> TeamKpiError:
+def _from_native(code: str, message: str, position: int | None, reason: str | None) -> TeamKpiError:
     """Called by the native module to build the exception for a coded error."""
     cls = exception_class(code)
     if cls is FormulaError or position is not None:

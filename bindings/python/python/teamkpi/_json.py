@@ -20,7 +20,7 @@ def json_default(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             raise TypeError("naive datetime is not JSON serialisable by teamkpi")
-        return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, _dt.date):
         return value.isoformat()
     if isinstance(value, (set, frozenset, tuple)):
