@@ -1,7 +1,7 @@
 //! Python values in and out: aware datetimes, dates, decimals, and the JSON values the core's
 //! serde types decode from and encode to.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -57,8 +57,29 @@ pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
         )));
     }
     let tz = obj.getattr(pyo3::intern!(py, "tzinfo"))?;
+    if tz.is(utc(py)?) {
+        // The common case (UTC datetimes from an ORM): the fields are the instant; reading them
+        // is cheaper than `timestamp()` under the limited API.
+        let get = |name: &Bound<'_, PyString>| -> PyResult<u32> { obj.getattr(name)?.extract() };
+        let year: i32 = obj.getattr(pyo3::intern!(py, "year"))?.extract()?;
+        let t = NaiveDate::from_ymd_opt(
+            year,
+            get(pyo3::intern!(py, "month"))?,
+            get(pyo3::intern!(py, "day"))?,
+        )
+        .and_then(|d| {
+            d.and_hms_opt(
+                get(pyo3::intern!(py, "hour")).ok()?,
+                get(pyo3::intern!(py, "minute")).ok()?,
+                get(pyo3::intern!(py, "second")).ok()?,
+            )
+        });
+        return t
+            .map(|t| t.and_utc())
+            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant")));
+    }
     // `utcoffset()` is None for a naive value and for a tzinfo that declines to answer.
-    let aware = !tz.is_none() && (tz.is(utc(py)?) || !obj.call_method0("utcoffset")?.is_none());
+    let aware = !tz.is_none() && !obj.call_method0("utcoffset")?.is_none();
     if !aware {
         return Err(raise(Error::NaiveDatetime {
             field: field.to_owned(),
@@ -325,7 +346,7 @@ pub enum Shape {
 }
 
 /// Keys whose string values are dates in native results.
-fn is_date_key(key: &str) -> bool {
+pub fn is_date_key(key: &str) -> bool {
     matches!(
         key,
         "date"
@@ -343,7 +364,7 @@ fn is_date_key(key: &str) -> bool {
 }
 
 /// Keys whose string values are instants in native results.
-fn is_instant_key(key: &str) -> bool {
+pub fn is_instant_key(key: &str) -> bool {
     key.ends_with("_at") || matches!(key, "at" | "now" | "as_of")
 }
 
@@ -373,87 +394,13 @@ pub fn is_decimal_key(key: &str) -> bool {
         )
 }
 
-/// A serialisable core value as Python objects.
+/// A serialisable core value as Python objects (see `pyser`).
 pub fn to_py<'py, T: Serialize + ?Sized>(
     py: Python<'py>,
     value: &T,
     shape: Shape,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let v = serde_json::to_value(value)
-        .map_err(|e| raise(Error::argument_error("result", e.to_string())))?;
-    value_to_py(py, &v, None, shape)
-}
-
-pub fn value_to_py<'py>(
-    py: Python<'py>,
-    v: &Value,
-    key: Option<&str>,
-    shape: Shape,
-) -> PyResult<Bound<'py, PyAny>> {
-    let native = shape == Shape::Native;
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if native && key.is_some_and(is_decimal_key) {
-                decimal_to_py(py, &n.to_string())?
-            } else if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => {
-            if native {
-                if let Some(k) = key {
-                    if let Some(obj) = native_string(py, k, s)? {
-                        return Ok(obj);
-                    }
-                }
-            }
-            PyString::new(py, s).into_any()
-        }
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item, key, shape)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, item) in map {
-                dict.set_item(k, value_to_py(py, item, Some(k), shape)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
-
-fn native_string<'py>(py: Python<'py>, key: &str, s: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if is_decimal_key(key) {
-        if let Ok(d) = teamkpi::decimal_from_str(key, s) {
-            return dec_to_py(py, d).map(Some);
-        }
-    }
-    let as_date = || NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    let as_instant = || DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc());
-    if is_date_key(key) {
-        if let Some(d) = as_date() {
-            return date_to_py(py, d).map(Some);
-        }
-    }
-    if is_instant_key(key) || matches!(key, "start" | "end") {
-        if let Some(t) = as_instant() {
-            return instant_to_py(py, t).map(Some);
-        }
-        if let Some(d) = as_date() {
-            return date_to_py(py, d).map(Some);
-        }
-    }
-    Ok(None)
+    crate::pyser::Ctx::new(py, shape).convert(value)
 }
 
 pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyAny>> {
@@ -461,7 +408,18 @@ pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyAny>> {
 }
 
 pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<Bound<'_, PyAny>> {
-    datetime_type(py)?.call_method1("fromtimestamp", (t.timestamp(), utc(py)?))
+    // The constructor with fields is cheaper than `fromtimestamp` under the limited API.
+    let n = t.naive_utc();
+    datetime_type(py)?.call1((
+        n.year(),
+        n.month(),
+        n.day(),
+        n.hour(),
+        n.minute(),
+        n.second(),
+        0,
+        utc(py)?,
+    ))
 }
 
 pub fn decimal_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {

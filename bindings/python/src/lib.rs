@@ -15,6 +15,7 @@ mod convert;
 mod engine;
 mod errors;
 mod metrics;
+mod pyser;
 mod rules;
 mod sla;
 mod store;

@@ -103,18 +103,19 @@ const GENERAL_KEYS: &[&str] = &[
     "last_contacted_at",
 ];
 
-/// One W1-shaped ticket: what the columnar kernel reads.
-struct SimpleTicket {
+/// One W1-shaped ticket: what the columnar kernel reads (the priority stays a Python string
+/// until it is matched against the labels seen so far: no allocation per ticket).
+struct SimpleTicket<'py> {
     id: u64,
     agent_id: Option<u64>,
-    priority: Option<String>,
+    priority: Option<Bound<'py, PyString>>,
     created_at: i64,
     first_response_at: i64,
     resolved_at: i64,
 }
 
-enum Parsed {
-    Simple(SimpleTicket),
+enum Parsed<'py> {
+    Simple(SimpleTicket<'py>),
     General(Box<Ticket>),
 }
 
@@ -132,16 +133,16 @@ fn opt_seconds(obj: Option<Bound<'_, PyAny>>, field: &str) -> PyResult<i64> {
     }
 }
 
-fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<Bound<'_, PyString>>> {
     match obj {
-        Some(o) if !o.is_none() => Ok(Some(o.cast::<PyString>()?.to_str()?.to_owned())),
+        Some(o) if !o.is_none() => Ok(Some(o.cast_into::<PyString>()?)),
         _ => Ok(None),
     }
 }
 
 /// Reads one ticket: a dict (the W1 keys directly; anything richer through the general
 /// decoder) or a `(id, agent_id, priority, created_at, first_response_at, resolved_at)` tuple.
-fn parse_ticket(obj: &Bound<'_, PyAny>) -> PyResult<Parsed> {
+fn parse_ticket<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Parsed<'py>> {
     let py = obj.py();
     if let Ok(d) = obj.cast::<PyDict>() {
         let id = d.get_item(intern!(py, "id"))?;
@@ -211,16 +212,19 @@ struct ColumnBuf {
 }
 
 impl ColumnBuf {
-    fn push(&mut self, t: SimpleTicket) {
+    fn push(&mut self, t: SimpleTicket<'_>) -> PyResult<()> {
         self.id.push(t.id);
         self.agent_id.push(t.agent_id.unwrap_or(0));
         self.agent_valid.push(t.agent_id.is_some());
         // A missing priority is the empty label, which no SLA policy lists: no SLA, as for None.
-        let label = t.priority.unwrap_or_default();
-        let code = match self.labels.iter().position(|l| *l == label) {
+        let label = match &t.priority {
+            Some(p) => p.to_str()?,
+            None => "",
+        };
+        let code = match self.labels.iter().position(|l| l == label) {
             Some(c) => c,
             None => {
-                self.labels.push(label);
+                self.labels.push(label.to_owned());
                 self.labels.len() - 1
             }
         };
@@ -228,6 +232,7 @@ impl ColumnBuf {
         self.created_at.push(t.created_at);
         self.first_response_at.push(t.first_response_at);
         self.resolved_at.push(t.resolved_at);
+        Ok(())
     }
 
     fn columns(&self) -> TicketColumns<'_> {
@@ -290,10 +295,10 @@ pub fn ticket_metrics<'py>(
     for item in tickets.try_iter()? {
         let parsed = parse_ticket(&item?)?;
         match (parsed, &mut agg) {
-            (Parsed::Simple(t), None) => columns.push(t),
+            (Parsed::Simple(t), None) => columns.push(t)?,
             (Parsed::Simple(t), Some(_)) => {
                 let mut one = ColumnBuf::default();
-                one.push(t);
+                one.push(t)?;
                 chunk.extend(one.tickets());
             }
             (Parsed::General(t), slot) => {
@@ -423,7 +428,7 @@ pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
             Parsed::General(t) => out.push(*t),
             Parsed::Simple(s) => {
                 let mut one = ColumnBuf::default();
-                one.push(s);
+                one.push(s)?;
                 let mut t = one.tickets();
                 out.append(&mut t);
             }
