@@ -22,10 +22,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-
 import teamkpi
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = 1_759_276_800  # 2025-10-01 00:00 UTC
 PRIORITIES = ["low", "normal", "high", "urgent"]
 FIRST_RESPONSE_TARGET = {"low": 86_400, "normal": 14_400, "high": 3_600, "urgent": 900}
