@@ -150,9 +150,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000, help="W1 rows for the dict paths")
     ap.add_argument("--column-rows", type=int, default=10_000_000)
     args = ap.parse_args()
-    print(
-        f"# {platform.platform()}, Python {platform.python_version()}, teamkpi {teamkpi.__version__}"
-    )
+    py = platform.python_version()
+    print(f"# {platform.platform()}, Python {py}, teamkpi {teamkpi.__version__}")
 
     cols = w1_columns(args.rows, 1_000, seed=1)
     tickets = as_dicts(cols)
