@@ -22,8 +22,8 @@ cd bindings/python
 export VIRTUAL_ENV=$venv PATH="$venv/bin:$PATH"
 # Dev profile, the workspace's target directory: no second build of the core.
 maturin develop -q --locked
-ruff check .
-ruff format --check .
+ruff check . ../../benches/python
+ruff format --check . ../../benches/python
 mypy --config-file pyproject.toml
 python -m mypy.stubtest teamkpi._teamkpi --mypy-config-file pyproject.toml
 python -m pytest -q -p no:cacheprovider "$@"
