@@ -74,6 +74,37 @@ impl PyPostgresStore {
     }
 }
 
+impl PyStore {
+    /// The key of the definition with row id `id`.
+    fn key_of(&self, tenant: Option<&str>, id: u64) -> PyResult<Option<String>> {
+        Ok(self
+            .inner
+            .definition_ids(tenant)
+            .map_err(raise)?
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| k))
+    }
+}
+
+/// Definitions as dicts with their row `id` first (seed 003's shape).
+fn with_ids<'py>(
+    py: Python<'py>,
+    defs: &[KpiDefinition],
+    ids: &[(u64, String)],
+) -> PyResult<Bound<'py, PyAny>> {
+    let out = pyo3::types::PyList::empty(py);
+    for d in defs {
+        let dict = PyDict::new(py);
+        let id = ids.iter().find(|(_, k)| *k == d.key).map(|(i, _)| *i);
+        dict.set_item("id", id)?;
+        let body = to_py(py, d, Shape::Native)?;
+        dict.update(body.cast::<pyo3::types::PyMapping>()?)?;
+        out.append(dict)?;
+    }
+    Ok(out.into_any())
+}
+
 #[pymethods]
 impl PyStore {
     /// Inserts or replaces a KPI definition (seed 003's columns and strings are accepted).
@@ -84,19 +115,30 @@ impl PyStore {
         self.inner.upsert_definition(&def).map_err(raise)
     }
 
-    /// One definition by key, or `None`.
+    /// One definition by key, or by its integer row `id` (seed 003's `kpi_definition_id`), or
+    /// `None`. The dict carries that `id`.
     #[pyo3(signature = (key, *, tenant=None))]
     fn definition<'py>(
         &self,
         py: Python<'py>,
-        key: &str,
+        key: &Bound<'py, PyAny>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner.definition(tenant, key).map_err(raise)?;
-        to_py(py, &d, Shape::Native)
+        let key = match key.extract::<u64>() {
+            Ok(id) => match self.key_of(tenant, id)? {
+                Some(k) => k,
+                None => return Ok(py.None().into_bound(py)),
+            },
+            Err(_) => key.extract::<String>()?,
+        };
+        let Some(d) = self.inner.definition(tenant, &key).map_err(raise)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        let ids = self.inner.definition_ids(tenant).map_err(raise)?;
+        with_ids(py, std::slice::from_ref(&d), &ids)?.get_item(0)
     }
 
-    /// Every definition of the tenant, by key.
+    /// Every definition of the tenant, by key; each dict carries its integer row `id`.
     #[pyo3(signature = (*, tenant=None))]
     fn definitions<'py>(
         &self,
@@ -104,17 +146,37 @@ impl PyStore {
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let d = self.inner.definitions(tenant).map_err(raise)?;
-        to_py(py, &d, Shape::Native)
+        let ids = self.inner.definition_ids(tenant).map_err(raise)?;
+        with_ids(py, &d, &ids)
     }
 
-    /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition`/`kpi_id`, `target`,
-    /// `weight`, `valid_from`/`start_date`, …) and returns the stored assignment with its id.
+    /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition` (key) or
+    /// `kpi_definition_id` (row id), `target`/`target_value`, `weight`, `valid_from`/`start_date`,
+    /// …) and returns the stored assignment with its id.
     fn insert_assignment<'py>(
         &self,
         py: Python<'py>,
         assignment: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let new: NewKpiAssignment = from_py(assignment)?;
+        let mut v = to_json(assignment)?;
+        // Seed 003's front end names the definition by its row id.
+        if let Some(m) = v.as_object_mut() {
+            if let Some(id) = m.remove("kpi_definition_id") {
+                let tenant = m.get("tenant").and_then(|t| t.as_str()).map(str::to_owned);
+                let id = id.as_u64().ok_or_else(|| {
+                    raise(Error::argument_error(
+                        "kpi_definition_id",
+                        "expected an integer id",
+                    ))
+                })?;
+                let key = self
+                    .key_of(tenant.as_deref(), id)?
+                    .ok_or_else(|| raise(Error::UnknownDefinition(id.to_string())))?;
+                m.entry("definition")
+                    .or_insert(serde_json::Value::String(key));
+            }
+        }
+        let new: NewKpiAssignment = teamkpi::from_json(v).map_err(raise)?;
         let a = self.inner.insert_assignment(new).map_err(raise)?;
         to_py(py, &a, Shape::Native)
     }

@@ -139,6 +139,21 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     d = store.definition("avg_resolution", tenant=company)
     assert d is not None and d["direction"] == "lower_better" and d["unit"] == "hours"
     assert store.definition("nope", tenant=company) is None
+    ids = {d["key"]: d["id"] for d in store.definitions(tenant=company)}
+    assert sorted(ids.values()) == sorted(set(ids.values()))
+    by_id = store.definition(ids["csat"], tenant=company)
+    assert by_id is not None and by_id["key"] == "csat" and by_id["id"] == ids["csat"]
+    # seed 003's front end assigns by row id
+    seed = store.insert_assignment(
+        {"tenant": company, "user_id": 9, "kpi_definition_id": ids["qa"], "target_value": 3}
+        | {"weight": 100, "start_date": "2025-11-01"}
+    )
+    assert seed["definition"] == "qa" and seed["agent_id"] == 9
+    with pytest.raises(teamkpi.NotFoundError):
+        store.insert_assignment(
+            {"tenant": company, "user_id": 9, "kpi_definition_id": 10**9, "target_value": 3,
+             "weight": 100, "start_date": "2025-11-01"}
+        )
     a = store.assignment(made[0]["id"], tenant=company)
     assert a is not None and a["target"] == Decimal(3) and a["valid_from"] == dt.date(2025, 11, 1)
     assert len(store.assignments(tenant=company, agent_id=7)) == 4

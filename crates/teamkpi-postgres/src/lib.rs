@@ -364,6 +364,19 @@ fn from_value<T: serde::de::DeserializeOwned>(
 /// teamkpi's own activity tables (`teamkpi_tickets`, `teamkpi_calls`, …): what the `teamkpi`
 /// command writes and reads when no [`ActivityTables`] mapping is given.
 impl PgStore {
+    /// The integer row ids of the tenant's definitions with their keys (seed 003's
+    /// `kpi_definitions.id`, which front ends send as `kpi_definition_id`), by id.
+    pub fn definition_ids(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
+        let rows = self.lock()?.query(
+            "SELECT id, key FROM kpi_definitions WHERE tenant = $1 ORDER BY id",
+            &[&t(tenant)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i32>(0) as u64, r.get::<_, String>(1)))
+            .collect())
+    }
+
     /// Inserts or replaces tickets, in one transaction (validated first).
     pub fn put_tickets(&self, tickets: &[Ticket]) -> Result<usize> {
         for tk in tickets {

@@ -325,6 +325,18 @@ impl SqliteStore {
         Ok(r)
     }
 
+    /// The integer row ids of the tenant's definitions with their keys (seed 003's
+    /// `kpi_definitions.id`, which front ends send as `kpi_definition_id`), by id.
+    pub fn definition_ids(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT id, key FROM kpi_definitions WHERE tenant = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![t(tenant)], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     // ---- activity ------------------------------------------------------------------------
 
     /// Inserts or replaces tickets, in one transaction (validated first).

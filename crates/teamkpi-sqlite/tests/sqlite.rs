@@ -144,3 +144,20 @@ fn settings_round_trip() {
         "unknown_timezone"
     );
 }
+
+#[test]
+fn definition_ids_are_the_row_ids_seed_003_front_ends_send() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    for key in ["b_second", "a_first"] {
+        let def: KpiDefinition = teamkpi::from_json(serde_json::json!({"key": key, "name": key,
+            "unit": "count", "direction": "higher_better", "period": "daily",
+            "source": {"type": "manual"}}))
+        .unwrap();
+        store.upsert_definition(&def).unwrap();
+    }
+    assert_eq!(
+        store.definition_ids(None).unwrap(),
+        vec![(1, "b_second".to_owned()), (2, "a_first".to_owned())]
+    );
+    assert!(store.definition_ids(Some("other")).unwrap().is_empty());
+}

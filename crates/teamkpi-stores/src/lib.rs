@@ -42,6 +42,8 @@ pub trait HostStore: KpiStore + ActivitySource + Send + Sync {
     fn agents(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(AgentState, Option<String>)>>;
     /// The company settings.
     fn settings(&self, tenant: Option<&str>) -> teamkpi::Result<Settings>;
+    /// Definition row ids with their keys (seed 003's `kpi_definition_id`), by id.
+    fn definition_ids(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>>;
 }
 
 macro_rules! delegate {
@@ -82,6 +84,9 @@ macro_rules! delegate {
             }
             fn settings(&self, t: Option<&str>) -> teamkpi::Result<Settings> {
                 Ok(<$store>::settings(self, t)?)
+            }
+            fn definition_ids(&self, t: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
+                Ok(<$store>::definition_ids(self, t)?)
             }
         }
     };
