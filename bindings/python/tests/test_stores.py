@@ -151,8 +151,14 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     assert seed["definition"] == "qa" and seed["agent_id"] == 9
     with pytest.raises(teamkpi.NotFoundError):
         store.insert_assignment(
-            {"tenant": company, "user_id": 9, "kpi_definition_id": 10**9, "target_value": 3,
-             "weight": 100, "start_date": "2025-11-01"}
+            {
+                "tenant": company,
+                "user_id": 9,
+                "kpi_definition_id": 10**9,
+                "target_value": 3,
+                "weight": 100,
+                "start_date": "2025-11-01",
+            }
         )
     a = store.assignment(made[0]["id"], tenant=company)
     assert a is not None and a["target"] == Decimal(3) and a["valid_from"] == dt.date(2025, 11, 1)
