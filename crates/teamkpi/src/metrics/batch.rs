@@ -413,8 +413,10 @@ impl MetricsOptions {
                 continue;
             }
             seen.push((g, b.0));
+            // Resolved before the period's (exclusive) end and at or before `as_of`: a
+            // resolution stamped at the very instant the data is as of has happened.
             let cutoff = match self.as_of {
-                Some(a) => a.min(self.bucket_end_utc(b)),
+                Some(a) => (a + chrono::Duration::seconds(1)).min(self.bucket_end_utc(b)),
                 None => self.bucket_end_utc(b),
             };
             let resolved_in_time = t.resolved_at.is_some_and(|r| r >= *at && r < cutoff);

@@ -428,7 +428,11 @@ fn dense_kernel(
     let cutoffs: Vec<i64> = dense
         .buckets
         .iter()
-        .map(|b| options.as_of.map_or(b.2, |a| a.timestamp().min(b.2)))
+        .map(|b| {
+            options
+                .as_of
+                .map_or(b.2, |a| a.timestamp().saturating_add(1).min(b.2))
+        })
         .collect();
     let as_of = options.as_of.map_or(i64::MIN, |a| a.timestamp());
     let by_agent = options.group_by == GroupBy::Agent;

@@ -1,0 +1,89 @@
+"""Real-time KPI updates (seed 000) and auto-assign (seed 002).
+
+Handlers never break the host operation: any error is logged, not raised. They are switched off
+by the `DISABLE_SUPPORT_SIGNALS` setting (seed 001), e.g. in tests of unrelated code or imports.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from . import assignment, kpi
+from .models import Client, Message, Ticket, TicketTransfer
+
+logger = logging.getLogger(__name__)
+
+
+def guarded(handler: Callable[..., None]) -> Callable[..., None]:
+    """Skips the handler when signals are disabled and logs instead of raising."""
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> None:
+        if getattr(settings, "DISABLE_SUPPORT_SIGNALS", False):
+            return
+        try:
+            handler(*args, **kwargs)
+        except Exception:
+            logger.exception("support signal %s failed; the operation went on", handler.__name__)
+
+    return run
+
+
+@receiver(pre_save, sender=Ticket)
+def stamp_ticket_times(sender: type, instance: Ticket, **kwargs: Any) -> None:
+    # Part of saving a ticket, not a KPI side effect: always on.
+    now = timezone.now()
+    if instance.status == "resolved" and instance.resolved_at is None:
+        instance.resolved_at = now
+    if instance.status == "closed":
+        instance.resolved_at = instance.resolved_at or now
+        instance.closed_at = instance.closed_at or now
+
+
+@receiver(post_save, sender=Ticket)
+@guarded
+def ticket_saved(sender: type, instance: Ticket, created: bool, **kwargs: Any) -> None:
+    """Seed 000: a new ticket and a closed ticket update the assignee's KPIs."""
+    if instance.assigned_agent_id and (created or instance.status in ("resolved", "closed")):
+        kpi.refresh_agent_day(instance.assigned_agent_id)
+
+
+@receiver(post_save, sender=TicketTransfer)
+@guarded
+def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **kw: Any) -> None:
+    """Seed 000: a transfer updates the old and the new agent."""
+    if not created:
+        return
+    Ticket.objects.filter(pk=instance.ticket_id).update(assigned_agent_id=instance.to_agent_id)
+    for agent_id in {instance.from_agent_id, instance.to_agent_id} - {None}:
+        kpi.refresh_agent_day(agent_id)
+
+
+@receiver(post_save, sender=Message)
+@guarded
+def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) -> None:
+    """Seed 000: an agent's message updates the assignee's KPIs (and is the first response when
+    it is the first one)."""
+    if not created or instance.sender_type != "agent":
+        return
+    ticket = instance.ticket
+    if ticket.first_response_at is None:
+        Ticket.objects.filter(pk=ticket.pk).update(first_response_at=instance.created_at)
+    if ticket.assigned_agent_id:
+        kpi.refresh_agent_day(ticket.assigned_agent_id)
+
+
+@receiver(post_save, sender=Client)
+@guarded
+def client_created(sender: type, instance: Client, created: bool, **kwargs: Any) -> None:
+    """Seed 002: a new client goes to the least busy agent when auto-assign is on."""
+    if created and instance.assigned_agent_id is None:
+        assignment.auto_assign(instance)

@@ -1,0 +1,77 @@
+"""Scheduled jobs (seed 000's schedules, seed 001's intervals), as Celery tasks when Celery is
+installed and as plain functions otherwise (cron, django-q, a management shell).
+
+See the README for a Celery beat schedule and a crontab.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import teamkpi
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import assignment, kpi
+from .models import SlaAlert
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+try:  # Celery is optional
+    from celery import shared_task as _shared_task
+
+    def task(func: F) -> F:
+        return _shared_task(name=f"support.{func.__name__}")(func)  # type: ignore[no-any-return]
+except ImportError:
+
+    def task(func: F) -> F:
+        return func
+
+
+@task
+def update_kpis_today() -> dict[str, Any]:
+    """Seed 000: every hour."""
+    return kpi.update_kpis()
+
+
+@task
+def update_kpis_days(days: int) -> dict[str, Any]:
+    """Seed 000: daily (1), weekly (7) and monthly (30)."""
+    return kpi.update_kpis(days=days)
+
+
+@task
+def check_sla_breaches() -> int:
+    """Seed 001: every 5 minutes. Records each new breach or at-risk alert once (by its teamkpi
+    key) and returns how many are new; sending them is the notification system's job."""
+    now = timezone.now()
+    window = teamkpi.date_range("last_n_days", now, kpi.zone(), days=30)
+    tickets = kpi.snapshots(kpi.day_bounds(window["start"])[0], now)
+    timelines = teamkpi.timelines_from_tickets(tickets)
+    known = set(SlaAlert.objects.values_list("key", flat=True))
+    policy = teamkpi.SlaPolicy(settings.SUPPORT_SLA_POLICY)
+    scan = policy.scan(timelines, now, known)
+    new = 0
+    for alert in [*scan["breaches"], *scan["at_risk"]]:
+        try:
+            with transaction.atomic():
+                SlaAlert.objects.create(
+                    key=alert["key"], ticket_id=alert["ticket_id"], state=alert["state"],
+                    agent_id=alert.get("agent_id"), created_at=now,
+                )
+            new += 1
+        except IntegrityError:  # another worker recorded it first
+            continue
+    for r in scan["rejected"]:
+        logger.warning("ticket %s has no valid SLA timeline: %s", r["ticket_id"], r["code"])
+    return new
+
+
+@task
+def re_assign_inactive_clients() -> int:
+    """Seed 002: every hour (seed 001 reassigns every 30 minutes)."""
+    return assignment.re_assign_inactive_clients()

@@ -1,0 +1,326 @@
+"""The seeds' workflows on teamkpi: real-time signals (seed 000), the update_kpis command
+(seed 000), the analytics endpoints with their access rules (seed 001), client auto-assign and
+re-assign (seed 002)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from support import assignment, kpi
+from support.models import (
+    Agent,
+    AgentKPI,
+    Client,
+    ClientEvent,
+    CompanySettings,
+    Message,
+    Ticket,
+    TicketTransfer,
+)
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2025, 11, 5, 15, 0, tzinfo=UTC)  # a Wednesday afternoon
+
+
+# Logins in tests need no key stretching (Django's default PBKDF2 takes ~1 s a password here).
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class SupportTestCase(TestCase):
+    """A fresh teamkpi store per test, a fixed clock, two agents and an admin."""
+
+    def setUp(self) -> None:
+        tmp = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        self.enterContext(override_settings(TEAMKPI_STORE=str(tmp / f"{uuid.uuid4().hex}.sqlite")))
+        self.enterContext(mock.patch("django.utils.timezone.now", return_value=NOW))
+        self.ana = self.agent("ana")
+        self.ben = self.agent("ben")
+        self.admin = User.objects.create_user("boss", password="pw", is_staff=True)
+        kpi.install_kpis([self.ana.pk, self.ben.pk], dt.date(2025, 11, 1))
+
+    def agent(self, name: str, **kw: Any) -> Agent:
+        user = User.objects.create_user(name, password="pw")
+        return Agent.objects.create(user=user, **kw)
+
+    def ticket(self, agent: Agent | None, at: dt.datetime, **kw: Any) -> Ticket:
+        return Ticket.objects.create(
+            ticket_number=f"T-{uuid.uuid4().hex[:8]}", assigned_agent=agent, created_at=at, **kw
+        )
+
+    def kpi_row(self, agent: Agent, day: dt.date = NOW.date()) -> AgentKPI:
+        return AgentKPI.objects.get(agent=agent, kpi_date=day)
+
+
+class RealTimeSignals(SupportTestCase):
+    def test_ticket_creation_counts_for_the_assignee_today(self) -> None:
+        self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+        self.assertEqual(self.kpi_row(self.ana).total_tickets, 1)
+        self.ticket(self.ana, NOW - dt.timedelta(hours=1))
+        self.assertEqual(self.kpi_row(self.ana).total_tickets, 2)
+        self.assertFalse(AgentKPI.objects.filter(agent=self.ben).exists())
+
+    def test_reply_and_close_update_the_score(self) -> None:
+        t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
+        Message.objects.create(
+            ticket=t, sender_type="agent", agent=self.ana, created_at=NOW - dt.timedelta(hours=2)
+        )
+        t.refresh_from_db()
+        self.assertEqual(t.first_response_at, NOW - dt.timedelta(hours=2))
+        t.status = "closed"
+        t.save()
+        row = self.kpi_row(self.ana)
+        # tickets_resolved 1 of 5 → 20 %; first response 1 h of 1 h → 100 %; resolution rate
+        # 100 % of 80 % → 125 %: 20×0.4 + 100×0.3 + 125×0.3 = 75.5
+        self.assertEqual(row.overall_kpi_score, Decimal("75.50"))
+
+    def test_transfer_updates_both_agents(self) -> None:
+        t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
+        TicketTransfer.objects.create(
+            ticket=t, from_agent=self.ana, to_agent=self.ben, at=NOW - dt.timedelta(hours=1)
+        )
+        t.refresh_from_db()
+        self.assertEqual(t.assigned_agent, self.ben)
+        self.assertEqual(self.kpi_row(self.ana).total_tickets, 1)
+        self.assertEqual(self.kpi_row(self.ben).total_tickets, 1)
+
+    def test_customer_messages_change_nothing(self) -> None:
+        t = self.ticket(None, NOW - dt.timedelta(hours=3))
+        Message.objects.create(ticket=t, sender_type="customer")
+        t.refresh_from_db()
+        self.assertIsNone(t.first_response_at)
+        self.assertFalse(AgentKPI.objects.exists())
+
+    @override_settings(DISABLE_SUPPORT_SIGNALS=True)
+    def test_signals_can_be_switched_off(self) -> None:
+        self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+        Client.objects.create(name="Acme")
+        self.assertFalse(AgentKPI.objects.exists())
+        self.assertFalse(ClientEvent.objects.exists())
+
+    def test_a_failing_update_never_breaks_the_ticket(self) -> None:
+        with (
+            mock.patch("support.kpi.store", side_effect=RuntimeError("store down")),
+            self.assertLogs("support.signals", level="ERROR") as logs,
+        ):
+            t = self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+        self.assertTrue(Ticket.objects.filter(pk=t.pk).exists())
+        self.assertIn("store down", "\n".join(logs.output))
+
+
+class UpdateKpisCommand(SupportTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            for days_ago in range(5):
+                at = NOW - dt.timedelta(days=days_ago, hours=3)
+                t = self.ticket(self.ana, at, first_response_at=at + dt.timedelta(minutes=30))
+                t.status = "resolved"
+                t.resolved_at = at + dt.timedelta(hours=2)
+                t.save()
+            self.ticket(self.ben, NOW - dt.timedelta(days=1))
+
+    def run_command(self, *args: str) -> str:
+        out = StringIO()
+        call_command("update_kpis", *args, stdout=out, stderr=StringIO())
+        return out.getvalue()
+
+    def test_today_by_default(self) -> None:
+        out = self.run_command()
+        self.assertIn("2025-11-05..2025-11-05", out)
+        self.assertEqual(self.kpi_row(self.ana).total_tickets, 1)
+        self.assertEqual(self.kpi_row(self.ben).total_tickets, 0)
+
+    def test_days_covers_the_last_n_days(self) -> None:
+        self.run_command("--days", "7")
+        rows = AgentKPI.objects.filter(agent=self.ana).order_by("kpi_date")
+        self.assertEqual(len(rows), 7)
+        self.assertEqual(sum(r.total_tickets for r in rows), 5)
+        # today: 1 resolved of 5 → 20 %; first response 0.5 h against 1 h → 200 %; this week
+        # 3 of 3 resolved against 80 % → 125 %: 20×0.4 + 200×0.3 + 125×0.3 = 105.5
+        self.assertEqual(self.kpi_row(self.ana).overall_kpi_score, Decimal("105.50"))
+        self.assertEqual(self.kpi_row(self.ben, dt.date(2025, 11, 4)).total_tickets, 1)
+
+    def test_one_date_and_one_agent(self) -> None:
+        self.run_command("--date", "2025-11-03", "--agent", str(self.ana.pk))
+        self.assertEqual(
+            list(AgentKPI.objects.values_list("agent_id", "kpi_date")),
+            [(self.ana.pk, dt.date(2025, 11, 3))],
+        )
+
+    def test_bad_options(self) -> None:
+        for args in (["--date", "2025-13-01"], ["--days", "0"], ["--agent", "999"]):
+            with self.assertRaises(CommandError):
+                self.run_command(*args)
+
+
+class AnalyticsEndpoints(SupportTestCase):
+    BASE = "/api/v1/support-management/dashboard"
+
+    def setUp(self) -> None:
+        super().setUp()
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            for agent, n in ((self.ana, 3), (self.ben, 1)):
+                for i in range(n):
+                    at = NOW - dt.timedelta(days=i, hours=4)
+                    self.ticket(
+                        agent, at, priority="high", first_response_at=at + dt.timedelta(hours=2),
+                        status="resolved", resolved_at=at + dt.timedelta(hours=3),
+                    )
+
+    def get(self, who: str | None, path: str) -> tuple[int, Any]:
+        if who:
+            self.client.login(username=who, password="pw")
+        r = self.client.get(self.BASE + path)
+        return r.status_code, r.json()
+
+    def test_agent_sees_only_its_own_figures(self) -> None:
+        status, body = self.get("ana", "/analytics/performance/?days=30&agent_id=%d" % self.ben.pk)
+        self.assertEqual(status, 200)
+        self.assertEqual(body["tickets_handled"], 3)
+        status, body = self.get("ben", "/performance/metrics/?days=30")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["tickets_handled"], 1)
+        self.assertIn("performance_score", body)
+
+    def test_admin_sees_the_team_or_one_agent(self) -> None:
+        _, team = self.get("boss", "/analytics/performance/?days=30")
+        self.assertEqual(team["tickets_handled"], 4)
+        _, one = self.get("boss", f"/analytics/performance/?days=30&agent_id={self.ben.pk}")
+        self.assertEqual(one["tickets_handled"], 1)
+        status, comparison = self.get("boss", "/analytics/comparison/?days=30")
+        self.assertEqual(status, 200)
+        self.assertEqual(status, 200, comparison)
+        status, workload = self.get("boss", "/analytics/workload/")
+        self.assertEqual(status, 200, workload)
+
+    def test_admin_only_endpoints_refuse_agents(self) -> None:
+        for path in ("/analytics/comparison/", "/analytics/workload/"):
+            status, body = self.get("ana", path)
+            self.assertEqual((status, body["code"]), (403, "forbidden"))
+
+    def test_sla_figures_and_breaches(self) -> None:
+        # high priority: first response due in 1 h, answered after 2 h → breached
+        status, body = self.get("ana", "/analytics/sla/?days=30")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["total_sla_tasks"], 3)
+        self.assertEqual(body["breached_count"], 3)
+        status, body = self.get("boss", "/sla/breaches/")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["count"], 4)
+        _, mine = self.get("ben", "/sla/breaches/")
+        self.assertEqual(mine["count"], 1)
+
+    def test_trends_shapes(self) -> None:
+        _, body = self.get("ana", "/analytics/trends/?days=14")
+        self.assertEqual(len(body["trends"]), 2)
+        self.assertEqual(body["trends"][0]["week"], 1)
+        status, _ = self.get("ana", "/performance/trends/?days=14")
+        self.assertEqual(status, 200)
+
+    def test_auth_and_bad_input(self) -> None:
+        status, body = self.get(None, "/analytics/performance/")
+        self.assertEqual((status, body["code"]), (401, "unauthenticated"))
+        User.objects.create_user("visitor", password="pw")
+        status, body = self.get("visitor", "/analytics/performance/")
+        self.assertEqual((status, body["code"]), (403, "forbidden"))
+        status, body = self.get("ana", "/analytics/performance/?days=0")
+        self.assertEqual((status, body["code"]), (400, "invalid_argument"))
+        status, body = self.get("boss", "/performance/metrics/")
+        self.assertEqual((status, body["code"]), (400, "invalid_argument"))
+
+
+class ClientAssignment(SupportTestCase):
+    def test_new_clients_go_to_the_least_busy_agent(self) -> None:
+        first = Client.objects.create(name="Acme")
+        second = Client.objects.create(name="Globex")
+        first.refresh_from_db()
+        second.refresh_from_db()
+        self.assertEqual({first.assigned_agent_id, second.assigned_agent_id},
+                         {self.ana.pk, self.ben.pk})
+        self.assertEqual(first.assigned_at, NOW)
+        events = ClientEvent.objects.filter(event_type="auto_assigned")
+        self.assertEqual(events.count(), 2)
+
+    def test_auto_assign_disabled_or_nobody_online(self) -> None:
+        settings = CompanySettings.current()
+        settings.auto_assign_enabled = False
+        settings.save()
+        c = Client.objects.create(name="Acme")
+        c.refresh_from_db()
+        self.assertIsNone(c.assigned_agent_id)
+        settings.auto_assign_enabled = True
+        settings.save()
+        Agent.objects.update(status="offline")
+        c = Client.objects.create(name="Initech")
+        c.refresh_from_db()
+        self.assertIsNone(c.assigned_agent_id)
+
+    def test_hourly_job_moves_uncontacted_clients(self) -> None:
+        settings = CompanySettings.current()
+        settings.re_assign_enabled = True
+        settings.re_assign_hours = 24
+        settings.save()
+        Agent.objects.update(last_active_at=NOW)
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            stale = Client.objects.create(
+                name="Stale", assigned_agent=self.ana, assigned_at=NOW - dt.timedelta(hours=30)
+            )
+            fresh = Client.objects.create(
+                name="Fresh", assigned_agent=self.ana, assigned_at=NOW - dt.timedelta(hours=30),
+                last_contacted_at=NOW - dt.timedelta(hours=2),
+            )
+        moved = assignment.re_assign_inactive_clients()
+        self.assertEqual(moved, 1)
+        stale.refresh_from_db()
+        fresh.refresh_from_db()
+        self.assertEqual(stale.assigned_agent, self.ben)
+        self.assertEqual(fresh.assigned_agent, self.ana)
+        event = ClientEvent.objects.get(event_type="re_assigned")
+        self.assertEqual((event.from_agent, event.to_agent, event.reason),
+                         (self.ana, self.ben, "not_contacted"))
+
+    def test_inactive_agents_give_their_clients_away(self) -> None:
+        Agent.objects.filter(pk=self.ben.pk).update(last_active_at=NOW)
+        Agent.objects.filter(pk=self.ana.pk).update(last_active_at=NOW - dt.timedelta(hours=7))
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            c = Client.objects.create(name="Acme", assigned_agent=self.ana, assigned_at=NOW)
+        self.assertEqual(assignment.re_assign_inactive_clients(), 1)
+        c.refresh_from_db()
+        self.assertEqual(c.assigned_agent, self.ben)
+
+
+class ScheduledJobs(SupportTestCase):
+    def test_sla_check_alerts_once(self) -> None:
+        from support import tasks
+        from support.models import SlaAlert
+
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            # high: first response due in 1 h; 2 h without one → breached
+            self.ticket(self.ana, NOW - dt.timedelta(hours=2), priority="high")
+            # normal: due in 4 h; 3.5 h used ≥ 80 % → at risk
+            self.ticket(self.ben, NOW - dt.timedelta(hours=3, minutes=30), priority="normal")
+        self.assertEqual(tasks.check_sla_breaches(), 2)
+        self.assertEqual(
+            sorted(SlaAlert.objects.values_list("state", "agent_id")),
+            [("at_risk", self.ben.pk), ("breached", self.ana.pk)],
+        )
+        self.assertEqual(tasks.check_sla_breaches(), 0)
+
+    def test_kpi_jobs(self) -> None:
+        from support import tasks
+
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            self.ticket(self.ana, NOW - dt.timedelta(days=2))
+        self.assertEqual(tasks.update_kpis_today()["agent_kpi_rows"], 2)
+        self.assertEqual(tasks.update_kpis_days(7)["agent_kpi_rows"], 14)
+        self.assertEqual(self.kpi_row(self.ana, dt.date(2025, 11, 3)).total_tickets, 1)

@@ -1,0 +1,152 @@
+"""Seed 001's dashboard endpoints as JSON views, computed by teamkpi.
+
+Access follows the seed: an agent sees only its own figures; admins (staff users) see the team,
+or one agent with `?agent_id=`; comparison and workload are admin-only. `?days=30` sets the
+window (1–366). Errors are JSON with a stable `code`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import teamkpi
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from . import kpi
+from .models import Agent
+
+View = Callable[..., JsonResponse]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _json(data: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"default": teamkpi.json_default})
+
+
+def api(handler: Callable[[HttpRequest, int | None, bool, int], Any]) -> View:
+    """Authentication, the agent-or-admin rule, `?days`, and errors as JSON."""
+
+    @require_GET
+    def view(request: HttpRequest) -> JsonResponse:
+        try:
+            if not request.user.is_authenticated:
+                raise ApiError(401, "unauthenticated", "log in first")
+            is_admin = bool(request.user.is_staff)
+            own = Agent.objects.filter(user=request.user).values_list("pk", flat=True).first()
+            if own is None and not is_admin:
+                raise ApiError(403, "forbidden", "support agents and admins only")
+            agent_id = own
+            if is_admin:
+                raw = request.GET.get("agent_id")
+                agent_id = _int("agent_id", raw, 1, 2**63) if raw else None
+            days = _int("days", request.GET.get("days", "30"), 1, 366)
+            return _json(handler(request, agent_id, is_admin, days))
+        except ApiError as e:
+            return _json({"error": e.message, "code": e.code}, e.status)
+        except teamkpi.TeamKpiError as e:
+            status = 404 if isinstance(e, teamkpi.NotFoundError) else 400
+            return _json({"error": e.message, "code": e.code}, status)
+
+    view.__name__ = handler.__name__
+    return view
+
+
+def _int(name: str, raw: str | None, lo: int, hi: int) -> int:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        raise ApiError(400, "invalid_argument", f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "invalid_argument", f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _admin_only(is_admin: bool) -> None:
+    if not is_admin:
+        raise ApiError(403, "forbidden", "admins only")
+
+
+def _window(days: int) -> tuple[dt.datetime, list[dict[str, Any]]]:
+    now = timezone.now()
+    start = kpi.day_bounds(teamkpi.date_range("last_n_days", now, kpi.zone(), days=days)["start"])
+    return now, kpi.snapshots(start[0], now + dt.timedelta(seconds=1))
+
+
+def _analytics(result: str, days: int, agent_id: int | None) -> dict[str, Any]:
+    now, tickets = _window(days)
+    return teamkpi.analytics(
+        result, tickets, now=now, days=days, agent_id=agent_id, timezone=kpi.zone(),
+        sla=settings.SUPPORT_SLA_POLICY,
+    )
+
+
+@api
+def performance(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    return _analytics("performance", days, agent_id)
+
+
+@api
+def trends(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    return _analytics("trends", days, agent_id)
+
+
+@api
+def comparison(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    _admin_only(is_admin)
+    return _analytics("comparison", days, None)
+
+
+@api
+def workload(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    _admin_only(is_admin)
+    return _analytics("workload", days, None)
+
+
+def _timelines(tickets: list[dict[str, Any]], agent_id: int | None) -> list[dict[str, Any]]:
+    return [
+        t for t in teamkpi.timelines_from_tickets(tickets)
+        if agent_id is None or t.get("agent_id") == agent_id
+    ]
+
+
+@api
+def sla(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    now, tickets = _window(days)
+    start = now - dt.timedelta(days=days)
+    rows = teamkpi.sla_analytics(
+        settings.SUPPORT_SLA_POLICY, _timelines(tickets, agent_id), now=now, start=start, end=now
+    )
+    if rows:
+        return rows[0]
+    return {"total_sla_tasks": 0, "breached_count": 0, "resolved_on_time": 0,
+            "compliance_rate_percent": None, "breach_rate_percent": None}
+
+
+@api
+def performance_metrics(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    if agent_id is None:
+        raise ApiError(400, "invalid_argument", "agent_id is required for admins")
+    return _analytics("performance_metrics", days, agent_id)
+
+
+@api
+def performance_trends(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    return _analytics("performance_trends", days, agent_id)
+
+
+@api
+def sla_breaches(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+    now, tickets = _window(days)
+    return teamkpi.sla_breaches(
+        settings.SUPPORT_SLA_POLICY, _timelines(tickets, None), now=now, agent_id=agent_id
+    )
