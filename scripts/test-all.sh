@@ -33,10 +33,17 @@ step "benches compile"
 cargo bench --workspace --locked --no-run -q 2>/dev/null || cargo bench --workspace --locked --no-run
 
 # One closing line over every runner: N passed, N failed.
-# cargo: "test result: ok. N passed; M failed"; pytest: "N passed, M failed in 3.2s".
+# cargo: "test result: ok. N passed; M failed"; pytest: "N passed, M failed in 3.2s";
+# Django's runner: "Ran N tests" then "OK" or "FAILED (failures=F, errors=E)".
 read -r passed failed < <(awk '
   /^test result:/ || / passed.* in [0-9.]+s/ {
     for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^Ran [0-9]+ tests? in/ { ran = $2 }
+  /^OK/ && ran { p += ran; ran = 0 }
+  /^FAILED \(/ && ran {
+    bad = 0; n = split($0, part, /[(=,) ]+/)
+    for (i = 1; i < n; i++) if (part[i] == "failures" || part[i] == "errors") bad += part[i + 1]
+    f += bad; p += ran - bad; ran = 0 }
   END { print p + 0, f + 0 }' "$log")
 echo
 echo "total: ${passed:-0} passed, ${failed:-0} failed"

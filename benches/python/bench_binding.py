@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
 import teamkpi
 
 UTC = dt.UTC

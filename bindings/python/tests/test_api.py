@@ -8,6 +8,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+
 import teamkpi
 
 UTC = dt.UTC

@@ -8,9 +8,10 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
-import teamkpi
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import teamkpi
 
 UTC = dt.UTC
 BASE = int(dt.datetime(2025, 11, 1, tzinfo=UTC).timestamp())

@@ -7,9 +7,10 @@ import random
 import threading
 
 import pytest
-import teamkpi
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import teamkpi
 
 UTC = dt.UTC
 T0 = dt.datetime(2025, 11, 3, 8, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 import teamkpi
 
 UTC = dt.UTC

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 import teamkpi
 from vectors import RUNNERS, load_cases, plain, same
 

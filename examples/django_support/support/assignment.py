@@ -7,11 +7,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-import teamkpi
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+
+import teamkpi
 
 from .models import Agent, Client, ClientEvent, CompanySettings
 
@@ -65,8 +66,11 @@ def auto_assign(client: Client, now: dt.datetime | None = None) -> int | None:
     with transaction.atomic():
         Client.objects.filter(pk=client.pk).update(assigned_agent_id=event["to"], assigned_at=now)
         ClientEvent.objects.create(
-            client=client, event_type="auto_assigned", to_agent_id=event["to"],
-            reason=event["reason"], created_at=now,
+            client=client,
+            event_type="auto_assigned",
+            to_agent_id=event["to"],
+            reason=event["reason"],
+            created_at=now,
         )
     return int(event["to"])
 
@@ -77,23 +81,35 @@ def re_assign_inactive_clients(now: dt.datetime | None = None) -> int:
     clients of agents inactive for `SUPPORT_INACTIVE_HOURS`. Returns how many moved."""
     now = now or timezone.now()
     open_items = [
-        {**_item(c), "agent_id": c.assigned_agent_id, "assigned_at": c.assigned_at or c.created_at,
-         "last_contacted_at": c.last_contacted_at}
+        {
+            **_item(c),
+            "agent_id": c.assigned_agent_id,
+            "assigned_at": c.assigned_at or c.created_at,
+            "last_contacted_at": c.last_contacted_at,
+        }
         for c in Client.objects.filter(assigned_agent__isnull=False).order_by("pk")
     ]
     agents = _agents()
     if not open_items or not agents:
         return 0
     batch = teamkpi.Assigner(agents).reassign_stale(
-        open_items, _settings(), now,
+        open_items,
+        _settings(),
+        now,
         inactive_hours=getattr(settings, "SUPPORT_INACTIVE_HOURS", None),
     )
     with transaction.atomic():
         for e in batch["events"]:
-            Client.objects.filter(pk=e["item_id"]).update(assigned_agent_id=e["to"], assigned_at=now)
+            Client.objects.filter(pk=e["item_id"]).update(
+                assigned_agent_id=e["to"], assigned_at=now
+            )
             ClientEvent.objects.create(
-                client_id=e["item_id"], event_type="re_assigned", from_agent_id=e["from"],
-                to_agent_id=e["to"], reason=e["reason"], created_at=now,
+                client_id=e["item_id"],
+                event_type="re_assigned",
+                from_agent_id=e["from"],
+                to_agent_id=e["to"],
+                reason=e["reason"],
+                created_at=now,
             )
     for u in batch["unassigned"]:
         logger.info("client %s stays with its agent: %s", u["item_id"], u["reason"])

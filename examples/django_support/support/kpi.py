@@ -16,10 +16,11 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import teamkpi
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+
+import teamkpi
 
 from .models import Agent, AgentKPI, Message, Ticket, TicketTransfer
 
@@ -69,9 +70,7 @@ def snapshot(t: Ticket) -> dict[str, Any]:
         "transfers": [
             {"at": x.at, "from": x.from_agent_id, "to": x.to_agent_id} for x in t.transfers.all()
         ],
-        "agent_messages": [
-            {"at": m.created_at, "agent_id": m.agent_id} for m in t.messages.all()
-        ],
+        "agent_messages": [{"at": m.created_at, "agent_id": m.agent_id} for m in t.messages.all()],
     }
 
 
@@ -220,8 +219,13 @@ def install_kpis(agent_ids: Iterable[int], start: dt.date, kpis: list[dict] | No
             if k["key"] in have:
                 continue
             s.insert_assignment(
-                {"agent_id": agent_id, "definition": k["key"], "target": k["target"],
-                 "weight": k["weight"], "valid_from": start}
+                {
+                    "agent_id": agent_id,
+                    "definition": k["key"],
+                    "target": k["target"],
+                    "weight": k["weight"],
+                    "valid_from": start,
+                }
             )
             made += 1
     return made

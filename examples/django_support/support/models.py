@@ -25,8 +25,12 @@ class Agent(models.Model):
 class Ticket(models.Model):
     """A support ticket. `first_response_at` and `resolved_at` are kept by the views/signals."""
 
-    STATUSES = [("open", "open"), ("pending", "pending"), ("resolved", "resolved"),
-                ("closed", "closed")]
+    STATUSES = [
+        ("open", "open"),
+        ("pending", "pending"),
+        ("resolved", "resolved"),
+        ("closed", "closed"),
+    ]
     PRIORITIES = [("low", "low"), ("normal", "normal"), ("high", "high"), ("urgent", "urgent")]
 
     ticket_number = models.CharField(max_length=32, unique=True)
@@ -97,9 +101,7 @@ class ClientEvent(models.Model):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     event_type = models.CharField(max_length=32)  # auto_assigned, re_assigned
-    from_agent = models.ForeignKey(
-        Agent, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    from_agent = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL, related_name="+")
     to_agent = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,10 +10,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import teamkpi
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+import teamkpi
 
 from . import assignment, kpi
 from .models import SlaAlert
@@ -60,8 +61,11 @@ def check_sla_breaches() -> int:
         try:
             with transaction.atomic():
                 SlaAlert.objects.create(
-                    key=alert["key"], ticket_id=alert["ticket_id"], state=alert["state"],
-                    agent_id=alert.get("agent_id"), created_at=now,
+                    key=alert["key"],
+                    ticket_id=alert["ticket_id"],
+                    state=alert["state"],
+                    agent_id=alert.get("agent_id"),
+                    created_at=now,
                 )
             new += 1
         except IntegrityError:  # another worker recorded it first

@@ -11,11 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import teamkpi
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+import teamkpi
 
 from . import kpi
 from .models import Agent
@@ -30,7 +31,9 @@ class ApiError(Exception):
 
 
 def _json(data: Any, status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"default": teamkpi.json_default})
+    return JsonResponse(
+        data, status=status, safe=False, json_dumps_params={"default": teamkpi.json_default}
+    )
 
 
 def api(handler: Callable[[HttpRequest, int | None, bool, int], Any]) -> View:
@@ -85,7 +88,12 @@ def _window(days: int) -> tuple[dt.datetime, list[dict[str, Any]]]:
 def _analytics(result: str, days: int, agent_id: int | None) -> dict[str, Any]:
     now, tickets = _window(days)
     return teamkpi.analytics(
-        result, tickets, now=now, days=days, agent_id=agent_id, timezone=kpi.zone(),
+        result,
+        tickets,
+        now=now,
+        days=days,
+        agent_id=agent_id,
+        timezone=kpi.zone(),
         sla=settings.SUPPORT_SLA_POLICY,
     )
 
@@ -114,7 +122,8 @@ def workload(request: HttpRequest, agent_id: int | None, is_admin: bool, days: i
 
 def _timelines(tickets: list[dict[str, Any]], agent_id: int | None) -> list[dict[str, Any]]:
     return [
-        t for t in teamkpi.timelines_from_tickets(tickets)
+        t
+        for t in teamkpi.timelines_from_tickets(tickets)
         if agent_id is None or t.get("agent_id") == agent_id
     ]
 
@@ -128,19 +137,28 @@ def sla(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -
     )
     if rows:
         return rows[0]
-    return {"total_sla_tasks": 0, "breached_count": 0, "resolved_on_time": 0,
-            "compliance_rate_percent": None, "breach_rate_percent": None}
+    return {
+        "total_sla_tasks": 0,
+        "breached_count": 0,
+        "resolved_on_time": 0,
+        "compliance_rate_percent": None,
+        "breach_rate_percent": None,
+    }
 
 
 @api
-def performance_metrics(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+def performance_metrics(
+    request: HttpRequest, agent_id: int | None, is_admin: bool, days: int
+) -> Any:
     if agent_id is None:
         raise ApiError(400, "invalid_argument", "agent_id is required for admins")
     return _analytics("performance_metrics", days, agent_id)
 
 
 @api
-def performance_trends(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
+def performance_trends(
+    request: HttpRequest, agent_id: int | None, is_admin: bool, days: int
+) -> Any:
     return _analytics("performance_trends", days, agent_id)
 
 

@@ -16,7 +16,6 @@ from unittest import mock
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
-from django.utils import timezone
 
 from support import assignment, kpi
 from support.models import (
@@ -30,8 +29,9 @@ from support.models import (
     TicketTransfer,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 15, 0, tzinfo=UTC)  # a Wednesday afternoon
+TODAY = NOW.date()
 
 
 # Logins in tests need no key stretching (Django's default PBKDF2 takes ~1 s a password here).
@@ -57,7 +57,7 @@ class SupportTestCase(TestCase):
             ticket_number=f"T-{uuid.uuid4().hex[:8]}", assigned_agent=agent, created_at=at, **kw
         )
 
-    def kpi_row(self, agent: Agent, day: dt.date = NOW.date()) -> AgentKPI:
+    def kpi_row(self, agent: Agent, day: dt.date = TODAY) -> AgentKPI:
         return AgentKPI.objects.get(agent=agent, kpi_date=day)
 
 
@@ -173,8 +173,12 @@ class AnalyticsEndpoints(SupportTestCase):
                 for i in range(n):
                     at = NOW - dt.timedelta(days=i, hours=4)
                     self.ticket(
-                        agent, at, priority="high", first_response_at=at + dt.timedelta(hours=2),
-                        status="resolved", resolved_at=at + dt.timedelta(hours=3),
+                        agent,
+                        at,
+                        priority="high",
+                        first_response_at=at + dt.timedelta(hours=2),
+                        status="resolved",
+                        resolved_at=at + dt.timedelta(hours=3),
                     )
 
     def get(self, who: str | None, path: str) -> tuple[int, Any]:
@@ -184,7 +188,7 @@ class AnalyticsEndpoints(SupportTestCase):
         return r.status_code, r.json()
 
     def test_agent_sees_only_its_own_figures(self) -> None:
-        status, body = self.get("ana", "/analytics/performance/?days=30&agent_id=%d" % self.ben.pk)
+        status, body = self.get("ana", f"/analytics/performance/?days=30&agent_id={self.ben.pk}")
         self.assertEqual(status, 200)
         self.assertEqual(body["tickets_handled"], 3)
         status, body = self.get("ben", "/performance/metrics/?days=30")
@@ -245,8 +249,9 @@ class ClientAssignment(SupportTestCase):
         second = Client.objects.create(name="Globex")
         first.refresh_from_db()
         second.refresh_from_db()
-        self.assertEqual({first.assigned_agent_id, second.assigned_agent_id},
-                         {self.ana.pk, self.ben.pk})
+        self.assertEqual(
+            {first.assigned_agent_id, second.assigned_agent_id}, {self.ana.pk, self.ben.pk}
+        )
         self.assertEqual(first.assigned_at, NOW)
         events = ClientEvent.objects.filter(event_type="auto_assigned")
         self.assertEqual(events.count(), 2)
@@ -255,15 +260,18 @@ class ClientAssignment(SupportTestCase):
         settings = CompanySettings.current()
         settings.auto_assign_enabled = False
         settings.save()
-        c = Client.objects.create(name="Acme")
+        with self.assertLogs("support.assignment", level="INFO") as logs:
+            c = Client.objects.create(name="Acme")
+            settings.auto_assign_enabled = True
+            settings.save()
+            Agent.objects.update(status="offline")
+            other = Client.objects.create(name="Initech")
         c.refresh_from_db()
+        other.refresh_from_db()
         self.assertIsNone(c.assigned_agent_id)
-        settings.auto_assign_enabled = True
-        settings.save()
-        Agent.objects.update(status="offline")
-        c = Client.objects.create(name="Initech")
-        c.refresh_from_db()
-        self.assertIsNone(c.assigned_agent_id)
+        self.assertIsNone(other.assigned_agent_id)
+        self.assertIn("auto_assign_disabled", logs.output[0])
+        self.assertIn("nobody_available", logs.output[1])
 
     def test_hourly_job_moves_uncontacted_clients(self) -> None:
         settings = CompanySettings.current()
@@ -276,7 +284,9 @@ class ClientAssignment(SupportTestCase):
                 name="Stale", assigned_agent=self.ana, assigned_at=NOW - dt.timedelta(hours=30)
             )
             fresh = Client.objects.create(
-                name="Fresh", assigned_agent=self.ana, assigned_at=NOW - dt.timedelta(hours=30),
+                name="Fresh",
+                assigned_agent=self.ana,
+                assigned_at=NOW - dt.timedelta(hours=30),
                 last_contacted_at=NOW - dt.timedelta(hours=2),
             )
         moved = assignment.re_assign_inactive_clients()
@@ -286,8 +296,9 @@ class ClientAssignment(SupportTestCase):
         self.assertEqual(stale.assigned_agent, self.ben)
         self.assertEqual(fresh.assigned_agent, self.ana)
         event = ClientEvent.objects.get(event_type="re_assigned")
-        self.assertEqual((event.from_agent, event.to_agent, event.reason),
-                         (self.ana, self.ben, "not_contacted"))
+        self.assertEqual(
+            (event.from_agent, event.to_agent, event.reason), (self.ana, self.ben, "not_contacted")
+        )
 
     def test_inactive_agents_give_their_clients_away(self) -> None:
         Agent.objects.filter(pk=self.ben.pk).update(last_active_at=NOW)
