@@ -108,6 +108,7 @@ mod choice;
 pub mod conformance;
 pub mod engine;
 pub mod error;
+pub mod fields;
 pub mod formula;
 pub mod kpi;
 pub mod metrics;

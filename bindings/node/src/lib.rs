@@ -1,0 +1,1087 @@
+//! The native part of teamkpi's Node binding. Values cross as JSON text (the wrapper in
+//! `index.js` turns `Date`s into RFC 3339 and back, and gives the API its camelCase names and
+//! options objects); calendars take and give epoch milliseconds, so the per-call hot path
+//! allocates no text. Every error is thrown with the core's stable code as `error.code`.
+#![warn(missing_docs)]
+
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use teamkpi::engine::{Engine, EngineOptions, Event};
+use teamkpi::metrics::analytics::{self, AnalyticsOptions};
+use teamkpi::metrics::{
+    AgentSession, Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions,
+    Ticket, TicketMetricsAggregator,
+};
+use teamkpi::update::{SnapshotMetrics, UpdateRange, UpdateRequest};
+use teamkpi::{
+    AgentState, AgentStatus, Assigner, AssignmentFilter, AssignmentPolicy, AssignmentReason,
+    AssignmentSettings, BusinessCalendar, CalendarSpec, Error, KpiAssignment, KpiDefinition,
+    ManualValue, Measurement, MetricCatalog, NewKpiAssignment, OpenItem, PeriodKind, SlaPolicy,
+    WorkItem,
+};
+use teamkpi_stores::HostStore;
+
+// A thrown error's message is JSON: `code` (the core's stable code), `message`, and
+// `position` / `reason` when the error has them; the wrapper rethrows it as an `Error` with
+// those properties.
+
+fn fail(code: &str, message: String, extra: Value) -> napi::Error {
+    let mut body = json!({"code": code, "message": message});
+    if let (Some(b), Value::Object(m)) = (body.as_object_mut(), extra) {
+        b.extend(m);
+    }
+    napi::Error::new(napi::Status::GenericFailure, body.to_string())
+}
+
+/// The code inside a thrown error's JSON message.
+fn code_of(e: &napi::Error) -> Value {
+    serde_json::from_str::<Value>(&e.reason)
+        .ok()
+        .and_then(|v| v.get("code").cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn err(e: Error) -> napi::Error {
+    let extra = match &e {
+        Error::FormulaSyntax { position, .. } | Error::FormulaType { position, .. } => {
+            json!({"position": position})
+        }
+        Error::UnknownMetric {
+            position: Some(p), ..
+        } => json!({"position": p}),
+        Error::NoEligibleAgent { reason } => json!({"reason": reason}),
+        _ => json!({}),
+    };
+    fail(e.code(), e.to_string(), extra)
+}
+
+fn parse(text: &str) -> napi::Result<Value> {
+    serde_json::from_str(text).map_err(|e| err(Error::argument_error("arguments", e.to_string())))
+}
+
+fn de<T: DeserializeOwned>(v: &Value, field: &str) -> napi::Result<T> {
+    match v.get(field) {
+        Some(x) => teamkpi::from_json(x.clone()).map_err(err),
+        None => teamkpi::from_json(Value::Null)
+            .map_err(|_| err(Error::argument_error(field, "missing"))),
+    }
+}
+
+fn opt<T: DeserializeOwned>(v: &Value, field: &str) -> napi::Result<Option<T>> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => teamkpi::from_json(x.clone()).map(Some).map_err(err),
+    }
+}
+
+fn text(v: &Value, field: &str) -> napi::Result<String> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| err(Error::argument_error(field, "expected a string")))
+}
+
+fn decimal(v: &Value, field: &str) -> napi::Result<Decimal> {
+    match v.get(field) {
+        Some(Value::String(s)) => teamkpi::decimal_from_str(field, s).map_err(err),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(Decimal::from(i)),
+            None => teamkpi::decimal_from_str(field, &n.to_string()).map_err(err),
+        },
+        _ => Err(err(Error::argument_error(
+            field,
+            "expected a number or a decimal string",
+        ))),
+    }
+}
+
+fn opt_decimal(v: &Value, field: &str) -> napi::Result<Option<Decimal>> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => decimal(v, field).map(Some),
+    }
+}
+
+/// A `YYYY-MM-DD` day (`invalid_date` when it is not one).
+fn day(v: &Value, field: &str) -> napi::Result<NaiveDate> {
+    teamkpi::parse_date(field, &text(v, field)?).map_err(err)
+}
+
+fn opt_day(v: &Value, field: &str) -> napi::Result<Option<NaiveDate>> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => day(v, field).map(Some),
+    }
+}
+
+fn instant(v: &Value, field: &str) -> napi::Result<DateTime<Utc>> {
+    de(v, field)
+}
+
+fn zone(v: &Value) -> napi::Result<chrono_tz::Tz> {
+    match v.get("timezone").and_then(Value::as_str) {
+        Some(z) => teamkpi::parse_timezone(z).map_err(err),
+        None => Ok(chrono_tz::UTC),
+    }
+}
+
+fn exact(d: Decimal) -> Value {
+    Value::String(d.normalize().to_string())
+}
+
+fn opt_exact(d: Option<Decimal>) -> Value {
+    d.map(exact).unwrap_or(Value::Null)
+}
+
+/// Numbers under decimal keys rounded to 2 places, half away from zero (SPEC §9: display
+/// values are numbers, exactly rounded).
+fn rounded(mut v: Value) -> Value {
+    fn walk(v: &mut Value, key: Option<&str>) {
+        match v {
+            Value::Object(m) => m.iter_mut().for_each(|(k, x)| walk(x, Some(k))),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, key)),
+            Value::Number(n) if key.is_some_and(teamkpi::fields::is_decimal_key) => {
+                if let Ok(d) = teamkpi::decimal_from_str("n", &n.to_string()) {
+                    let r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                    if let Some(f) = r.to_f64().and_then(serde_json::Number::from_f64) {
+                        *n = f;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut v, None);
+    v
+}
+
+fn out<T: Serialize + ?Sized>(value: &T) -> napi::Result<String> {
+    let v = serde_json::to_value(value)
+        .map_err(|e| err(Error::argument_error("result", e.to_string())))?;
+    Ok(rounded(v).to_string())
+}
+
+fn policy(v: &Value) -> napi::Result<teamkpi::AchievementPolicy> {
+    let p = teamkpi::AchievementPolicy {
+        cap: opt_decimal(v, "cap")?,
+        floor: opt_decimal(v, "floor")?,
+        zero_target: match v.get("zero_target").and_then(Value::as_str) {
+            None | Some("zero") => teamkpi::ZeroTarget::Zero,
+            Some("met_or_not") => teamkpi::ZeroTarget::MetOrNot,
+            Some(other) => {
+                return Err(err(Error::InvalidChoice {
+                    field: "zeroTarget".into(),
+                    value: other.into(),
+                    expected: "zero met_or_not".into(),
+                }))
+            }
+        },
+    };
+    p.validate().map_err(err)?;
+    Ok(p)
+}
+
+fn calendar(v: &Value) -> napi::Result<Option<BusinessCalendar>> {
+    match v.get("calendar") {
+        None | Some(Value::Null) => Ok(None),
+        Some(c) => {
+            let spec: CalendarSpec = teamkpi::from_json(c.clone()).map_err(err)?;
+            BusinessCalendar::from_spec(&spec).map(Some).map_err(err)
+        }
+    }
+}
+
+fn sla(v: &Value) -> napi::Result<Option<SlaPolicy>> {
+    match v.get("sla") {
+        None | Some(Value::Null) => Ok(None),
+        Some(p) => SlaPolicy::new(teamkpi::from_json(p.clone()).map_err(err)?)
+            .map(Some)
+            .map_err(err),
+    }
+}
+
+fn metrics_options(v: &Value) -> napi::Result<MetricsOptions> {
+    let bucketing = match v.get("windows") {
+        Some(w) if !w.is_null() => teamkpi::from_json(json!({ "windows": w })).map_err(err)?,
+        _ => Bucketing::Period(
+            PeriodKind::parse(v.get("period").and_then(Value::as_str).unwrap_or("day"))
+                .map_err(err)?,
+        ),
+    };
+    Ok(MetricsOptions {
+        tenant: opt(v, "tenant")?,
+        timezone: zone(v)?,
+        bucketing,
+        group_by: GroupBy::parse(v.get("group_by").and_then(Value::as_str).unwrap_or("agent"))
+            .map_err(err)?,
+        calendar: calendar(v)?,
+        sla: sla(v)?,
+        as_of: opt(v, "as_of")?,
+        quantiles: v.get("quantiles").and_then(Value::as_bool).unwrap_or(true),
+    })
+}
+
+fn ticket_metrics(v: &Value) -> napi::Result<String> {
+    let tickets: Vec<Ticket> = de(v, "tickets")?;
+    let mut agg = TicketMetricsAggregator::new(metrics_options(v)?).map_err(err)?;
+    agg.add_all(&tickets);
+    out(&agg.finish())
+}
+
+fn range(start: NaiveDate, end: NaiveDate) -> Value {
+    json!({"start": start.to_string(), "end": end.to_string()})
+}
+
+/// The stateless functions, by name (the wrapper gives each its JS signature).
+fn call_function(name: &str, v: &Value) -> napi::Result<String> {
+    let catalog = MetricCatalog::builtin();
+    let s = |x: Value| Ok(x.to_string());
+    match name {
+        "achievement" => {
+            let direction = teamkpi::Direction::parse(&text(v, "direction")?).map_err(err)?;
+            let a = teamkpi::achievement(
+                decimal(v, "actual")?,
+                decimal(v, "target")?,
+                direction,
+                &policy(v)?,
+            )
+            .map_err(err)?;
+            s(exact(a))
+        }
+        "overall_score" => {
+            let items: Vec<Value> = de(v, "items")?;
+            let list = items
+                .iter()
+                .map(|i| {
+                    Ok(teamkpi::WeightedAchievement {
+                        weight: decimal(i, "weight")?,
+                        achievement: opt_decimal(i, "achievement")?,
+                    })
+                })
+                .collect::<napi::Result<Vec<_>>>()?;
+            s(opt_exact(
+                teamkpi::overall_score(&list, &policy(v)?).map_err(err)?,
+            ))
+        }
+        "performance_score" => {
+            let inputs = teamkpi::PerformanceInputs {
+                resolution_rate: opt_decimal(v, "resolution_rate")?,
+                avg_response_hours: opt_decimal(v, "avg_response_hours")?,
+                sla_compliance_rate: opt_decimal(v, "sla_compliance_rate")?,
+            };
+            let mut w = teamkpi::PerformanceWeights::default();
+            if let Some(ws) = v.get("weights").filter(|x| !x.is_null()) {
+                if let Some(x) = opt_decimal(ws, "resolution_rate")? {
+                    w.resolution_rate = x;
+                }
+                if let Some(x) = opt_decimal(ws, "response")? {
+                    w.response = x;
+                }
+                if let Some(x) = opt_decimal(ws, "sla_compliance")? {
+                    w.sla_compliance = x;
+                }
+            }
+            if let Some(h) = opt_decimal(v, "horizon_hours")? {
+                w.horizon_hours = h;
+            }
+            s(opt_exact(
+                teamkpi::performance_score(&inputs, &w).map_err(err)?,
+            ))
+        }
+        "validate_weights" => {
+            let list: Vec<KpiAssignment> = de(v, "assignments")?;
+            out(&teamkpi::validate_weights(&list, day(v, "on")?))
+        }
+        "score_band" => {
+            let bands = match v.get("bands") {
+                None | Some(Value::Null) => teamkpi::ScoreBands::default(),
+                Some(_) => teamkpi::ScoreBands::new(de(v, "bands")?).map_err(err)?,
+            };
+            s(json!(bands.label(decimal(v, "score")?)))
+        }
+        "evaluate_formula" => {
+            let f = teamkpi::Formula::parse(&text(v, "expression")?, &catalog).map_err(err)?;
+            let mut values = std::collections::BTreeMap::new();
+            if let Some(m) = v.get("values").and_then(Value::as_object) {
+                for (k, x) in m {
+                    if !x.is_null() {
+                        values.insert(k.clone(), decimal(&json!({ "v": x }), "v")?);
+                    }
+                }
+            }
+            let r = f.evaluate(&|n: &str| values.get(n).copied()).map_err(err)?;
+            s(opt_exact(r))
+        }
+        "check_formula" => {
+            let f = teamkpi::Formula::parse(&text(v, "expression")?, &catalog).map_err(err)?;
+            s(json!(f.metrics()))
+        }
+        "convert_unit" => {
+            let from = teamkpi::Unit::parse(&text(v, "from")?).map_err(err)?;
+            let to = teamkpi::Unit::parse(&text(v, "to")?).map_err(err)?;
+            s(exact(from.convert(decimal(v, "value")?, to).map_err(err)?))
+        }
+        "kpi_source" => {
+            let config = v.get("config").cloned().unwrap_or(Value::Null);
+            let src =
+                teamkpi::KpiSource::from_calculation_type(&text(v, "calculation_type")?, &config)
+                    .map_err(err)?;
+            out(&src)
+        }
+        "validate_definition" => {
+            let d: KpiDefinition = de(v, "definition")?;
+            d.validate(&catalog).map_err(err)?;
+            out(&d)
+        }
+        "metric_catalog" => out(&catalog.iter().collect::<Vec<_>>()),
+        "period_bounds" => {
+            let kind = PeriodKind::parse(&text(v, "kind")?).map_err(err)?;
+            let p = teamkpi::Period::containing(kind, day(v, "day")?);
+            let (a, b) = p.utc_bounds(zone(v)?);
+            let mut r = range(p.start, p.end);
+            r["utc_start"] = json!(a);
+            r["utc_end"] = json!(b);
+            s(r)
+        }
+        "periods" => {
+            let kind = PeriodKind::parse(&text(v, "kind")?).map_err(err)?;
+            let r = teamkpi::DateRange::new(day(v, "start")?, day(v, "end")?).map_err(err)?;
+            s(Value::Array(
+                r.periods(kind)
+                    .iter()
+                    .map(|p| range(p.start, p.end))
+                    .collect(),
+            ))
+        }
+        "date_range" => {
+            let (now, tz) = (instant(v, "now")?, zone(v)?);
+            match text(v, "helper")?.as_str() {
+                "today" => {
+                    let d = teamkpi::today(now, tz);
+                    s(range(d, d))
+                }
+                "last_n_days" => {
+                    let r = teamkpi::last_n_days(now, tz, de(v, "days")?).map_err(err)?;
+                    s(range(r.start, r.end))
+                }
+                "last_full_week" => {
+                    let p = teamkpi::last_full_week(now, tz);
+                    s(range(p.start, p.end))
+                }
+                "last_month" => {
+                    let p = teamkpi::last_month(now, tz);
+                    s(range(p.start, p.end))
+                }
+                other => Err(err(Error::InvalidChoice {
+                    field: "helper".into(),
+                    value: other.into(),
+                    expected: "today last_n_days last_full_week last_month".into(),
+                })),
+            }
+        }
+        "ticket_metrics" => ticket_metrics(v),
+        "call_center_dashboard" => {
+            let req = DashboardRequest {
+                tenant: opt(v, "tenant")?,
+                agent_id: de(v, "agent_id")?,
+                date: day(v, "date")?,
+                timezone: zone(v)?,
+                now: instant(v, "now")?,
+            };
+            let list = |f: &str| -> napi::Result<Value> {
+                Ok(v.get(f)
+                    .cloned()
+                    .filter(|x| !x.is_null())
+                    .unwrap_or(json!([])))
+            };
+            let calls: Vec<Call> = teamkpi::from_json(list("calls")?).map_err(err)?;
+            let sessions: Vec<AgentSession> = teamkpi::from_json(list("sessions")?).map_err(err)?;
+            let contacts: Vec<Contact> = teamkpi::from_json(list("contacts")?).map_err(err)?;
+            let campaigns: Vec<Campaign> = teamkpi::from_json(list("campaigns")?).map_err(err)?;
+            out(&teamkpi::metrics::call_center_dashboard(
+                &req, &calls, &sessions, &contacts, &campaigns,
+            )
+            .map_err(err)?)
+        }
+        "analytics" => {
+            let tickets: Vec<Ticket> = de(v, "tickets")?;
+            let mut o =
+                AnalyticsOptions::new(zone(v)?, instant(v, "now")?, opt(v, "days")?.unwrap_or(30));
+            o.sla = sla(v)?;
+            o.tenant = opt(v, "tenant")?;
+            let agent: Option<u64> = opt(v, "agent_id")?;
+            match text(v, "result")?.as_str() {
+                "performance" => out(&analytics::performance_analytics(&tickets, &o, agent).map_err(err)?),
+                "trends" => out(&analytics::weekly_trends(&tickets, &o, agent).map_err(err)?),
+                "comparison" => out(&analytics::agent_comparison(&tickets, &o).map_err(err)?),
+                "workload" => out(&analytics::workload_distribution(&tickets, o.tenant.as_deref())),
+                "performance_metrics" => {
+                    let a = agent.ok_or_else(|| err(Error::argument_error("agentId", "required")))?;
+                    out(&analytics::performance_metrics(&tickets, &o, a).map_err(err)?)
+                }
+                "performance_trends" => {
+                    out(&analytics::performance_trends(&tickets, &o, agent).map_err(err)?)
+                }
+                other => Err(err(Error::InvalidChoice {
+                    field: "result".into(),
+                    value: other.into(),
+                    expected: "performance trends comparison workload performance_metrics performance_trends".into(),
+                })),
+            }
+        }
+        "sla_analytics" => {
+            let policy = sla(v)?.ok_or_else(|| err(Error::argument_error("policy", "required")))?;
+            let timelines: Vec<teamkpi::TicketTimeline> = de(v, "tickets")?;
+            let now = instant(v, "now")?;
+            let evals = timelines
+                .iter()
+                .map(|t| policy.evaluate(t, now))
+                .collect::<teamkpi::Result<Vec<_>>>()
+                .map_err(err)?;
+            let group = opt(v, "group_by")?.unwrap_or(teamkpi::SlaGroupBy::All);
+            out(
+                &teamkpi::sla_analytics(&evals, instant(v, "start")?, instant(v, "end")?, group)
+                    .map_err(err)?,
+            )
+        }
+        "timelines_from_tickets" => {
+            let tickets: Vec<Ticket> = de(v, "tickets")?;
+            out(&tickets
+                .iter()
+                .map(teamkpi::TicketTimeline::from_ticket)
+                .collect::<Vec<_>>())
+        }
+        other => Err(err(Error::argument_error(
+            "function",
+            format!("no function {other}"),
+        ))),
+    }
+}
+
+/// Calls a stateless function with JSON arguments; returns JSON.
+#[napi]
+pub fn call(function: String, args: String) -> napi::Result<String> {
+    call_function(&function, &parse(&args)?)
+}
+
+/// The same off the main thread (batch work: `ticketMetrics`, `analytics`, …).
+pub struct CallTask {
+    function: String,
+    args: String,
+}
+
+impl Task for CallTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        call(self.function.clone(), self.args.clone())
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// `call` on the libuv thread pool; resolves to JSON.
+#[napi]
+pub fn call_async(function: String, args: String) -> AsyncTask<CallTask> {
+    AsyncTask::new(CallTask { function, args })
+}
+
+/// Every error code, in the crate docs' order.
+#[napi]
+pub fn error_codes() -> Vec<String> {
+    teamkpi::ERROR_CODES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect()
+}
+
+fn ms(t: f64, field: &str) -> napi::Result<DateTime<Utc>> {
+    if !t.is_finite() {
+        return Err(err(Error::InvalidNumber {
+            field: field.into(),
+            value: t.to_string(),
+        }));
+    }
+    // Whole seconds, truncated toward the past (SPEC §9).
+    DateTime::from_timestamp((t / 1000.0).floor() as i64, 0)
+        .ok_or_else(|| err(Error::argument_error(field, "out of range")))
+}
+
+fn to_ms(t: DateTime<Utc>) -> f64 {
+    t.timestamp() as f64 * 1000.0
+}
+
+/// A business calendar; instants are epoch milliseconds (the wrapper takes `Date`s).
+#[napi]
+pub struct NativeCalendar {
+    inner: BusinessCalendar,
+}
+
+#[napi]
+impl NativeCalendar {
+    /// From the calendar's JSON form (`timezone`, `hours`, `holidays`, `overrides`,
+    /// `deadline_at_close`, `always_open`).
+    #[napi(constructor)]
+    pub fn new(spec: String) -> napi::Result<Self> {
+        let spec: CalendarSpec = teamkpi::from_json(parse(&spec)?).map_err(err)?;
+        Ok(NativeCalendar {
+            inner: BusinessCalendar::from_spec(&spec).map_err(err)?,
+        })
+    }
+
+    /// The JSON form.
+    #[napi]
+    pub fn to_json(&self) -> napi::Result<String> {
+        out(&self.inner.to_spec())
+    }
+
+    /// `seconds` business seconds after `start`.
+    #[napi]
+    pub fn add_business_seconds(&self, start: f64, seconds: i64) -> napi::Result<f64> {
+        self.inner
+            .add_business_seconds(ms(start, "start")?, seconds)
+            .map(to_ms)
+            .map_err(err)
+    }
+
+    /// Business seconds in `[start, end)`.
+    #[napi]
+    pub fn business_seconds_between(&self, start: f64, end: f64) -> napi::Result<i64> {
+        self.inner
+            .business_seconds_between(ms(start, "start")?, ms(end, "end")?)
+            .map_err(err)
+    }
+
+    /// Open at `at`?
+    #[napi]
+    pub fn is_open(&self, at: f64) -> napi::Result<bool> {
+        self.inner.is_open(ms(at, "at")?).map_err(err)
+    }
+
+    /// `at` when open, else the next opening.
+    #[napi]
+    pub fn next_open(&self, at: f64) -> napi::Result<f64> {
+        self.inner.next_open(ms(at, "at")?).map(to_ms).map_err(err)
+    }
+}
+
+/// An SLA policy.
+#[napi]
+pub struct NativeSlaPolicy {
+    inner: SlaPolicy,
+}
+
+#[napi]
+impl NativeSlaPolicy {
+    /// From the policy's JSON form.
+    #[napi(constructor)]
+    pub fn new(spec: String) -> napi::Result<Self> {
+        Ok(NativeSlaPolicy {
+            inner: SlaPolicy::new(teamkpi::from_json(parse(&spec)?).map_err(err)?).map_err(err)?,
+        })
+    }
+
+    /// The JSON form.
+    #[napi]
+    pub fn to_json(&self) -> napi::Result<String> {
+        out(self.inner.spec())
+    }
+
+    /// Evaluates `{ticket, now}`.
+    #[napi]
+    pub fn evaluate(&self, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let t: teamkpi::TicketTimeline = de(&v, "ticket")?;
+        out(&self.inner.evaluate(&t, instant(&v, "now")?).map_err(err)?)
+    }
+
+    /// Scans `{tickets, now, already_alerted}`.
+    #[napi]
+    pub fn scan(&self, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
+        let alerted: std::collections::BTreeSet<String> =
+            opt(&v, "already_alerted")?.unwrap_or_default();
+        out(&self.inner.scan(&tickets, instant(&v, "now")?, &alerted))
+    }
+
+    /// Seed 001's breach list for `{tickets, now, agent_id, already_alerted}`.
+    #[napi]
+    pub fn breaches(&self, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
+        let alerted: std::collections::BTreeSet<String> =
+            opt(&v, "already_alerted")?.unwrap_or_default();
+        let scan = self.inner.scan(&tickets, instant(&v, "now")?, &alerted);
+        out(&analytics::sla_breach_list(&scan, opt(&v, "agent_id")?))
+    }
+}
+
+fn poisoned() -> napi::Error {
+    err(Error::Storage("lock poisoned".into()))
+}
+
+/// The incremental engine (calls are serialised).
+#[napi]
+pub struct NativeEngine {
+    inner: Mutex<Engine>,
+}
+
+impl NativeEngine {
+    fn lock(&self) -> napi::Result<MutexGuard<'_, Engine>> {
+        self.inner.lock().map_err(|_| poisoned())
+    }
+}
+
+fn event(v: Value) -> napi::Result<Event> {
+    let mut v = v;
+    if let Some(id) = v.get_mut("id") {
+        if id.is_number() {
+            *id = Value::String(id.to_string());
+        }
+    }
+    teamkpi::from_json(v).map_err(err)
+}
+
+#[napi]
+impl NativeEngine {
+    /// From `{timezone, tenant, calendar, sla, quantiles, strict}`.
+    #[napi(constructor)]
+    pub fn new(options: String) -> napi::Result<Self> {
+        let v = parse(&options)?;
+        let mut o = EngineOptions::new(zone(&v)?);
+        o.tenant = opt(&v, "tenant")?;
+        o.calendar = calendar(&v)?;
+        o.sla = sla(&v)?;
+        o.quantiles = v.get("quantiles").and_then(Value::as_bool).unwrap_or(true);
+        o.require_created_first = v.get("strict").and_then(Value::as_bool).unwrap_or(false);
+        Ok(NativeEngine {
+            inner: Mutex::new(Engine::new(o)),
+        })
+    }
+
+    /// Applies one event.
+    #[napi]
+    pub fn apply(&self, event_json: String) -> napi::Result<String> {
+        let e = event(parse(&event_json)?)?;
+        let applied = self.lock()?.apply(&e).map_err(err)?;
+        let touched: Vec<Value> = applied
+            .touched
+            .iter()
+            .map(|(a, d)| json!({"agent_id": a, "date": d.to_string()}))
+            .collect();
+        Ok(
+            json!({"duplicate": applied.duplicate, "pending": applied.pending, "touched": touched})
+                .to_string(),
+        )
+    }
+
+    /// Applies many; failures are reported, the rest applied.
+    #[napi]
+    pub fn apply_many(&self, events_json: String) -> napi::Result<String> {
+        let list: Vec<Value> = serde_json::from_value(parse(&events_json)?)
+            .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
+        let mut engine = self.lock()?;
+        let (mut applied, mut duplicates, mut rejected) = (0u64, 0u64, Vec::new());
+        for (i, raw) in list.into_iter().enumerate() {
+            let id = raw.get("id").cloned().unwrap_or(Value::Null);
+            match event(raw).and_then(|e| engine.apply(&e).map_err(err)) {
+                Ok(a) if a.duplicate => duplicates += 1,
+                Ok(_) => applied += 1,
+                Err(e) => rejected.push(json!({"index": i, "id": id, "code": code_of(&e)})),
+            }
+        }
+        Ok(json!({"applied": applied, "duplicates": duplicates, "rejected": rejected}).to_string())
+    }
+
+    /// Rows per agent and `period`.
+    #[napi]
+    pub fn rows(&self, period: String) -> napi::Result<String> {
+        let kind = PeriodKind::parse(&period).map_err(err)?;
+        out(&self.lock()?.rows(kind))
+    }
+
+    /// One agent's row for the period containing `{agent_id, day, period}`.
+    #[napi]
+    pub fn agent_metrics(&self, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let kind = PeriodKind::parse(v.get("period").and_then(Value::as_str).unwrap_or("day"))
+            .map_err(err)?;
+        let p = teamkpi::Period::containing(kind, day(&v, "day")?);
+        out(&self.lock()?.agent_metrics(opt(&v, "agent_id")?, &p))
+    }
+
+    /// Evicts finished tickets idle since `before` (epoch ms).
+    #[napi]
+    pub fn evict_before(&self, before: f64) -> napi::Result<u32> {
+        let t = ms(before, "before")?;
+        Ok(self.lock()?.evict_before(t) as u32)
+    }
+
+    /// Tickets in memory.
+    #[napi]
+    pub fn tickets_in_memory(&self) -> napi::Result<u32> {
+        Ok(self.lock()?.tickets_in_memory() as u32)
+    }
+
+    /// The tickets as snapshots.
+    #[napi]
+    pub fn snapshots(&self) -> napi::Result<String> {
+        out(&self.lock()?.snapshots())
+    }
+}
+
+/// The assigner (calls are serialised).
+#[napi]
+pub struct NativeAssigner {
+    inner: Mutex<Assigner>,
+}
+
+fn no_agent(r: teamkpi::NoAgentReason) -> napi::Error {
+    fail(
+        "no_eligible_agent",
+        format!("no eligible agent: {}", r.as_str()),
+        json!({"reason": r.as_str()}),
+    )
+}
+
+#[napi]
+impl NativeAssigner {
+    /// From `{agents, policy}`.
+    #[napi(constructor)]
+    pub fn new(args: String) -> napi::Result<Self> {
+        let v = parse(&args)?;
+        let agents: Vec<AgentState> = de(&v, "agents")?;
+        let policy: AssignmentPolicy = opt(&v, "policy")?.unwrap_or_default();
+        Ok(NativeAssigner {
+            inner: Mutex::new(Assigner::new(agents, policy).map_err(err)?),
+        })
+    }
+
+    /// One operation: `pick`, `assign`, `auto_assign`, `drain`, `reassign_stale`,
+    /// `set_status`, `touch`, `set_load`, `release`, `agent`, `agents`, `workload`.
+    #[napi]
+    pub fn op(&self, name: String, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let mut a = self.inner.lock().map_err(|_| poisoned())?;
+        match name.as_str() {
+            "pick" => {
+                let item: WorkItem = de(&v, "item")?;
+                let exclude: Vec<u64> = opt(&v, "exclude")?.unwrap_or_default();
+                Ok(a.pick(&item, instant(&v, "now")?, &exclude)
+                    .map_err(no_agent)?
+                    .to_string())
+            }
+            "assign" => {
+                let item: WorkItem = de(&v, "item")?;
+                out(&a
+                    .assign(&item, instant(&v, "now")?, AssignmentReason::AutoAssign)
+                    .map_err(no_agent)?)
+            }
+            "auto_assign" => {
+                let item: WorkItem = de(&v, "item")?;
+                let settings: AssignmentSettings = de(&v, "settings")?;
+                out(&a
+                    .auto_assign(&item, &settings, instant(&v, "now")?)
+                    .map_err(no_agent)?)
+            }
+            "drain" => {
+                let items: Vec<WorkItem> = de(&v, "items")?;
+                out(&a.drain(&items, instant(&v, "now")?))
+            }
+            "reassign_stale" => {
+                let items: Vec<OpenItem> = de(&v, "items")?;
+                let settings: AssignmentSettings = de(&v, "settings")?;
+                out(&a
+                    .reassign_stale(
+                        &items,
+                        &settings,
+                        opt(&v, "inactive_hours")?,
+                        instant(&v, "now")?,
+                    )
+                    .map_err(err)?)
+            }
+            "set_status" => {
+                let status = AgentStatus::parse(&text(&v, "status")?).map_err(err)?;
+                a.set_status(de(&v, "agent_id")?, status).map_err(err)?;
+                Ok("null".into())
+            }
+            "touch" => {
+                a.touch(de(&v, "agent_id")?, instant(&v, "at")?)
+                    .map_err(err)?;
+                Ok("null".into())
+            }
+            "set_load" => {
+                a.set_load(de(&v, "agent_id")?, &text(&v, "kind")?, de(&v, "load")?)
+                    .map_err(err)?;
+                Ok("null".into())
+            }
+            "release" => {
+                a.release(de(&v, "agent_id")?, &text(&v, "kind")?)
+                    .map_err(err)?;
+                Ok("null".into())
+            }
+            "agent" => out(&a.agent(de(&v, "agent_id")?).cloned()),
+            "agents" => out(&a.agents().cloned().collect::<Vec<_>>()),
+            "workload" => out(&a.workload()),
+            other => Err(err(Error::argument_error(
+                "op",
+                format!("no operation {other}"),
+            ))),
+        }
+    }
+}
+
+/// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL).
+#[napi]
+pub struct NativeStore {
+    inner: Box<dyn HostStore>,
+}
+
+fn with_ids(defs: Vec<KpiDefinition>, ids: &[(u64, String)]) -> napi::Result<Value> {
+    let mut out = Vec::new();
+    for d in defs {
+        let id = ids.iter().find(|(_, k)| *k == d.key).map(|(i, _)| *i);
+        let mut m = Map::new();
+        m.insert("id".into(), json!(id));
+        if let Value::Object(body) = serde_json::to_value(&d)
+            .map_err(|e| err(Error::argument_error("definition", e.to_string())))?
+        {
+            m.extend(body);
+        }
+        out.push(Value::Object(m));
+    }
+    Ok(Value::Array(out))
+}
+
+#[napi]
+impl NativeStore {
+    /// Opens `db` (migrations run).
+    #[napi(constructor)]
+    pub fn new(db: String) -> napi::Result<Self> {
+        let inner =
+            teamkpi_stores::open(&db).map_err(|e| fail(e.code(), e.to_string(), json!({})))?;
+        Ok(NativeStore { inner })
+    }
+
+    fn key_of(&self, tenant: Option<&str>, id: u64) -> napi::Result<Option<String>> {
+        Ok(self
+            .inner
+            .definition_ids(tenant)
+            .map_err(err)?
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| k))
+    }
+
+    /// One store operation with JSON arguments (see `index.js` for the methods).
+    #[napi]
+    pub fn op(&self, name: String, args: String) -> napi::Result<String> {
+        let v = parse(&args)?;
+        let s = &self.inner;
+        let tenant: Option<String> = opt(&v, "tenant")?;
+        let t = tenant.as_deref();
+        match name.as_str() {
+            "upsert_definition" => {
+                let d: KpiDefinition = de(&v, "definition")?;
+                d.validate(&MetricCatalog::builtin()).map_err(err)?;
+                s.upsert_definition(&d).map_err(err)?;
+                Ok("null".into())
+            }
+            "definitions" => {
+                let ids = s.definition_ids(t).map_err(err)?;
+                Ok(rounded(with_ids(s.definitions(t).map_err(err)?, &ids)?).to_string())
+            }
+            "definition" => {
+                let key = match v.get("key") {
+                    Some(Value::Number(n)) => match n
+                        .as_u64()
+                        .map(|id| self.key_of(t, id))
+                        .transpose()?
+                        .flatten()
+                    {
+                        Some(k) => k,
+                        None => return Ok("null".into()),
+                    },
+                    _ => text(&v, "key")?,
+                };
+                let ids = s.definition_ids(t).map_err(err)?;
+                let found = s.definition(t, &key).map_err(err)?;
+                match found {
+                    Some(d) => Ok(rounded(with_ids(vec![d], &ids)?)[0].to_string()),
+                    None => Ok("null".into()),
+                }
+            }
+            "insert_assignment" => {
+                let mut a = v.get("assignment").cloned().unwrap_or(Value::Null);
+                if let Some(m) = a.as_object_mut() {
+                    if let Some(id) = m.remove("kpi_definition_id") {
+                        let at = m.get("tenant").and_then(Value::as_str).map(str::to_owned);
+                        let id = id.as_u64().ok_or_else(|| {
+                            err(Error::argument_error(
+                                "kpi_definition_id",
+                                "expected an integer id",
+                            ))
+                        })?;
+                        let key = self
+                            .key_of(at.as_deref(), id)?
+                            .ok_or_else(|| err(Error::UnknownDefinition(id.to_string())))?;
+                        m.entry("definition").or_insert(Value::String(key));
+                    }
+                }
+                let new: NewKpiAssignment = teamkpi::from_json(a).map_err(err)?;
+                out(&s.insert_assignment(new).map_err(err)?)
+            }
+            "update_assignment" => {
+                s.update_assignment(&de(&v, "assignment")?).map_err(err)?;
+                Ok("null".into())
+            }
+            "assignment" => out(&s.assignment(t, de(&v, "id")?).map_err(err)?),
+            "assignments" => {
+                let between = match (opt_day(&v, "start")?, opt_day(&v, "end")?) {
+                    (None, None) => None,
+                    (a, b) => Some((a.unwrap_or(NaiveDate::MIN), b.unwrap_or(NaiveDate::MAX))),
+                };
+                out(&s
+                    .assignments(&AssignmentFilter {
+                        tenant: tenant.clone(),
+                        agent_id: opt(&v, "agent_id")?,
+                        definition: opt(&v, "definition")?,
+                        applies_between: between,
+                        include_inactive: v
+                            .get("include_inactive")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    })
+                    .map_err(err)?)
+            }
+            "upsert_measurement" => {
+                let m: Measurement = de(&v, "measurement")?;
+                Ok(s.upsert_measurement(&m).map_err(err)?.to_string())
+            }
+            "measurements" => out(&s.measurements(t, de(&v, "assignment_id")?).map_err(err)?),
+            "latest_measurement" => out(&s
+                .latest_measurement(t, de(&v, "assignment_id")?)
+                .map_err(err)?),
+            "record_manual_value" => {
+                let m: ManualValue = de(&v, "value")?;
+                s.record_manual_value(t, &m).map_err(err)?;
+                Ok("null".into())
+            }
+            "put_tickets" => Ok(s
+                .put_tickets(&de::<Vec<Ticket>>(&v, "items")?)
+                .map_err(err)?
+                .to_string()),
+            "put_calls" => Ok(s
+                .put_calls(&de::<Vec<Call>>(&v, "items")?)
+                .map_err(err)?
+                .to_string()),
+            "put_sessions" => Ok(s
+                .put_sessions(&de::<Vec<AgentSession>>(&v, "items")?)
+                .map_err(err)?
+                .to_string()),
+            "put_contacts" => Ok(s
+                .put_contacts(&de::<Vec<Contact>>(&v, "items")?)
+                .map_err(err)?
+                .to_string()),
+            "put_campaigns" => Ok(s
+                .put_campaigns(&de::<Vec<Campaign>>(&v, "items")?)
+                .map_err(err)?
+                .to_string()),
+            "tickets" => out(&s
+                .tickets(t, instant(&v, "start")?, instant(&v, "end")?)
+                .map_err(err)?),
+            "calls" => out(&s
+                .calls(t, instant(&v, "start")?, instant(&v, "end")?)
+                .map_err(err)?),
+            "sessions" => out(&s
+                .sessions(t, instant(&v, "start")?, instant(&v, "end")?)
+                .map_err(err)?),
+            "contacts" => out(&s.contacts(t).map_err(err)?),
+            "campaigns" => out(&s.campaigns(t).map_err(err)?),
+            "put_agents" => {
+                let mut rows = Vec::new();
+                for mut a in de::<Vec<Value>>(&v, "items")? {
+                    let name = a
+                        .as_object_mut()
+                        .and_then(|m| m.remove("name"))
+                        .and_then(|n| n.as_str().map(str::to_owned));
+                    rows.push((teamkpi::from_json(a).map_err(err)?, name));
+                }
+                Ok(s.put_agents(&rows).map_err(err)?.to_string())
+            }
+            "agents" => {
+                let rows = s.agents(t).map_err(err)?;
+                let list: Vec<Value> = rows
+                    .into_iter()
+                    .map(|(a, n)| {
+                        let mut x = serde_json::to_value(a).unwrap_or(Value::Null);
+                        x["name"] = json!(n);
+                        x
+                    })
+                    .collect();
+                Ok(Value::Array(list).to_string())
+            }
+            "update_kpis" => {
+                let tz = match v.get("timezone").and_then(Value::as_str) {
+                    Some(z) => teamkpi::parse_timezone(z).map_err(err)?,
+                    None => teamkpi::parse_timezone(&s.settings(t).map_err(err)?.0).map_err(err)?,
+                };
+                let range = match (opt_day(&v, "date")?, opt::<u32>(&v, "days")?) {
+                    (Some(_), Some(_)) => {
+                        return Err(err(Error::argument_error(
+                            "date",
+                            "give date or days, not both",
+                        )))
+                    }
+                    (Some(d), None) => UpdateRange::Date(d),
+                    (None, Some(n)) => UpdateRange::Days(n),
+                    (None, None) => UpdateRange::Today,
+                };
+                let request = UpdateRequest {
+                    tenant: tenant.clone(),
+                    range,
+                    agent_id: opt(&v, "agent_id")?,
+                    now: instant(&v, "now")?,
+                    timezone: tz,
+                    policy: policy(&v)?,
+                };
+                let mut o = metrics_options(&v)?;
+                o.timezone = tz;
+                o.tenant = tenant.clone();
+                o.as_of = Some(request.now);
+                let report = match opt::<Vec<Ticket>>(&v, "tickets")? {
+                    Some(tickets) => {
+                        let source = SnapshotMetrics::new(&tickets, &o).map_err(err)?;
+                        teamkpi::update::update_kpis(
+                            &**s,
+                            &source,
+                            None,
+                            &MetricCatalog::builtin(),
+                            &request,
+                        )
+                    }
+                    None => teamkpi_stores::update_from_store(&**s, &request, &o, None),
+                }
+                .map_err(err)?;
+                out(&report)
+            }
+            other => Err(err(Error::argument_error(
+                "op",
+                format!("no operation {other}"),
+            ))),
+        }
+    }
+}
