@@ -345,54 +345,7 @@ pub enum Shape {
     Json,
 }
 
-/// Keys whose string values are dates in native results.
-pub fn is_date_key(key: &str) -> bool {
-    matches!(
-        key,
-        "date"
-            | "kpi_date"
-            | "period_start"
-            | "period_end"
-            | "valid_from"
-            | "valid_to"
-            | "week_start"
-            | "week_end"
-            | "holidays"
-            | "start_date"
-            | "end_date"
-    )
-}
-
-/// Keys whose string values are instants in native results.
-pub fn is_instant_key(key: &str) -> bool {
-    key.ends_with("_at") || matches!(key, "at" | "now" | "as_of")
-}
-
-/// Keys whose numbers are `Decimal`s in native results (the core's `Decimal` fields).
-pub fn is_decimal_key(key: &str) -> bool {
-    key.ends_with("_percent")
-        || key.ends_with("_rate")
-        || key.ends_with("_hours")
-        || key.starts_with("avg_")
-        || key.starts_with("average_")
-        || matches!(
-            key,
-            "weight"
-                | "target"
-                | "actual"
-                | "value"
-                | "achievement"
-                | "total"
-                | "cap"
-                | "floor"
-                | "min"
-                | "score"
-                | "overall_kpi_score"
-                | "performance_score"
-                | "sla_compliance"
-                | "response"
-        )
-}
+pub use teamkpi::fields::{is_date_key, is_decimal_key, is_instant_key};
 
 /// A serialisable core value as Python objects (see `pyser`).
 pub fn to_py<'py, T: Serialize + ?Sized>(

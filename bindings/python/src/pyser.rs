@@ -108,7 +108,7 @@ fn kind_of(key: &str, shape: Shape) -> Kind {
         Kind::Date
     } else if is_instant_key(key) {
         Kind::Instant
-    } else if matches!(key, "start" | "end") {
+    } else if teamkpi::fields::is_date_or_instant_key(key) {
         Kind::DateOrInstant
     } else {
         Kind::Plain
