@@ -82,10 +82,10 @@ export declare class NativeStore {
 }
 
 /** Calls a stateless function with JSON arguments; returns JSON. */
-export declare function call(function: string, args: string): string
+export declare function call(name: string, args: string): string
 
 /** `call` on the libuv thread pool; resolves to JSON. */
-export declare function callAsync(function: string, args: string): Promise<unknown>
+export declare function callAsync(name: string, args: string): Promise<unknown>
 
 /** Every error code, in the crate docs' order. */
 export declare function errorCodes(): Array<string>

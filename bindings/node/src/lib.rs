@@ -469,13 +469,13 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
 
 /// Calls a stateless function with JSON arguments; returns JSON.
 #[napi]
-pub fn call(function: String, args: String) -> napi::Result<String> {
-    call_function(&function, &parse(&args)?)
+pub fn call(name: String, args: String) -> napi::Result<String> {
+    call_function(&name, &parse(&args)?)
 }
 
 /// The same off the main thread (batch work: `ticketMetrics`, `analytics`, …).
 pub struct CallTask {
-    function: String,
+    name: String,
     args: String,
 }
 
@@ -484,7 +484,7 @@ impl Task for CallTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        call(self.function.clone(), self.args.clone())
+        call(self.name.clone(), self.args.clone())
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -494,8 +494,8 @@ impl Task for CallTask {
 
 /// `call` on the libuv thread pool; resolves to JSON.
 #[napi]
-pub fn call_async(function: String, args: String) -> AsyncTask<CallTask> {
-    AsyncTask::new(CallTask { function, args })
+pub fn call_async(name: String, args: String) -> AsyncTask<CallTask> {
+    AsyncTask::new(CallTask { name, args })
 }
 
 /// Every error code, in the crate docs' order.
