@@ -23,6 +23,9 @@ TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --locked 2>&1 | tee -
 step "Python binding (ruff, mypy, stubtest, pytest: vectors, stores, threads, properties)"
 TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh ./scripts/python-tests.sh 2>&1 | tee -a "$log"
 
+step "Node binding (napi build + diff check, tsc, node --test: vectors, stores, async; Express example)"
+TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh ./scripts/node-tests.sh 2>&1 | tee -a "$log"
+
 step "Rust examples"
 cargo run --locked -q -p teamkpi-examples >/dev/null
 
@@ -34,10 +37,13 @@ cargo bench --workspace --locked --no-run -q 2>/dev/null || cargo bench --worksp
 
 # One closing line over every runner: N passed, N failed.
 # cargo: "test result: ok. N passed; M failed"; pytest: "N passed, M failed in 3.2s";
+# node --test: "# pass N" and "# fail M";
 # Django's runner: "Ran N tests" then "OK" or "FAILED (failures=F, errors=E)".
 read -r passed failed < <(awk '
   /^test result:/ || / passed.* in [0-9.]+s/ {
     for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^# pass [0-9]+$/ { p += $3 }
+  /^# fail [0-9]+$/ { f += $3 }
   /^Ran [0-9]+ tests? in/ { ran = $2 }
   /^OK/ && ran { p += ran; ran = 0 }
   /^FAILED \(/ && ran {

@@ -1,0 +1,194 @@
+'use strict'
+// Seed 003's admin-bff routes, answered by teamkpi instead of proxying to a Python service:
+//
+//   GET  /api/admin/kpis/users/:userId/kpis          the user's KPIs with their latest measurement
+//   POST /api/admin/kpis/users/:userId/kpis/assign   { kpi_definition_id, target_value, weight?, start_date? }
+//   GET  /api/admin/kpis/definitions                 the active KPI definitions
+//   POST /api/admin/kpis/calculate/:userKpiId        { period_start, period_end }
+//
+// Bad input answers 400 with a stable code, unknown ids 404, a second active assignment 409:
+// { "success": false, "error": "...", "code": "..." }. Numbers in the JSON are numbers (the
+// admin front end calls .toFixed on them).
+
+const express = require('express')
+const teamkpi = require('teamkpi')
+
+class HttpError extends Error {
+  constructor(status, code, message) {
+    super(message)
+    this.status = status
+    this.code = code
+  }
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+function day(name, raw) {
+  // seed 003 sends ISO dates, sometimes with a time part
+  const text = typeof raw === 'string' ? raw.slice(0, 10) : ''
+  const parsed = new Date(`${text}T00:00:00Z`)
+  if (!DAY.test(text) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== text) {
+    throw new HttpError(400, 'invalid_date', `${name} must be a YYYY-MM-DD date`)
+  }
+  return text
+}
+
+function id(name, raw) {
+  const n = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw)) ? Number(raw) : NaN
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new HttpError(400, 'invalid_argument', `${name} must be a positive integer`)
+  }
+  return n
+}
+
+function nextDay(d) {
+  const t = new Date(`${d}T00:00:00Z`)
+  t.setUTCDate(t.getUTCDate() + 1)
+  return t.toISOString().slice(0, 10)
+}
+
+/**
+ * The app. `store` is a teamkpi store (SQLite by default), `now` the clock (tests pin it),
+ * `auth` the middleware guarding the routes (the seed's authMiddleware).
+ */
+function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () => new Date(), timezone = 'UTC', auth } = {}) {
+  const app = express()
+  app.use(express.json())
+  const router = express.Router()
+
+  const today = () => teamkpi.dateRange('today', now(), { timezone }).start
+
+  router.get('/users/:userId/kpis', (req, res) => {
+    const userId = id('userId', req.params.userId)
+    const defs = new Map(store.definitions().map((d) => [d.key, d]))
+    const kpis = []
+    for (const a of store.assignments({ agentId: userId })) {
+      const d = defs.get(a.definition)
+      if (!d || !d.active) continue
+      const m = store.latestMeasurement(a.id)
+      kpis.push({
+        id: a.id,
+        target_value: a.target,
+        weight: a.weight,
+        start_date: a.valid_from,
+        kpi_definition_id: d.id,
+        name: d.name,
+        description: d.description ?? null,
+        unit: d.unit,
+        target_type: d.direction,
+        category: d.category ?? null,
+        latest_measurement: m && {
+          actual_value: m.actual,
+          achievement_percentage: m.achievement,
+          period_start: m.period_start,
+          period_end: m.period_end,
+          calculated_at: m.calculated_at,
+          complete: m.complete,
+        },
+      })
+    }
+    res.json({ user_id: userId, kpis })
+  })
+
+  router.post('/users/:userId/kpis/assign', (req, res) => {
+    const userId = id('userId', req.params.userId)
+    const body = req.body ?? {}
+    const definitionId = id('kpi_definition_id', body.kpi_definition_id)
+    if (body.target_value === undefined || body.target_value === null) {
+      throw new HttpError(400, 'invalid_argument', 'target_value is required')
+    }
+    const made = store.insertAssignment({
+      agent_id: userId,
+      kpi_definition_id: definitionId,
+      target: body.target_value,
+      weight: body.weight ?? 100,
+      valid_from: body.start_date ? day('start_date', body.start_date) : today(),
+      assigned_by: body.assigned_by ?? null,
+    })
+    res.status(201).json({ success: true, user_kpi_id: made.id })
+  })
+
+  router.get('/definitions', (req, res) => {
+    const definitions = store
+      .definitions()
+      .filter((d) => d.active)
+      .map((d) => ({
+        id: d.id,
+        key: d.key,
+        name: d.name,
+        description: d.description ?? null,
+        category: d.category ?? null,
+        unit: d.unit,
+        target_type: d.direction,
+        aggregation_period: d.period,
+        calculation_type: d.source.type,
+        is_active: d.active,
+      }))
+      .sort((a, b) => (a.category ?? '').localeCompare(b.category ?? '') || a.name.localeCompare(b.name))
+    res.json({ definitions })
+  })
+
+  router.post('/calculate/:userKpiId', (req, res) => {
+    const userKpiId = id('userKpiId', req.params.userKpiId)
+    const body = req.body ?? {}
+    const start = day('period_start', body.period_start)
+    const end = day('period_end', body.period_end)
+    if (end < start) throw new HttpError(400, 'invalid_range', 'period_end is before period_start')
+    const a = store.assignment(userKpiId)
+    if (!a) throw new HttpError(404, 'unknown_assignment', `unknown user KPI ${userKpiId}`)
+    // The KPI's natural periods touched by the range are recomputed from the store's activity;
+    // a period without data gets no measurement rather than a 0 (SPEC §9).
+    const t = now()
+    let guard = 0
+    for (let d = start; d <= end; d = nextDay(d)) {
+      if (++guard > 366) throw new HttpError(400, 'invalid_argument', 'at most a year at a time')
+      const report = teamkpi.updateKpis(store, { now: t, date: d, agentId: a.agent_id, timezone })
+      const failed = report.outcomes.find((o) => o.assignment_id === userKpiId && o.outcome === 'failed')
+      if (failed) throw new HttpError(422, 'calculation_failed', failed.reason ?? 'failed')
+    }
+    const inside = store.measurements(userKpiId).filter((m) => start <= m.period_end && m.period_start <= end)
+    if (inside.length === 0) {
+      return res.json({ success: true, measurement_id: null, measurement: null, reason: 'no_data' })
+    }
+    const m = inside[inside.length - 1]
+    const measurementId = store.upsertMeasurement(m) // the same row: its id
+    res.json({
+      success: true,
+      measurement_id: measurementId,
+      measurement: {
+        user_kpi_id: userKpiId,
+        actual_value: m.actual,
+        achievement_percentage: m.achievement,
+        period_start: m.period_start,
+        period_end: m.period_end,
+        calculated_at: m.calculated_at,
+        complete: m.complete,
+      },
+    })
+  })
+
+  app.use('/api/admin/kpis', ...(auth ? [auth] : []), router)
+
+  app.use((req, res) => {
+    res.status(404).json({ success: false, error: 'not found', code: 'not_found' })
+  })
+
+  // Express 5 passes thrown errors (and rejected promises) here.
+  app.use((err, req, res, next) => {
+    if (res.headersSent) return next(err)
+    if (err instanceof HttpError) {
+      return res.status(err.status).json({ success: false, error: err.message, code: err.code })
+    }
+    if (err instanceof teamkpi.TeamKpiError) {
+      const status = err.code.startsWith('unknown_') ? 404 : err.code === 'duplicate_assignment' ? 409 : err.code === 'storage' ? 500 : 400
+      return res.status(status).json({ success: false, error: err.message, code: err.code })
+    }
+    if (err && err.type === 'entity.parse.failed') {
+      return res.status(400).json({ success: false, error: 'the body is not JSON', code: 'invalid_argument' })
+    }
+    res.status(500).json({ success: false, error: 'internal error', code: 'internal' })
+  })
+  return app
+}
+
+module.exports = { createApp, HttpError }

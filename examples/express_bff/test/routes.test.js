@@ -1,0 +1,113 @@
+'use strict'
+// Seed 003's admin-bff routes over HTTP on a loopback port.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const teamkpi = require('teamkpi')
+const { createApp } = require('../src/app')
+
+const NOW = new Date('2025-10-10T12:00:00Z')
+const DEFINITION = {
+  key: 'avg_resolution',
+  name: 'Average Resolution Time',
+  description: 'Average time taken to resolve customer support cases',
+  category: 'customer_support',
+  unit: 'hours',
+  target_type: 'lower_better',
+  aggregation_period: 'weekly',
+  source: { type: 'query', query_key: 'avg_resolution_time' },
+}
+
+async function serve(t, options = {}) {
+  const store = new teamkpi.SqliteStore()
+  store.upsertDefinition(DEFINITION)
+  store.putTickets([
+    { id: 1, agent_id: 1, created_at: new Date('2025-10-06T08:00:00Z'), resolved_at: new Date('2025-10-06T10:00:00Z') },
+    { id: 2, agent_id: 1, created_at: new Date('2025-10-07T08:00:00Z'), resolved_at: new Date('2025-10-07T12:00:00Z') },
+  ])
+  const app = createApp({ store, now: () => NOW, ...options })
+  const server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s))
+  })
+  t.after(() => new Promise((resolve) => server.close(resolve)))
+  const base = `http://127.0.0.1:${server.address().port}/api/admin/kpis`
+  const request = async (method, path, body, headers = {}) => {
+    const r = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    })
+    return { status: r.status, body: await r.json() }
+  }
+  return { store, request }
+}
+
+test("seed 003's curl session: definitions, assign, calculate, user KPIs", async (t) => {
+  const { request } = await serve(t)
+  const defs = await request('GET', '/definitions')
+  assert.equal(defs.status, 200)
+  const [d] = defs.body.definitions
+  assert.deepEqual([d.name, d.target_type, d.aggregation_period, d.calculation_type], [
+    'Average Resolution Time', 'lower_better', 'weekly', 'metric'])
+
+  const assigned = await request('POST', '/users/1/kpis/assign', { kpi_definition_id: d.id, target_value: 3, weight: 100, start_date: '2025-10-01' })
+  assert.equal(assigned.status, 201)
+  assert.equal(assigned.body.success, true)
+  const userKpiId = assigned.body.user_kpi_id
+
+  const before = await request('GET', '/users/1/kpis')
+  assert.equal(before.status, 200)
+  assert.equal(before.body.user_id, 1)
+  assert.equal(before.body.kpis[0].latest_measurement, null)
+  assert.equal(before.body.kpis[0].target_value.toFixed(2), '3.00')
+
+  const calc = await request('POST', `/calculate/${userKpiId}`, { period_start: '2025-10-01', period_end: '2025-10-07' })
+  assert.equal(calc.status, 200)
+  assert.ok(calc.body.measurement_id > 0)
+  // (2 h + 4 h) / 2 = 3 h against 3 h, lower better → 100 % for the ISO week of Oct 6
+  assert.deepEqual(
+    [calc.body.measurement.actual_value, calc.body.measurement.achievement_percentage, calc.body.measurement.period_start],
+    [3, 100, '2025-10-06'],
+  )
+
+  const after = await request('GET', '/users/1/kpis')
+  const m = after.body.kpis[0].latest_measurement
+  assert.equal(m.achievement_percentage.toFixed(2), '100.00')
+  assert.equal(typeof m.calculated_at, 'string')
+})
+
+test('validation: 400 with a code, 404 for unknown ids, 409 for a duplicate', async (t) => {
+  const { request } = await serve(t)
+  const cases = [
+    ['POST', '/users/1/kpis/assign', { target_value: 3 }, 400, 'invalid_argument'],
+    ['POST', '/users/x/kpis/assign', { kpi_definition_id: 1, target_value: 3 }, 400, 'invalid_argument'],
+    ['POST', '/users/1/kpis/assign', { kpi_definition_id: 99, target_value: 3 }, 404, 'unknown_definition'],
+    ['POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: -1 }, 400, 'negative_target'],
+    ['POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 3, weight: 250 }, 400, 'weight_out_of_range'],
+    ['POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 3, start_date: '2025-02-30' }, 400, 'invalid_date'],
+    ['POST', '/users/1/kpis/assign', '{not json', 400, 'invalid_argument'],
+    ['POST', '/calculate/1', { period_start: '2025-10-07', period_end: '2025-10-01' }, 400, 'invalid_range'],
+    ['POST', '/calculate/1', { period_start: 'today' }, 400, 'invalid_date'],
+    ['POST', '/calculate/77', { period_start: '2025-10-01', period_end: '2025-10-07' }, 404, 'unknown_assignment'],
+    ['GET', '/nothing-here', undefined, 404, 'not_found'],
+  ]
+  for (const [method, path, body, status, code] of cases) {
+    const r = await request(method, path, body)
+    assert.deepEqual([r.status, r.body.code], [status, code], `${method} ${path} ${JSON.stringify(body)}`)
+    assert.equal(r.body.success, false)
+  }
+  assert.equal((await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 3, start_date: '2025-10-01' })).status, 201)
+  const dup = await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 4, start_date: '2025-10-01' })
+  assert.deepEqual([dup.status, dup.body.code], [409, 'duplicate_assignment'])
+  // a week without activity: no measurement instead of seed 003's COALESCE(AVG, 0)
+  const quiet = await request('POST', '/calculate/1', { period_start: '2025-09-01', period_end: '2025-09-02' })
+  assert.deepEqual([quiet.status, quiet.body.measurement, quiet.body.reason], [200, null, 'no_data'])
+})
+
+test("the seed's auth middleware guards the routes", async (t) => {
+  const auth = (req, res, next) =>
+    req.get('authorization') === 'Bearer admin' ? next() : res.status(401).json({ success: false, error: 'unauthorized', code: 'unauthenticated' })
+  const { request } = await serve(t, { auth })
+  assert.equal((await request('GET', '/definitions')).status, 401)
+  assert.equal((await request('GET', '/definitions', undefined, { authorization: 'Bearer admin' })).status, 200)
+})
