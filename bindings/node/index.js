@@ -46,22 +46,42 @@ function revive(key, value) {
   return value
 }
 
-// `Date`s become RFC 3339 text (JSON.stringify calls toJSON); an invalid Date is an error,
-// as NaN is.
+// `Date`s travel as epoch milliseconds (the native side reads numbers under instant keys as
+// instants): `toISOString` costs microseconds a call. An invalid Date or a non-finite number is an
+// error.
+function prep(value, key) {
+  if (value instanceof Date) {
+    const ms = value.getTime()
+    if (Number.isNaN(ms)) {
+      throw new TeamKpiError(`${key || 'value'}: invalid Date`, 'invalid_argument')
+    }
+    return ms
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw new TeamKpiError(`${key || 'value'}: ${value} is not a finite number`, 'invalid_number')
+    }
+    return value
+  }
+  if (Array.isArray(value)) {
+    const out = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = prep(value[i], key)
+    return out
+  }
+  if (value !== null && typeof value === 'object') {
+    if (typeof value.toJSON === 'function') return prep(value.toJSON(), key)
+    const out = {}
+    for (const k of Object.keys(value)) {
+      const v = value[k]
+      if (v !== undefined) out[k] = prep(v, k)
+    }
+    return out
+  }
+  return value
+}
+
 function encode(value) {
-  return JSON.stringify(value, function (key, v) {
-    const raw = this[key]
-    if (raw instanceof Date) {
-      if (Number.isNaN(raw.getTime())) {
-        throw new TeamKpiError(`${key || 'value'}: invalid Date`, 'invalid_argument')
-      }
-      return raw.toISOString()
-    }
-    if (typeof v === 'number' && !Number.isFinite(v)) {
-      throw new TeamKpiError(`${key || 'value'}: ${v} is not a finite number`, 'invalid_number')
-    }
-    return v
-  })
+  return JSON.stringify(prep(value, ''))
 }
 
 function decode(text) {
@@ -156,9 +176,86 @@ const dateRange = (helper, now, o = {}) => call('date_range', { helper, now, ...
 
 // --- metrics --------------------------------------------------------------------------------
 
-const ticketMetrics = (tickets, o = {}) => call('ticket_metrics', { tickets, ...metricOptions(o) })
-const ticketMetricsAsync = (tickets, o = {}) =>
-  callAsync('ticket_metrics', { tickets, ...metricOptions(o) })
+// The W1 shape (id, agent_id, priority, created_at, first_response_at, resolved_at) goes to the
+// columnar kernel through typed arrays; anything richer (team, transfers, messages, tenant…)
+// through the general path.
+const W1_KEYS = new Set(['id', 'agent_id', 'priority', 'created_at', 'first_response_at', 'resolved_at', 'status'])
+
+function columns(tickets) {
+  const n = tickets.length
+  const ids = new Float64Array(n)
+  const agents = new Float64Array(n)
+  const priority = new Uint32Array(n)
+  const created = new Float64Array(n)
+  const first = new Float64Array(n)
+  const resolved = new Float64Array(n)
+  const labels = ['']
+  const codes = new Map([['', 0]])
+  const ms = (d) => {
+    if (d === null || d === undefined) return Number.NaN
+    if (!(d instanceof Date) || Number.isNaN(d.getTime())) return undefined
+    return d.getTime()
+  }
+  for (let i = 0; i < n; i++) {
+    const t = tickets[i]
+    if (t === null || typeof t !== 'object' || !(t.created_at instanceof Date)) return null
+    for (const k in t) if (!W1_KEYS.has(k)) return null
+    const c = ms(t.created_at)
+    const f = ms(t.first_response_at)
+    const r = ms(t.resolved_at)
+    if (c === undefined || f === undefined || r === undefined) return null
+    if (!Number.isSafeInteger(t.id) || t.id < 0) return null
+    const a = t.agent_id
+    if (a !== null && a !== undefined && (!Number.isSafeInteger(a) || a < 0)) return null
+    let code = 0
+    if (t.priority !== null && t.priority !== undefined) {
+      if (typeof t.priority !== 'string') return null
+      code = codes.get(t.priority)
+      if (code === undefined) {
+        code = labels.length
+        labels.push(t.priority)
+        codes.set(t.priority, code)
+      }
+    }
+    ids[i] = t.id
+    agents[i] = a === null || a === undefined ? Number.NaN : a
+    priority[i] = code
+    created[i] = c
+    first[i] = f
+    resolved[i] = r
+  }
+  return { ids, agents, priority, labels, created, first, resolved }
+}
+
+function ticketMetrics(tickets, o = {}) {
+  const opts = metricOptions(o)
+  const cols = Array.isArray(tickets) && (opts.group_by ?? 'agent') !== 'team' && !opts.tenant ? columns(tickets) : null
+  if (cols === null) return call('ticket_metrics', { tickets, ...opts })
+  // Metric rows hold no instants: plain JSON.parse, no reviver over every key.
+  return run(() =>
+    JSON.parse(
+      native.ticketMetricsColumns(
+        cols.ids, cols.agents, cols.priority, cols.labels, cols.created, cols.first, cols.resolved,
+        encode(opts),
+      ),
+    ),
+  )
+}
+async function ticketMetricsAsync(tickets, o = {}) {
+  const opts = metricOptions(o)
+  const cols = Array.isArray(tickets) && (opts.group_by ?? 'agent') !== 'team' && !opts.tenant ? columns(tickets) : null
+  if (cols === null) return callAsync('ticket_metrics', { tickets, ...opts })
+  let text
+  try {
+    text = await native.ticketMetricsColumnsAsync(
+      cols.ids, cols.agents, cols.priority, cols.labels, cols.created, cols.first, cols.resolved,
+      encode(opts),
+    )
+  } catch (e) {
+    rethrow(e)
+  }
+  return JSON.parse(text)
+}
 
 const callCenterDashboard = (agentId, date, o = {}) =>
   call('call_center_dashboard', { agent_id: agentId, date, ...options(o) })

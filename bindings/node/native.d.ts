@@ -89,3 +89,14 @@ export declare function callAsync(name: string, args: string): Promise<unknown>
 
 /** Every error code, in the crate docs' order. */
 export declare function errorCodes(): Array<string>
+
+/**
+ * W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids
+ * as numbers (`NaN` = no agent), priority codes into `labels`, instants as epoch milliseconds
+ * (`NaN` = missing). `options` is the JSON of the other arguments. The columnar kernel runs on
+ * them; returns JSON.
+ */
+export declare function ticketMetricsColumns(ids: Float64Array, agents: Float64Array, priority: Uint32Array, labels: Array<string>, created: Float64Array, firstResponse: Float64Array, resolved: Float64Array, options: string): string
+
+/** `ticketMetricsColumns` on the libuv thread pool (the columns are copied first). */
+export declare function ticketMetricsColumnsAsync(ids: Float64Array, agents: Float64Array, priority: Uint32Array, labels: Array<string>, created: Float64Array, firstResponse: Float64Array, resolved: Float64Array, options: string): Promise<unknown>

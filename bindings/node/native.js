@@ -843,3 +843,5 @@ module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.call = nativeBinding.call
 module.exports.callAsync = nativeBinding.callAsync
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.ticketMetricsColumns = nativeBinding.ticketMetricsColumns
+module.exports.ticketMetricsColumnsAsync = nativeBinding.ticketMetricsColumnsAsync

@@ -7,7 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use rust_decimal::prelude::ToPrimitive;
@@ -19,7 +19,7 @@ use teamkpi::engine::{Engine, EngineOptions, Event};
 use teamkpi::metrics::analytics::{self, AnalyticsOptions};
 use teamkpi::metrics::{
     AgentSession, Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions,
-    Ticket, TicketMetricsAggregator,
+    Ticket, TicketColumns, TicketMetricsAggregator, NULL_INSTANT,
 };
 use teamkpi::update::{SnapshotMetrics, UpdateRange, UpdateRequest};
 use teamkpi::{
@@ -65,7 +65,37 @@ fn err(e: Error) -> napi::Error {
 }
 
 fn parse(text: &str) -> napi::Result<Value> {
-    serde_json::from_str(text).map_err(|e| err(Error::argument_error("arguments", e.to_string())))
+    let mut v: Value = serde_json::from_str(text)
+        .map_err(|e| err(Error::argument_error("arguments", e.to_string())))?;
+    instants(&mut v, None)?;
+    Ok(v)
+}
+
+/// The wrapper sends `Date`s as epoch milliseconds (`toISOString` costs microseconds a call);
+/// numbers under instant keys become RFC 3339 text for the core's decoders.
+fn instants(v: &mut Value, key: Option<&str>) -> napi::Result<()> {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                instants(x, Some(k))?;
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                instants(x, key)?;
+            }
+        }
+        Value::Number(n)
+            if key.is_some_and(|k| {
+                teamkpi::fields::is_instant_key(k) || teamkpi::fields::is_date_or_instant_key(k)
+            }) =>
+        {
+            let t = ms(n.as_f64().unwrap_or(f64::NAN), key.unwrap_or("instant"))?;
+            *v = Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn de<T: DeserializeOwned>(v: &Value, field: &str) -> napi::Result<T> {
@@ -465,6 +495,140 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
             format!("no function {other}"),
         ))),
     }
+}
+
+/// W1 columns copied out of the JS typed arrays (so the kernel can run off the main thread).
+pub struct Columns {
+    ids: Vec<u64>,
+    agent_ids: Vec<u64>,
+    valid: Vec<bool>,
+    priority: Vec<u32>,
+    labels: Vec<String>,
+    created: Vec<i64>,
+    first_response: Vec<i64>,
+    resolved: Vec<i64>,
+    options: MetricsOptions,
+}
+
+impl Columns {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        ids: &[f64],
+        agents: &[f64],
+        priority: &[u32],
+        labels: Vec<String>,
+        created: &[f64],
+        first_response: &[f64],
+        resolved: &[f64],
+        options: &str,
+    ) -> napi::Result<Self> {
+        let secs = |col: &[f64]| -> Vec<i64> {
+            col.iter()
+                .map(|t| {
+                    if t.is_finite() {
+                        (t / 1000.0).floor() as i64
+                    } else {
+                        NULL_INSTANT
+                    }
+                })
+                .collect()
+        };
+        Ok(Columns {
+            ids: ids.iter().map(|x| *x as u64).collect(),
+            agent_ids: agents
+                .iter()
+                .map(|x| if x.is_finite() { *x as u64 } else { 0 })
+                .collect(),
+            valid: agents.iter().map(|x| x.is_finite() && *x >= 0.0).collect(),
+            priority: priority.to_vec(),
+            labels,
+            created: secs(created),
+            first_response: secs(first_response),
+            resolved: secs(resolved),
+            options: metrics_options(&parse(options)?)?,
+        })
+    }
+
+    fn run(&self) -> napi::Result<String> {
+        let cols = TicketColumns {
+            id: Some(&self.ids),
+            agent_id: &self.agent_ids,
+            agent_valid: Some(&self.valid),
+            priority: Some(&self.priority),
+            priority_labels: &self.labels,
+            created_at: &self.created,
+            first_response_at: &self.first_response,
+            resolved_at: &self.resolved,
+        };
+        out(&teamkpi::metrics::ticket_metrics_columns(&cols, &self.options).map_err(err)?)
+    }
+}
+
+/// W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids
+/// as numbers (`NaN` = no agent), priority codes into `labels`, instants as epoch milliseconds
+/// (`NaN` = missing). `options` is the JSON of the other arguments. The columnar kernel runs on
+/// them; returns JSON.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn ticket_metrics_columns(
+    ids: Float64Array,
+    agents: Float64Array,
+    priority: Uint32Array,
+    labels: Vec<String>,
+    created: Float64Array,
+    first_response: Float64Array,
+    resolved: Float64Array,
+    options: String,
+) -> napi::Result<String> {
+    Columns::new(
+        &ids,
+        &agents,
+        &priority,
+        labels,
+        &created,
+        &first_response,
+        &resolved,
+        &options,
+    )?
+    .run()
+}
+
+impl Task for Columns {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        self.run()
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// `ticketMetricsColumns` on the libuv thread pool (the columns are copied first).
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn ticket_metrics_columns_async(
+    ids: Float64Array,
+    agents: Float64Array,
+    priority: Uint32Array,
+    labels: Vec<String>,
+    created: Float64Array,
+    first_response: Float64Array,
+    resolved: Float64Array,
+    options: String,
+) -> napi::Result<AsyncTask<Columns>> {
+    Ok(AsyncTask::new(Columns::new(
+        &ids,
+        &agents,
+        &priority,
+        labels,
+        &created,
+        &first_response,
+        &resolved,
+        &options,
+    )?))
 }
 
 /// Calls a stateless function with JSON arguments; returns JSON.
