@@ -806,17 +806,7 @@ impl AssignmentStore for PgStore {
         if !all.iter().any(|x| x.id == a.id) {
             return Err(teamkpi::Error::UnknownAssignment(a.id));
         }
-        let new = NewKpiAssignment {
-            tenant: a.tenant.clone(),
-            agent_id: a.agent_id,
-            definition: a.definition.clone(),
-            target: a.target,
-            weight: a.weight,
-            valid_from: a.valid_from,
-            valid_to: a.valid_to,
-            active: a.active,
-            assigned_by: a.assigned_by,
-        };
+        let new = a.to_new();
         let def = definition_in(&mut tx, a.tenant.as_deref(), &a.definition)?;
         teamkpi::store::check_new_assignment(&new, def.as_ref().map(|d| &d.1), &all, Some(a.id))?;
         let def_id = def

@@ -823,17 +823,7 @@ impl AssignmentStore for SqliteStore {
         if !old.iter().any(|x| x.id == a.id) {
             return Err(teamkpi::Error::UnknownAssignment(a.id));
         }
-        let new = NewKpiAssignment {
-            tenant: a.tenant.clone(),
-            agent_id: a.agent_id,
-            definition: a.definition.clone(),
-            target: a.target,
-            weight: a.weight,
-            valid_from: a.valid_from,
-            valid_to: a.valid_to,
-            active: a.active,
-            assigned_by: a.assigned_by,
-        };
+        let new = a.to_new();
         let def = self_def(&tx, a.tenant.as_deref(), &a.definition)?;
         teamkpi::store::check_new_assignment(&new, def.as_ref(), &old, Some(a.id))?;
         let def_id = definition_id(&tx, a.tenant.as_deref(), &a.definition)?

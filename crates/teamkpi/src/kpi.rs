@@ -367,6 +367,21 @@ pub struct KpiAssignment {
 }
 
 impl KpiAssignment {
+    /// The assignment's fields without its id (what stores check an update against).
+    pub fn to_new(&self) -> NewKpiAssignment {
+        NewKpiAssignment {
+            tenant: self.tenant.clone(),
+            agent_id: self.agent_id,
+            definition: self.definition.clone(),
+            target: self.target,
+            weight: self.weight,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            active: self.active,
+            assigned_by: self.assigned_by,
+        }
+    }
+
     /// True when the assignment is active and its validity overlaps `[start, end]`.
     pub fn applies_between(&self, start: NaiveDate, end: NaiveDate) -> bool {
         self.active && self.valid_from <= end && self.valid_to.is_none_or(|to| to >= start)

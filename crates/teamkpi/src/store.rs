@@ -349,17 +349,7 @@ impl AssignmentStore for InMemoryStore {
             Some(old) if old.tenant == assignment.tenant => {}
             _ => return Err(Error::UnknownAssignment(assignment.id)),
         }
-        let new = NewKpiAssignment {
-            tenant: assignment.tenant.clone(),
-            agent_id: assignment.agent_id,
-            definition: assignment.definition.clone(),
-            target: assignment.target,
-            weight: assignment.weight,
-            valid_from: assignment.valid_from,
-            valid_to: assignment.valid_to,
-            active: assignment.active,
-            assigned_by: assignment.assigned_by,
-        };
+        let new = assignment.to_new();
         let def = inner
             .definitions
             .get(&(new.tenant.clone(), new.definition.clone()));
