@@ -1014,10 +1014,14 @@ pub struct NativeStore {
     inner: Box<dyn HostStore>,
 }
 
-fn with_ids(defs: Vec<KpiDefinition>, ids: &[(u64, String)]) -> napi::Result<Value> {
+/// Definitions as objects with their row `id` first (seed 003's shape).
+fn with_ids(
+    store: &dyn HostStore,
+    defs: Vec<KpiDefinition>,
+    tenant: Option<&str>,
+) -> napi::Result<Value> {
     let mut out = Vec::new();
-    for d in defs {
-        let id = ids.iter().find(|(_, k)| *k == d.key).map(|(i, _)| *i);
+    for (id, d) in teamkpi_stores::definitions_with_ids(store, defs, tenant).map_err(err)? {
         let mut m = Map::new();
         m.insert("id".into(), json!(id));
         if let Value::Object(body) = serde_json::to_value(&d)
@@ -1040,16 +1044,6 @@ impl NativeStore {
         Ok(NativeStore { inner })
     }
 
-    fn key_of(&self, tenant: Option<&str>, id: u64) -> napi::Result<Option<String>> {
-        Ok(self
-            .inner
-            .definition_ids(tenant)
-            .map_err(err)?
-            .into_iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, k)| k))
-    }
-
     /// One store operation with JSON arguments (see `index.js` for the methods).
     #[napi]
     pub fn op(&self, name: String, args: String) -> napi::Result<String> {
@@ -1065,15 +1059,15 @@ impl NativeStore {
                 Ok("null".into())
             }
             "definitions" => {
-                let ids = s.definition_ids(t).map_err(err)?;
-                Ok(rounded(with_ids(s.definitions(t).map_err(err)?, &ids)?).to_string())
+                Ok(rounded(with_ids(&**s, s.definitions(t).map_err(err)?, t)?).to_string())
             }
             "definition" => {
                 let key = match v.get("key") {
                     Some(Value::Number(n)) => match n
                         .as_u64()
-                        .map(|id| self.key_of(t, id))
-                        .transpose()?
+                        .map(|id| teamkpi_stores::definition_key(&**s, t, id))
+                        .transpose()
+                        .map_err(err)?
                         .flatten()
                     {
                         Some(k) => k,
@@ -1081,30 +1075,14 @@ impl NativeStore {
                     },
                     _ => text(&v, "key")?,
                 };
-                let ids = s.definition_ids(t).map_err(err)?;
-                let found = s.definition(t, &key).map_err(err)?;
-                match found {
-                    Some(d) => Ok(rounded(with_ids(vec![d], &ids)?)[0].to_string()),
+                match s.definition(t, &key).map_err(err)? {
+                    Some(d) => Ok(rounded(with_ids(&**s, vec![d], t)?)[0].to_string()),
                     None => Ok("null".into()),
                 }
             }
             "insert_assignment" => {
                 let mut a = v.get("assignment").cloned().unwrap_or(Value::Null);
-                if let Some(m) = a.as_object_mut() {
-                    if let Some(id) = m.remove("kpi_definition_id") {
-                        let at = m.get("tenant").and_then(Value::as_str).map(str::to_owned);
-                        let id = id.as_u64().ok_or_else(|| {
-                            err(Error::argument_error(
-                                "kpi_definition_id",
-                                "expected an integer id",
-                            ))
-                        })?;
-                        let key = self
-                            .key_of(at.as_deref(), id)?
-                            .ok_or_else(|| err(Error::UnknownDefinition(id.to_string())))?;
-                        m.entry("definition").or_insert(Value::String(key));
-                    }
-                }
+                teamkpi_stores::resolve_definition_id(&**s, &mut a).map_err(err)?;
                 let new: NewKpiAssignment = teamkpi::from_json(a).map_err(err)?;
                 out(&s.insert_assignment(new).map_err(err)?)
             }

@@ -74,31 +74,18 @@ impl PyPostgresStore {
     }
 }
 
-impl PyStore {
-    /// The key of the definition with row id `id`.
-    fn key_of(&self, tenant: Option<&str>, id: u64) -> PyResult<Option<String>> {
-        Ok(self
-            .inner
-            .definition_ids(tenant)
-            .map_err(raise)?
-            .into_iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, k)| k))
-    }
-}
-
 /// Definitions as dicts with their row `id` first (seed 003's shape).
 fn with_ids<'py>(
     py: Python<'py>,
-    defs: &[KpiDefinition],
-    ids: &[(u64, String)],
+    store: &dyn HostStore,
+    defs: Vec<KpiDefinition>,
+    tenant: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let out = pyo3::types::PyList::empty(py);
-    for d in defs {
+    for (id, d) in teamkpi_stores::definitions_with_ids(store, defs, tenant).map_err(raise)? {
         let dict = PyDict::new(py);
-        let id = ids.iter().find(|(_, k)| *k == d.key).map(|(i, _)| *i);
         dict.set_item("id", id)?;
-        let body = to_py(py, d, Shape::Native)?;
+        let body = to_py(py, &d, Shape::Native)?;
         dict.update(body.cast::<pyo3::types::PyMapping>()?)?;
         out.append(dict)?;
     }
@@ -125,17 +112,18 @@ impl PyStore {
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let key = match key.extract::<u64>() {
-            Ok(id) => match self.key_of(tenant, id)? {
-                Some(k) => k,
-                None => return Ok(py.None().into_bound(py)),
-            },
+            Ok(id) => {
+                match teamkpi_stores::definition_key(&*self.inner, tenant, id).map_err(raise)? {
+                    Some(k) => k,
+                    None => return Ok(py.None().into_bound(py)),
+                }
+            }
             Err(_) => key.extract::<String>()?,
         };
         let Some(d) = self.inner.definition(tenant, &key).map_err(raise)? else {
             return Ok(py.None().into_bound(py));
         };
-        let ids = self.inner.definition_ids(tenant).map_err(raise)?;
-        with_ids(py, std::slice::from_ref(&d), &ids)?.get_item(0)
+        with_ids(py, &*self.inner, vec![d], tenant)?.get_item(0)
     }
 
     /// Every definition of the tenant, by key; each dict carries its integer row `id`.
@@ -146,8 +134,7 @@ impl PyStore {
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let d = self.inner.definitions(tenant).map_err(raise)?;
-        let ids = self.inner.definition_ids(tenant).map_err(raise)?;
-        with_ids(py, &d, &ids)
+        with_ids(py, &*self.inner, d, tenant)
     }
 
     /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition` (key) or
@@ -159,23 +146,7 @@ impl PyStore {
         assignment: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut v = to_json(assignment)?;
-        // Seed 003's front end names the definition by its row id.
-        if let Some(m) = v.as_object_mut() {
-            if let Some(id) = m.remove("kpi_definition_id") {
-                let tenant = m.get("tenant").and_then(|t| t.as_str()).map(str::to_owned);
-                let id = id.as_u64().ok_or_else(|| {
-                    raise(Error::argument_error(
-                        "kpi_definition_id",
-                        "expected an integer id",
-                    ))
-                })?;
-                let key = self
-                    .key_of(tenant.as_deref(), id)?
-                    .ok_or_else(|| raise(Error::UnknownDefinition(id.to_string())))?;
-                m.entry("definition")
-                    .or_insert(serde_json::Value::String(key));
-            }
-        }
+        teamkpi_stores::resolve_definition_id(&*self.inner, &mut v).map_err(raise)?;
         let new: NewKpiAssignment = teamkpi::from_json(v).map_err(raise)?;
         let a = self.inner.insert_assignment(new).map_err(raise)?;
         to_py(py, &a, Shape::Native)

@@ -166,3 +166,52 @@ pub fn update_from_store(
     let source = SnapshotMetrics::new(&tickets, &options)?;
     update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
 }
+
+/// The key of the tenant's definition with row id `id` (seed 003's `kpi_definition_id`).
+pub fn definition_key(
+    store: &dyn HostStore,
+    tenant: Option<&str>,
+    id: u64,
+) -> teamkpi::Result<Option<String>> {
+    Ok(store
+        .definition_ids(tenant)?
+        .into_iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, k)| k))
+}
+
+/// Definitions with their row ids, as the bindings return them.
+pub fn definitions_with_ids(
+    store: &dyn HostStore,
+    defs: Vec<teamkpi::KpiDefinition>,
+    tenant: Option<&str>,
+) -> teamkpi::Result<Vec<(Option<u64>, teamkpi::KpiDefinition)>> {
+    let ids = store.definition_ids(tenant)?;
+    Ok(defs
+        .into_iter()
+        .map(|d| (ids.iter().find(|(_, k)| *k == d.key).map(|(i, _)| *i), d))
+        .collect())
+}
+
+/// Seed 003's assignment bodies name the definition by row id: replaces `kpi_definition_id` in a
+/// JSON assignment with the definition's key (`unknown_definition` when there is none).
+pub fn resolve_definition_id(
+    store: &dyn HostStore,
+    assignment: &mut serde_json::Value,
+) -> teamkpi::Result<()> {
+    let Some(m) = assignment.as_object_mut() else {
+        return Ok(());
+    };
+    let Some(id) = m.remove("kpi_definition_id") else {
+        return Ok(());
+    };
+    let tenant = m.get("tenant").and_then(|t| t.as_str()).map(str::to_owned);
+    let id = id.as_u64().ok_or_else(|| {
+        teamkpi::Error::argument_error("kpi_definition_id", "expected an integer id")
+    })?;
+    let key = definition_key(store, tenant.as_deref(), id)?
+        .ok_or_else(|| teamkpi::Error::UnknownDefinition(id.to_string()))?;
+    m.entry("definition")
+        .or_insert(serde_json::Value::String(key));
+    Ok(())
+}
