@@ -1,39 +1,18 @@
 //! W4 (SPEC §8): assignment pick + load update with 10 000 agents (≤ 1 µs), draining 1 M
 //! backlog items across 10 000 agents (≤ 1 s), and a stale scan over 1 M open items.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use teamkpi::{AgentState, Assigner, AssignmentPolicy, AssignmentSettings, OpenItem, WorkItem};
-use teamkpi_benches::SplitMix64;
+use teamkpi::{AgentState, Assigner, AssignmentPolicy, AssignmentSettings, WorkItem};
+use teamkpi_benches::{w4_agents, w4_items, w4_open_items};
 
 fn agents(n: u64, capacity: Option<i64>) -> Vec<AgentState> {
-    let mut rng = SplitMix64::new(4);
-    (1..=n)
-        .map(|id| {
-            let mut a = AgentState::online(id);
-            a.open_load.insert("ticket".into(), rng.below(20) as i64);
-            a.capacity = capacity;
-            a.last_active_at = Some(Utc.with_ymd_and_hms(2025, 11, 3, 11, 0, 0).unwrap());
-            a
-        })
-        .collect()
+    w4_agents(n, capacity, 4)
 }
 
 fn items(n: u64) -> Vec<WorkItem> {
-    let mut rng = SplitMix64::new(5);
-    let base = Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap();
-    let prios = ["urgent", "high", "normal", "low"];
-    (0..n)
-        .map(|id| WorkItem {
-            id,
-            kind: "ticket".into(),
-            priority: Some(prios[rng.below(4) as usize].into()),
-            created_at: base + Duration::seconds(rng.below(2 * 86_400) as i64),
-            team: None,
-            skills: Default::default(),
-        })
-        .collect()
+    w4_items(n, 5)
 }
 
 fn bench(c: &mut Criterion) {
@@ -64,17 +43,7 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    let mut rng = SplitMix64::new(6);
-    let open: Vec<OpenItem> = backlog
-        .iter()
-        .map(|it| OpenItem {
-            item: it.clone(),
-            agent_id: 1 + rng.below(10_000),
-            assigned_at: now - Duration::hours(rng.below(48) as i64),
-            last_contacted_at: (rng.below(2) == 0)
-                .then(|| now - Duration::hours(rng.below(48) as i64)),
-        })
-        .collect();
+    let open = w4_open_items(&backlog, 10_000, now, 6);
     let settings = AssignmentSettings {
         auto_assign_enabled: true,
         re_assign_enabled: true,

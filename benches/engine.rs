@@ -1,56 +1,14 @@
 //! W2 (SPEC §8): incremental event apply, one event at a time, on an engine already holding
 //! 10 000 open tickets.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
-use teamkpi_benches::SplitMix64;
+use teamkpi::engine::EventKind;
+use teamkpi_benches::w2;
 
 fn bench(c: &mut Criterion) {
-    let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
-    let t0 = Utc.with_ymd_and_hms(2025, 11, 3, 8, 0, 0).unwrap();
-    let mut rng = SplitMix64::new(2);
-    for t in 0..10_000u64 {
-        engine
-            .apply(&Event {
-                id: format!("c{t}"),
-                tenant: None,
-                at: t0 + Duration::seconds(rng.below(86_400) as i64),
-                kind: EventKind::TicketCreated {
-                    ticket_id: t,
-                    agent_id: Some(1 + rng.below(100)),
-                    team: None,
-                    priority: Some("normal".into()),
-                    kind: Default::default(),
-                },
-            })
-            .unwrap();
-    }
-    // W2: a stream of replies, transfers and resolutions on those tickets.
-    let stream: Vec<Event> = (0..200_000u64)
-        .map(|n| {
-            let ticket_id = rng.below(10_000);
-            let kind = match rng.below(4) {
-                0 => EventKind::TicketTransferred {
-                    ticket_id,
-                    from: None,
-                    to: 1 + rng.below(100),
-                },
-                1 => EventKind::CustomerReplied { ticket_id },
-                _ => EventKind::AgentReplied {
-                    ticket_id,
-                    agent_id: None,
-                },
-            };
-            Event {
-                id: format!("s{n}"),
-                tenant: None,
-                at: t0 + Duration::days(1) + Duration::seconds(n as i64),
-                kind,
-            }
-        })
-        .collect();
+    let (engine, stream) = w2(10_000, 200_000, 2);
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(1));
     // Every measured event is new (unique id): the stream runs on from where the last sample

@@ -7,40 +7,17 @@ use std::hint::black_box;
 use teamkpi::metrics::{
     ticket_metrics_columns, MetricsOptions, Ticket, TicketColumns, TicketMetricsAggregator,
 };
-use teamkpi::{from_json, SlaPolicy};
-use teamkpi_benches::{W1, W1_PRIORITIES};
+use teamkpi_benches::{w1_options, w1_priority_labels, W1};
 
 fn options() -> MetricsOptions {
-    let sla: SlaPolicy = from_json(serde_json::json!({
-        "name": "w1",
-        "targets": {
-            "low": {"first_response": 28800, "resolution": 259200},
-            "normal": {"first_response": 14400, "resolution": 172800},
-            "high": {"first_response": 3600, "resolution": 86400},
-            "urgent": {"first_response": 1800, "resolution": 14400}
-        }
-    }))
-    .unwrap();
-    let mut o = MetricsOptions::daily(chrono_tz::UTC);
-    o.quantiles = false;
-    o.sla = Some(sla);
-    o
+    w1_options(chrono_tz::UTC)
 }
 
 fn w1(c: &mut Criterion) {
     let n = 1_000_000;
     let data = W1::generate(n, 1000, 1);
-    let labels: Vec<String> = W1_PRIORITIES.iter().map(|s| s.to_string()).collect();
-    let cols = TicketColumns {
-        id: None,
-        agent_id: &data.agent_id,
-        agent_valid: None,
-        priority: Some(&data.priority),
-        priority_labels: &labels,
-        created_at: &data.created_at,
-        first_response_at: &data.first_response_at,
-        resolved_at: &data.resolved_at,
-    };
+    let labels = w1_priority_labels();
+    let cols = data.columns(&labels);
     let opts = options();
     let mut group = c.benchmark_group("w1");
     group.throughput(Throughput::Elements(n as u64));

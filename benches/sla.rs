@@ -1,7 +1,7 @@
 //! Business-time arithmetic (SPEC §8: ≥ 5 M adds/s on a split-hours, holiday, DST calendar) and
 //! the SLA breach scan over 1 M open tickets.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::BTreeSet;
 use std::hint::black_box;
@@ -9,55 +9,11 @@ use teamkpi::{
     AtRiskThreshold, BusinessCalendar, PriorityTargets, SlaPolicy, SlaPolicySpec, TicketTimeline,
     TimelineEvent, TimelineEventKind,
 };
-use teamkpi_benches::SplitMix64;
-
-/// W3: Europe/Warsaw, split hours Mon–Fri 08:00–12:00 and 13:00–17:00, Saturday mornings,
-/// a dozen holidays a year.
-fn w3_calendar() -> BusinessCalendar {
-    let mut b = BusinessCalendar::builder("Europe/Warsaw").unwrap();
-    for day in ["mon", "tue", "wed", "thu", "fri"] {
-        b = b
-            .hours(day, "08:00", "12:00")
-            .unwrap()
-            .hours(day, "13:00", "17:00")
-            .unwrap();
-    }
-    b = b.hours("sat", "09:00", "13:00").unwrap();
-    for year in 2024..=2027 {
-        for (m, d) in [
-            (1, 1),
-            (1, 6),
-            (5, 1),
-            (5, 3),
-            (8, 15),
-            (11, 1),
-            (11, 11),
-            (12, 25),
-            (12, 26),
-        ] {
-            b = b.holiday(NaiveDate::from_ymd_opt(year, m, d).unwrap());
-        }
-    }
-    b.build().unwrap()
-}
-
-/// W3 instants: spread over 2025 (both DST changes), to the second.
-fn w3_instants(n: usize) -> Vec<(DateTime<Utc>, i64)> {
-    let mut rng = SplitMix64::new(3);
-    let base = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    (0..n)
-        .map(|_| {
-            let t = base + Duration::seconds(rng.below(365 * 86_400) as i64);
-            // SLA-like amounts: 15 minutes to 3 business days.
-            let d = 900 + rng.below(3 * 8 * 3600) as i64;
-            (t, d)
-        })
-        .collect()
-}
+use teamkpi_benches::{w3_calendar, w3_instants, SplitMix64};
 
 fn business_time(c: &mut Criterion) {
     let cal = w3_calendar();
-    let inputs = w3_instants(100_000);
+    let inputs = w3_instants(100_000, 3);
     let mut group = c.benchmark_group("business_time");
     group.throughput(Throughput::Elements(inputs.len() as u64));
     group.bench_function("add_business_seconds_w3", |b| {

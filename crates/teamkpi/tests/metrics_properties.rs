@@ -199,6 +199,58 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Streaming chunks through `ColumnarAggregator` equals one `ticket_metrics_columns` call,
+    /// rejected rows (with their positions) included, whatever the chunk boundaries.
+    #[test]
+    fn columnar_chunks_equal_one_call(
+        rows in prop::collection::vec(row(), 0..150),
+        cuts in prop::collection::vec(0usize..150, 0..4),
+        bad in prop::collection::vec(0usize..150, 0..3),
+        zone in zone(), kind in kind(), group in group(), quantiles in any::<bool>(),
+    ) {
+        let opts = options(zone, kind, group, quantiles);
+        let agent: Vec<u64> = rows.iter().map(|r| r.agent.unwrap_or(0)).collect();
+        let valid: Vec<bool> = rows.iter().map(|r| r.agent.is_some()).collect();
+        let prio: Vec<u32> = rows.iter().map(|r| r.prio).collect();
+        let labels: Vec<String> = PRIORITIES.iter().map(|s| s.to_string()).collect();
+        let t0 = base().timestamp();
+        let mut created: Vec<i64> = rows.iter().map(|r| t0 + r.created).collect();
+        let fr: Vec<i64> = rows.iter().map(|r| r.fr.map_or(NULL_INSTANT, |x| t0 + x)).collect();
+        let res: Vec<i64> = rows.iter().map(|r| r.res.map_or(NULL_INSTANT, |x| t0 + x)).collect();
+        for b in bad {
+            if let Some(c) = created.get_mut(b) {
+                *c = NULL_INSTANT;
+            }
+        }
+        let ids: Vec<u64> = (0..rows.len() as u64).map(|i| 1000 + i).collect();
+        let cols = TicketColumns {
+            id: Some(&ids), agent_id: &agent, agent_valid: Some(&valid), priority: Some(&prio),
+            priority_labels: &labels, created_at: &created, first_response_at: &fr, resolved_at: &res,
+        };
+        let whole = ticket_metrics_columns(&cols, &opts).unwrap();
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
+        bounds.push(0);
+        bounds.push(rows.len());
+        bounds.sort_unstable();
+        let mut agg = ColumnarAggregator::new(opts.clone()).unwrap();
+        for w in bounds.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            agg.add(&TicketColumns {
+                id: Some(&ids[a..b]), agent_id: &agent[a..b], agent_valid: Some(&valid[a..b]),
+                priority: Some(&prio[a..b]), priority_labels: &labels, created_at: &created[a..b],
+                first_response_at: &fr[a..b], resolved_at: &res[a..b],
+            }).unwrap();
+        }
+        prop_assert_eq!(agg.rows_seen(), rows.len());
+        let streamed = agg.finish();
+        prop_assert_eq!(streamed.rows, whole.rows);
+        prop_assert_eq!(streamed.rejected, whole.rejected);
+    }
+}
+
 #[test]
 fn columnar_rejects_bad_rows_like_the_row_path() {
     let t0 = base().timestamp();

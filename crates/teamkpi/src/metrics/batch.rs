@@ -556,6 +556,10 @@ impl TicketMetricsAggregator {
         &self.state
     }
 
+    pub(crate) fn state_mut(&mut self) -> &mut TicketMetricsState {
+        &mut self.state
+    }
+
     /// Takes the state out.
     pub fn into_state(self) -> TicketMetricsState {
         self.state

@@ -12,9 +12,10 @@ use crate::error::{Error, Result};
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::batch::{
     Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
-    TicketMetricsAggregator, TicketMetricsReport,
+    TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
 };
 use crate::metrics::records::Ticket;
+use crate::metrics::Mergeable;
 use crate::period::{local_midnight, PeriodKind, ZoneOffsets};
 
 /// A missing instant in a column (numpy's NaT has the same bits).
@@ -302,15 +303,9 @@ pub fn ticket_metrics_columns(
     options: &MetricsOptions,
 ) -> Result<TicketMetricsReport> {
     let n = columns.len()?;
-    let sla_fast = options
-        .sla
-        .as_ref()
-        .is_none_or(|p| p.calendar().is_always_open());
-    let fast =
-        !options.quantiles && options.calendar.is_none() && sla_fast && options.tenant.is_none();
-    if fast && n <= u32::MAX as usize {
-        if let Some(report) = dense_kernel(columns, options, n)? {
-            return Ok(report);
+    if options.dense_eligible() && n <= u32::MAX as usize {
+        if let Some(totals) = dense_kernel(columns, options, n)? {
+            return Ok(totals.into_report());
         }
     }
     // The general path: each row as a ticket through the row aggregator.
@@ -329,6 +324,103 @@ pub fn ticket_metrics_columns(
     let mut report = agg.finish();
     report.rejected = rejected;
     Ok(report)
+}
+
+/// Ticket metrics over a stream of column chunks (Arrow record batches, numpy chunks, pages of
+/// a database export): memory grows with the number of (group, period) pairs, not with the
+/// rows. Each chunk goes through the same kernel as [`ticket_metrics_columns`], and the
+/// chunks' mergeable states are merged, so any chunking gives the same result as one call.
+///
+/// ```
+/// use teamkpi::metrics::{ColumnarAggregator, MetricsOptions, TicketColumns, NULL_INSTANT};
+/// let mut options = MetricsOptions::daily(chrono_tz::UTC);
+/// options.quantiles = false;
+/// let mut agg = ColumnarAggregator::new(options).unwrap();
+/// for created in [[1_762_160_400_i64], [1_762_164_000]] {
+///     agg.add(&TicketColumns {
+///         id: None, agent_id: &[7], agent_valid: None, priority: None, priority_labels: &[],
+///         created_at: &created, first_response_at: &[NULL_INSTANT], resolved_at: &[NULL_INSTANT],
+///     }).unwrap();
+/// }
+/// let report = agg.finish();
+/// assert_eq!(report.rows[0].tickets_assigned, 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ColumnarAggregator {
+    inner: TicketMetricsAggregator,
+    rejected: Vec<RejectedRecord>,
+    seen: usize,
+}
+
+impl ColumnarAggregator {
+    /// A new computation.
+    pub fn new(options: MetricsOptions) -> Result<Self> {
+        Ok(ColumnarAggregator {
+            inner: TicketMetricsAggregator::new(options)?,
+            rejected: Vec::new(),
+            seen: 0,
+        })
+    }
+
+    /// Counts one chunk. Invalid rows are recorded as rejected (their `index` counts from the
+    /// first row of the first chunk); only columns of unequal lengths fail the call.
+    pub fn add(&mut self, columns: &TicketColumns<'_>) -> Result<()> {
+        let n = columns.len()?;
+        let options = self.inner.options();
+        let offset = self.seen;
+        let mut rejected = if options.dense_eligible() && n <= u32::MAX as usize {
+            match dense_kernel(columns, options, n)? {
+                Some(totals) => {
+                    let q = options.quantiles;
+                    let state = self.inner.state_mut();
+                    totals.for_each(|g, start, end, agg| {
+                        state.entry(g.clone(), (start, end), q).merge(&agg);
+                    });
+                    totals.rejected
+                }
+                None => self.add_rows(columns, n),
+            }
+        } else {
+            self.add_rows(columns, n)
+        };
+        for r in &mut rejected {
+            r.index += offset;
+        }
+        self.rejected.append(&mut rejected);
+        self.seen += n;
+        Ok(())
+    }
+
+    fn add_rows(&mut self, columns: &TicketColumns<'_>, n: usize) -> Vec<RejectedRecord> {
+        let mut rejected = Vec::new();
+        for i in 0..n {
+            let added = match columns.ticket(i) {
+                Some(t) => self.inner.add(&t),
+                None => Err(missing_creation(columns, i)),
+            };
+            if let Err(e) = added {
+                rejected.push(reject(columns, i, &e));
+            }
+        }
+        rejected
+    }
+
+    /// The mergeable state so far.
+    pub fn state(&self) -> &TicketMetricsState {
+        self.inner.state()
+    }
+
+    /// Rows processed so far (counted or rejected).
+    pub fn rows_seen(&self) -> usize {
+        self.seen
+    }
+
+    /// The rows and the rejected records.
+    pub fn finish(self) -> TicketMetricsReport {
+        let mut report = self.inner.finish();
+        report.rejected = self.rejected;
+        report
+    }
 }
 
 fn missing_creation(columns: &TicketColumns<'_>, i: usize) -> Error {
@@ -352,13 +444,27 @@ fn reject(columns: &TicketColumns<'_>, i: usize, e: &Error) -> RejectedRecord {
     }
 }
 
+impl MetricsOptions {
+    /// Whether the dense kernel can count with these options: no quantiles, no business
+    /// calendar, an SLA (if any) on a 24/7 calendar, no tenant filter.
+    fn dense_eligible(&self) -> bool {
+        !self.quantiles
+            && self.calendar.is_none()
+            && self.tenant.is_none()
+            && self
+                .sla
+                .as_ref()
+                .is_none_or(|p| p.calendar().is_always_open())
+    }
+}
+
 /// The dense kernel; `None` when the data does not fit it (too long a date range, or instants
 /// outside the cached years).
 fn dense_kernel(
     c: &TicketColumns<'_>,
     options: &MetricsOptions,
     n: usize,
-) -> Result<Option<TicketMetricsReport>> {
+) -> Result<Option<DenseTotals>> {
     // The range the instants span.
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for col in [c.created_at, c.first_response_at, c.resolved_at] {
@@ -369,9 +475,15 @@ fn dense_kernel(
             }
         }
     }
-    if n == 0 || lo > hi {
-        return Ok(Some(TicketMetricsReport {
-            rows: Vec::new(),
+    if lo > hi && n > 0 {
+        // No valid instant at all: the general path reports every row.
+        return Ok(None);
+    }
+    if n == 0 {
+        return Ok(Some(DenseTotals {
+            groups: Vec::new(),
+            buckets: Vec::new(),
+            accs: Vec::new(),
             rejected: Vec::new(),
         }));
     }
@@ -466,8 +578,7 @@ fn dense_kernel(
             dense.bucket((t + span.at(t)).div_euclid(86_400))
         }),
     }
-    // Rows in the row path's order: the group without an agent first, then agents by id, each
-    // by period.
+    // Groups in the row path's order: the group without an agent first, then agents by id.
     let none_key = match options.group_by {
         GroupBy::Agent => GroupKey::Agent(None),
         GroupBy::Team => GroupKey::Team(None),
@@ -483,20 +594,49 @@ fn dense_kernel(
         GroupKey::Agent(id) => *id,
         _ => None,
     });
-    let mut rows = Vec::new();
-    for (group, slot) in std::iter::once((none_key, 0usize)).chain(groups) {
-        for (b, (start, end, _)) in dense.buckets.iter().enumerate() {
-            if let Some(acc) = accs.get(slot * nb + b).filter(|a| a.touched()) {
-                rows.push(TicketMetrics::from_aggregate(
-                    &group,
-                    *start,
-                    *end,
-                    &acc.to_aggregate(),
-                ));
+    groups.insert(0, (none_key, 0));
+    Ok(Some(DenseTotals {
+        groups,
+        buckets: dense.buckets,
+        accs,
+        rejected,
+    }))
+}
+
+/// What the dense kernel counted: accumulators per (group slot, bucket).
+struct DenseTotals {
+    /// Groups in output order, with their slot.
+    groups: Vec<(GroupKey, usize)>,
+    /// Per bucket: (first day, last day, UTC end instant).
+    buckets: Vec<(NaiveDate, NaiveDate, i64)>,
+    /// Layout: slot × buckets + bucket.
+    accs: Vec<Acc>,
+    rejected: Vec<RejectedRecord>,
+}
+
+impl DenseTotals {
+    /// Each touched (group, period) with its aggregate, in the row path's order.
+    fn for_each(&self, mut f: impl FnMut(&GroupKey, NaiveDate, NaiveDate, TicketAggregate)) {
+        let nb = self.buckets.len().max(1);
+        for (group, slot) in &self.groups {
+            for (b, (start, end, _)) in self.buckets.iter().enumerate() {
+                if let Some(acc) = self.accs.get(slot * nb + b).filter(|a| a.touched()) {
+                    f(group, *start, *end, acc.to_aggregate());
+                }
             }
         }
     }
-    Ok(Some(TicketMetricsReport { rows, rejected }))
+
+    fn into_report(self) -> TicketMetricsReport {
+        let mut rows = Vec::new();
+        self.for_each(|g, start, end, agg| {
+            rows.push(TicketMetrics::from_aggregate(g, start, end, &agg));
+        });
+        TicketMetricsReport {
+            rows,
+            rejected: self.rejected,
+        }
+    }
 }
 
 /// What the accumulation loop reads besides the rows.
