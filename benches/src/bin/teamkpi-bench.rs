@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! teamkpi-bench gen-w1 --rows N [--agents 1000] [--seed 1] --out DIR   W1 as .npy columns
-//! teamkpi-bench w1 --dir DIR [--repeat 5] [--csv FILE]                 time the columnar kernel
+//! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE]   time the columnar kernel
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
 //! teamkpi-bench w2 [--tickets 10000] [--events 200000]                 engine apply, per event
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
@@ -20,7 +20,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
-use teamkpi::metrics::{ticket_metrics_columns, ColumnarAggregator};
+use teamkpi::metrics::{
+    ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator,
+};
 use teamkpi::{Assigner, AssignmentPolicy, AssignmentReason};
 use teamkpi_benches::{
     w1_options, w1_priority_labels, w2, w3_calendar, w3_instants, w4_agents, w4_items, W1Gen, W1,
@@ -260,14 +262,15 @@ fn w1(o: &Opts) -> Fallible<()> {
         }
         std::fs::write(&csv, out).map_err(|e| format!("{}: {e}", csv.display()))?;
     }
+    let threads = o.num("threads", 1)? as usize;
     let (best, median) = time(o.num("repeat", 5)?, || {
-        ticket_metrics_columns(&cols, &options).map(|r| r.rows.len())
+        ticket_metrics_columns_parallel(&cols, &options, threads).map(|r| r.rows.len())
     });
     let n = data.len() as f64;
     println!(
         "{}",
         json!({
-            "workload": "w1", "rows": data.len(), "groups": report.rows.len(),
+            "workload": "w1", "rows": data.len(), "groups": report.rows.len(), "threads": threads,
             "best_s": best, "median_s": median, "rows_per_s": n / best,
         })
     );

@@ -18,7 +18,10 @@ pub use batch::{
 };
 pub(crate) use batch::{Contribution, Keyed};
 pub use catalog::{MetricCatalog, MetricInfo};
-pub use columnar::{ticket_metrics_columns, ColumnarAggregator, TicketColumns, NULL_INSTANT};
+pub use columnar::{
+    ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator, TicketColumns,
+    NULL_INSTANT,
+};
 pub use dashboard::{call_center_dashboard, day_bounds, DashboardRequest, DashboardStats};
 pub use records::{
     AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,
