@@ -31,8 +31,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "target" / "bench-venv"
@@ -56,7 +57,8 @@ TARGETS = [(28_800, 259_200), (14_400, 172_800), (3_600, 86_400), (1_800, 14_400
 SLA = {
     "name": "w1",
     "targets": {
-        p: {"first_response": f, "resolution": r} for p, (f, r) in zip(PRIORITIES, TARGETS)
+        p: {"first_response": f, "resolution": r}
+        for p, (f, r) in zip(PRIORITIES, TARGETS, strict=True)
     },
 }
 NULL = -(2**63)
@@ -80,14 +82,29 @@ def bootstrap(argv: list[str]) -> None:
     if "--skip-build" not in argv:
         print("building teamkpi-bench and the Python binding (release)", flush=True)
         subprocess.run(
-            ["cargo", "build", "--release", "-q", "-p", "teamkpi-benches", "--bin", "teamkpi-bench"],
+            [
+                "cargo",
+                "build",
+                "--release",
+                "-q",
+                "-p",
+                "teamkpi-benches",
+                "--bin",
+                "teamkpi-bench",
+            ],
             check=True,
             cwd=ROOT,
         )
         env = {**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{VENV}/bin:{os.environ['PATH']}"}
         subprocess.run(
-            [str(VENV / "bin" / "maturin"), "develop", "--release", "-q", "-m",
-             "bindings/python/Cargo.toml"],
+            [
+                str(VENV / "bin" / "maturin"),
+                "develop",
+                "--release",
+                "-q",
+                "-m",
+                "bindings/python/Cargo.toml",
+            ],
             check=True,
             cwd=ROOT,
             env=env,
@@ -121,7 +138,9 @@ def check(name: str, ours: Canon, theirs: Canon) -> None:
         return
     missing = sorted(set(ours) - set(theirs))[:3]
     extra = sorted(set(theirs) - set(ours))[:3]
-    diff = [(k, ours[k], theirs[k]) for k in sorted(set(ours) & set(theirs)) if ours[k] != theirs[k]]
+    diff = [
+        (k, ours[k], theirs[k]) for k in sorted(set(ours) & set(theirs)) if ours[k] != theirs[k]
+    ]
     raise SystemExit(
         f"{name} disagrees with teamkpi: missing {missing}, extra {extra}, "
         f"differing {diff[:3]} (fields {FIELDS})"
@@ -140,8 +159,14 @@ def canon_from_teamkpi(rows: list[dict[str, Any]]) -> Canon:
         # The rate is rounded to 2 places; with ≤ 10 000 tickets a day the count is exact.
         ar = 0 if rate is None else int(round(float(rate) * assigned / 100))
         out[(r["agent_id"], epoch_day(r["period_start"]))] = (
-            assigned, ar, r["first_response_count"], r["first_response_seconds_sum"],
-            r["resolution_count"], r["resolution_seconds_sum"], r["sla_met"], r["sla_breached"],
+            assigned,
+            ar,
+            r["first_response_count"],
+            r["first_response_seconds_sum"],
+            r["resolution_count"],
+            r["resolution_seconds_sum"],
+            r["sla_met"],
+            r["sla_breached"],
         )
     return out
 
@@ -154,8 +179,16 @@ def canon_from_csv(path: Path) -> Canon:
         assigned = int(f[2])
         ar = 0 if f[9] == "" else int(round(float(f[9]) * assigned / 100))
         day = epoch_day(dt.date.fromisoformat(f[1]))
-        out[(int(f[0]), day)] = (assigned, ar, int(f[4]), int(f[5]), int(f[3]), int(f[6]),
-                                 int(f[7]), int(f[8]))
+        out[(int(f[0]), day)] = (
+            assigned,
+            ar,
+            int(f[4]),
+            int(f[5]),
+            int(f[3]),
+            int(f[6]),
+            int(f[7]),
+            int(f[8]),
+        )
     return out
 
 
@@ -163,11 +196,7 @@ def canon_from_columns(cols: dict[str, Any]) -> Canon:
     """From equal-length sequences named agent_id, day and FIELDS (a peer's result)."""
     keys = ["agent_id", "day", *FIELDS]
     lists = [list(map(int, cols[k])) for k in keys]
-    return {
-        (row[0], row[1]): tuple(row[2:])
-        for row in zip(*lists, strict=True)
-        if any(row[2:])
-    }
+    return {(row[0], row[1]): tuple(row[2:]) for row in zip(*lists, strict=True) if any(row[2:])}
 
 
 # ---- W1 peers ----
@@ -179,13 +208,15 @@ def load_w1(n: int) -> dict[str, Any]:
     d = DATA / f"w1-{n}"
     if not (d / "resolved_at.npy").exists():
         bench("gen-w1", "--rows", str(n), "--out", str(d))
-    return {k: np.load(d / f"{k}.npy") for k in
-            ("agent_id", "priority", "created_at", "first_response_at", "resolved_at")}
+    return {
+        k: np.load(d / f"{k}.npy")
+        for k in ("agent_id", "priority", "created_at", "first_response_at", "resolved_at")
+    }
 
 
 def python_loop(tickets: list[dict[str, Any]]) -> dict[tuple[int, dt.date], list[int]]:
     """What a Django view or cron job does by hand, over dicts with aware datetimes."""
-    targets = {p: t for p, t in zip(PRIORITIES, TARGETS)}
+    targets = dict(zip(PRIORITIES, TARGETS, strict=True))
     out: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0] * 8)
     for t in tickets:
         agent, created = t["agent_id"], t["created_at"]
@@ -225,11 +256,24 @@ def as_dicts(cols: dict[str, Any]) -> list[dict[str, Any]]:
         return None if s == NULL else dt.datetime.fromtimestamp(s, utc)
 
     return [
-        {"id": i, "agent_id": a, "priority": PRIORITIES[p], "created_at": aware(c),
-         "first_response_at": aware(f), "resolved_at": aware(r)}
-        for i, (a, p, c, f, r) in enumerate(zip(
-            cols["agent_id"].tolist(), cols["priority"].tolist(), cols["created_at"].tolist(),
-            cols["first_response_at"].tolist(), cols["resolved_at"].tolist(), strict=True))
+        {
+            "id": i,
+            "agent_id": a,
+            "priority": PRIORITIES[p],
+            "created_at": aware(c),
+            "first_response_at": aware(f),
+            "resolved_at": aware(r),
+        }
+        for i, (a, p, c, f, r) in enumerate(
+            zip(
+                cols["agent_id"].tolist(),
+                cols["priority"].tolist(),
+                cols["created_at"].tolist(),
+                cols["first_response_at"].tolist(),
+                cols["resolved_at"].tolist(),
+                strict=True,
+            )
+        )
     ]
 
 
@@ -242,18 +286,40 @@ def pandas_w1(df: Any, fr_t: Any, res_t: Any) -> Any:
     agent, prio = df["agent_id"].to_numpy(), df["priority"].to_numpy()
     c, f, r = (df[k].to_numpy() for k in ("created_at", "first_response_at", "resolved_at"))
     cday = c // DAY
-    a = pd.DataFrame({"agent_id": agent, "day": cday, "assigned": 1,
-                      "assigned_resolved": ((r != NULL) & (r < (cday + 1) * DAY)).astype("int64")})
+    a = pd.DataFrame(
+        {
+            "agent_id": agent,
+            "day": cday,
+            "assigned": 1,
+            "assigned_resolved": ((r != NULL) & (r < (cday + 1) * DAY)).astype("int64"),
+        }
+    )
     fm = f != NULL
     fs = f[fm] - c[fm]
     fmet = fs <= fr_t[prio[fm]]
-    b = pd.DataFrame({"agent_id": agent[fm], "day": f[fm] // DAY, "fr_n": 1, "fr_s": fs,
-                      "met": fmet.astype("int64"), "breached": (~fmet).astype("int64")})
+    b = pd.DataFrame(
+        {
+            "agent_id": agent[fm],
+            "day": f[fm] // DAY,
+            "fr_n": 1,
+            "fr_s": fs,
+            "met": fmet.astype("int64"),
+            "breached": (~fmet).astype("int64"),
+        }
+    )
     rm = r != NULL
     rs = r[rm] - c[rm]
     rmet = rs <= res_t[prio[rm]]
-    e = pd.DataFrame({"agent_id": agent[rm], "day": r[rm] // DAY, "res_n": 1, "res_s": rs,
-                      "met": rmet.astype("int64"), "breached": (~rmet).astype("int64")})
+    e = pd.DataFrame(
+        {
+            "agent_id": agent[rm],
+            "day": r[rm] // DAY,
+            "res_n": 1,
+            "res_s": rs,
+            "met": rmet.astype("int64"),
+            "breached": (~rmet).astype("int64"),
+        }
+    )
     out = pd.concat([a, b, e], ignore_index=True).fillna(0)
     return out.groupby(["agent_id", "day"], sort=True).sum().reset_index()
 
@@ -268,19 +334,27 @@ def polars_w1(df: Any, fr_t: list[int], res_t: list[int]) -> Any:
     lf = df.lazy()
     day = c // DAY
     a = lf.select(
-        pl.col("agent_id"), day.alias("day"), pl.lit(1, pl.Int64).alias("assigned"),
+        pl.col("agent_id"),
+        day.alias("day"),
+        pl.lit(1, pl.Int64).alias("assigned"),
         (r < (day + 1) * DAY).fill_null(False).cast(pl.Int64).alias("assigned_resolved"),
     )
     fs = f - c
     b = lf.filter(f.is_not_null()).select(
-        pl.col("agent_id"), (f // DAY).alias("day"), pl.lit(1, pl.Int64).alias("fr_n"),
-        fs.alias("fr_s"), (fs <= fr_target).cast(pl.Int64).alias("met"),
+        pl.col("agent_id"),
+        (f // DAY).alias("day"),
+        pl.lit(1, pl.Int64).alias("fr_n"),
+        fs.alias("fr_s"),
+        (fs <= fr_target).cast(pl.Int64).alias("met"),
         (fs > fr_target).cast(pl.Int64).alias("breached"),
     )
     rs = r - c
     e = lf.filter(r.is_not_null()).select(
-        pl.col("agent_id"), (r // DAY).alias("day"), pl.lit(1, pl.Int64).alias("res_n"),
-        rs.alias("res_s"), (rs <= res_target).cast(pl.Int64).alias("met"),
+        pl.col("agent_id"),
+        (r // DAY).alias("day"),
+        pl.lit(1, pl.Int64).alias("res_n"),
+        rs.alias("res_s"),
+        (rs <= res_target).cast(pl.Int64).alias("met"),
         (rs > res_target).cast(pl.Int64).alias("breached"),
     )
     return (
@@ -295,8 +369,12 @@ def polars_w1(df: Any, fr_t: list[int], res_t: list[int]) -> Any:
 def w1_sql(div: str) -> str:
     """The W1 query over a table w1(agent_id, priority, c, f, r) of epoch seconds (NULL when
     missing); `div` is the engine's integer division operator."""
-    frt = "CASE priority " + " ".join(f"WHEN {i} THEN {t[0]}" for i, t in enumerate(TARGETS)) + " END"
-    rst = "CASE priority " + " ".join(f"WHEN {i} THEN {t[1]}" for i, t in enumerate(TARGETS)) + " END"
+    frt = (
+        "CASE priority " + " ".join(f"WHEN {i} THEN {t[0]}" for i, t in enumerate(TARGETS)) + " END"
+    )
+    rst = (
+        "CASE priority " + " ".join(f"WHEN {i} THEN {t[1]}" for i, t in enumerate(TARGETS)) + " END"
+    )
     return f"""
     SELECT agent_id, day, sum(assigned) AS assigned, sum(ar) AS assigned_resolved,
            sum(fr_n) AS fr_n, sum(fr_s) AS fr_s, sum(res_n) AS res_n, sum(res_s) AS res_s,
@@ -364,8 +442,11 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
         check("teamkpi (Python, dicts)", expected, canon_from_teamkpi(rows))
         record("teamkpi, Python binding, dicts", t)
         t, loop = best_of(lambda: python_loop(tickets), 3)
-        check("plain Python loop", expected, {
-            (a, epoch_day(d)): tuple(v) for (a, d), v in loop.items() if any(v)})
+        check(
+            "plain Python loop",
+            expected,
+            {(a, epoch_day(d)): tuple(v) for (a, d), v in loop.items() if any(v)},
+        )
         record("plain Python loop over dicts", t)
         del tickets
 
@@ -375,25 +456,31 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
     t, out = best_of(lambda: pandas_w1(pdf, np.array(fr_t), np.array(res_t)), 3)
     check("pandas", expected, canon_from_columns({k: out[k].to_numpy() for k in out.columns}))
     record(f"pandas {pd.__version__}", t)
-    del pdf, out
 
-    pldf = pl.from_arrow(pa.table({
-        "agent_id": pa.array(cols["agent_id"]),
-        "priority": pa.array(cols["priority"].astype(np.int64)),
-        **{k: nullable(cols[k]) for k in ("created_at", "first_response_at", "resolved_at")},
-    }))
+    pldf = pl.from_arrow(
+        pa.table(
+            {
+                "agent_id": pa.array(cols["agent_id"]),
+                "priority": pa.array(cols["priority"].astype(np.int64)),
+                **{
+                    k: nullable(cols[k]) for k in ("created_at", "first_response_at", "resolved_at")
+                },
+            }
+        )
+    )
     t, out = best_of(lambda: polars_w1(pldf, fr_t, res_t), 3)
     check("Polars", expected, canon_from_columns(out.to_dict(as_series=False)))
     record(f"Polars {pl.__version__} ({pl.thread_pool_size()} threads)", t)
-    del pldf, out
 
-    arrow = pa.table({
-        "agent_id": pa.array(cols["agent_id"].astype(np.int64)),
-        "priority": pa.array(cols["priority"].astype(np.int64)),
-        "c": pa.array(cols["created_at"]),
-        "f": nullable(cols["first_response_at"]),
-        "r": nullable(cols["resolved_at"]),
-    })
+    arrow = pa.table(
+        {
+            "agent_id": pa.array(cols["agent_id"].astype(np.int64)),
+            "priority": pa.array(cols["priority"].astype(np.int64)),
+            "c": pa.array(cols["created_at"]),
+            "f": nullable(cols["first_response_at"]),
+            "r": nullable(cols["resolved_at"]),
+        }
+    )
     import duckdb
 
     con = duckdb.connect()
@@ -413,13 +500,19 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
 
         with psycopg.connect(url, autocommit=True) as pg:
             pg.execute("DROP TABLE IF EXISTS w1")
-            pg.execute("CREATE UNLOGGED TABLE w1 (agent_id bigint, priority int, c bigint, "
-                       "f bigint, r bigint)")
+            pg.execute(
+                "CREATE UNLOGGED TABLE w1 (agent_id bigint, priority int, c bigint, "
+                "f bigint, r bigint)"
+            )
             with pg.cursor().copy("COPY w1 FROM STDIN") as cp:
-                for row in zip(cols["agent_id"].tolist(), cols["priority"].tolist(),
-                               cols["created_at"].tolist(),
-                               cols["first_response_at"].tolist(),
-                               cols["resolved_at"].tolist(), strict=True):
+                for row in zip(
+                    cols["agent_id"].tolist(),
+                    cols["priority"].tolist(),
+                    cols["created_at"].tolist(),
+                    cols["first_response_at"].tolist(),
+                    cols["resolved_at"].tolist(),
+                    strict=True,
+                ):
                     cp.write_row([None if v == NULL else v for v in row])
             pg.execute("VACUUM ANALYZE w1")
             workers = pg.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]
@@ -427,17 +520,26 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
             query = w1_sql("/")
             t, out = best_of(lambda: pg.execute(query).fetchall(), 3)
             names = ["agent_id", "day", *FIELDS]
-            check("PostgreSQL", expected, canon_from_columns(
-                {k: [r[i] for r in out] for i, k in enumerate(names)}))
+            check(
+                "PostgreSQL",
+                expected,
+                canon_from_columns({k: [r[i] for r in out] for i, k in enumerate(names)}),
+            )
             record(f"PostgreSQL {version} GROUP BY ({workers} parallel workers)", t)
             pg.execute("DROP TABLE w1")
 
     ours = rust["best_s"]
     duck = next(s for name, s in results if name.startswith("DuckDB"))
     for name, s in results:
-        table.append([f"W1 {n / 1e6:g} M", name, f"{n / s / 1e6:.2f} M rows/s",
-                      f"{s / ours:.1f}×" if s >= ours else f"1/{ours / s:.1f}",
-                      f"{duck / s:.2f}×"])
+        table.append(
+            [
+                f"W1 {n / 1e6:g} M",
+                name,
+                f"{n / s / 1e6:.2f} M rows/s",
+                f"{s / ours:.1f}×" if s >= ours else f"1/{ours / s:.1f}",
+                f"{duck / s:.2f}×",
+            ]
+        )
 
 
 # ---- W2, W3, W4 ----
@@ -448,25 +550,47 @@ def run_w2(table: list[list[str]]) -> None:
 
     print("\nW2, engine events", flush=True)
     rust = bench("w2")
-    table.append(["W2", "teamkpi, Rust core, Engine::apply", f"median {rust['median_ns'] / 1e3:.2f} µs",
-                  f"mean {rust['mean_ns'] / 1e3:.2f} µs", ""])
+    table.append(
+        [
+            "W2",
+            "teamkpi, Rust core, Engine::apply",
+            f"median {rust['median_ns'] / 1e3:.2f} µs",
+            f"mean {rust['mean_ns'] / 1e3:.2f} µs",
+            "",
+        ]
+    )
     engine = teamkpi.Engine("UTC")
     base = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
     events = []
     for i in range(50_000):
         at = base + dt.timedelta(seconds=i * 20)
-        events.append({"id": f"c{i}", "at": at, "type": "ticket_created", "ticket_id": i,
-                       "agent_id": i % 1_000 + 1, "priority": PRIORITIES[i % 4]})
-        events.append({"id": f"r{i}", "at": at + dt.timedelta(minutes=5),
-                       "type": "agent_replied", "ticket_id": i})
+        events.append(
+            {
+                "id": f"c{i}",
+                "at": at,
+                "type": "ticket_created",
+                "ticket_id": i,
+                "agent_id": i % 1_000 + 1,
+                "priority": PRIORITIES[i % 4],
+            }
+        )
+        events.append(
+            {
+                "id": f"r{i}",
+                "at": at + dt.timedelta(minutes=5),
+                "type": "agent_replied",
+                "ticket_id": i,
+            }
+        )
     times = []
     for e in events:
         t0 = time.perf_counter()
         engine.apply(e)
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    table.append(["W2", "teamkpi, Python binding, Engine.apply", f"median {med * 1e6:.2f} µs",
-                  "", ""])
+    table.append(
+        ["W2", "teamkpi, Python binding, Engine.apply", f"median {med * 1e6:.2f} µs", "", ""]
+    )
     print(f"  Rust median {rust['median_ns']} ns; Python median {med * 1e6:.2f} µs", flush=True)
 
 
@@ -480,11 +604,26 @@ def run_w3(table: list[list[str]]) -> None:
     rust = bench("w3", "--n", "100000", "--out", str(d))
     start, secs, result = (np.load(d / f"{k}.npy").tolist() for k in ("start", "seconds", "result"))
     week = [("08:00", "12:00"), ("13:00", "17:00")]
-    holidays = [dt.date(y, m, dd) for y in range(2024, 2028) for m, dd in
-                [(1, 1), (1, 6), (5, 1), (5, 3), (8, 15), (11, 1), (11, 11), (12, 25), (12, 26)]]
+    holidays = [
+        dt.date(y, m, dd)
+        for y in range(2024, 2028)
+        for m, dd in [
+            (1, 1),
+            (1, 6),
+            (5, 1),
+            (5, 3),
+            (8, 15),
+            (11, 1),
+            (11, 11),
+            (12, 25),
+            (12, 26),
+        ]
+    ]
     cal = teamkpi.BusinessCalendar(
-        "Europe/Warsaw", {**{k: week for k in ("mon", "tue", "wed", "thu", "fri")},
-                          "sat": [("09:00", "13:00")]}, holidays)
+        "Europe/Warsaw",
+        {**{k: week for k in ("mon", "tue", "wed", "thu", "fri")}, "sat": [("09:00", "13:00")]},
+        holidays,
+    )
     utc = dt.UTC
     starts = [dt.datetime.fromtimestamp(s, utc) for s in start]
     ours = [cal.add_business_seconds(s, n) for s, n in zip(starts, secs, strict=True)]
@@ -499,61 +638,115 @@ def run_w3(table: list[list[str]]) -> None:
     import pytz
 
     tz = pytz.timezone("Europe/Warsaw")
-    rules = btd.Rules([
-        btd.WorkDayRule(start_time=dt.time(8), end_time=dt.time(12), working_days=[0, 1, 2, 3, 4],
-                        tz=tz),
-        btd.WorkDayRule(start_time=dt.time(13), end_time=dt.time(17), working_days=[0, 1, 2, 3, 4],
-                        tz=tz),
-        btd.WorkDayRule(start_time=dt.time(9), end_time=dt.time(13), working_days=[5], tz=tz),
-        btd.HolidayRule(holidays, tz=tz),
-    ])
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(
+                start_time=dt.time(8), end_time=dt.time(12), working_days=[0, 1, 2, 3, 4], tz=tz
+            ),
+            btd.WorkDayRule(
+                start_time=dt.time(13), end_time=dt.time(17), working_days=[0, 1, 2, 3, 4], tz=tz
+            ),
+            btd.WorkDayRule(start_time=dt.time(9), end_time=dt.time(13), working_days=[5], tz=tz),
+            btd.HolidayRule(holidays, tz=tz),
+        ]
+    )
     n_btd = 2_000
     theirs = []
     t0 = time.perf_counter()
     for s, n in zip(starts[:n_btd], secs[:n_btd], strict=True):
         theirs.append(s + btd.BusinessTimeDelta(rules, seconds=n))
     btd_call = (time.perf_counter() - t0) / n_btd
-    differ = [(starts[i], secs[i], ours[i], theirs[i]) for i in range(n_btd)
-              if theirs[i] != ours[i]]
+    differ = [
+        (starts[i], secs[i], ours[i], theirs[i]) for i in range(n_btd) if theirs[i] != ours[i]
+    ]
     if differ:
         raise SystemExit(f"businesstimedelta disagrees on {len(differ)} of {n_btd}: {differ[:3]}")
     print(f"  businesstimedelta: equal to teamkpi on {n_btd:,} adds", flush=True)
     rust_call = rust["ns_per_add"] * 1e-9
-    table.append(["W3", "teamkpi, Rust core", f"{1 / rust_call / 1e6:.2f} M adds/s",
-                  f"{btd_call / rust_call:,.0f}× businesstimedelta", ""])
-    table.append(["W3", "teamkpi, Python binding, per call", f"{py_call * 1e9:.0f} ns/call",
-                  f"{btd_call / py_call:,.0f}× businesstimedelta", ""])
-    table.append(["W3", f"businesstimedelta {btd.__version__ if hasattr(btd, '__version__') else ''}".strip(),
-                  f"{btd_call * 1e6:.0f} µs/call ({1 / btd_call / 1e3:.1f} k/s)", "1×", ""])
+    table.append(
+        [
+            "W3",
+            "teamkpi, Rust core",
+            f"{1 / rust_call / 1e6:.2f} M adds/s",
+            f"{btd_call / rust_call:,.0f}× businesstimedelta",
+            "",
+        ]
+    )
+    table.append(
+        [
+            "W3",
+            "teamkpi, Python binding, per call",
+            f"{py_call * 1e9:.0f} ns/call",
+            f"{btd_call / py_call:,.0f}× businesstimedelta",
+            "",
+        ]
+    )
+    table.append(
+        [
+            "W3",
+            f"businesstimedelta {btd.__version__ if hasattr(btd, '__version__') else ''}".strip(),
+            f"{btd_call * 1e6:.0f} µs/call ({1 / btd_call / 1e3:.1f} k/s)",
+            "1×",
+            "",
+        ]
+    )
 
 
 def run_w4(table: list[list[str]]) -> None:
     print("\nW4, assignment", flush=True)
     rust = bench("w4")
-    table.append(["W4", "teamkpi, Rust core, pick + release, 10 000 agents",
-                  f"{rust['pick_and_release_ns']:.0f} ns", "", ""])
-    table.append(["W4", "teamkpi, Rust core, drain 1 M items over 10 000 agents",
-                  f"{rust['drain_s']:.2f} s", "", ""])
+    table.append(
+        [
+            "W4",
+            "teamkpi, Rust core, pick + release, 10 000 agents",
+            f"{rust['pick_and_release_ns']:.0f} ns",
+            "",
+            "",
+        ]
+    )
+    table.append(
+        [
+            "W4",
+            "teamkpi, Rust core, drain 1 M items over 10 000 agents",
+            f"{rust['drain_s']:.2f} s",
+            "",
+            "",
+        ]
+    )
 
 
 def run_memory(table: list[list[str]]) -> None:
     print("\nMemory: streaming W1 in 1 M-row chunks", flush=True)
     for n in (10_000_000, 100_000_000):
         r = bench("w1-stream", "--rows", str(n))
-        print(f"  {n:,} rows: peak RSS {r['peak_rss_kib'] / 1024:.0f} MiB, "
-              f"{r['rows_per_s'] / 1e6:.1f} M rows/s aggregating", flush=True)
-        table.append([f"memory {n / 1e6:g} M", "teamkpi ColumnarAggregator, 1 M-row chunks",
-                      f"peak RSS {r['peak_rss_kib'] / 1024:.0f} MiB",
-                      f"{r['rows_per_s'] / 1e6:.1f} M rows/s", ""])
+        print(
+            f"  {n:,} rows: peak RSS {r['peak_rss_kib'] / 1024:.0f} MiB, "
+            f"{r['rows_per_s'] / 1e6:.1f} M rows/s aggregating",
+            flush=True,
+        )
+        table.append(
+            [
+                f"memory {n / 1e6:g} M",
+                "teamkpi ColumnarAggregator, 1 M-row chunks",
+                f"peak RSS {r['peak_rss_kib'] / 1024:.0f} MiB",
+                f"{r['rows_per_s'] / 1e6:.1f} M rows/s",
+                "",
+            ]
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", default="1000000,10000000", help="W1 sizes, comma-separated")
-    ap.add_argument("--loop-rows", type=int, default=1_000_000,
-                    help="largest W1 size for the dict paths and the Python loop")
-    ap.add_argument("--pg-rows", type=int, default=1_000_000,
-                    help="largest W1 size loaded into PostgreSQL")
+    ap.add_argument(
+        "--loop-rows",
+        type=int,
+        default=1_000_000,
+        help="largest W1 size for the dict paths and the Python loop",
+    )
+    ap.add_argument(
+        "--pg-rows", type=int, default=1_000_000, help="largest W1 size loaded into PostgreSQL"
+    )
     ap.add_argument("--only", default="w1,w2,w3,w4,memory")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--no-postgres", action="store_true")
@@ -576,7 +769,9 @@ def main() -> None:
         run_w4(table)
     if "memory" in only:
         run_memory(table)
-    print("\n| workload | implementation | throughput | time vs teamkpi Rust | throughput vs DuckDB |")
+    print(
+        "\n| workload | implementation | throughput | time vs teamkpi Rust | throughput vs DuckDB |"
+    )
     print("|---|---|---|---|---|")
     for row in table:
         print("| " + " | ".join(row) + " |")
