@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
+use teamkpi::engine::EventKind;
 use teamkpi::metrics::{
     ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator,
 };
@@ -327,6 +328,22 @@ fn w2_apply(o: &Opts) -> Fallible<()> {
         times.push(t.elapsed().as_nanos() as u64);
         black_box(applied.duplicate);
     }
+    let mut by_kind: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (e, t) in stream.iter().zip(&times) {
+        let kind = match e.kind {
+            EventKind::AgentReplied { .. } => "agent_replied",
+            EventKind::CustomerReplied { .. } => "customer_replied",
+            EventKind::TicketTransferred { .. } => "transferred",
+            _ => "other",
+        };
+        by_kind.entry(kind).or_default().push(*t);
+    }
+    let median = |v: &mut Vec<u64>| {
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    };
+    let kinds: BTreeMap<&str, Option<u64>> =
+        by_kind.iter_mut().map(|(k, v)| (*k, median(v))).collect();
     times.sort_unstable();
     let pct = |p: usize| times.get((times.len().max(1) - 1) * p / 100).copied();
     let mean = times.iter().sum::<u64>() as f64 / times.len().max(1) as f64;
@@ -334,7 +351,7 @@ fn w2_apply(o: &Opts) -> Fallible<()> {
         "{}",
         json!({
             "workload": "w2", "events": stream.len(), "median_ns": pct(50),
-            "p90_ns": pct(90), "p99_ns": pct(99), "mean_ns": mean,
+            "p90_ns": pct(90), "p99_ns": pct(99), "mean_ns": mean, "median_ns_by_kind": kinds,
         })
     );
     Ok(())

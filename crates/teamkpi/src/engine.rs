@@ -10,16 +10,17 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::calendar::BusinessCalendar;
 use crate::error::{Error, Result};
+use crate::hashing::{fingerprint, FastBuild};
 use crate::metrics::{
     AgentMessage, AgentSession, Bucketing, Call, GroupBy, GroupKey, MetricsOptions, SessionKind,
     Ticket, TicketKind, TicketMetrics, TicketMetricsAggregator, TicketMetricsState, Transfer,
 };
 use crate::metrics::{Contribution, Keyed};
-use crate::period::{Period, PeriodKind, ZoneOffsets};
+use crate::period::{local_date, local_midnight, Period, PeriodKind, ZoneOffsets};
 use crate::sla::SlaPolicy;
 
 /// A lifecycle event. `id` makes it idempotent: the same id twice changes nothing.
@@ -285,8 +286,10 @@ const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::M
 
 #[derive(Debug, Clone, Default)]
 struct TicketLog {
+    /// Events in arrival order.
     events: Vec<Event>,
-    ids: BTreeSet<String>,
+    /// Fingerprints of the events' ids, parallel to `events` (deduplication without a set).
+    id_prints: Vec<u64>,
     /// The contribution currently in the aggregates, per period kind.
     applied: [Vec<Keyed>; 3],
     finished: bool,
@@ -296,6 +299,23 @@ struct TicketLog {
     /// The current assignee and whether a first response exists (for the in-order path).
     assignee: Option<u64>,
     responded: bool,
+}
+
+impl TicketLog {
+    /// Whether an event with this id (and fingerprint) is held.
+    fn holds(&self, id: &str, print: u64) -> bool {
+        self.id_prints
+            .iter()
+            .zip(&self.events)
+            .any(|(p, e)| *p == print && e.id == id)
+    }
+
+    /// Keeps an event (already checked not to be held).
+    fn record(&mut self, event: &Event, print: u64) {
+        self.id_prints.push(print);
+        self.events.push(event.clone());
+        self.last_at = self.last_at.max(Some(event.at));
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -338,12 +358,55 @@ pub struct Engine {
     options: EngineOptions,
     metrics: [MetricsOptions; 3],
     offsets: ZoneOffsets,
-    tickets: BTreeMap<u64, TicketLog>,
+    tickets: HashMap<u64, TicketLog, FastBuild>,
     states: [TicketMetricsState; 3],
     calls: BTreeMap<u64, Call>,
     sessions: BTreeMap<u64, SessionLog>,
-    evicted: BTreeSet<u64>,
+    evicted: HashSet<u64, FastBuild>,
     watermark: Option<DateTime<Utc>>,
+    day_buckets: DayBuckets,
+}
+
+/// The periods (day, week, month) of the last local day seen: events mostly arrive for "today",
+/// so most bucket look-ups are two integer compares.
+#[derive(Debug, Clone, Default)]
+struct DayBuckets {
+    /// The local day's UTC bounds `[from, until)`; empty until the first look-up.
+    from: i64,
+    until: i64,
+    buckets: [Option<(NaiveDate, NaiveDate)>; 3],
+}
+
+impl DayBuckets {
+    fn get(
+        &mut self,
+        metrics: &[MetricsOptions; 3],
+        offsets: &ZoneOffsets,
+        at: DateTime<Utc>,
+    ) -> [Option<(NaiveDate, NaiveDate)>; 3] {
+        let t = at.timestamp();
+        if self.from <= t && t < self.until {
+            return self.buckets;
+        }
+        let buckets = [0, 1, 2].map(|i| metrics[i].bucket_at(offsets, at));
+        let tz = metrics[0].timezone;
+        let date = local_date(tz, at);
+        let from = local_midnight(tz, date).timestamp();
+        let until = date.succ_opt().map(|d| local_midnight(tz, d).timestamp());
+        // Cached only for a day with one UTC offset throughout (no DST change inside it), so
+        // every instant of the window has this local date.
+        if let Some(until) = until {
+            let steady = offsets.offset_at(tz, from) == offsets.offset_at(tz, until - 1);
+            if steady && from <= t && t < until {
+                *self = DayBuckets {
+                    from,
+                    until,
+                    buckets,
+                };
+            }
+        }
+        buckets
+    }
 }
 
 impl Engine {
@@ -354,12 +417,13 @@ impl Engine {
             options,
             metrics,
             offsets: ZoneOffsets::new(),
-            tickets: BTreeMap::new(),
+            tickets: HashMap::default(),
             states: Default::default(),
             calls: BTreeMap::new(),
             sessions: BTreeMap::new(),
-            evicted: BTreeSet::new(),
+            evicted: HashSet::default(),
             watermark: None,
+            day_buckets: DayBuckets::default(),
         }
     }
 
@@ -427,80 +491,74 @@ impl Engine {
     }
 
     fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
-        let known = self.tickets.contains_key(&ticket_id);
-        let late = self.evicted.contains(&ticket_id)
-            || (!known && self.watermark.is_some_and(|w| event.at < w));
-        if late {
-            return Err(Error::LateEvent {
-                ticket_id,
-                event_id: event.id.clone(),
-            });
-        }
+        let print = fingerprint(event.id.as_bytes());
         let is_creation = matches!(event.kind, EventKind::TicketCreated { .. });
-        if self.options.require_created_first && !known && !is_creation {
-            return Err(Error::UnknownTicket(ticket_id));
-        }
-        if self
-            .tickets
-            .get(&ticket_id)
-            .is_some_and(|l| l.ids.contains(&event.id))
-        {
-            return Ok(Applied {
-                duplicate: true,
-                ..Applied::default()
-            });
-        }
-        // Customer messages and status changes change no figure of a created ticket: record
-        // them without rebuilding (the common case on a busy desk).
-        if matches!(
-            event.kind,
-            EventKind::CustomerReplied { .. } | EventKind::StatusChanged { .. }
-        ) {
-            if let Some(log) = self.tickets.get_mut(&ticket_id) {
-                if let Some(created) = log.created_at {
-                    if event.at < created {
-                        return Err(Error::EventsOutOfOrder {
-                            index: log.events.len(),
-                            at: event.at.to_rfc3339(),
-                            problem: "before the ticket's creation".into(),
-                        });
-                    }
-                    log.ids.insert(event.id.clone());
-                    log.events.push(event.clone());
-                    log.last_at = log.last_at.max(Some(event.at));
-                    return Ok(Applied::default());
+        match self.tickets.get_mut(&ticket_id) {
+            None => {
+                let late = self.evicted.contains(&ticket_id)
+                    || self.watermark.is_some_and(|w| event.at < w);
+                if late {
+                    return Err(Error::LateEvent {
+                        ticket_id,
+                        event_id: event.id.clone(),
+                    });
+                }
+                if self.options.require_created_first && !is_creation {
+                    return Err(Error::UnknownTicket(ticket_id));
                 }
             }
-        }
-        // A later agent reply on a ticket already answered adds one message, credited to the
-        // replying agent or the current assignee: add just that (no rebuild).
-        if let EventKind::AgentReplied { agent_id, .. } = &event.kind {
-            if let Some(log) = self.tickets.get_mut(&ticket_id) {
-                let in_order = log.last_at.is_some_and(|last| event.at > last);
-                if in_order && log.responded && log.created_at.is_some() {
-                    let agent = agent_id.or(log.assignee);
-                    let mut touched = Vec::new();
-                    for (i, m) in self.metrics.iter().enumerate() {
-                        if let Some(b) = m.bucket_at(&self.offsets, event.at) {
-                            let g = GroupKey::Agent(agent);
-                            let c = Contribution::AgentMessage;
-                            c.apply(
-                                self.states[i].entry(g.clone(), b, self.options.quantiles),
-                                1,
-                            );
-                            if i == 0 {
-                                touched.push((agent, b.0));
-                            }
-                            log.applied[i].push((g, b, c));
-                        }
-                    }
-                    log.ids.insert(event.id.clone());
-                    log.events.push(event.clone());
-                    log.last_at = Some(event.at);
+            Some(log) => {
+                if log.holds(&event.id, print) {
                     return Ok(Applied {
-                        touched,
+                        duplicate: true,
                         ..Applied::default()
                     });
+                }
+                if let Some(created) = log.created_at {
+                    match &event.kind {
+                        // Customer messages and status changes change no figure of a created
+                        // ticket: record them without rebuilding (the common case on a busy
+                        // desk).
+                        EventKind::CustomerReplied { .. } | EventKind::StatusChanged { .. } => {
+                            if event.at < created {
+                                return Err(Error::EventsOutOfOrder {
+                                    index: log.events.len(),
+                                    at: event.at.to_rfc3339(),
+                                    problem: "before the ticket's creation".into(),
+                                });
+                            }
+                            log.record(event, print);
+                            return Ok(Applied::default());
+                        }
+                        // A later agent reply on a ticket already answered adds one message,
+                        // credited to the replying agent or the current assignee: add just that.
+                        EventKind::AgentReplied { agent_id, .. }
+                            if log.responded && log.last_at.is_some_and(|l| event.at > l) =>
+                        {
+                            let agent = agent_id.or(log.assignee);
+                            let g = GroupKey::Agent(agent);
+                            let c = Contribution::AgentMessage;
+                            let mut touched = Vec::with_capacity(1);
+                            let buckets =
+                                self.day_buckets.get(&self.metrics, &self.offsets, event.at);
+                            for (i, bucket) in buckets.into_iter().enumerate() {
+                                if let Some(b) = bucket {
+                                    let q = self.options.quantiles;
+                                    c.apply(self.states[i].entry(g.clone(), b, q), 1);
+                                    if i == 0 {
+                                        touched.push((agent, b.0));
+                                    }
+                                    log.applied[i].push((g.clone(), b, c));
+                                }
+                            }
+                            log.record(event, print);
+                            return Ok(Applied {
+                                touched,
+                                ..Applied::default()
+                            });
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -521,29 +579,27 @@ impl Engine {
         }
         let log = self.tickets.entry(ticket_id).or_default();
         let mut touched = BTreeSet::new();
+        let q = self.options.quantiles;
         for (i, state) in self.states.iter_mut().enumerate() {
-            let q = self.options.quantiles;
-            for (g, b, c) in log.applied[i].drain(..) {
-                if i == 0 {
-                    if let GroupKey::Agent(a) = g {
-                        touched.insert((a, b.0));
+            // Only what differs between the old and the new contribution is written: a rebuild
+            // after a transfer or a first reply leaves most of a ticket's figures where they were.
+            let mut old = std::mem::take(&mut log.applied[i]);
+            fresh[i].sort_unstable();
+            old.sort_unstable();
+            let (gone, added) = multiset_difference(&old, &fresh[i]);
+            for (sign, list) in [(-1, gone), (1, added)] {
+                for (g, b, c) in list {
+                    if i == 0 {
+                        if let GroupKey::Agent(a) = g {
+                            touched.insert((*a, b.0));
+                        }
                     }
+                    c.apply(state.entry(g.clone(), *b, q), sign);
                 }
-                retract(state, g, b, c, q);
-            }
-            for (g, b, c) in &fresh[i] {
-                if i == 0 {
-                    if let GroupKey::Agent(a) = g {
-                        touched.insert((*a, b.0));
-                    }
-                }
-                c.apply(state.entry(g.clone(), *b, q), 1);
             }
         }
         log.applied = fresh;
-        log.ids.insert(event.id.clone());
-        log.events.push(event.clone());
-        log.last_at = log.last_at.max(Some(event.at));
+        log.record(event, print);
         log.finished = snapshot
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
@@ -589,9 +645,10 @@ impl Engine {
         self.tickets.len()
     }
 
-    /// Tickets with events but no creation yet.
+    /// Tickets with events but no creation yet, by id.
     pub fn pending(&self) -> Vec<u64> {
-        self.tickets
+        let mut ids: Vec<u64> = self
+            .tickets
             .iter()
             .filter(|(_, l)| {
                 !l.events
@@ -599,14 +656,17 @@ impl Engine {
                     .any(|e| matches!(e.kind, EventKind::TicketCreated { .. }))
             })
             .map(|(id, _)| *id)
-            .collect()
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The current snapshots of the tickets in memory, by id.
     pub fn snapshots(&self) -> Vec<Ticket> {
-        self.tickets
-            .values()
-            .filter_map(|l| {
+        let mut logs: Vec<(&u64, &TicketLog)> = self.tickets.iter().collect();
+        logs.sort_unstable_by_key(|(id, _)| **id);
+        logs.into_iter()
+            .filter_map(|(_, l)| {
                 snapshot_from_events(self.options.tenant.as_deref(), &l.events)
                     .ok()
                     .flatten()
@@ -664,14 +724,33 @@ impl Engine {
     }
 }
 
-fn retract(
-    state: &mut TicketMetricsState,
-    g: GroupKey,
-    b: (NaiveDate, NaiveDate),
-    c: Contribution,
-    quantiles: bool,
-) {
-    c.apply(state.entry(g, b, quantiles), -1);
+/// The items of sorted `old` missing from sorted `new`, and the items of `new` missing from `old`
+/// (counting repeats).
+fn multiset_difference<'a>(old: &'a [Keyed], new: &'a [Keyed]) -> (Vec<&'a Keyed>, Vec<&'a Keyed>) {
+    let (mut gone, mut added) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                gone.push(a);
+                i += 1;
+            }
+            (Some(_), Some(b)) | (None, Some(b)) => {
+                added.push(b);
+                j += 1;
+            }
+            (Some(a), None) => {
+                gone.push(a);
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    (gone, added)
 }
 
 /// A batch computation over the events: snapshots per ticket, then [`TicketMetricsAggregator`].

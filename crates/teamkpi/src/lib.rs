@@ -110,6 +110,7 @@ pub mod engine;
 pub mod error;
 pub mod fields;
 pub mod formula;
+mod hashing;
 pub mod kpi;
 pub mod metrics;
 pub mod num;

@@ -4,11 +4,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::calendar::BusinessCalendar;
 use crate::choice::string_enum;
 use crate::error::{Error, Result};
+use crate::hashing::FastBuild;
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::records::Ticket;
 use crate::metrics::Mergeable;
@@ -163,7 +164,8 @@ pub struct RejectedRecord {
 #[serde(from = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
 #[serde(into = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
 pub struct TicketMetricsState {
-    groups: BTreeMap<(GroupKey, NaiveDate), (NaiveDate, TicketAggregate)>,
+    /// Hashed for the engine's per-event updates; every listing sorts by key.
+    groups: HashMap<(GroupKey, NaiveDate), (NaiveDate, TicketAggregate), FastBuild>,
 }
 
 impl From<Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>> for TicketMetricsState {
@@ -178,10 +180,13 @@ impl From<Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>> for TicketMetr
 
 impl From<TicketMetricsState> for Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)> {
     fn from(s: TicketMetricsState) -> Self {
-        s.groups
+        let mut rows: Vec<_> = s
+            .groups
             .into_iter()
             .map(|((g, start), (end, agg))| (g, start, end, agg))
-            .collect()
+            .collect();
+        rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        rows
     }
 }
 
@@ -215,9 +220,13 @@ impl TicketMetricsState {
     pub fn iter(
         &self,
     ) -> impl Iterator<Item = (&GroupKey, NaiveDate, NaiveDate, &TicketAggregate)> {
-        self.groups
+        let mut rows: Vec<_> = self
+            .groups
             .iter()
             .map(|((g, start), (end, agg))| (g, *start, *end, agg))
+            .collect();
+        rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        rows.into_iter()
     }
 
     /// The aggregate of one group and period start.
@@ -280,7 +289,7 @@ pub struct TicketMetricsReport {
 
 /// A contribution of one ticket, computed before anything is written so that a failing ticket
 /// changes nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Contribution {
     Assigned { resolved_in_time: bool },
     Created,
