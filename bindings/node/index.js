@@ -351,13 +351,58 @@ class SlaPolicy {
   }
 }
 
+// Plain ticket events skip JSON both ways: their fields go to the native side as arguments.
+const FAST_TYPES = new Set([
+  'ticket_created',
+  'ticket_assigned',
+  'ticket_transferred',
+  'agent_replied',
+  'customer_replied',
+  'status_changed',
+  'resolved',
+  'reopened',
+  'closed',
+])
+const FAST_KEYS = new Set(['id', 'at', 'type', 'ticket_id', 'agent_id', 'from', 'to', 'priority', 'team', 'status', 'tenant'])
+
+function optional(v, type) {
+  return v === undefined || v === null || typeof v === type
+}
+
+// The native arguments of a plain ticket event, or null when it needs the general (JSON) path.
+function fastEvent(e) {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return null
+  for (const k in e) if (!FAST_KEYS.has(k)) return null
+  const { id, at, type } = e
+  if (typeof type !== 'string' || !FAST_TYPES.has(type) || typeof e.ticket_id !== 'number') return null
+  let idText
+  if (typeof id === 'string') idText = id
+  else if (Number.isSafeInteger(id)) idText = String(id)
+  else return null
+  const ms = at instanceof Date ? at.getTime() : at
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return null
+  const agent = type === 'ticket_transferred' ? e.to : e.agent_id
+  if (!optional(agent, 'number') || !optional(e.from, 'number')) return null
+  if (!optional(e.priority, 'string') || !optional(e.team, 'string')) return null
+  if (!optional(e.status, 'string') || !optional(e.tenant, 'string')) return null
+  return [idText, ms, type, e.ticket_id, agent ?? undefined, e.from ?? undefined, e.priority ?? undefined,
+    e.team ?? undefined, e.status ?? undefined, e.tenant ?? undefined]
+}
+
 class Engine {
   constructor(timezone = 'UTC', o = {}) {
     this._native = run(() => new native.NativeEngine(encode({ timezone, ...metricOptions(o) })))
   }
 
   apply(event) {
-    return run(() => JSON.parse(this._native.apply(encode(event))))
+    const args = fastEvent(event)
+    if (args === null) return run(() => JSON.parse(this._native.apply(encode(event))))
+    const applied = run(() => this._native.applyEvent(...args))
+    if (typeof applied === 'number') {
+      return { duplicate: (applied & 1) !== 0, pending: (applied & 2) !== 0, touched: [] }
+    }
+    for (const t of applied.touched) if (t.agent_id === undefined) t.agent_id = null
+    return applied
   }
 
   applyMany(events) {

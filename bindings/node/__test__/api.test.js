@@ -111,6 +111,49 @@ test('engine: seed 000 transfer, duplicates, eviction and late events', () => {
   assert.equal(e.agentMetrics(2, '2025-11-03').transfers_in, 1)
 })
 
+test('engine: plain events (field by field) and the JSON path agree, errors included', () => {
+  const stream = []
+  for (let i = 0; i < 60; i++) {
+    const at = hours(T0, i / 4)
+    const ticket = i % 7
+    const kinds = [
+      { type: 'ticket_created', agent_id: (ticket % 3) + 1, priority: 'high', team: 'L1' },
+      { type: 'agent_replied' },
+      { type: 'customer_replied' },
+      { type: 'ticket_transferred', to: (i % 4) + 1 },
+      { type: 'status_changed', status: 'pending' },
+      { type: 'resolved' },
+      { type: 'reopened' },
+      { type: 'ticket_assigned', agent_id: 3 },
+      { type: 'closed' },
+    ]
+    stream.push({ id: `e${i % 50}`, at, ticket_id: ticket, ...kinds[(i * 5) % kinds.length] })
+  }
+  const fast = new t.Engine('UTC', { quantiles: false })
+  const slow = new t.Engine('UTC', { quantiles: false })
+  for (const e of stream) {
+    let a, b
+    try { a = fast.apply(e) } catch (err) { a = err.code }
+    // A key the fast path does not take sends the same event through JSON.
+    try { b = slow.apply({ ...e, note: 'json path' }) } catch (err) { b = err.code }
+    assert.deepEqual(a, b, JSON.stringify(e))
+  }
+  assert.deepEqual(fast.rows('week'), slow.rows('week'))
+  for (const bad of [
+    { id: 'x1', at: T0, type: 'agent_replied', ticket_id: 1.5 },
+    { id: 'x2', at: T0, type: 'ticket_transferred', ticket_id: 1 },
+    { id: 'x3', at: T0, type: 'status_changed', ticket_id: 1 },
+    { id: 'x4', at: new Date(NaN), type: 'resolved', ticket_id: 1 },
+  ]) {
+    const codes = [fast, slow].map((e, i) => {
+      try { e.apply(i ? { ...bad, note: 1 } : bad) } catch (err) { return err.code }
+      return 'ok'
+    })
+    assert.equal(codes[0], codes[1], JSON.stringify(bad))
+    assert.notEqual(codes[0], 'ok')
+  }
+})
+
 const DEFS = [
   { key: 'avg_resolution', name: 'Average Resolution Time', unit: 'hours', target_type: 'lower_better',
     aggregation_period: 'daily', source: { type: 'query', query_key: 'avg_resolution_time' } },

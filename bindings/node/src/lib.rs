@@ -7,7 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Either, Float64Array, Uint32Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use rust_decimal::prelude::ToPrimitive;
@@ -15,7 +15,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use teamkpi::engine::{Engine, EngineOptions, Event};
+use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
 use teamkpi::metrics::analytics::{self, AnalyticsOptions};
 use teamkpi::metrics::{
     AgentSession, Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions,
@@ -797,6 +797,27 @@ fn poisoned() -> napi::Error {
     err(Error::Storage("lock poisoned".into()))
 }
 
+/// What one applied event changed.
+#[napi(object)]
+pub struct AppliedEvent {
+    /// The event id was seen before; nothing changed.
+    pub duplicate: bool,
+    /// The ticket's creation has not been seen yet; the event is held.
+    pub pending: bool,
+    /// Agents and local days whose daily figures changed.
+    pub touched: Vec<Touched>,
+}
+
+/// An agent and a local day whose figures changed.
+#[napi(object)]
+pub struct Touched {
+    /// The agent (`null`: unassigned).
+    #[napi(js_name = "agent_id")]
+    pub agent_id: Option<f64>,
+    /// The day, `YYYY-MM-DD`.
+    pub date: String,
+}
+
 /// The incremental engine (calls are serialised).
 #[napi]
 pub struct NativeEngine {
@@ -806,6 +827,98 @@ pub struct NativeEngine {
 impl NativeEngine {
     fn lock(&self) -> napi::Result<MutexGuard<'_, Engine>> {
         self.inner.lock().map_err(|_| poisoned())
+    }
+}
+
+/// An event read straight from its JSON object, without serde's tagged and flattened enum
+/// (which buffers every field) or the RFC 3339 round trip of `at`: the per-call hot path.
+/// `None` for anything unusual — other event types, a field of the wrong type, a naive
+/// instant — which then goes through [`event`] and its precise errors.
+fn event_fast(v: &Value) -> Option<Event> {
+    let m = v.as_object()?;
+    let id = match m.get("id")? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let tenant = match m.get("tenant") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return None,
+    };
+    let at = match m.get("at")? {
+        Value::Number(n) => {
+            let t = n.as_f64()?;
+            if !t.is_finite() {
+                return None;
+            }
+            DateTime::from_timestamp((t / 1000.0).floor() as i64, 0)?
+        }
+        Value::String(s) => DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc),
+        _ => return None,
+    };
+    let int = |k: &str| m.get(k).and_then(Value::as_u64);
+    let opt_int = |k: &str| match m.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(x) => x.as_u64().map(Some),
+    };
+    let opt_str = |k: &str| match m.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    let ticket_id = int("ticket_id")?;
+    let kind = match m.get("type")?.as_str()? {
+        "ticket_created" => EventKind::TicketCreated {
+            ticket_id,
+            agent_id: opt_int("agent_id")?,
+            team: opt_str("team")?,
+            priority: opt_str("priority")?,
+            kind: match m.get("kind") {
+                None | Some(Value::Null) => Default::default(),
+                Some(k) => serde_json::from_value(k.clone()).ok()?,
+            },
+        },
+        "ticket_assigned" => EventKind::TicketAssigned {
+            ticket_id,
+            agent_id: int("agent_id")?,
+        },
+        "ticket_transferred" => EventKind::TicketTransferred {
+            ticket_id,
+            from: opt_int("from")?,
+            to: int("to")?,
+        },
+        "agent_replied" => EventKind::AgentReplied {
+            ticket_id,
+            agent_id: opt_int("agent_id")?,
+        },
+        "customer_replied" => EventKind::CustomerReplied { ticket_id },
+        "status_changed" => EventKind::StatusChanged {
+            ticket_id,
+            status: opt_str("status")??,
+        },
+        "resolved" => EventKind::Resolved { ticket_id },
+        "reopened" => EventKind::Reopened { ticket_id },
+        "closed" => EventKind::Closed { ticket_id },
+        _ => return None,
+    };
+    Some(Event {
+        id,
+        tenant,
+        at,
+        kind,
+    })
+}
+
+/// An event from its JSON object (epoch-ms or RFC 3339 instants): the fast reader, else serde.
+fn decode_event(raw: Value) -> napi::Result<Event> {
+    match event_fast(&raw) {
+        Some(e) => Ok(e),
+        None => {
+            let mut v = raw;
+            instants(&mut v, None)?;
+            event(v)
+        }
     }
 }
 
@@ -839,29 +952,135 @@ impl NativeEngine {
     /// Applies one event.
     #[napi]
     pub fn apply(&self, event_json: String) -> napi::Result<String> {
-        let e = event(parse(&event_json)?)?;
+        let raw: Value = serde_json::from_str(&event_json)
+            .map_err(|e| err(Error::argument_error("arguments", e.to_string())))?;
+        let e = decode_event(raw)?;
         let applied = self.lock()?.apply(&e).map_err(err)?;
-        let touched: Vec<Value> = applied
-            .touched
-            .iter()
-            .map(|(a, d)| json!({"agent_id": a, "date": d.to_string()}))
-            .collect();
-        Ok(
-            json!({"duplicate": applied.duplicate, "pending": applied.pending, "touched": touched})
-                .to_string(),
-        )
+        // Written by hand: the reply is on every event's path.
+        let mut out = format!(
+            "{{\"duplicate\":{},\"pending\":{},\"touched\":[",
+            applied.duplicate, applied.pending
+        );
+        for (i, (agent, date)) in applied.touched.iter().enumerate() {
+            let agent = agent.map_or_else(|| "null".to_owned(), |a| a.to_string());
+            let sep = if i == 0 { "" } else { "," };
+            out.push_str(&format!(
+                "{sep}{{\"agent_id\":{agent},\"date\":\"{date}\"}}"
+            ));
+        }
+        out.push_str("]}");
+        Ok(out)
+    }
+
+    /// Applies one ticket event given field by field (the wrapper's path for plain events: no
+    /// JSON either way). `at` is epoch milliseconds; ids are integers. Returns the flags
+    /// `duplicate | pending << 1` when no daily figure changed, else the whole result.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_event(
+        &self,
+        id: String,
+        at: f64,
+        event_type: String,
+        ticket_id: f64,
+        agent_id: Option<f64>,
+        from: Option<f64>,
+        priority: Option<String>,
+        team: Option<String>,
+        status: Option<String>,
+        tenant: Option<String>,
+    ) -> napi::Result<Either<u32, AppliedEvent>> {
+        let whole = |x: f64, field: &str| -> napi::Result<u64> {
+            if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
+                Ok(x as u64)
+            } else {
+                Err(err(Error::argument_error(
+                    field,
+                    format!("{x} is not a non-negative integer id"),
+                )))
+            }
+        };
+        let opt_whole = |x: Option<f64>, field: &str| x.map(|v| whole(v, field)).transpose();
+        let ticket_id = whole(ticket_id, "ticket_id")?;
+        let needed = |x: Option<u64>, field: &str| {
+            x.ok_or_else(|| err(Error::argument_error(field, "is required")))
+        };
+        let kind = match event_type.as_str() {
+            "ticket_created" => EventKind::TicketCreated {
+                ticket_id,
+                agent_id: opt_whole(agent_id, "agent_id")?,
+                team,
+                priority,
+                kind: Default::default(),
+            },
+            "ticket_assigned" => EventKind::TicketAssigned {
+                ticket_id,
+                agent_id: needed(opt_whole(agent_id, "agent_id")?, "agent_id")?,
+            },
+            "ticket_transferred" => EventKind::TicketTransferred {
+                ticket_id,
+                from: opt_whole(from, "from")?,
+                to: needed(opt_whole(agent_id, "to")?, "to")?,
+            },
+            "agent_replied" => EventKind::AgentReplied {
+                ticket_id,
+                agent_id: opt_whole(agent_id, "agent_id")?,
+            },
+            "customer_replied" => EventKind::CustomerReplied { ticket_id },
+            "status_changed" => EventKind::StatusChanged {
+                ticket_id,
+                status: status
+                    .ok_or_else(|| err(Error::argument_error("status", "is required")))?,
+            },
+            "resolved" => EventKind::Resolved { ticket_id },
+            "reopened" => EventKind::Reopened { ticket_id },
+            "closed" => EventKind::Closed { ticket_id },
+            other => {
+                return Err(err(Error::argument_error(
+                    "type",
+                    format!("{other:?} is not a ticket event type"),
+                )))
+            }
+        };
+        let e = Event {
+            id,
+            tenant,
+            at: ms(at, "at")?,
+            kind,
+        };
+        let applied = self.lock()?.apply(&e).map_err(err)?;
+        if applied.touched.is_empty() {
+            // The common replies (a duplicate, a held event, a message that moved no daily
+            // figure) as two flag bits: building an object through N-API costs more than the
+            // event itself, the wrapper builds it in JS.
+            return Ok(Either::A(
+                u32::from(applied.duplicate) | (u32::from(applied.pending) << 1),
+            ));
+        }
+        Ok(Either::B(AppliedEvent {
+            duplicate: applied.duplicate,
+            pending: applied.pending,
+            touched: applied
+                .touched
+                .iter()
+                .map(|(a, d)| Touched {
+                    agent_id: a.map(|a| a as f64),
+                    date: d.to_string(),
+                })
+                .collect(),
+        }))
     }
 
     /// Applies many; failures are reported, the rest applied.
     #[napi]
     pub fn apply_many(&self, events_json: String) -> napi::Result<String> {
-        let list: Vec<Value> = serde_json::from_value(parse(&events_json)?)
+        let list: Vec<Value> = serde_json::from_str(&events_json)
             .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
         let mut engine = self.lock()?;
         let (mut applied, mut duplicates, mut rejected) = (0u64, 0u64, Vec::new());
         for (i, raw) in list.into_iter().enumerate() {
             let id = raw.get("id").cloned().unwrap_or(Value::Null);
-            match event(raw).and_then(|e| engine.apply(&e).map_err(err)) {
+            match decode_event(raw).and_then(|e| engine.apply(&e).map_err(err)) {
                 Ok(a) if a.duplicate => duplicates += 1,
                 Ok(_) => applied += 1,
                 Err(e) => rejected.push(json!({"index": i, "id": id, "code": code_of(&e)})),
