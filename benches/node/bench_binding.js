@@ -68,7 +68,38 @@ async function main() {
     events.push({ id: `r${i}`, at: new Date(at.getTime() + 300000), type: 'agent_replied', ticket_id: i })
   }
   const e = time('apply', events.length, () => { for (const ev of events) engine.apply(ev) })
-  console.log(`Engine.apply, one event per call:          ${(1e6 / e.perSecond).toFixed(2)} µs`)
+  console.log(`Engine.apply, creation + first reply:      ${(1e6 / e.perSecond).toFixed(2)} µs mean`)
+
+  // W2's shape (benches/src/lib.rs `w2`): 10 000 tickets for 100 agents, then 200 000 events on
+  // them one second apart — half agent replies, a quarter customer messages, a quarter transfers.
+  let seed = 2 // mulberry32: seeded, so every run sees the same stream
+  const rand = (n) => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let z = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    z = (z + Math.imul(z ^ (z >>> 7), 61 | z)) ^ z
+    return ((z ^ (z >>> 14)) >>> 0) % n
+  }
+  const w2Start = Date.UTC(2025, 10, 3, 8)
+  const w2 = new t.Engine('UTC')
+  for (let i = 0; i < 10000; i++) {
+    w2.apply({ id: `c${i}`, at: new Date(w2Start + rand(86400) * 1000), type: 'ticket_created', ticket_id: i, agent_id: 1 + rand(100), priority: 'normal' })
+  }
+  const stream = []
+  for (let n = 0; n < 200000; n++) {
+    const ticket = rand(10000)
+    const k = rand(4)
+    const kind = k === 0 ? { type: 'ticket_transferred', to: 1 + rand(100) } : k === 1 ? { type: 'customer_replied' } : { type: 'agent_replied' }
+    stream.push({ id: `s${n}`, at: new Date(w2Start + 86400e3 + n * 1000), ticket_id: ticket, ...kind })
+  }
+  const times = new Float64Array(stream.length)
+  for (let i = 0; i < stream.length; i++) {
+    const s0 = process.hrtime.bigint()
+    w2.apply(stream[i])
+    times[i] = Number(process.hrtime.bigint() - s0)
+  }
+  const mean = times.reduce((a, b) => a + b, 0) / times.length
+  times.sort()
+  console.log(`Engine.apply, W2 stream:                   median ${(times[times.length >> 1] / 1e3).toFixed(2)} µs, mean ${(mean / 1e3).toFixed(2)} µs`)
 
   const cal = new t.BusinessCalendar(
     'Europe/Warsaw',

@@ -43,13 +43,24 @@ fn event_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     )))
 }
 
-fn req<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-    d.get_item(key)?
-        .filter(|v| !v.is_none())
-        .ok_or_else(|| raise(Error::argument_error(key, "missing")))
+// Keys are interned Python strings (`intern!`): a `&str` key would build a new one per look-up.
+fn req<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(key)?.filter(|v| !v.is_none()).ok_or_else(|| {
+        raise(Error::argument_error(
+            key.to_str().unwrap_or("?"),
+            "missing",
+        ))
+    })
 }
 
-fn opt_u64(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<u64>> {
+fn opt_u64<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Option<u64>> {
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+        _ => Ok(None),
+    }
+}
+
+fn opt_str<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Option<String>> {
     match d.get_item(key)? {
         Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
         _ => Ok(None),
@@ -67,11 +78,11 @@ pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
         return general_event(obj);
     };
     let kind = kind.cast::<PyString>()?.to_str()?.to_owned();
-    let ticket = || -> PyResult<u64> { req(d, "ticket_id")?.extract() };
+    let ticket = || -> PyResult<u64> { req(d, intern!(py, "ticket_id"))?.extract() };
     let kind = match kind.as_str() {
         "agent_replied" => EventKind::AgentReplied {
             ticket_id: ticket()?,
-            agent_id: opt_u64(d, "agent_id")?,
+            agent_id: opt_u64(d, intern!(py, "agent_id"))?,
         },
         "customer_replied" => EventKind::CustomerReplied {
             ticket_id: ticket()?,
@@ -87,16 +98,23 @@ pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
         },
         "status_changed" => EventKind::StatusChanged {
             ticket_id: ticket()?,
-            status: req(d, "status")?.extract()?,
+            status: req(d, intern!(py, "status"))?.extract()?,
         },
         "ticket_assigned" => EventKind::TicketAssigned {
             ticket_id: ticket()?,
-            agent_id: req(d, "agent_id")?.extract()?,
+            agent_id: req(d, intern!(py, "agent_id"))?.extract()?,
+        },
+        "ticket_created" if !d.contains(intern!(py, "kind"))? => EventKind::TicketCreated {
+            ticket_id: ticket()?,
+            agent_id: opt_u64(d, intern!(py, "agent_id"))?,
+            team: opt_str(d, intern!(py, "team"))?,
+            priority: opt_str(d, intern!(py, "priority"))?,
+            kind: Default::default(),
         },
         "ticket_transferred" => EventKind::TicketTransferred {
             ticket_id: ticket()?,
-            from: opt_u64(d, "from")?,
-            to: req(d, "to")?.extract()?,
+            from: opt_u64(d, intern!(py, "from"))?,
+            to: req(d, intern!(py, "to"))?.extract()?,
         },
         _ => return general_event(obj),
     };
@@ -105,9 +123,9 @@ pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
         _ => None,
     };
     Ok(Event {
-        id: event_id(&req(d, "id")?)?,
+        id: event_id(&req(d, intern!(py, "id"))?)?,
         tenant,
-        at: instant(&req(d, "at")?, "at")?,
+        at: instant(&req(d, intern!(py, "at"))?, "at")?,
         kind,
     })
 }
@@ -124,8 +142,8 @@ fn general_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
 
 fn applied_to_py<'py>(py: Python<'py>, a: &Applied) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    d.set_item("duplicate", a.duplicate)?;
-    d.set_item("pending", a.pending)?;
+    d.set_item(intern!(py, "duplicate"), a.duplicate)?;
+    d.set_item(intern!(py, "pending"), a.pending)?;
     let touched = PyList::empty(py);
     for (agent, day) in &a.touched {
         touched.append(PyTuple::new(
@@ -133,7 +151,7 @@ fn applied_to_py<'py>(py: Python<'py>, a: &Applied) -> PyResult<Bound<'py, PyAny
             [agent.into_pyobject(py)?.into_any(), date_to_py(py, *day)?],
         )?)?;
     }
-    d.set_item("touched", touched)?;
+    d.set_item(intern!(py, "touched"), touched)?;
     Ok(d.into_any())
 }
 
