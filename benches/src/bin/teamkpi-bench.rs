@@ -4,7 +4,7 @@
 //! teamkpi-bench gen-w1 --rows N [--agents 1000] [--seed 1] --out DIR   W1 as .npy columns
 //! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE]   time the columnar kernel
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
-//! teamkpi-bench w2 [--tickets 10000] [--events 200000]                 engine apply, per event
+//! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--replies-only 1]  engine apply
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
 //! teamkpi-bench w4 [--agents 10000] [--items 1000000]                  assignment pick, drain
 //! ```
@@ -320,7 +320,18 @@ fn w1_stream(o: &Opts) -> Fallible<()> {
 // ---- W2, W3, W4 ----
 
 fn w2_apply(o: &Opts) -> Fallible<()> {
-    let (mut engine, stream) = w2(o.num("tickets", 10_000)?, o.num("events", 200_000)?, 2);
+    let (mut engine, mut stream) = w2(o.num("tickets", 10_000)?, o.num("events", 200_000)?, 2);
+    if o.num("replies-only", 0)? == 1 {
+        // For profiling the reply path: every event becomes an agent reply.
+        for e in &mut stream {
+            if let Some(ticket_id) = e.kind.ticket_id() {
+                e.kind = EventKind::AgentReplied {
+                    ticket_id,
+                    agent_id: None,
+                };
+            }
+        }
+    }
     let mut times = Vec::with_capacity(stream.len());
     for e in &stream {
         let t = Instant::now();

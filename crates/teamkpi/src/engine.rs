@@ -288,10 +288,6 @@ const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::M
 struct TicketLog {
     /// Events in arrival order.
     events: Vec<Event>,
-    /// Fingerprints of the events' ids, parallel to `events` (deduplication without a set).
-    id_prints: Vec<u64>,
-    /// The contribution currently in the aggregates, per period kind.
-    applied: [Vec<Keyed>; 3],
     finished: bool,
     last_at: Option<DateTime<Utc>>,
     /// The creation instant, once the creation event is in.
@@ -302,19 +298,40 @@ struct TicketLog {
 }
 
 impl TicketLog {
-    /// Whether an event with this id (and fingerprint) is held.
-    fn holds(&self, id: &str, print: u64) -> bool {
-        self.id_prints
-            .iter()
-            .zip(&self.events)
-            .any(|(p, e)| *p == print && e.id == id)
-    }
-
     /// Keeps an event (already checked not to be held).
-    fn record(&mut self, event: &Event, print: u64) {
-        self.id_prints.push(print);
+    fn record(&mut self, event: &Event) {
         self.events.push(event.clone());
         self.last_at = self.last_at.max(Some(event.at));
+    }
+}
+
+/// The key of a (ticket, event id) pair in [`EventKeys`].
+fn event_key(ticket_id: u64, event_id: &str) -> u64 {
+    fingerprint(event_id.as_bytes()) ^ ticket_id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Which (ticket, event id) pairs are held, as counted 64-bit keys: a key that is absent proves
+/// the event new in one probe; a present one is confirmed against the ticket's events, so a
+/// collision can neither drop an event nor let a duplicate through.
+#[derive(Debug, Clone, Default)]
+struct EventKeys(HashMap<u64, u32, FastBuild>);
+
+impl EventKeys {
+    fn maybe_holds(&self, key: u64) -> bool {
+        self.0.contains_key(&key)
+    }
+
+    fn insert(&mut self, key: u64) {
+        *self.0.entry(key).or_insert(0) += 1;
+    }
+
+    fn remove(&mut self, key: u64) {
+        if let Some(n) = self.0.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.0.remove(&key);
+            }
+        }
     }
 }
 
@@ -365,6 +382,7 @@ pub struct Engine {
     evicted: HashSet<u64, FastBuild>,
     watermark: Option<DateTime<Utc>>,
     day_buckets: DayBuckets,
+    event_keys: EventKeys,
 }
 
 /// The periods (day, week, month) of the last local day seen: events mostly arrive for "today",
@@ -424,6 +442,7 @@ impl Engine {
             evicted: HashSet::default(),
             watermark: None,
             day_buckets: DayBuckets::default(),
+            event_keys: EventKeys::default(),
         }
     }
 
@@ -491,7 +510,7 @@ impl Engine {
     }
 
     fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
-        let print = fingerprint(event.id.as_bytes());
+        let key = event_key(ticket_id, &event.id);
         let is_creation = matches!(event.kind, EventKind::TicketCreated { .. });
         match self.tickets.get_mut(&ticket_id) {
             None => {
@@ -508,7 +527,7 @@ impl Engine {
                 }
             }
             Some(log) => {
-                if log.holds(&event.id, print) {
+                if self.event_keys.maybe_holds(key) && log.events.iter().any(|e| e.id == event.id) {
                     return Ok(Applied {
                         duplicate: true,
                         ..Applied::default()
@@ -527,7 +546,8 @@ impl Engine {
                                     problem: "before the ticket's creation".into(),
                                 });
                             }
-                            log.record(event, print);
+                            log.record(event);
+                            self.event_keys.insert(key);
                             return Ok(Applied::default());
                         }
                         // A later agent reply on a ticket already answered adds one message,
@@ -548,10 +568,10 @@ impl Engine {
                                     if i == 0 {
                                         touched.push((agent, b.0));
                                     }
-                                    log.applied[i].push((g.clone(), b, c));
                                 }
                             }
-                            log.record(event, print);
+                            log.record(event);
+                            self.event_keys.insert(key);
                             return Ok(Applied {
                                 touched,
                                 ..Applied::default()
@@ -577,16 +597,27 @@ impl Engine {
                 fresh[i] = m.contributions(&self.offsets, t)?;
             }
         }
+        // What the held events contribute now is recomputed rather than stored per ticket: the
+        // aggregates always hold exactly the contributions of each ticket's snapshot (the delta
+        // paths add what a rebuild would), and keeping three lists per ticket cost more in
+        // allocation on every reply than recomputing them on the rarer rebuilds.
+        let mut old: [Vec<Keyed>; 3] = Default::default();
+        if !held.is_empty() {
+            if let Some(t) = snapshot_from_events(self.options.tenant.as_deref(), held)? {
+                for (i, m) in self.metrics.iter().enumerate() {
+                    old[i] = m.contributions(&self.offsets, &t)?;
+                }
+            }
+        }
         let log = self.tickets.entry(ticket_id).or_default();
         let mut touched = BTreeSet::new();
         let q = self.options.quantiles;
         for (i, state) in self.states.iter_mut().enumerate() {
             // Only what differs between the old and the new contribution is written: a rebuild
             // after a transfer or a first reply leaves most of a ticket's figures where they were.
-            let mut old = std::mem::take(&mut log.applied[i]);
             fresh[i].sort_unstable();
-            old.sort_unstable();
-            let (gone, added) = multiset_difference(&old, &fresh[i]);
+            old[i].sort_unstable();
+            let (gone, added) = multiset_difference(&old[i], &fresh[i]);
             for (sign, list) in [(-1, gone), (1, added)] {
                 for (g, b, c) in list {
                     if i == 0 {
@@ -598,8 +629,8 @@ impl Engine {
                 }
             }
         }
-        log.applied = fresh;
-        log.record(event, print);
+        log.record(event);
+        self.event_keys.insert(key);
         log.finished = snapshot
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
@@ -627,7 +658,11 @@ impl Engine {
             .map(|(id, _)| *id)
             .collect();
         for id in &old {
-            self.tickets.remove(id);
+            if let Some(log) = self.tickets.remove(id) {
+                for e in &log.events {
+                    self.event_keys.remove(event_key(*id, &e.id));
+                }
+            }
             self.evicted.insert(*id);
         }
         self.calls.retain(|_, c| c.started_at >= before);
