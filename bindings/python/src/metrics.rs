@@ -10,9 +10,9 @@ use teamkpi::metrics::analytics::{
     sla_breach_list, weekly_trends, workload_distribution, AnalyticsOptions,
 };
 use teamkpi::metrics::{
-    call_center_dashboard, ticket_metrics_columns, AgentSession, Bucketing, Call, Campaign,
-    Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket, TicketColumns,
-    TicketMetricsAggregator, TicketMetricsReport, NULL_INSTANT,
+    call_center_dashboard, ticket_metrics_columns, ticket_metrics_columns_parallel, AgentSession,
+    Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket,
+    TicketColumns, TicketMetricsAggregator, TicketMetricsReport, NULL_INSTANT,
 };
 use teamkpi::{Error, PeriodKind, SlaGroupBy};
 
@@ -356,7 +356,7 @@ fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyB
 /// The columnar kernel over buffers prepared by `teamkpi.ticket_metrics_columns` (numpy or
 /// pyarrow arrays, zero-copy where their layout allows).
 #[pyfunction]
-#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None))]
+#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1))]
 #[allow(clippy::too_many_arguments)]
 pub fn _ticket_metrics_buffers<'py>(
     py: Python<'py>,
@@ -377,6 +377,7 @@ pub fn _ticket_metrics_buffers<'py>(
     quantiles: bool,
     windows: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let options = metrics_options(
         timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
@@ -416,7 +417,7 @@ pub fn _ticket_metrics_buffers<'py>(
     }
     let opts = &options;
     let report = py
-        .detach(|| ticket_metrics_columns(&cols, opts))
+        .detach(|| ticket_metrics_columns_parallel(&cols, opts, threads))
         .map_err(raise)?;
     report_to_py(py, &report)
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -168,3 +169,31 @@ def test_property_columns_equal_dicts(n: int, seed: int, quantiles: bool) -> Non
     assert list(
         teamkpi.ticket_metrics_columns(as_arrow(rows), sla=SLA, quantiles=quantiles)
     ) == list(expected)
+
+
+def test_threads_give_the_same_rows() -> None:
+    # 450 000 rows: two and three threads really split them (200 000 rows a thread at least);
+    # a few invalid rows check that rejected positions survive the split.
+    rng = np.random.default_rng(7)
+    n = 450_000
+    created = BASE + rng.integers(0, 30 * 86400, n)
+    first = np.where(rng.random(n) < 0.9, created + rng.integers(0, 20000, n), -(2**63))
+    resolved = np.where(rng.random(n) < 0.7, created + rng.integers(0, 200000, n), -(2**63))
+    first[[5, 250_001, 449_999]] = created[[5, 250_001, 449_999]] - 60
+    columns = {
+        "agent_id": rng.integers(1, 300, n).astype(np.uint64),
+        "priority": rng.integers(0, 3, n).astype(np.uint32),
+        "created_at": created.astype("datetime64[s]"),
+        "first_response_at": first.astype(np.int64).view("datetime64[s]"),
+        "resolved_at": resolved.astype(np.int64).view("datetime64[s]"),
+    }
+    labels = ["urgent", "high", "normal"]
+    options: dict[str, Any] = {"sla": SLA, "quantiles": False}
+    one = teamkpi.ticket_metrics_columns(columns, priority_labels=labels, **options)
+    assert [r["index"] for r in one.rejected] == [5, 250_001, 449_999]
+    for threads in (2, 3):
+        split = teamkpi.ticket_metrics_columns(
+            columns, priority_labels=labels, threads=threads, **options
+        )
+        assert list(split) == list(one)
+        assert split.rejected == one.rejected

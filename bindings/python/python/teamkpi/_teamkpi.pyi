@@ -284,6 +284,7 @@ def _ticket_metrics_buffers(
     quantiles: bool = True,
     windows: _Record | None = None,
     tenant: str | None = None,
+    threads: int = 1,
 ) -> MetricRows: ...
 def call_center_dashboard_stats(
     agent_id: int,
