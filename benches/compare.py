@@ -171,6 +171,28 @@ def canon_from_teamkpi(rows: list[dict[str, Any]]) -> Canon:
     return out
 
 
+def canon_from_metric_columns(cols: Any) -> Canon:
+    """From teamkpi's ``output="numpy"`` columns."""
+    import numpy as np
+
+    assigned = cols["tickets_assigned"]
+    rate = np.nan_to_num(cols["resolution_rate_percent"])
+    return canon_from_columns(
+        {
+            "agent_id": cols["agent_id"],
+            "day": cols["period_start"].astype("int64"),
+            "assigned": assigned,
+            "assigned_resolved": np.rint(rate * assigned / 100),
+            "fr_n": cols["first_response_count"],
+            "fr_s": cols["first_response_seconds_sum"],
+            "res_n": cols["resolution_count"],
+            "res_s": cols["resolution_seconds_sum"],
+            "met": cols["sla_met"],
+            "breached": cols["sla_breached"],
+        }
+    )
+
+
 def canon_from_csv(path: Path) -> Canon:
     out: Canon = {}
     lines = path.read_text().splitlines()[1:]
@@ -435,6 +457,9 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
     t, rows = best_of(lambda: teamkpi.ticket_metrics_columns(np_cols, **opts), 5)
     check("teamkpi (Rust CLI) vs teamkpi (Python, columns)", expected, canon_from_teamkpi(rows))
     record("teamkpi, Python binding, numpy columns", t)
+    t, out = best_of(lambda: teamkpi.ticket_metrics_columns(np_cols, output="numpy", **opts), 5)
+    check("teamkpi (Python, columns out)", expected, canon_from_metric_columns(out))
+    record("teamkpi, Python binding, numpy columns in and out", t)
 
     if n <= args.loop_rows:
         tickets = as_dicts(cols)

@@ -356,7 +356,7 @@ fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyB
 /// The columnar kernel over buffers prepared by `teamkpi.ticket_metrics_columns` (numpy or
 /// pyarrow arrays, zero-copy where their layout allows).
 #[pyfunction]
-#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1))]
+#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1, output="rows"))]
 #[allow(clippy::too_many_arguments)]
 pub fn _ticket_metrics_buffers<'py>(
     py: Python<'py>,
@@ -378,7 +378,15 @@ pub fn _ticket_metrics_buffers<'py>(
     windows: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
     threads: usize,
+    output: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if !matches!(output, "rows" | "numpy") {
+        return Err(raise(Error::InvalidChoice {
+            field: "output".into(),
+            value: output.into(),
+            expected: "rows, numpy".into(),
+        }));
+    }
     let options = metrics_options(
         timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
     )?;
@@ -419,7 +427,135 @@ pub fn _ticket_metrics_buffers<'py>(
     let report = py
         .detach(|| ticket_metrics_columns_parallel(&cols, opts, threads))
         .map_err(raise)?;
+    if output == "numpy" {
+        let raw = report_columns(py, &report.rows, options.group_by)?;
+        let rejected = to_py(py, &report.rejected, Shape::Native)?;
+        return Ok(PyTuple::new(py, [raw.into_any(), rejected])?.into_any());
+    }
     report_to_py(py, &report)
+}
+
+/// One result column as raw little-endian data and its numpy dtype (the wrapper views it with
+/// `numpy.frombuffer`): building 35 dict entries a row costs more than the kernel itself.
+struct Column {
+    dtype: &'static str,
+    data: Vec<u8>,
+}
+
+impl Column {
+    fn ints(values: impl Iterator<Item = i64>) -> Column {
+        Column {
+            dtype: "<i8",
+            data: values.flat_map(i64::to_le_bytes).collect(),
+        }
+    }
+
+    fn floats(values: impl Iterator<Item = f64>) -> Column {
+        Column {
+            dtype: "<f8",
+            data: values.flat_map(f64::to_le_bytes).collect(),
+        }
+    }
+
+    /// Optional integers: int64 when every row has one, else float64 with NaN (pandas' way).
+    fn opt_ints(values: Vec<Option<u64>>) -> Column {
+        if values.iter().all(Option::is_some) {
+            Column::ints(values.into_iter().map(|v| v.unwrap_or_default() as i64))
+        } else {
+            Column::floats(values.into_iter().map(|v| v.map_or(f64::NAN, |x| x as f64)))
+        }
+    }
+
+    fn opt_decimals(values: impl Iterator<Item = Option<rust_decimal::Decimal>>) -> Column {
+        use rust_decimal::prelude::ToPrimitive;
+        Column::floats(values.map(|v| v.and_then(|d| d.to_f64()).unwrap_or(f64::NAN)))
+    }
+
+    fn dates(values: impl Iterator<Item = chrono::NaiveDate>) -> Column {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        Column {
+            dtype: "<M8[D]",
+            data: values
+                .flat_map(|d| (d - epoch).num_days().to_le_bytes())
+                .collect(),
+        }
+    }
+}
+
+/// The rows as columns: name → (dtype, bytearray), `team` as a list.
+fn report_columns<'py>(
+    py: Python<'py>,
+    rows: &[teamkpi::metrics::TicketMetrics],
+    group_by: GroupBy,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let put = |name: &str, c: Column| -> PyResult<()> {
+        let bytes = pyo3::types::PyByteArray::new(py, &c.data);
+        d.set_item(name, (c.dtype, bytes))
+    };
+    match group_by {
+        GroupBy::Agent => put(
+            "agent_id",
+            Column::opt_ints(rows.iter().map(|r| r.agent_id).collect()),
+        )?,
+        GroupBy::Team => d.set_item(
+            "team",
+            ("O", PyList::new(py, rows.iter().map(|r| r.team.clone()))?),
+        )?,
+        GroupBy::Tenant => {}
+    }
+    put(
+        "period_start",
+        Column::dates(rows.iter().map(|r| r.period_start)),
+    )?;
+    put(
+        "period_end",
+        Column::dates(rows.iter().map(|r| r.period_end)),
+    )?;
+    macro_rules! counts {
+        ($($f:ident),*) => {$(
+            put(stringify!($f), Column::ints(rows.iter().map(|r| r.$f as i64)))?;
+        )*};
+    }
+    macro_rules! decimals {
+        ($($f:ident),*) => {$(
+            put(stringify!($f), Column::opt_decimals(rows.iter().map(|r| r.$f)))?;
+        )*};
+    }
+    macro_rules! opt_ints {
+        ($($f:ident),*) => {$(
+            put(stringify!($f), Column::opt_ints(rows.iter().map(|r| r.$f).collect()))?;
+        )*};
+    }
+    counts!(
+        tickets_assigned,
+        tickets_created,
+        tickets_resolved,
+        tickets_reopened,
+        transfers_in,
+        transfers_out,
+        agent_messages
+    );
+    decimals!(resolution_rate_percent);
+    counts!(first_response_count, first_response_seconds_sum);
+    decimals!(avg_first_response_seconds);
+    opt_ints!(median_first_response_seconds, p90_first_response_seconds);
+    decimals!(avg_first_response_business_seconds);
+    opt_ints!(
+        median_first_response_business_seconds,
+        p90_first_response_business_seconds
+    );
+    counts!(resolution_count, resolution_seconds_sum);
+    decimals!(avg_resolution_seconds);
+    opt_ints!(median_resolution_seconds, p90_resolution_seconds);
+    decimals!(avg_resolution_business_seconds);
+    opt_ints!(
+        median_resolution_business_seconds,
+        p90_resolution_business_seconds
+    );
+    counts!(sla_met, sla_breached);
+    decimals!(sla_compliance_percent);
+    Ok(d)
 }
 
 pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {

@@ -197,3 +197,37 @@ def test_threads_give_the_same_rows() -> None:
         )
         assert list(split) == list(one)
         assert split.rejected == one.rejected
+
+
+@pytest.mark.parametrize("group_by", ["agent", "tenant"])
+def test_numpy_output_equals_rows(group_by: str) -> None:
+    columns = as_numpy(generate(3000, seed=11))
+    with pytest.raises(teamkpi.InvalidInputError) as e:
+        teamkpi.ticket_metrics_columns(columns, output="bogus")  # type: ignore[call-overload]
+    assert e.value.code == "invalid_choice"
+    options: dict[str, Any] = {"sla": SLA, "group_by": group_by, "period": "week"}
+    for quantiles in (False, True):
+        expected = teamkpi.ticket_metrics_columns(columns, quantiles=quantiles, **options)
+        got = teamkpi.ticket_metrics_columns(
+            columns, output="numpy", quantiles=quantiles, **options
+        )
+        assert isinstance(got, teamkpi.MetricColumns)
+        assert got.rejected == expected.rejected
+        keys = set().union(*expected)
+        assert set(got) == keys
+        n = len(expected)
+        assert all(len(a) == n for a in got.values())
+        for i, row in enumerate(expected):
+            for key in keys:
+                # Rows leave out a missing agent (the unassigned group); columns hold NaN.
+                value, cell = row.get(key), got[key][i]
+                if value is None:
+                    assert np.isnan(cell), key
+                elif isinstance(value, dt.date):
+                    assert cell == np.datetime64(value, "D"), key
+                elif key.startswith(("avg_", "sla_compliance", "resolution_rate")):
+                    assert cell == pytest.approx(float(value)), key
+                else:
+                    assert cell == value, key
+    assert got["tickets_assigned"].dtype == np.int64
+    assert got["period_start"].dtype == np.dtype("datetime64[D]")

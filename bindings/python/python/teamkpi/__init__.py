@@ -21,7 +21,7 @@ from ._errors import (
     exception_class,
 )
 from ._json import json_default
-from ._native import MetricRows
+from ._native import MetricColumns, MetricRows
 from ._teamkpi import (
     ERROR_CODES,
     Assigner,
@@ -64,6 +64,7 @@ __all__ = [
     "Engine",
     "FormulaError",
     "InvalidInputError",
+    "MetricColumns",
     "MetricRows",
     "NoEligibleAgentError",
     "NotFoundError",

@@ -6,9 +6,10 @@ codes, no nulls) are passed without a copy; others are converted once, vectorise
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import _teamkpi
+from ._native import MetricColumns, MetricRows
 
 NULL_INSTANT: int = _teamkpi.NULL_INSTANT
 
@@ -146,16 +147,37 @@ def _priorities(obj: Any, labels: list[str] | None) -> tuple[Any, list[str]]:
     return np.ascontiguousarray(codes, dtype=np.uint32), [str(u) for u in uniques]
 
 
+@overload
+def ticket_metrics_columns(
+    columns: Any,
+    *,
+    priority_labels: list[str] | None = ...,
+    output: Literal["rows"] = ...,
+    **options: Any,
+) -> MetricRows: ...
+@overload
+def ticket_metrics_columns(
+    columns: Any,
+    *,
+    priority_labels: list[str] | None = ...,
+    output: Literal["numpy"],
+    **options: Any,
+) -> MetricColumns: ...
 def ticket_metrics_columns(
     columns: Any,
     *,
     priority_labels: list[str] | None = None,
+    output: str = "rows",
     **options: Any,
-) -> Any:
+) -> MetricRows | MetricColumns:
     """Ticket metrics from columns: a pyarrow Table or RecordBatch, or a dict of numpy / pyarrow
     arrays with ``agent_id``, ``created_at``, ``first_response_at``, ``resolved_at`` and
     optionally ``id`` and ``priority``. Instants are pyarrow timestamps (null = missing), numpy
     ``datetime64`` (NaT = missing) or int64 Unix seconds; tz-naive columns are read as UTC.
+
+    ``output="rows"`` (the default) gives ``MetricRows`` like ``ticket_metrics``;
+    ``output="numpy"`` gives ``MetricColumns``, one numpy array per key — columns in, columns
+    out, without building a dict per row (for a million tickets that is most of the call).
 
     Keyword options are those of ``ticket_metrics``, plus ``threads`` (default 1): the rows are
     split over that many threads (inputs under 200 000 rows a thread use fewer), with the same
@@ -168,7 +190,7 @@ def ticket_metrics_columns(
     prio_col = _column(columns, "priority")
     codes, labels = (None, []) if prio_col is None else _priorities(prio_col, priority_labels)
     created, first, resolved = (_instants(_column(columns, n), n) for n in _INSTANTS)
-    return _teamkpi._ticket_metrics_buffers(
+    result = _teamkpi._ticket_metrics_buffers(
         ids,
         agent_id,
         agent_valid,
@@ -177,5 +199,15 @@ def ticket_metrics_columns(
         created,
         first,
         resolved,
+        output=output,
         **options,
     )
+    if isinstance(result, MetricRows):
+        return result
+    np = _np()
+    raw, rejected = result
+    arrays = {
+        name: np.array(data, dtype=object) if dtype == "O" else np.frombuffer(data, dtype=dtype)
+        for name, (dtype, data) in raw.items()
+    }
+    return MetricColumns(arrays, rejected)

@@ -285,7 +285,8 @@ def _ticket_metrics_buffers(
     windows: _Record | None = None,
     tenant: str | None = None,
     threads: int = 1,
-) -> MetricRows: ...
+    output: str = "rows",
+) -> MetricRows | tuple[dict[str, tuple[str, Any]], list[dict[str, Any]]]: ...
 def call_center_dashboard_stats(
     agent_id: int,
     date: Day,
