@@ -351,6 +351,21 @@ class SlaPolicy {
   }
 }
 
+// `YYYY-MM-DD` of a day number since 1970-01-01 (civil-from-days; `toISOString` costs
+// microseconds a call).
+function dayText(days) {
+  const z = days + 719468
+  const era = Math.floor(z / 146097)
+  const doe = z - era * 146097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const m = mp < 10 ? mp + 3 : mp - 9
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+  return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`
+}
+
 // Plain ticket events skip JSON both ways: their fields go to the native side as arguments.
 const FAST_TYPES = new Set([
   'ticket_created',
@@ -397,12 +412,15 @@ class Engine {
   apply(event) {
     const args = fastEvent(event)
     if (args === null) return run(() => JSON.parse(this._native.apply(encode(event))))
-    const applied = run(() => this._native.applyEvent(...args))
-    if (typeof applied === 'number') {
-      return { duplicate: (applied & 1) !== 0, pending: (applied & 2) !== 0, touched: [] }
+    const r = run(() => this._native.applyEvent(...args))
+    const flags = typeof r === 'number' ? r : r[0]
+    const touched = []
+    if (typeof r !== 'number') {
+      for (let i = 1; i + 1 < r.length; i += 2) {
+        touched.push({ agent_id: Number.isNaN(r[i]) ? null : r[i], date: dayText(r[i + 1]) })
+      }
     }
-    for (const t of applied.touched) if (t.agent_id === undefined) t.agent_id = null
-    return applied
+    return { duplicate: (flags & 1) !== 0, pending: (flags & 2) !== 0, touched }
   }
 
   applyMany(events) {

@@ -48,9 +48,10 @@ export declare class NativeEngine {
   /**
    * Applies one ticket event given field by field (the wrapper's path for plain events: no
    * JSON either way). `at` is epoch milliseconds; ids are integers. Returns the flags
-   * `duplicate | pending << 1` when no daily figure changed, else the whole result.
+   * `duplicate | pending << 1` when no daily figure changed, else `[flags, agent (NaN: none),
+   * epoch day, agent, epoch day, …]`.
    */
-  applyEvent(id: string, at: number, eventType: string, ticketId: number, agentId?: number | undefined | null, from?: number | undefined | null, priority?: string | undefined | null, team?: string | undefined | null, status?: string | undefined | null, tenant?: string | undefined | null): number | AppliedEvent
+  applyEvent(id: string, at: number, eventType: string, ticketId: number, agentId?: number | undefined | null, from?: number | undefined | null, priority?: string | undefined | null, team?: string | undefined | null, status?: string | undefined | null, tenant?: string | undefined | null): number | Float64Array
   /** Applies many; failures are reported, the rest applied. */
   applyMany(eventsJson: string): string
   /** Rows per agent and `period`. */
@@ -87,16 +88,6 @@ export declare class NativeStore {
   op(name: string, args: string): string
 }
 
-/** What one applied event changed. */
-export interface AppliedEvent {
-  /** The event id was seen before; nothing changed. */
-  duplicate: boolean
-  /** The ticket's creation has not been seen yet; the event is held. */
-  pending: boolean
-  /** Agents and local days whose daily figures changed. */
-  touched: Array<Touched>
-}
-
 /** Calls a stateless function with JSON arguments; returns JSON. */
 export declare function call(name: string, args: string): string
 
@@ -116,11 +107,3 @@ export declare function ticketMetricsColumns(ids: Float64Array, agents: Float64A
 
 /** `ticketMetricsColumns` on the libuv thread pool (the columns are copied first). */
 export declare function ticketMetricsColumnsAsync(ids: Float64Array, agents: Float64Array, priority: Uint32Array, labels: Array<string>, created: Float64Array, firstResponse: Float64Array, resolved: Float64Array, options: string): Promise<unknown>
-
-/** An agent and a local day whose figures changed. */
-export interface Touched {
-  /** The agent (`null`: unassigned). */
-  agent_id?: number
-  /** The day, `YYYY-MM-DD`. */
-  date: string
-}

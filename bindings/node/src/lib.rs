@@ -797,27 +797,6 @@ fn poisoned() -> napi::Error {
     err(Error::Storage("lock poisoned".into()))
 }
 
-/// What one applied event changed.
-#[napi(object)]
-pub struct AppliedEvent {
-    /// The event id was seen before; nothing changed.
-    pub duplicate: bool,
-    /// The ticket's creation has not been seen yet; the event is held.
-    pub pending: bool,
-    /// Agents and local days whose daily figures changed.
-    pub touched: Vec<Touched>,
-}
-
-/// An agent and a local day whose figures changed.
-#[napi(object)]
-pub struct Touched {
-    /// The agent (`null`: unassigned).
-    #[napi(js_name = "agent_id")]
-    pub agent_id: Option<f64>,
-    /// The day, `YYYY-MM-DD`.
-    pub date: String,
-}
-
 /// The incremental engine (calls are serialised).
 #[napi]
 pub struct NativeEngine {
@@ -974,7 +953,8 @@ impl NativeEngine {
 
     /// Applies one ticket event given field by field (the wrapper's path for plain events: no
     /// JSON either way). `at` is epoch milliseconds; ids are integers. Returns the flags
-    /// `duplicate | pending << 1` when no daily figure changed, else the whole result.
+    /// `duplicate | pending << 1` when no daily figure changed, else `[flags, agent (NaN: none),
+    /// epoch day, agent, epoch day, …]`.
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn apply_event(
@@ -989,7 +969,7 @@ impl NativeEngine {
         team: Option<String>,
         status: Option<String>,
         tenant: Option<String>,
-    ) -> napi::Result<Either<u32, AppliedEvent>> {
+    ) -> napi::Result<Either<u32, Float64Array>> {
         let whole = |x: f64, field: &str| -> napi::Result<u64> {
             if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
                 Ok(x as u64)
@@ -1049,26 +1029,21 @@ impl NativeEngine {
             kind,
         };
         let applied = self.lock()?.apply(&e).map_err(err)?;
+        let flags = u32::from(applied.duplicate) | (u32::from(applied.pending) << 1);
         if applied.touched.is_empty() {
-            // The common replies (a duplicate, a held event, a message that moved no daily
-            // figure) as two flag bits: building an object through N-API costs more than the
-            // event itself, the wrapper builds it in JS.
-            return Ok(Either::A(
-                u32::from(applied.duplicate) | (u32::from(applied.pending) << 1),
-            ));
+            // The common replies as two flag bits: N-API objects cost more than the event
+            // itself, so the wrapper builds the result in JS.
+            return Ok(Either::A(flags));
         }
-        Ok(Either::B(AppliedEvent {
-            duplicate: applied.duplicate,
-            pending: applied.pending,
-            touched: applied
-                .touched
-                .iter()
-                .map(|(a, d)| Touched {
-                    agent_id: a.map(|a| a as f64),
-                    date: d.to_string(),
-                })
-                .collect(),
-        }))
+        // Otherwise flags, then (agent or NaN, epoch day) pairs, in one typed array.
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let mut out = Vec::with_capacity(1 + 2 * applied.touched.len());
+        out.push(f64::from(flags));
+        for (agent, date) in &applied.touched {
+            out.push(agent.map_or(f64::NAN, |a| a as f64));
+            out.push((*date - epoch).num_days() as f64);
+        }
+        Ok(Either::B(Float64Array::new(out)))
     }
 
     /// Applies many; failures are reported, the rest applied.
