@@ -316,32 +316,25 @@ def pandas_w1(df: Any, fr_t: Any, res_t: Any) -> Any:
             "assigned_resolved": ((r != NULL) & (r < (cday + 1) * DAY)).astype("int64"),
         }
     )
-    fm = f != NULL
-    fs = f[fm] - c[fm]
-    fmet = fs <= fr_t[prio[fm]]
-    b = pd.DataFrame(
-        {
-            "agent_id": agent[fm],
-            "day": f[fm] // DAY,
-            "fr_n": 1,
-            "fr_s": fs,
-            "met": fmet.astype("int64"),
-            "breached": (~fmet).astype("int64"),
-        }
-    )
-    rm = r != NULL
-    rs = r[rm] - c[rm]
-    rmet = rs <= res_t[prio[rm]]
-    e = pd.DataFrame(
-        {
-            "agent_id": agent[rm],
-            "day": r[rm] // DAY,
-            "res_n": 1,
-            "res_s": rs,
-            "met": rmet.astype("int64"),
-            "breached": (~rmet).astype("int64"),
-        }
-    )
+
+    def answered(t: Any, targets: Any, n_key: str, s_key: str) -> Any:
+        """Rows per first response or resolution, on the day of the instant `t`."""
+        m = t != NULL
+        secs = t[m] - c[m]
+        met = secs <= targets[prio[m]]
+        return pd.DataFrame(
+            {
+                "agent_id": agent[m],
+                "day": t[m] // DAY,
+                n_key: 1,
+                s_key: secs,
+                "met": met.astype("int64"),
+                "breached": (~met).astype("int64"),
+            }
+        )
+
+    b = answered(f, fr_t, "fr_n", "fr_s")
+    e = answered(r, res_t, "res_n", "res_s")
     out = pd.concat([a, b, e], ignore_index=True).fillna(0)
     return out.groupby(["agent_id", "day"], sort=True).sum().reset_index()
 
@@ -460,6 +453,26 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
     t, out = best_of(lambda: teamkpi.ticket_metrics_columns(np_cols, output="numpy", **opts), 5)
     check("teamkpi (Python, columns out)", expected, canon_from_metric_columns(out))
     record("teamkpi, Python binding, numpy columns in and out", t)
+
+    # The same from a pyarrow Table: timestamps with nulls, dictionary-encoded priorities.
+    def timestamps(a: Any) -> Any:
+        return nullable(a).cast(pa.timestamp("s", "UTC"))
+
+    arrow_table = pa.table(
+        {
+            "agent_id": pa.array(cols["agent_id"]),
+            "priority": pa.DictionaryArray.from_arrays(
+                pa.array(cols["priority"].astype(np.int32)), pa.array(PRIORITIES)
+            ),
+            **{k: timestamps(cols[k]) for k in ("created_at", "first_response_at", "resolved_at")},
+        }
+    )
+    arrow_opts = {"sla": SLA, "quantiles": False}
+    t, out = best_of(
+        lambda: teamkpi.ticket_metrics_columns(arrow_table, output="numpy", **arrow_opts), 5
+    )
+    check("teamkpi (Python, pyarrow Table)", expected, canon_from_metric_columns(out))
+    record("teamkpi, Python binding, pyarrow Table in, numpy out", t)
 
     if n <= args.loop_rows:
         tickets = as_dicts(cols)
@@ -653,21 +666,9 @@ def run_w3(table: list[list[str]]) -> None:
     rust = bench("w3", "--n", "100000", "--out", str(d))
     start, secs, result = (np.load(d / f"{k}.npy").tolist() for k in ("start", "seconds", "result"))
     week = [("08:00", "12:00"), ("13:00", "17:00")]
-    holidays = [
-        dt.date(y, m, dd)
-        for y in range(2024, 2028)
-        for m, dd in [
-            (1, 1),
-            (1, 6),
-            (5, 1),
-            (5, 3),
-            (8, 15),
-            (11, 1),
-            (11, 11),
-            (12, 25),
-            (12, 26),
-        ]
-    ]
+    # The holidays come from the Rust generator (W3's calendar in benches/src/lib.rs).
+    epoch = dt.date(1970, 1, 1)
+    holidays = [epoch + dt.timedelta(days=n) for n in np.load(d / "holidays.npy").tolist()]
     cal = teamkpi.BusinessCalendar(
         "Europe/Warsaw",
         {**{k: week for k in ("mon", "tue", "wed", "thu", "fri")}, "sat": [("09:00", "13:00")]},

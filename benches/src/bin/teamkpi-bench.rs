@@ -26,7 +26,8 @@ use teamkpi::metrics::{
 };
 use teamkpi::{Assigner, AssignmentPolicy, AssignmentReason};
 use teamkpi_benches::{
-    w1_options, w1_priority_labels, w2, w3_calendar, w3_instants, w4_agents, w4_items, W1Gen, W1,
+    w1_options, w1_priority_labels, w2, w3_calendar, w3_holidays, w3_instants, w4_agents, w4_items,
+    W1Gen, W1,
 };
 
 type Fallible<T> = Result<T, String>;
@@ -383,6 +384,13 @@ fn w3(o: &Opts) -> Fallible<()> {
         write_npy(&dir.join("start.npy"), &starts)?;
         write_npy(&dir.join("seconds.npy"), &amounts)?;
         write_npy(&dir.join("result.npy"), &results)?;
+        // The calendar's holidays as days since 1970-01-01, so that peers build the same rules.
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let holidays: Vec<i64> = w3_holidays()
+            .iter()
+            .map(|d| (*d - epoch).num_days())
+            .collect();
+        write_npy(&dir.join("holidays.npy"), &holidays)?;
     }
     let (best, median) = time(o.num("repeat", 5)?, || {
         inputs
