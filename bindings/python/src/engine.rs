@@ -2,6 +2,8 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use chrono::NaiveDate;
+
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -19,6 +21,9 @@ use crate::rules::zone;
 #[pyclass(name = "Engine", module = "teamkpi", frozen)]
 pub struct PyEngine {
     inner: Mutex<Engine>,
+    /// The `date` of the last touched day: most events touch today, and dates are immutable,
+    /// so one object serves them all.
+    last_day: Mutex<Option<(NaiveDate, Py<PyAny>)>>,
 }
 
 impl PyEngine {
@@ -140,7 +145,24 @@ fn general_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
     teamkpi::from_json(v).map_err(raise)
 }
 
-fn applied_to_py<'py>(py: Python<'py>, a: &Applied) -> PyResult<Bound<'py, PyAny>> {
+fn applied_to_py<'py>(
+    py: Python<'py>,
+    a: &Applied,
+    last_day: &Mutex<Option<(NaiveDate, Py<PyAny>)>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let day_obj = |d: NaiveDate| -> PyResult<Bound<'py, PyAny>> {
+        let mut cache = last_day
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("cache poisoned"))?;
+        if let Some((cached, obj)) = cache.as_ref() {
+            if *cached == d {
+                return Ok(obj.bind(py).clone());
+            }
+        }
+        let obj = date_to_py(py, d)?;
+        *cache = Some((d, obj.clone().unbind()));
+        Ok(obj)
+    };
     let d = PyDict::new(py);
     d.set_item(intern!(py, "duplicate"), a.duplicate)?;
     d.set_item(intern!(py, "pending"), a.pending)?;
@@ -148,7 +170,7 @@ fn applied_to_py<'py>(py: Python<'py>, a: &Applied) -> PyResult<Bound<'py, PyAny
     for (agent, day) in &a.touched {
         touched.append(PyTuple::new(
             py,
-            [agent.into_pyobject(py)?.into_any(), date_to_py(py, *day)?],
+            [agent.into_pyobject(py)?.into_any(), day_obj(*day)?],
         )?)?;
     }
     d.set_item(intern!(py, "touched"), touched)?;
@@ -175,6 +197,7 @@ impl PyEngine {
         options.require_created_first = strict;
         Ok(PyEngine {
             inner: Mutex::new(Engine::new(options)),
+            last_day: Mutex::new(None),
         })
     }
 
@@ -188,7 +211,7 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyAny>> {
         let e = parse_event(event)?;
         let applied = self.lock()?.apply(&e).map_err(raise)?;
-        applied_to_py(py, &applied)
+        applied_to_py(py, &applied, &self.last_day)
     }
 
     /// Applies many events in order with the GIL released; a failing event is reported in
