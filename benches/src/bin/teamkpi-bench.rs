@@ -6,7 +6,7 @@
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
 //! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--replies-only 1]  engine apply
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
-//! teamkpi-bench w4 [--agents 10000] [--items 1000000]                  assignment pick, drain
+//! teamkpi-bench w4 [--agents 10000] [--items 1000000] [--out DIR]      assignment pick, drain
 //! ```
 //!
 //! Each timing command prints one JSON object on stdout. Files are little-endian `.npy` (numpy's
@@ -429,6 +429,29 @@ fn w4(o: &Opts) -> Fallible<()> {
         assigner.release(e.to, "ticket").map_err(err)?;
     }
     let pick_ns = t.elapsed().as_nanos() as f64 / picks.max(1) as f64;
+    // A run of assignments without releases (loads grow, ties move), for peers to replay: the
+    // agents' starting loads and the chosen ids are written out.
+    let run = o.num("sequence", 100_000)?;
+    let start = w4_agents(agents, None, 4);
+    let mut seq = Assigner::new(start.clone(), AssignmentPolicy::default()).map_err(err)?;
+    let mut chosen = Vec::with_capacity(run as usize);
+    let t = Instant::now();
+    for _ in 0..run {
+        let e = seq
+            .assign(item, now, AssignmentReason::AutoAssign)
+            .map_err(|r| format!("no agent: {r:?}"))?;
+        chosen.push(e.to);
+    }
+    let assign_ns = t.elapsed().as_nanos() as f64 / run.max(1) as f64;
+    if let Ok(dir) = o.path("out") {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let loads: Vec<i64> = start
+            .iter()
+            .map(|a| a.open_load.get("ticket").copied().unwrap_or(0))
+            .collect();
+        write_npy(&dir.join("loads.npy"), &loads)?;
+        write_npy(&dir.join("chosen.npy"), &chosen)?;
+    }
     let backlog = w4_items(o.num("items", 1_000_000)?, 5);
     let mut drainer =
         Assigner::new(w4_agents(agents, Some(150), 4), AssignmentPolicy::default()).map_err(err)?;
@@ -439,6 +462,7 @@ fn w4(o: &Opts) -> Fallible<()> {
         "{}",
         json!({
             "workload": "w4", "agents": agents, "pick_and_release_ns": pick_ns,
+            "assign_sequence": run, "assign_ns": assign_ns,
             "backlog": backlog.len(), "drained": assigned, "drain_s": drain_s,
         })
     );

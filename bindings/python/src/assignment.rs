@@ -3,13 +3,15 @@
 use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
 use teamkpi::{
     AgentState, AgentStatus, Assigner, AssignmentPolicy, AssignmentReason, AssignmentSettings,
     NoAgentReason, OpenItem, WorkItem,
 };
 
-use crate::convert::{from_py, from_py_list, instant, to_py, Shape};
+use crate::convert::{datetime_type, from_py, from_py_list, instant, to_py, Shape};
 use crate::errors::{coded, raise};
 
 /// Agents with status, capacity and open load, and the policy that picks among them. Safe to
@@ -34,6 +36,61 @@ impl PyAssigner {
             .lock()
             .map_err(|_| PyRuntimeError::new_err("assigner lock poisoned"))
     }
+}
+
+/// A work item dict read directly (the per-call path of `assign` / `pick`): `id`, `kind`,
+/// `priority`, `created_at`, `team`; anything else (skills, other types) goes through the
+/// general decoder and its errors.
+fn work_item(obj: &Bound<'_, PyAny>) -> PyResult<WorkItem> {
+    let py = obj.py();
+    let Ok(d) = obj.cast::<PyDict>() else {
+        return from_py(obj);
+    };
+    let known = [
+        intern!(py, "id"),
+        intern!(py, "kind"),
+        intern!(py, "priority"),
+        intern!(py, "created_at"),
+        intern!(py, "team"),
+    ];
+    if d.len() > known.len() || d.contains(intern!(py, "skills"))? {
+        return from_py(obj);
+    }
+    let text = |key: &Bound<'_, PyString>| -> PyResult<Option<Option<String>>> {
+        Ok(match d.get_item(key)? {
+            None => Some(None),
+            Some(v) if v.is_none() => Some(None),
+            Some(v) => v
+                .cast::<PyString>()
+                .ok()
+                .map(|s| s.to_str().map(str::to_owned))
+                .transpose()?
+                .map(Some),
+        })
+    };
+    let (Some(id), Some(created)) = (
+        d.get_item(known[0])?.and_then(|v| v.extract::<u64>().ok()),
+        d.get_item(known[3])?,
+    ) else {
+        return from_py(obj);
+    };
+    if !created.is_instance(datetime_type(py)?)? {
+        // Text instants and the like: the general decoder parses them or names the problem.
+        return from_py(obj);
+    }
+    let (Some(kind), Some(priority), Some(team)) =
+        (text(known[1])?, text(known[2])?, text(known[4])?)
+    else {
+        return from_py(obj);
+    };
+    Ok(WorkItem {
+        id,
+        kind: kind.unwrap_or_else(|| "ticket".into()),
+        priority,
+        created_at: instant(&created, "created_at")?,
+        team,
+        skills: Default::default(),
+    })
 }
 
 #[pymethods]
@@ -63,7 +120,7 @@ impl PyAssigner {
         now: &Bound<'_, PyAny>,
         exclude: Option<Vec<u64>>,
     ) -> PyResult<u64> {
-        let item: WorkItem = from_py(item)?;
+        let item = work_item(item)?;
         let now = instant(now, "now")?;
         self.lock()?
             .pick(&item, now, &exclude.unwrap_or_default())
@@ -78,7 +135,7 @@ impl PyAssigner {
         item: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let item: WorkItem = from_py(item)?;
+        let item = work_item(item)?;
         let now = instant(now, "now")?;
         let e = self
             .lock()?
@@ -96,7 +153,7 @@ impl PyAssigner {
         settings: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let item: WorkItem = from_py(item)?;
+        let item = work_item(item)?;
         let settings: AssignmentSettings = from_py(settings)?;
         let now = instant(now, "now")?;
         let e = self

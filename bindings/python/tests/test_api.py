@@ -264,3 +264,22 @@ def test_sla_policy_evaluate_and_scan() -> None:
     assert [a["key"] for a in scan["breaches"]] == ["1:first_response:1:breached"]
     again = policy.scan([ticket], T0 + dt.timedelta(hours=2), {"1:first_response:1:breached"})
     assert again["breaches"] == []
+
+
+def test_assigner_items_read_directly_or_generally_agree() -> None:
+    agents = [{"id": i, "status": "online", "open_load": {"ticket": i % 3}} for i in range(1, 7)]
+    plain, general = teamkpi.Assigner(agents), teamkpi.Assigner(agents)
+    for n in range(12):
+        item = {"id": n, "kind": "ticket", "priority": "high", "created_at": T0, "team": None}
+        # An extra key sends the same item through the general decoder.
+        a = plain.assign(item, T0)
+        b = general.assign({**item, "note": "general path"}, T0)
+        assert a == b
+    for bad in (
+        {"id": 1, "kind": "ticket"},
+        {"id": -1, "created_at": T0},
+        {"id": 1, "created_at": "x"},
+    ):
+        with pytest.raises(teamkpi.TeamKpiError) as e:
+            plain.assign(bad, T0)
+        assert e.value.code in ("invalid_argument", "invalid_date", "invalid_number")
