@@ -1,10 +1,13 @@
 //! The incremental engine: lifecycle events in, agent-period aggregates kept current.
 //!
-//! Each ticket's events are kept (deduplicated by event id, ordered by instant then id), its
-//! snapshot is rebuilt from them on every event, and its old contribution to the aggregates is
-//! retracted before the new one is added. So a repeated event changes nothing, any arrival order
-//! gives the same result, and after any stream the aggregates equal a batch computation
-//! ([`TicketMetricsAggregator`]) over the resulting snapshots — the property tests check both.
+//! Each ticket's events are kept (deduplicated by event id), and the aggregates always hold
+//! exactly the contributions of each ticket's snapshot (its events ordered by instant then id).
+//! Events whose effect is known add it directly (a customer message or status change adds
+//! nothing; a later agent reply on an answered ticket adds one message); any other event rebuilds
+//! the ticket's snapshot and writes the difference between its old and new contributions. So a
+//! repeated event changes nothing, any arrival order gives the same result, and after any stream
+//! the aggregates equal a batch computation ([`TicketMetricsAggregator`]) over the resulting
+//! snapshots — the property tests check both.
 //! Finished tickets older than a horizon can be evicted to bound memory; a later event for an
 //! evicted ticket is rejected with `late_event`, never applied to a wrong state.
 
