@@ -339,21 +339,10 @@ pub fn ticket_metrics_columns(
         }
     }
     // The general path: each row as a ticket through the row aggregator.
-    let mut agg = TicketMetricsAggregator::new(options.clone())?;
-    let mut rejected = Vec::new();
-    for i in 0..n {
-        match columns.ticket(i) {
-            Some(t) => {
-                if let Err(e) = agg.add(&t) {
-                    rejected.push(reject(columns, i, &e));
-                }
-            }
-            None => rejected.push(reject(columns, i, &missing_creation(columns, i))),
-        }
-    }
-    let mut report = agg.finish();
-    report.rejected = rejected;
-    Ok(report)
+    let mut agg = ColumnarAggregator::new(options.clone())?;
+    agg.rejected = agg.add_rows(columns, n);
+    agg.seen = n;
+    Ok(agg.finish())
 }
 
 /// Ticket metrics over a stream of column chunks (Arrow record batches, numpy chunks, pages of
