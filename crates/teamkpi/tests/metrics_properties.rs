@@ -22,7 +22,12 @@ struct Row {
 
 fn row() -> impl Strategy<Value = Row> {
     (
-        prop::option::weighted(0.9, 0u64..6),
+        // Mostly small ids (database serials, indexed directly by the columnar kernel), some
+        // large ones (hashed), u64::MAX included.
+        prop::option::weighted(
+            0.9,
+            prop_oneof![8 => 0u64..6, 1 => (1u64 << 40)..(1u64 << 40) + 2, 1 => Just(u64::MAX)],
+        ),
         0i64..(20 * 86_400),
         prop::option::of(0i64..(3 * 86_400)),
         prop::option::of(0i64..(6 * 86_400)),
