@@ -366,30 +366,25 @@ function dayText(days) {
   return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`
 }
 
-// Plain ticket events skip JSON both ways: their fields go to the native side as arguments.
-const FAST_TYPES = new Set([
-  'ticket_created',
-  'ticket_assigned',
-  'ticket_transferred',
-  'agent_replied',
-  'customer_replied',
-  'status_changed',
-  'resolved',
-  'reopened',
-  'closed',
-])
-const FAST_KEYS = new Set(['id', 'at', 'type', 'ticket_id', 'agent_id', 'from', 'to', 'priority', 'team', 'status', 'tenant'])
+// Plain ticket events skip JSON both ways: their fields go to the native side as arguments, and
+// the result comes back as one number (see `appliedResult`). The type travels as its index in the
+// native side's own list.
+const EVENT_CODES = new Map(native.eventTypes().map((type, code) => [type, code]))
 
 function optional(v, type) {
   return v === undefined || v === null || typeof v === type
 }
 
-// The native arguments of a plain ticket event, or null when it needs the general (JSON) path.
+// The native arguments of a plain ticket event, or null when it needs the general (JSON) path:
+// an `at` that is not a Date or epoch milliseconds (ISO text, say), ids that are not safe
+// integers, a creation's `kind`, or fields of the wrong type (the JSON path reports those).
+// Keys neither path reads are ignored by both.
 function fastEvent(e) {
   if (e === null || typeof e !== 'object' || Array.isArray(e)) return null
-  for (const k in e) if (!FAST_KEYS.has(k)) return null
   const { id, at, type } = e
-  if (typeof type !== 'string' || !FAST_TYPES.has(type) || typeof e.ticket_id !== 'number') return null
+  const code = EVENT_CODES.get(type)
+  if (code === undefined || typeof e.ticket_id !== 'number') return null
+  if (code === 0 && e.kind !== undefined) return null
   let idText
   if (typeof id === 'string') idText = id
   else if (Number.isSafeInteger(id)) idText = String(id)
@@ -398,10 +393,39 @@ function fastEvent(e) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return null
   const agent = type === 'ticket_transferred' ? e.to : e.agent_id
   if (!optional(agent, 'number') || !optional(e.from, 'number')) return null
-  if (!optional(e.priority, 'string') || !optional(e.team, 'string')) return null
-  if (!optional(e.status, 'string') || !optional(e.tenant, 'string')) return null
-  return [idText, ms, type, e.ticket_id, agent ?? undefined, e.from ?? undefined, e.priority ?? undefined,
-    e.team ?? undefined, e.status ?? undefined, e.tenant ?? undefined]
+  const { priority, team, status, tenant } = e
+  if (!optional(priority, 'string') || !optional(team, 'string')) return null
+  if (!optional(status, 'string') || !optional(tenant, 'string')) return null
+  // NaN is "absent" on the native side; a NaN id given here is not an id either way.
+  if (Number.isNaN(agent) || Number.isNaN(e.from)) return null
+  const args = [idText, ms, code, e.ticket_id, agent ?? NaN, e.from ?? NaN]
+  if (priority == null && team == null && status == null && tenant == null) return args
+  args.push(priority ?? undefined, team ?? undefined, status ?? undefined, tenant ?? undefined)
+  return args
+}
+
+// Decodes the number `applyEvent` returns: `flags + 4 × t` with `t` 0 (nothing touched) or
+// `1 + day + 2^20 × agent code` for one (agent, day) pair (code 0: no agent, else id + 1); a
+// negative number is `-1 - flags` with the pairs waiting in `lastTouched()`.
+function appliedResult(r, nativeEngine) {
+  const touched = []
+  let flags
+  if (r < 0) {
+    flags = -1 - r
+    const pairs = nativeEngine.lastTouched()
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      touched.push({ agent_id: Number.isNaN(pairs[i]) ? null : pairs[i], date: dayText(pairs[i + 1]) })
+    }
+  } else {
+    flags = r % 4
+    const t = (r - flags) / 4
+    if (t > 0) {
+      const day = (t - 1) % 1048576
+      const agent = (t - 1 - day) / 1048576
+      touched.push({ agent_id: agent === 0 ? null : agent - 1, date: dayText(day) })
+    }
+  }
+  return { duplicate: (flags & 1) !== 0, pending: (flags & 2) !== 0, touched }
 }
 
 class Engine {
@@ -412,15 +436,13 @@ class Engine {
   apply(event) {
     const args = fastEvent(event)
     if (args === null) return run(() => JSON.parse(this._native.apply(encode(event))))
-    const r = run(() => this._native.applyEvent(...args))
-    const flags = typeof r === 'number' ? r : r[0]
-    const touched = []
-    if (typeof r !== 'number') {
-      for (let i = 1; i + 1 < r.length; i += 2) {
-        touched.push({ agent_id: Number.isNaN(r[i]) ? null : r[i], date: dayText(r[i + 1]) })
-      }
-    }
-    return { duplicate: (flags & 1) !== 0, pending: (flags & 2) !== 0, touched }
+    const n = this._native
+    const r = run(() =>
+      args.length === 6
+        ? n.applyEvent(args[0], args[1], args[2], args[3], args[4], args[5])
+        : n.applyEventText(...args),
+    )
+    return appliedResult(r, n)
   }
 
   applyMany(events) {

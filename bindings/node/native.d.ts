@@ -46,12 +46,21 @@ export declare class NativeEngine {
   /** Applies one event. */
   apply(eventJson: string): string
   /**
-   * Applies one ticket event given field by field (the wrapper's path for plain events: no
-   * JSON either way). `at` is epoch milliseconds; ids are integers. Returns the flags
-   * `duplicate | pending << 1` when no daily figure changed, else `[flags, agent (NaN: none),
-   * epoch day, agent, epoch day, …]`.
+   * Applies one plain ticket event given field by field (the wrapper's path for most events:
+   * no JSON and no objects either way). `at` is epoch milliseconds; `code` indexes
+   * `eventTypes()`; ids are integers, `agent` (the assignee, replier or transfer target) and
+   * `from` NaN when absent. Returns the result as one number: `flags + 4 × t` (flags:
+   * `duplicate | pending << 1`; `t`: 0, or `1 + day + 2^20 × (agent + 1 or 0)` for one
+   * touched (agent, epoch day) pair), or `-1 - flags` when the pairs wait in `lastTouched()`.
    */
-  applyEvent(id: string, at: number, eventType: string, ticketId: number, agentId?: number | undefined | null, from?: number | undefined | null, priority?: string | undefined | null, team?: string | undefined | null, status?: string | undefined | null, tenant?: string | undefined | null): number | Float64Array
+  applyEvent(id: string, at: number, code: number, ticketId: number, agent: number, from: number): number
+  /**
+   * `applyEvent` for events with text fields (a creation's priority and
+   * team, a status, a tenant).
+   */
+  applyEventText(id: string, at: number, code: number, ticketId: number, agent: number, from: number, priority?: string | undefined | null, team?: string | undefined | null, status?: string | undefined | null, tenant?: string | undefined | null): number
+  /** The (agent or NaN, epoch day) pairs of the last event whose result did not fit one number. */
+  lastTouched(): Float64Array
   /** Applies many; failures are reported, the rest applied. */
   applyMany(eventsJson: string): string
   /** Rows per agent and `period`. */
@@ -96,6 +105,9 @@ export declare function callAsync(name: string, args: string): Promise<unknown>
 
 /** Every error code, in the crate docs' order. */
 export declare function errorCodes(): Array<string>
+
+/** The ticket event types `applyEvent` takes, in code order. */
+export declare function eventTypes(): Array<string>
 
 /**
  * W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids

@@ -843,5 +843,6 @@ module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.call = nativeBinding.call
 module.exports.callAsync = nativeBinding.callAsync
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.eventTypes = nativeBinding.eventTypes
 module.exports.ticketMetricsColumns = nativeBinding.ticketMetricsColumns
 module.exports.ticketMetricsColumnsAsync = nativeBinding.ticketMetricsColumnsAsync

@@ -7,7 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use napi::bindgen_prelude::{AsyncTask, Either, Float64Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use rust_decimal::prelude::ToPrimitive;
@@ -15,7 +15,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
 use teamkpi::metrics::analytics::{self, AnalyticsOptions};
 use teamkpi::metrics::{
     AgentSession, Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions,
@@ -801,11 +801,171 @@ fn poisoned() -> napi::Error {
 #[napi]
 pub struct NativeEngine {
     inner: Mutex<Engine>,
+    /// Pairs of the last result too large for one number (see `encode_applied`).
+    last_touched: Mutex<Vec<f64>>,
 }
 
 impl NativeEngine {
     fn lock(&self) -> napi::Result<MutexGuard<'_, Engine>> {
         self.inner.lock().map_err(|_| poisoned())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_fields(
+        &self,
+        id: String,
+        at: f64,
+        code: u32,
+        ticket_id: f64,
+        agent: f64,
+        from: f64,
+        text: TextFields,
+    ) -> napi::Result<f64> {
+        let whole = |x: f64, field: &str| -> napi::Result<u64> {
+            if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
+                Ok(x as u64)
+            } else {
+                Err(err(Error::argument_error(
+                    field,
+                    format!("{x} is not a non-negative integer id"),
+                )))
+            }
+        };
+        // NaN is "absent"; anything else must be a whole id.
+        let opt_whole = |x: f64, field: &str| (!x.is_nan()).then(|| whole(x, field)).transpose();
+        let ticket_id = whole(ticket_id, "ticket_id")?;
+        let needed = |x: Option<u64>, field: &str| {
+            x.ok_or_else(|| err(Error::argument_error(field, "is required")))
+        };
+        let TextFields {
+            priority,
+            team,
+            status,
+            tenant,
+        } = text;
+        let kind = match EVENT_TYPES.get(code as usize).copied().unwrap_or("") {
+            "ticket_created" => EventKind::TicketCreated {
+                ticket_id,
+                agent_id: opt_whole(agent, "agent_id")?,
+                team,
+                priority,
+                kind: Default::default(),
+            },
+            "ticket_assigned" => EventKind::TicketAssigned {
+                ticket_id,
+                agent_id: needed(opt_whole(agent, "agent_id")?, "agent_id")?,
+            },
+            "ticket_transferred" => EventKind::TicketTransferred {
+                ticket_id,
+                from: opt_whole(from, "from")?,
+                to: needed(opt_whole(agent, "to")?, "to")?,
+            },
+            "agent_replied" => EventKind::AgentReplied {
+                ticket_id,
+                agent_id: opt_whole(agent, "agent_id")?,
+            },
+            "customer_replied" => EventKind::CustomerReplied { ticket_id },
+            "status_changed" => EventKind::StatusChanged {
+                ticket_id,
+                status: status
+                    .ok_or_else(|| err(Error::argument_error("status", "is required")))?,
+            },
+            "resolved" => EventKind::Resolved { ticket_id },
+            "reopened" => EventKind::Reopened { ticket_id },
+            "closed" => EventKind::Closed { ticket_id },
+            _ => {
+                return Err(err(Error::argument_error(
+                    "type",
+                    format!("code {code} is not a ticket event type"),
+                )))
+            }
+        };
+        let e = Event {
+            id,
+            tenant,
+            at: ms(at, "at")?,
+            kind,
+        };
+        let applied = self.lock()?.apply(&e).map_err(err)?;
+        match encode_applied(&applied) {
+            Some(r) => Ok(r),
+            None => {
+                // Too many pairs for one number: the wrapper fetches them with `lastTouched`.
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                let mut pairs = Vec::with_capacity(2 * applied.touched.len());
+                for (agent, date) in &applied.touched {
+                    pairs.push(agent.map_or(f64::NAN, |a| a as f64));
+                    pairs.push((*date - epoch).num_days() as f64);
+                }
+                *self.last_touched.lock().map_err(|_| poisoned())? = pairs;
+                Ok(-1.0 - flags(&applied))
+            }
+        }
+    }
+}
+
+/// The text fields of a plain ticket event.
+#[derive(Default)]
+struct TextFields {
+    priority: Option<String>,
+    team: Option<String>,
+    status: Option<String>,
+    tenant: Option<String>,
+}
+
+/// Ticket event types by the code `apply_event` takes (the wrapper reads this list).
+const EVENT_TYPES: [&str; 9] = [
+    "ticket_created",
+    "ticket_assigned",
+    "ticket_transferred",
+    "agent_replied",
+    "customer_replied",
+    "status_changed",
+    "resolved",
+    "reopened",
+    "closed",
+];
+
+/// The ticket event types `applyEvent` takes, in code order.
+#[napi]
+pub fn event_types() -> Vec<String> {
+    EVENT_TYPES.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `duplicate | pending << 1`.
+fn flags(a: &Applied) -> f64 {
+    f64::from(u8::from(a.duplicate) | (u8::from(a.pending) << 1))
+}
+
+/// Agent ids and epoch days small enough to share one exact `f64` (below 2^53).
+const AGENT_CODES: u64 = 1 << 30;
+const DAYS: i64 = 1 << 20;
+
+/// An apply result as one number, when it fits: `flags + 4 × t`, where `t` is 0 with nothing
+/// touched, or `1 + day + 2^20 × agent code` for one (agent, day) pair (agent code 0: no
+/// agent, else id + 1 below 2^30; day: days since 1970-01-01 below 2^20). `None` when it does
+/// not fit (more pairs, or larger ids or days): the caller reports the flags negated,
+/// `-1 - flags`, and keeps the pairs for `lastTouched`. N-API objects and typed arrays cost more
+/// than the event itself, so the wrapper builds the result in JS.
+fn encode_applied(a: &Applied) -> Option<f64> {
+    let f = flags(a);
+    match a.touched.as_slice() {
+        [] => Some(f),
+        [(agent, date)] => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+            let day = (*date - epoch).num_days();
+            let code = match agent {
+                None => 0,
+                Some(id) if *id < AGENT_CODES - 1 => id + 1,
+                Some(_) => return None,
+            };
+            if !(0..DAYS).contains(&day) {
+                return None;
+            }
+            let t = 1 + day as u64 + (code << 20);
+            Some(f + 4.0 * t as f64)
+        }
+        _ => None,
     }
 }
 
@@ -925,6 +1085,7 @@ impl NativeEngine {
         o.require_created_first = v.get("strict").and_then(Value::as_bool).unwrap_or(false);
         Ok(NativeEngine {
             inner: Mutex::new(Engine::new(o)),
+            last_touched: Mutex::new(Vec::new()),
         })
     }
 
@@ -951,99 +1112,56 @@ impl NativeEngine {
         Ok(out)
     }
 
-    /// Applies one ticket event given field by field (the wrapper's path for plain events: no
-    /// JSON either way). `at` is epoch milliseconds; ids are integers. Returns the flags
-    /// `duplicate | pending << 1` when no daily figure changed, else `[flags, agent (NaN: none),
-    /// epoch day, agent, epoch day, …]`.
+    /// Applies one plain ticket event given field by field (the wrapper's path for most events:
+    /// no JSON and no objects either way). `at` is epoch milliseconds; `code` indexes
+    /// `eventTypes()`; ids are integers, `agent` (the assignee, replier or transfer target) and
+    /// `from` NaN when absent. Returns the result as one number: `flags + 4 × t` (flags:
+    /// `duplicate | pending << 1`; `t`: 0, or `1 + day + 2^20 × (agent + 1 or 0)` for one
+    /// touched (agent, epoch day) pair), or `-1 - flags` when the pairs wait in `lastTouched()`.
     #[napi]
-    #[allow(clippy::too_many_arguments)]
     pub fn apply_event(
         &self,
         id: String,
         at: f64,
-        event_type: String,
+        code: u32,
         ticket_id: f64,
-        agent_id: Option<f64>,
-        from: Option<f64>,
+        agent: f64,
+        from: f64,
+    ) -> napi::Result<f64> {
+        self.apply_fields(id, at, code, ticket_id, agent, from, TextFields::default())
+    }
+
+    /// `applyEvent` for events with text fields (a creation's priority and
+    /// team, a status, a tenant).
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_event_text(
+        &self,
+        id: String,
+        at: f64,
+        code: u32,
+        ticket_id: f64,
+        agent: f64,
+        from: f64,
         priority: Option<String>,
         team: Option<String>,
         status: Option<String>,
         tenant: Option<String>,
-    ) -> napi::Result<Either<u32, Float64Array>> {
-        let whole = |x: f64, field: &str| -> napi::Result<u64> {
-            if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
-                Ok(x as u64)
-            } else {
-                Err(err(Error::argument_error(
-                    field,
-                    format!("{x} is not a non-negative integer id"),
-                )))
-            }
-        };
-        let opt_whole = |x: Option<f64>, field: &str| x.map(|v| whole(v, field)).transpose();
-        let ticket_id = whole(ticket_id, "ticket_id")?;
-        let needed = |x: Option<u64>, field: &str| {
-            x.ok_or_else(|| err(Error::argument_error(field, "is required")))
-        };
-        let kind = match event_type.as_str() {
-            "ticket_created" => EventKind::TicketCreated {
-                ticket_id,
-                agent_id: opt_whole(agent_id, "agent_id")?,
-                team,
-                priority,
-                kind: Default::default(),
-            },
-            "ticket_assigned" => EventKind::TicketAssigned {
-                ticket_id,
-                agent_id: needed(opt_whole(agent_id, "agent_id")?, "agent_id")?,
-            },
-            "ticket_transferred" => EventKind::TicketTransferred {
-                ticket_id,
-                from: opt_whole(from, "from")?,
-                to: needed(opt_whole(agent_id, "to")?, "to")?,
-            },
-            "agent_replied" => EventKind::AgentReplied {
-                ticket_id,
-                agent_id: opt_whole(agent_id, "agent_id")?,
-            },
-            "customer_replied" => EventKind::CustomerReplied { ticket_id },
-            "status_changed" => EventKind::StatusChanged {
-                ticket_id,
-                status: status
-                    .ok_or_else(|| err(Error::argument_error("status", "is required")))?,
-            },
-            "resolved" => EventKind::Resolved { ticket_id },
-            "reopened" => EventKind::Reopened { ticket_id },
-            "closed" => EventKind::Closed { ticket_id },
-            other => {
-                return Err(err(Error::argument_error(
-                    "type",
-                    format!("{other:?} is not a ticket event type"),
-                )))
-            }
-        };
-        let e = Event {
-            id,
+    ) -> napi::Result<f64> {
+        let text = TextFields {
+            priority,
+            team,
+            status,
             tenant,
-            at: ms(at, "at")?,
-            kind,
         };
-        let applied = self.lock()?.apply(&e).map_err(err)?;
-        let flags = u32::from(applied.duplicate) | (u32::from(applied.pending) << 1);
-        if applied.touched.is_empty() {
-            // The common replies as two flag bits: N-API objects cost more than the event
-            // itself, so the wrapper builds the result in JS.
-            return Ok(Either::A(flags));
-        }
-        // Otherwise flags, then (agent or NaN, epoch day) pairs, in one typed array.
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-        let mut out = Vec::with_capacity(1 + 2 * applied.touched.len());
-        out.push(f64::from(flags));
-        for (agent, date) in &applied.touched {
-            out.push(agent.map_or(f64::NAN, |a| a as f64));
-            out.push((*date - epoch).num_days() as f64);
-        }
-        Ok(Either::B(Float64Array::new(out)))
+        self.apply_fields(id, at, code, ticket_id, agent, from, text)
+    }
+
+    /// The (agent or NaN, epoch day) pairs of the last event whose result did not fit one number.
+    #[napi]
+    pub fn last_touched(&self) -> napi::Result<Float64Array> {
+        let mut last = self.last_touched.lock().map_err(|_| poisoned())?;
+        Ok(Float64Array::new(std::mem::take(&mut *last)))
     }
 
     /// Applies many; failures are reported, the rest applied.
