@@ -1,6 +1,7 @@
 //! The incremental engine: lifecycle events in, agent-period aggregates kept current.
 //!
-//! Each ticket's events are kept (deduplicated by event id), and the aggregates always hold
+//! Each ticket's events are kept (deduplicated by event id; the engine holds them all in one
+//! slab whose freed slots are reused, a ticket only their slots), and the aggregates always hold
 //! exactly the contributions of each ticket's snapshot (its events ordered by instant then id).
 //! Events whose effect is known add it directly (a customer message or status change adds
 //! nothing; a later agent reply on an answered ticket adds one message); any other event rebuilds
@@ -289,8 +290,8 @@ const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::M
 
 #[derive(Debug, Clone, Default)]
 struct TicketLog {
-    /// Events in arrival order.
-    events: Vec<Event>,
+    /// Slots in [`EventStore`] of the ticket's events, in arrival order.
+    events: Vec<u32>,
     finished: bool,
     last_at: Option<DateTime<Utc>>,
     /// The creation instant, once the creation event is in.
@@ -302,9 +303,50 @@ struct TicketLog {
 
 impl TicketLog {
     /// Keeps an event (already checked not to be held).
-    fn record(&mut self, event: &Event) {
-        self.events.push(event.clone());
+    fn record(&mut self, store: &mut EventStore, event: &Event) {
+        self.events.push(store.insert(event.clone()));
         self.last_at = self.last_at.max(Some(event.at));
+    }
+
+    /// The ticket's events, in arrival order.
+    fn held<'s>(&self, store: &'s EventStore) -> impl Iterator<Item = &'s Event> + use<'s, '_> {
+        self.events.iter().filter_map(|slot| store.get(*slot))
+    }
+}
+
+/// Every held ticket event of the engine in one slab, with the slots of evicted events reused.
+/// Appending to one array whose end stays in cache costs a fraction of growing a vector of
+/// whole events per ticket (the reply path's largest cost before: ~460 of ~900 ns); a ticket
+/// keeps only the slots.
+#[derive(Debug, Clone, Default)]
+struct EventStore {
+    slots: Vec<Option<Event>>,
+    free: Vec<u32>,
+}
+
+impl EventStore {
+    fn insert(&mut self, event: Event) -> u32 {
+        if let Some(slot) = self.free.pop() {
+            if let Some(s) = self.slots.get_mut(slot as usize) {
+                *s = Some(event);
+                return slot;
+            }
+        }
+        self.slots.push(Some(event));
+        // Four billion events held at once would exhaust memory long before the slot numbers.
+        (self.slots.len() - 1) as u32
+    }
+
+    fn get(&self, slot: u32) -> Option<&Event> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<Event> {
+        let event = self.slots.get_mut(slot as usize).and_then(Option::take);
+        if event.is_some() {
+            self.free.push(slot);
+        }
+        event
     }
 }
 
@@ -386,6 +428,7 @@ pub struct Engine {
     watermark: Option<DateTime<Utc>>,
     day_buckets: DayBuckets,
     event_keys: EventKeys,
+    store: EventStore,
 }
 
 /// The periods (day, week, month) of the last local day seen: events mostly arrive for "today",
@@ -446,6 +489,7 @@ impl Engine {
             watermark: None,
             day_buckets: DayBuckets::default(),
             event_keys: EventKeys::default(),
+            store: EventStore::default(),
         }
     }
 
@@ -530,7 +574,9 @@ impl Engine {
                 }
             }
             Some(log) => {
-                if self.event_keys.maybe_holds(key) && log.events.iter().any(|e| e.id == event.id) {
+                if self.event_keys.maybe_holds(key)
+                    && log.held(&self.store).any(|e| e.id == event.id)
+                {
                     return Ok(Applied {
                         duplicate: true,
                         ..Applied::default()
@@ -549,7 +595,7 @@ impl Engine {
                                     problem: "before the ticket's creation".into(),
                                 });
                             }
-                            log.record(event);
+                            log.record(&mut self.store, event);
                             self.event_keys.insert(key);
                             return Ok(Applied::default());
                         }
@@ -573,7 +619,7 @@ impl Engine {
                                     }
                                 }
                             }
-                            log.record(event);
+                            log.record(&mut self.store, event);
                             self.event_keys.insert(key);
                             return Ok(Applied {
                                 touched,
@@ -586,13 +632,13 @@ impl Engine {
             }
         }
         // Compute the new snapshot and contributions before touching anything.
-        let held: &[Event] = self
+        let held: Vec<&Event> = self
             .tickets
             .get(&ticket_id)
-            .map_or(&[], |l| l.events.as_slice());
+            .map_or_else(Vec::new, |l| l.held(&self.store).collect());
         let snapshot = snapshot_from_events(
             self.options.tenant.as_deref(),
-            held.iter().chain(std::iter::once(event)),
+            held.iter().copied().chain(std::iter::once(event)),
         )?;
         let mut fresh: [Vec<Keyed>; 3] = Default::default();
         if let Some(t) = &snapshot {
@@ -632,7 +678,7 @@ impl Engine {
                 }
             }
         }
-        log.record(event);
+        log.record(&mut self.store, event);
         self.event_keys.insert(key);
         log.finished = snapshot
             .as_ref()
@@ -662,8 +708,10 @@ impl Engine {
             .collect();
         for id in &old {
             if let Some(log) = self.tickets.remove(id) {
-                for e in &log.events {
-                    self.event_keys.remove(event_key(*id, &e.id));
+                for slot in &log.events {
+                    if let Some(e) = self.store.remove(*slot) {
+                        self.event_keys.remove(event_key(*id, &e.id));
+                    }
                 }
             }
             self.evicted.insert(*id);
@@ -689,8 +737,7 @@ impl Engine {
             .tickets
             .iter()
             .filter(|(_, l)| {
-                !l.events
-                    .iter()
+                !l.held(&self.store)
                     .any(|e| matches!(e.kind, EventKind::TicketCreated { .. }))
             })
             .map(|(id, _)| *id)
@@ -705,7 +752,7 @@ impl Engine {
         logs.sort_unstable_by_key(|(id, _)| **id);
         logs.into_iter()
             .filter_map(|(_, l)| {
-                snapshot_from_events(self.options.tenant.as_deref(), &l.events)
+                snapshot_from_events(self.options.tenant.as_deref(), l.held(&self.store))
                     .ok()
                     .flatten()
             })
