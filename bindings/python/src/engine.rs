@@ -82,9 +82,9 @@ pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
     let Some(kind) = d.get_item(intern!(py, "type"))? else {
         return general_event(obj);
     };
-    let kind = kind.cast::<PyString>()?.to_str()?.to_owned();
+    let kind = kind.cast::<PyString>()?;
     let ticket = || -> PyResult<u64> { req(d, intern!(py, "ticket_id"))?.extract() };
-    let kind = match kind.as_str() {
+    let kind = match kind.to_str()? {
         "agent_replied" => EventKind::AgentReplied {
             ticket_id: ticket()?,
             agent_id: opt_u64(d, intern!(py, "agent_id"))?,
