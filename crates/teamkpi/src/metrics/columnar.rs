@@ -925,8 +925,11 @@ fn direct_slots(c: &TicketColumns<'_>, buckets: usize, rows: usize) -> Option<u6
             .zip(v)
             .fold(0, |m, (a, ok)| m.max(if *ok { *a } else { 0 })),
     };
+    if max_id >= DIRECT_IDS {
+        return None;
+    }
     let slots = (max_id as usize + 2).saturating_mul(buckets);
-    (max_id < DIRECT_IDS && slots <= (2 * rows).max(4096)).then_some(max_id)
+    (slots <= rows.saturating_mul(2).max(4096)).then_some(max_id)
 }
 
 /// The rejection of a row whose instants are missing or out of order (kept out of the hot loop).
