@@ -4,7 +4,8 @@
 //! slab whose freed slots are reused, a ticket only their slots), and the aggregates always hold
 //! exactly the contributions of each ticket's snapshot (its events ordered by instant then id).
 //! Events whose effect is known add it directly (a customer message or status change adds
-//! nothing; a later agent reply on an answered ticket adds one message); any other event rebuilds
+//! nothing; a later agent reply on an answered ticket adds one message; a later assignment or
+//! transfer adds the new agent's assignment and the transfer out and in); any other event rebuilds
 //! the ticket's snapshot and writes the difference between its old and new contributions. So a
 //! repeated event changes nothing, any arrival order gives the same result, and after any stream
 //! the aggregates equal a batch computation ([`TicketMetricsAggregator`]) over the resulting
@@ -296,8 +297,10 @@ struct TicketLog {
     last_at: Option<DateTime<Utc>>,
     /// The creation instant, once the creation event is in.
     created_at: Option<DateTime<Utc>>,
-    /// The current assignee and whether a first response exists (for the in-order path).
+    /// The current assignee, the assignment history (as the snapshot's `assignments()`) and
+    /// whether a first response exists (for the in-order paths).
     assignee: Option<u64>,
+    assignments: Vec<(DateTime<Utc>, u64)>,
     responded: bool,
 }
 
@@ -599,6 +602,63 @@ impl Engine {
                             self.event_keys.insert(key);
                             return Ok(Applied::default());
                         }
+                        // An assignment or transfer after every held event changes the
+                        // assignee from now on only: everything credited so far happened before
+                        // it (and the engine counts no breach of a target still open), so it adds
+                        // the new agent's assignment (once per agent and period, not resolved in
+                        // time: any resolution came before) and, from a previous assignee, the
+                        // transfer out and in — what a rebuild would write, without one.
+                        EventKind::TicketAssigned { agent_id: to, .. }
+                        | EventKind::TicketTransferred { to, .. }
+                            if log.last_at.is_some_and(|l| event.at > l) =>
+                        {
+                            let (to, from) = (*to, log.assignee);
+                            let mut touched = Vec::new();
+                            if from != Some(to) {
+                                let buckets =
+                                    self.day_buckets.get(&self.metrics, &self.offsets, event.at);
+                                let q = self.options.quantiles;
+                                for (i, bucket) in buckets.into_iter().enumerate() {
+                                    let Some(b) = bucket else { continue };
+                                    let (m, state) = (&self.metrics[i], &mut self.states[i]);
+                                    let seen = log.assignments.iter().any(|(at, a)| {
+                                        *a == to
+                                            && m.bucket_at(&self.offsets, *at)
+                                                .is_some_and(|x| x.0 == b.0)
+                                    });
+                                    let to_key = GroupKey::Agent(Some(to));
+                                    if !seen {
+                                        Contribution::Assigned {
+                                            resolved_in_time: false,
+                                        }
+                                        .apply(state.entry(to_key.clone(), b, q), 1);
+                                    }
+                                    if let Some(f) = from {
+                                        Contribution::TransferOut
+                                            .apply(state.entry(GroupKey::Agent(Some(f)), b, q), 1);
+                                        Contribution::TransferIn
+                                            .apply(state.entry(to_key, b, q), 1);
+                                    }
+                                    if i == 0 {
+                                        if from.is_some() {
+                                            touched.push((from, b.0));
+                                        }
+                                        if from.is_some() || !seen {
+                                            touched.push((Some(to), b.0));
+                                        }
+                                    }
+                                }
+                                log.assignments.push((event.at, to));
+                                log.assignee = Some(to);
+                            }
+                            touched.sort_unstable();
+                            log.record(&mut self.store, event);
+                            self.event_keys.insert(key);
+                            return Ok(Applied {
+                                touched,
+                                ..Applied::default()
+                            });
+                        }
                         // A later agent reply on a ticket already answered adds one message,
                         // credited to the replying agent or the current assignee: add just that.
                         EventKind::AgentReplied { agent_id, .. }
@@ -685,6 +745,7 @@ impl Engine {
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
         log.created_at = snapshot.as_ref().map(|t| t.created_at);
         log.assignee = snapshot.as_ref().and_then(|t| t.agent_id);
+        log.assignments = snapshot.as_ref().map_or_else(Vec::new, |t| t.assignments());
         log.responded = snapshot
             .as_ref()
             .is_some_and(|t| t.first_response_at.is_some());
