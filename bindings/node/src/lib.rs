@@ -891,11 +891,10 @@ impl NativeEngine {
             Some(r) => Ok(r),
             None => {
                 // Too many pairs for one number: the wrapper fetches them with `lastTouched`.
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
                 let mut pairs = Vec::with_capacity(2 * applied.touched.len());
                 for (agent, date) in &applied.touched {
                     pairs.push(agent.map_or(f64::NAN, |a| a as f64));
-                    pairs.push((*date - epoch).num_days() as f64);
+                    pairs.push(epoch_day(*date) as f64);
                 }
                 *self.last_touched.lock().map_err(|_| poisoned())? = pairs;
                 Ok(-1.0 - flags(&applied))
@@ -937,6 +936,11 @@ fn flags(a: &Applied) -> f64 {
     f64::from(u8::from(a.duplicate) | (u8::from(a.pending) << 1))
 }
 
+/// Days since 1970-01-01.
+fn epoch_day(date: NaiveDate) -> i64 {
+    (date - NaiveDate::default()).num_days()
+}
+
 /// Agent ids and epoch days small enough to share one exact `f64` (below 2^53).
 const AGENT_CODES: u64 = 1 << 30;
 const DAYS: i64 = 1 << 20;
@@ -952,8 +956,7 @@ fn encode_applied(a: &Applied) -> Option<f64> {
     match a.touched.as_slice() {
         [] => Some(f),
         [(agent, date)] => {
-            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-            let day = (*date - epoch).num_days();
+            let day = epoch_day(*date);
             let code = match agent {
                 None => 0,
                 Some(id) if *id < AGENT_CODES - 1 => id + 1,

@@ -297,9 +297,8 @@ struct TicketLog {
     last_at: Option<DateTime<Utc>>,
     /// The creation instant, once the creation event is in.
     created_at: Option<DateTime<Utc>>,
-    /// The current assignee, the assignment history (as the snapshot's `assignments()`) and
-    /// whether a first response exists (for the in-order paths).
-    assignee: Option<u64>,
+    /// The assignment history (as the snapshot's `assignments()`; its last agent is the current
+    /// assignee) and whether a first response exists (for the in-order paths).
     assignments: Vec<(DateTime<Utc>, u64)>,
     responded: bool,
 }
@@ -309,6 +308,11 @@ impl TicketLog {
     fn record(&mut self, store: &mut EventStore, event: &Event) {
         self.events.push(store.insert(event.clone()));
         self.last_at = self.last_at.max(Some(event.at));
+    }
+
+    /// The current assignee.
+    fn assignee(&self) -> Option<u64> {
+        self.assignments.last().map(|(_, a)| *a)
     }
 
     /// The ticket's events, in arrival order.
@@ -612,7 +616,7 @@ impl Engine {
                         | EventKind::TicketTransferred { to, .. }
                             if log.last_at.is_some_and(|l| event.at > l) =>
                         {
-                            let (to, from) = (*to, log.assignee);
+                            let (to, from) = (*to, log.assignee());
                             let mut touched = Vec::new();
                             if from != Some(to) {
                                 let buckets =
@@ -649,7 +653,6 @@ impl Engine {
                                     }
                                 }
                                 log.assignments.push((event.at, to));
-                                log.assignee = Some(to);
                             }
                             touched.sort_unstable();
                             log.record(&mut self.store, event);
@@ -664,7 +667,7 @@ impl Engine {
                         EventKind::AgentReplied { agent_id, .. }
                             if log.responded && log.last_at.is_some_and(|l| event.at > l) =>
                         {
-                            let agent = agent_id.or(log.assignee);
+                            let agent = agent_id.or(log.assignee());
                             let g = GroupKey::Agent(agent);
                             let c = Contribution::AgentMessage;
                             let mut touched = Vec::with_capacity(1);
@@ -744,7 +747,6 @@ impl Engine {
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
         log.created_at = snapshot.as_ref().map(|t| t.created_at);
-        log.assignee = snapshot.as_ref().and_then(|t| t.agent_id);
         log.assignments = snapshot.as_ref().map_or_else(Vec::new, |t| t.assignments());
         log.responded = snapshot
             .as_ref()
