@@ -322,13 +322,23 @@ fn w1_stream(o: &Opts) -> Fallible<()> {
 
 fn w2_apply(o: &Opts) -> Fallible<()> {
     let (mut engine, mut stream) = w2(o.num("tickets", 10_000)?, o.num("events", 200_000)?, 2);
-    if o.num("replies-only", 0)? == 1 {
-        // For profiling the reply path: every event becomes an agent reply.
+    // For profiling one path: every event becomes an agent reply (`--only reply`, or the older
+    // `--replies-only 1`) or a customer message (`--only customer`).
+    let only = match o.0.get("only") {
+        Some(k) => Some(k.to_owned()),
+        None if o.num("replies-only", 0)? == 1 => Some("reply".to_owned()),
+        None => None,
+    };
+    if let Some(only) = only {
         for e in &mut stream {
             if let Some(ticket_id) = e.kind.ticket_id() {
-                e.kind = EventKind::AgentReplied {
-                    ticket_id,
-                    agent_id: None,
+                e.kind = match only.as_str() {
+                    "reply" => EventKind::AgentReplied {
+                        ticket_id,
+                        agent_id: None,
+                    },
+                    "customer" => EventKind::CustomerReplied { ticket_id },
+                    other => return Err(format!("--only: reply or customer, not {other}")),
                 };
             }
         }
