@@ -581,13 +581,18 @@ pub struct Engine {
 }
 
 /// The periods (day, week, month) of the last local day seen: events mostly arrive for "today",
-/// so most bucket look-ups are two integer compares.
+/// so most bucket look-ups are two integer compares, and most aggregate updates go straight to
+/// the agent's three rows (one small hash probe instead of three keyed by group and period:
+/// ~25 against ~130 ns for a reply).
 #[derive(Debug, Clone, Default)]
 struct DayBuckets {
     /// The local day's UTC bounds `[from, until)`; empty until the first look-up.
     from: i64,
     until: i64,
     buckets: [Option<(NaiveDate, NaiveDate)>; 3],
+    /// Each agent's row slots in the three states for `buckets`; emptied with the window and
+    /// whenever the states are pruned.
+    slots: HashMap<Option<u64>, [u32; 3], FastBuild>,
 }
 
 impl DayBuckets {
@@ -615,10 +620,61 @@ impl DayBuckets {
                     from,
                     until,
                     buckets,
+                    slots: HashMap::default(),
                 };
             }
         }
         buckets
+    }
+
+    /// Adds `c` to the agent's rows of the periods (day, week, month) that `periods` selects,
+    /// for the instant `at`; returns the local day.
+    #[allow(clippy::too_many_arguments)]
+    fn credit(
+        &mut self,
+        metrics: &[MetricsOptions; 3],
+        offsets: &ZoneOffsets,
+        states: &mut [TicketMetricsState; 3],
+        quantiles: bool,
+        at: DateTime<Utc>,
+        agent: Option<u64>,
+        c: Contribution,
+        periods: [bool; 3],
+    ) -> Option<NaiveDate> {
+        let buckets = self.get(metrics, offsets, at);
+        if periods == [false; 3] {
+            return buckets[0].map(|b| b.0);
+        }
+        let t = at.timestamp();
+        let cached = self.from <= t && t < self.until;
+        if let (true, [Some(day), Some(week), Some(month)]) = (cached, buckets) {
+            let slots = match self.slots.get(&agent) {
+                Some(slots) => *slots,
+                None => {
+                    let [d, w, m] = &mut *states;
+                    let g = GroupKey::Agent(agent);
+                    let slots = [
+                        d.slot(g.clone(), day, quantiles),
+                        w.slot(g.clone(), week, quantiles),
+                        m.slot(g, month, quantiles),
+                    ];
+                    self.slots.insert(agent, slots);
+                    slots
+                }
+            };
+            for ((slot, state), on) in slots.into_iter().zip(states.iter_mut()).zip(periods) {
+                if on {
+                    c.apply(state.at_slot(slot), 1);
+                }
+            }
+        } else {
+            for ((bucket, state), on) in buckets.into_iter().zip(states.iter_mut()).zip(periods) {
+                if let (Some(b), true) = (bucket, on) {
+                    c.apply(state.entry(GroupKey::Agent(agent), b, quantiles), 1);
+                }
+            }
+        }
+        buckets[0].map(|b| b.0)
     }
 }
 
@@ -758,35 +814,46 @@ impl Engine {
                             if from != Some(to) {
                                 let buckets =
                                     self.day_buckets.get(&self.metrics, &self.offsets, event.at);
-                                let q = self.options.quantiles;
-                                for (i, bucket) in buckets.into_iter().enumerate() {
-                                    let Some(b) = bucket else { continue };
-                                    let (m, state) = (&self.metrics[i], &mut self.states[i]);
-                                    let seen = log.assignments.iter().any(|(at, a)| {
-                                        *a == to
-                                            && m.bucket_at(&self.offsets, *at)
-                                                .is_some_and(|x| x.0 == b.0)
+                                // Whether `to` held the ticket before in each period (then it is
+                                // not counted as assigned again there).
+                                let mut seen = [false; 3];
+                                for ((s, bucket), m) in
+                                    seen.iter_mut().zip(buckets).zip(&self.metrics)
+                                {
+                                    *s = bucket.is_some_and(|b| {
+                                        log.assignments.iter().any(|(at, a)| {
+                                            *a == to
+                                                && m.bucket_at(&self.offsets, *at)
+                                                    .is_some_and(|x| x.0 == b.0)
+                                        })
                                     });
-                                    let to_key = GroupKey::Agent(Some(to));
-                                    if !seen {
-                                        Contribution::Assigned {
-                                            resolved_in_time: false,
-                                        }
-                                        .apply(state.entry(to_key.clone(), b, q), 1);
+                                }
+                                let mut credit = |agent, c, periods| {
+                                    self.day_buckets.credit(
+                                        &self.metrics,
+                                        &self.offsets,
+                                        &mut self.states,
+                                        self.options.quantiles,
+                                        event.at,
+                                        agent,
+                                        c,
+                                        periods,
+                                    )
+                                };
+                                let assigned = Contribution::Assigned {
+                                    resolved_in_time: false,
+                                };
+                                let day = credit(Some(to), assigned, seen.map(|s| !s));
+                                if let Some(f) = from {
+                                    credit(Some(f), Contribution::TransferOut, [true; 3]);
+                                    credit(Some(to), Contribution::TransferIn, [true; 3]);
+                                }
+                                if let Some(day) = day {
+                                    if from.is_some() {
+                                        touched.push((from, day));
                                     }
-                                    if let Some(f) = from {
-                                        Contribution::TransferOut
-                                            .apply(state.entry(GroupKey::Agent(Some(f)), b, q), 1);
-                                        Contribution::TransferIn
-                                            .apply(state.entry(to_key, b, q), 1);
-                                    }
-                                    if i == 0 {
-                                        if from.is_some() {
-                                            touched.push((from, b.0));
-                                        }
-                                        if from.is_some() || !seen {
-                                            touched.push((Some(to), b.0));
-                                        }
+                                    if from.is_some() || !seen[0] {
+                                        touched.push((Some(to), day));
                                     }
                                 }
                                 log.assignments.push((event.at, to));
@@ -804,23 +871,19 @@ impl Engine {
                             if log.responded && log.last_at.is_some_and(|l| event.at > l) =>
                         {
                             let agent = agent_id.or(log.assignee());
-                            let g = GroupKey::Agent(agent);
-                            let c = Contribution::AgentMessage;
-                            let mut touched = Vec::with_capacity(1);
-                            let buckets =
-                                self.day_buckets.get(&self.metrics, &self.offsets, event.at);
-                            for (i, bucket) in buckets.into_iter().enumerate() {
-                                if let Some(b) = bucket {
-                                    let q = self.options.quantiles;
-                                    c.apply(self.states[i].entry(g.clone(), b, q), 1);
-                                    if i == 0 {
-                                        touched.push((agent, b.0));
-                                    }
-                                }
-                            }
+                            let day = self.day_buckets.credit(
+                                &self.metrics,
+                                &self.offsets,
+                                &mut self.states,
+                                self.options.quantiles,
+                                event.at,
+                                agent,
+                                Contribution::AgentMessage,
+                                [true; 3],
+                            );
                             log.record(&mut self.store, event);
                             return Ok(Applied {
-                                touched,
+                                touched: day.map(|d| vec![(agent, d)]).unwrap_or_default(),
                                 ..Applied::default()
                             });
                         }
@@ -921,6 +984,8 @@ impl Engine {
         for s in &mut self.states {
             s.prune();
         }
+        // Pruning moved the rows.
+        self.day_buckets = DayBuckets::default();
         old.len()
     }
 

@@ -160,13 +160,32 @@ pub struct RejectedRecord {
 
 /// The mergeable state of a ticket metrics computation: aggregates per (group, period start).
 /// Partials from any split of the input, merged in any order, equal one pass.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
 #[serde(into = "Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>")]
 pub struct TicketMetricsState {
-    /// Hashed for the engine's per-event updates; every listing sorts by key.
-    groups: HashMap<(GroupKey, NaiveDate), (NaiveDate, TicketAggregate), FastBuild>,
+    /// Where each (group, period start) is in `rows`: hashed for the engine's per-event
+    /// updates; every listing sorts by key.
+    index: HashMap<(GroupKey, NaiveDate), u32, FastBuild>,
+    /// (group, period start, period end, aggregate), in order of first use. A row keeps its
+    /// slot until [`prune`](Self::prune), so the engine can update a hot agent's three periods
+    /// without hashing a key each time.
+    rows: Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>,
 }
+
+impl PartialEq for TicketMetricsState {
+    /// The same aggregates under the same keys, whatever order they were first used in.
+    fn eq(&self, other: &Self) -> bool {
+        self.rows.len() == other.rows.len()
+            && self.rows.iter().all(|(g, start, end, agg)| {
+                other
+                    .find(g, *start)
+                    .is_some_and(|(_, _, e, a)| e == end && a == agg)
+            })
+    }
+}
+
+impl Eq for TicketMetricsState {}
 
 impl From<Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>> for TicketMetricsState {
     fn from(rows: Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>) -> Self {
@@ -180,11 +199,7 @@ impl From<Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)>> for TicketMetr
 
 impl From<TicketMetricsState> for Vec<(GroupKey, NaiveDate, NaiveDate, TicketAggregate)> {
     fn from(s: TicketMetricsState) -> Self {
-        let mut rows: Vec<_> = s
-            .groups
-            .into_iter()
-            .map(|((g, start), (end, agg))| (g, start, end, agg))
-            .collect();
+        let mut rows = s.rows;
         rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         rows
     }
@@ -192,12 +207,8 @@ impl From<TicketMetricsState> for Vec<(GroupKey, NaiveDate, NaiveDate, TicketAgg
 
 impl Mergeable for TicketMetricsState {
     fn merge(&mut self, other: &Self) {
-        for ((g, start), (end, agg)) in &other.groups {
-            self.groups
-                .entry((g.clone(), *start))
-                .or_insert_with(|| (*end, TicketAggregate::default()))
-                .1
-                .merge(agg);
+        for (g, start, end, agg) in &other.rows {
+            self.entry(g.clone(), (*start, *end), false).merge(agg);
         }
     }
 }
@@ -209,11 +220,42 @@ impl TicketMetricsState {
         bucket: (NaiveDate, NaiveDate),
         quantiles: bool,
     ) -> &mut TicketAggregate {
-        &mut self
-            .groups
+        let slot = self.slot(group, bucket, quantiles);
+        self.at_slot(slot)
+    }
+
+    /// The slot of a (group, period)'s row, added empty when missing.
+    pub(crate) fn slot(
+        &mut self,
+        group: GroupKey,
+        bucket: (NaiveDate, NaiveDate),
+        quantiles: bool,
+    ) -> u32 {
+        let rows = &mut self.rows;
+        *self
+            .index
             .entry((group, bucket.0))
-            .or_insert_with(|| (bucket.1, TicketAggregate::new(quantiles)))
-            .1
+            .or_insert_with_key(|(g, start)| {
+                rows.push((g.clone(), *start, bucket.1, TicketAggregate::new(quantiles)));
+                // More than four billion (group, period) rows would exhaust memory first.
+                (rows.len() - 1) as u32
+            })
+    }
+
+    /// The aggregate in a slot [`slot`](Self::slot) gave (valid until [`prune`](Self::prune)).
+    pub(crate) fn at_slot(&mut self, slot: u32) -> &mut TicketAggregate {
+        // Slots come from `slot` and rows are only removed by `prune`, which callers are told
+        // invalidates them: an index out of range is a bug in the crate, not bad input.
+        &mut self.rows[slot as usize].3
+    }
+
+    fn find(
+        &self,
+        group: &GroupKey,
+        start: NaiveDate,
+    ) -> Option<&(GroupKey, NaiveDate, NaiveDate, TicketAggregate)> {
+        let slot = self.index.get(&(group.clone(), start))?;
+        self.rows.get(*slot as usize)
     }
 
     /// The aggregates, ordered by group then period start.
@@ -221,9 +263,9 @@ impl TicketMetricsState {
         &self,
     ) -> impl Iterator<Item = (&GroupKey, NaiveDate, NaiveDate, &TicketAggregate)> {
         let mut rows: Vec<_> = self
-            .groups
+            .rows
             .iter()
-            .map(|((g, start), (end, agg))| (g, *start, *end, agg))
+            .map(|(g, start, end, agg)| (g, *start, *end, agg))
             .collect();
         rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         rows.into_iter()
@@ -231,22 +273,28 @@ impl TicketMetricsState {
 
     /// The aggregate of one group and period start.
     pub fn get(&self, group: &GroupKey, start: NaiveDate) -> Option<&TicketAggregate> {
-        self.groups.get(&(group.clone(), start)).map(|(_, a)| a)
+        self.find(group, start).map(|(_, _, _, a)| a)
     }
 
-    /// Drops groups with nothing counted (left behind by retractions).
+    /// Drops groups with nothing counted (left behind by retractions). Rows move to new slots.
     pub fn prune(&mut self) {
-        self.groups.retain(|_, (_, agg)| !agg.is_empty());
+        self.rows.retain(|(_, _, _, agg)| !agg.is_empty());
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(slot, (g, start, _, _))| ((g.clone(), *start), slot as u32))
+            .collect();
     }
 
     /// Number of (group, period) entries.
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.rows.len()
     }
 
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.rows.is_empty()
     }
 }
 
