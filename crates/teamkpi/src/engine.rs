@@ -568,16 +568,23 @@ pub struct Applied {
 #[derive(Debug, Clone)]
 pub struct Engine {
     options: EngineOptions,
-    metrics: [MetricsOptions; 3],
-    offsets: ZoneOffsets,
+    ledger: Ledger,
     tickets: HashMap<u64, TicketLog, FastBuild>,
-    states: [TicketMetricsState; 3],
     calls: BTreeMap<u64, Call>,
     sessions: BTreeMap<u64, SessionLog>,
     evicted: HashSet<u64, FastBuild>,
     watermark: Option<DateTime<Utc>>,
-    day_buckets: DayBuckets,
     store: EventStore,
+}
+
+/// The aggregates of the three period kinds (day, week, month) and how instants map to them.
+#[derive(Debug, Clone)]
+struct Ledger {
+    metrics: [MetricsOptions; 3],
+    offsets: ZoneOffsets,
+    states: [TicketMetricsState; 3],
+    day: DayBuckets,
+    quantiles: bool,
 }
 
 /// The periods (day, week, month) of the last local day seen: events mostly arrive for "today",
@@ -626,29 +633,32 @@ impl DayBuckets {
         }
         buckets
     }
+}
+
+impl Ledger {
+    /// The buckets (day, week, month) of an instant.
+    fn buckets(&mut self, at: DateTime<Utc>) -> [Option<(NaiveDate, NaiveDate)>; 3] {
+        self.day.get(&self.metrics, &self.offsets, at)
+    }
 
     /// Adds `c` to the agent's rows of the periods (day, week, month) that `periods` selects,
     /// for the instant `at`; returns the local day.
-    #[allow(clippy::too_many_arguments)]
     fn credit(
         &mut self,
-        metrics: &[MetricsOptions; 3],
-        offsets: &ZoneOffsets,
-        states: &mut [TicketMetricsState; 3],
-        quantiles: bool,
         at: DateTime<Utc>,
         agent: Option<u64>,
         c: Contribution,
         periods: [bool; 3],
     ) -> Option<NaiveDate> {
-        let buckets = self.get(metrics, offsets, at);
+        let buckets = self.buckets(at);
+        let (quantiles, day_window, states) = (self.quantiles, &mut self.day, &mut self.states);
         if periods == [false; 3] {
             return buckets[0].map(|b| b.0);
         }
         let t = at.timestamp();
-        let cached = self.from <= t && t < self.until;
+        let cached = day_window.from <= t && t < day_window.until;
         if let (true, [Some(day), Some(week), Some(month)]) = (cached, buckets) {
-            let slots = match self.slots.get(&agent) {
+            let slots = match day_window.slots.get(&agent) {
                 Some(slots) => *slots,
                 None => {
                     let [d, w, m] = &mut *states;
@@ -658,7 +668,7 @@ impl DayBuckets {
                         w.slot(g.clone(), week, quantiles),
                         m.slot(g, month, quantiles),
                     ];
-                    self.slots.insert(agent, slots);
+                    day_window.slots.insert(agent, slots);
                     slots
                 }
             };
@@ -683,16 +693,19 @@ impl Engine {
     pub fn new(options: EngineOptions) -> Self {
         let metrics = KINDS.map(|k| options.metrics(k));
         Engine {
+            ledger: Ledger {
+                metrics,
+                offsets: ZoneOffsets::new(),
+                states: Default::default(),
+                day: DayBuckets::default(),
+                quantiles: options.quantiles,
+            },
             options,
-            metrics,
-            offsets: ZoneOffsets::new(),
             tickets: HashMap::default(),
-            states: Default::default(),
             calls: BTreeMap::new(),
             sessions: BTreeMap::new(),
             evicted: HashSet::default(),
             watermark: None,
-            day_buckets: DayBuckets::default(),
             store: EventStore::default(),
         }
     }
@@ -812,34 +825,24 @@ impl Engine {
                             let (to, from) = (*to, log.assignee());
                             let mut touched = Vec::new();
                             if from != Some(to) {
-                                let buckets =
-                                    self.day_buckets.get(&self.metrics, &self.offsets, event.at);
+                                let ledger = &mut self.ledger;
+                                let buckets = ledger.buckets(event.at);
                                 // Whether `to` held the ticket before in each period (then it is
                                 // not counted as assigned again there).
                                 let mut seen = [false; 3];
                                 for ((s, bucket), m) in
-                                    seen.iter_mut().zip(buckets).zip(&self.metrics)
+                                    seen.iter_mut().zip(buckets).zip(&ledger.metrics)
                                 {
                                     *s = bucket.is_some_and(|b| {
                                         log.assignments.iter().any(|(at, a)| {
                                             *a == to
-                                                && m.bucket_at(&self.offsets, *at)
+                                                && m.bucket_at(&ledger.offsets, *at)
                                                     .is_some_and(|x| x.0 == b.0)
                                         })
                                     });
                                 }
-                                let mut credit = |agent, c, periods| {
-                                    self.day_buckets.credit(
-                                        &self.metrics,
-                                        &self.offsets,
-                                        &mut self.states,
-                                        self.options.quantiles,
-                                        event.at,
-                                        agent,
-                                        c,
-                                        periods,
-                                    )
-                                };
+                                let mut credit =
+                                    |agent, c, periods| ledger.credit(event.at, agent, c, periods);
                                 let assigned = Contribution::Assigned {
                                     resolved_in_time: false,
                                 };
@@ -871,11 +874,7 @@ impl Engine {
                             if log.responded && log.last_at.is_some_and(|l| event.at > l) =>
                         {
                             let agent = agent_id.or(log.assignee());
-                            let day = self.day_buckets.credit(
-                                &self.metrics,
-                                &self.offsets,
-                                &mut self.states,
-                                self.options.quantiles,
+                            let day = self.ledger.credit(
                                 event.at,
                                 agent,
                                 Contribution::AgentMessage,
@@ -905,8 +904,8 @@ impl Engine {
         )?;
         let mut fresh: [Vec<Keyed>; 3] = Default::default();
         if let Some(t) = &snapshot {
-            for (i, m) in self.metrics.iter().enumerate() {
-                fresh[i] = m.contributions(&self.offsets, t)?;
+            for (i, m) in self.ledger.metrics.iter().enumerate() {
+                fresh[i] = m.contributions(&self.ledger.offsets, t)?;
             }
         }
         // What the held events contribute now is recomputed rather than stored per ticket: the
@@ -916,15 +915,15 @@ impl Engine {
         let mut old: [Vec<Keyed>; 3] = Default::default();
         if !held.is_empty() {
             if let Some(t) = snapshot_from_views(self.options.tenant.as_deref(), held)? {
-                for (i, m) in self.metrics.iter().enumerate() {
-                    old[i] = m.contributions(&self.offsets, &t)?;
+                for (i, m) in self.ledger.metrics.iter().enumerate() {
+                    old[i] = m.contributions(&self.ledger.offsets, &t)?;
                 }
             }
         }
         let log = self.tickets.entry(ticket_id).or_default();
         let mut touched = BTreeSet::new();
         let q = self.options.quantiles;
-        for (i, state) in self.states.iter_mut().enumerate() {
+        for (i, state) in self.ledger.states.iter_mut().enumerate() {
             // Only what differs between the old and the new contribution is written: a rebuild
             // after a transfer or a first reply leaves most of a ticket's figures where they were.
             fresh[i].sort_unstable();
@@ -981,11 +980,11 @@ impl Engine {
         self.sessions
             .retain(|_, s| s.end.is_none_or(|e| e >= before));
         self.watermark = self.watermark.max(Some(before));
-        for s in &mut self.states {
+        for s in &mut self.ledger.states {
             s.prune();
         }
         // Pruning moved the rows.
-        self.day_buckets = DayBuckets::default();
+        self.ledger.day = DayBuckets::default();
         old.len()
     }
 
@@ -1025,13 +1024,13 @@ impl Engine {
     /// Agent rows of one period kind, ordered by agent then period.
     pub fn rows(&self, kind: PeriodKind) -> Vec<TicketMetrics> {
         let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-        crate::metrics::rows_of(&self.states[i])
+        crate::metrics::rows_of(&self.ledger.states[i])
     }
 
     /// The mergeable state of one period kind.
     pub fn state(&self, kind: PeriodKind) -> &TicketMetricsState {
         let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-        &self.states[i]
+        &self.ledger.states[i]
     }
 
     /// One agent's figures for a natural period; `None` when nothing was counted.
