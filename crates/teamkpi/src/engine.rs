@@ -340,6 +340,10 @@ struct TicketLog {
     /// event new in one scan of memory the append touches anyway; a match is confirmed against
     /// the held id, so a collision can neither drop an event nor let a duplicate through.
     events: Vec<u64>,
+    /// A two-bit Bloom filter of the fingerprints in `events`: most new events are proved new
+    /// here, in the map entry already loaded, without reading `events` (a cache miss that was
+    /// half the cost of a customer message).
+    prints: u128,
     finished: bool,
     last_at: Option<DateTime<Utc>>,
     /// The creation instant, once the creation event is in.
@@ -347,6 +351,10 @@ struct TicketLog {
     /// The assignment history (as the snapshot's `assignments()`; its last agent is the current
     /// assignee) and whether a first response exists (for the in-order paths).
     assignments: Vec<(DateTime<Utc>, u64)>,
+    /// The last agent of `assignments`, kept beside it (by [`TicketLog::assign`] and
+    /// [`TicketLog::set_assignments`] only) so that a reply by the assignee reads no second
+    /// allocation: ~50 ns of a ~300 ns reply.
+    assignee: Option<u64>,
     responded: bool,
 }
 
@@ -355,18 +363,29 @@ fn id_print(id: &str) -> u32 {
     (fingerprint(id.as_bytes()) >> 32) as u32
 }
 
+/// The two bits a fingerprint sets in [`TicketLog::prints`].
+fn print_bits(print: u32) -> u128 {
+    1u128 << (print & 127) | 1u128 << ((print >> 7) & 127)
+}
+
 impl TicketLog {
     /// Keeps an event (already checked not to be held).
     fn record(&mut self, store: &mut EventStore, event: &Event) {
         let slot = store.insert(event);
-        self.events
-            .push(u64::from(id_print(&event.id)) << 32 | u64::from(slot));
+        let print = id_print(&event.id);
+        self.prints |= print_bits(print);
+        self.events.push(u64::from(print) << 32 | u64::from(slot));
         self.last_at = self.last_at.max(Some(event.at));
     }
 
     /// Whether an event with this id is held.
     fn holds(&self, store: &EventStore, id: &str) -> bool {
-        let print = u64::from(id_print(id));
+        let print = id_print(id);
+        let bits = print_bits(print);
+        if self.prints & bits != bits {
+            return false;
+        }
+        let print = u64::from(print);
         self.events
             .iter()
             .any(|e| e >> 32 == print && store.view(*e as u32).is_some_and(|v| v.id == id))
@@ -374,7 +393,19 @@ impl TicketLog {
 
     /// The current assignee.
     fn assignee(&self) -> Option<u64> {
-        self.assignments.last().map(|(_, a)| *a)
+        self.assignee
+    }
+
+    /// Adds an assignment at the end of the history.
+    fn assign(&mut self, at: DateTime<Utc>, to: u64) {
+        self.assignments.push((at, to));
+        self.assignee = Some(to);
+    }
+
+    /// Replaces the assignment history.
+    fn set_assignments(&mut self, assignments: Vec<(DateTime<Utc>, u64)>) {
+        self.assignee = assignments.last().map(|(_, a)| *a);
+        self.assignments = assignments;
     }
 
     /// The ticket's events, in arrival order.
@@ -859,7 +890,7 @@ impl Engine {
                                         touched.push((Some(to), day));
                                     }
                                 }
-                                log.assignments.push((event.at, to));
+                                log.assign(event.at, to);
                             }
                             touched.sort_unstable();
                             log.record(&mut self.store, event);
@@ -945,7 +976,7 @@ impl Engine {
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
         log.created_at = snapshot.as_ref().map(|t| t.created_at);
-        log.assignments = snapshot.as_ref().map_or_else(Vec::new, |t| t.assignments());
+        log.set_assignments(snapshot.as_ref().map_or_else(Vec::new, |t| t.assignments()));
         log.responded = snapshot
             .as_ref()
             .is_some_and(|t| t.first_response_at.is_some());
