@@ -29,8 +29,10 @@ fn row() -> impl Strategy<Value = Row> {
             prop_oneof![8 => 0u64..6, 1 => (1u64 << 40)..(1u64 << 40) + 2, 1 => Just(u64::MAX)],
         ),
         0i64..(20 * 86_400),
-        prop::option::of(0i64..(3 * 86_400)),
-        prop::option::of(0i64..(6 * 86_400)),
+        // Mostly within days; a tail weeks later (the columnar kernel counts those after its
+        // first pass, on buckets it appends).
+        prop::option::of(prop_oneof![9 => 0i64..(3 * 86_400), 1 => 0i64..(30 * 86_400)]),
+        prop::option::of(prop_oneof![9 => 0i64..(6 * 86_400), 1 => 0i64..(60 * 86_400)]),
         0u32..3,
         prop::option::weighted(0.2, (0i64..86_400, 0u64..6)),
     )
@@ -253,6 +255,57 @@ proptest! {
         let streamed = agg.finish();
         prop_assert_eq!(streamed.rows, whole.rows);
         prop_assert_eq!(streamed.rejected, whole.rejected);
+    }
+}
+
+/// Answers and resolutions weeks after the last creation, across a DST change that the
+/// creations' range does not contain, in every period kind and zone: the columnar kernel's
+/// appended buckets give what the row path gives.
+#[test]
+fn late_answers_across_a_dst_change_equal_the_row_path() {
+    let t0 = base().timestamp(); // 2025-10-20, before Warsaw's (Oct 26) and New York's (Nov 2) changes
+    let day = 86_400;
+    let created = [t0 + 3_600, t0 + day + 7_200, t0 + 2 * day];
+    let fr = [t0 + 5_000, t0 + 9 * day + 100, NULL_INSTANT];
+    let res = [t0 + 21 * day, t0 + 2 * day, t0 + 45 * day + 3_600];
+    let agent = [1u64, 2, 1];
+    let prio = [1u32, 2, 0];
+    let labels: Vec<String> = PRIORITIES.iter().map(|s| s.to_string()).collect();
+    let cols = TicketColumns {
+        id: None,
+        agent_id: &agent,
+        agent_valid: None,
+        priority: Some(&prio),
+        priority_labels: &labels,
+        created_at: &created,
+        first_response_at: &fr,
+        resolved_at: &res,
+    };
+    let at = |t: i64| (t != NULL_INSTANT).then(|| Utc.timestamp_opt(t, 0).unwrap());
+    let tickets: Vec<Ticket> = (0..3)
+        .map(|i| Ticket {
+            id: i as u64,
+            agent_id: Some(agent[i]),
+            priority: Some(PRIORITIES[prio[i] as usize].into()),
+            created_at: at(created[i]).unwrap(),
+            first_response_at: at(fr[i]),
+            resolved_at: at(res[i]),
+            ..Ticket::default()
+        })
+        .collect();
+    for zone in ["UTC", "Europe/Warsaw", "America/New_York"] {
+        for kind in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month] {
+            let mut opts = options(zone, kind, GroupBy::Agent, false);
+            opts.as_of = None;
+            let mut agg = TicketMetricsAggregator::new(opts.clone()).unwrap();
+            agg.add_all(&tickets);
+            let expected = agg.finish().rows;
+            let got = ticket_metrics_columns(&cols, &opts).unwrap().rows;
+            assert_eq!(got, expected, "{zone} {kind:?}");
+            // The resolutions 21 and 45 days on are counted in their own periods.
+            let resolved: u64 = got.iter().map(|r| r.tickets_resolved).sum();
+            assert_eq!(resolved, 3, "{zone} {kind:?}");
+        }
     }
 }
 
