@@ -829,7 +829,7 @@ impl DenseTotals {
     }
 
     fn into_report(self) -> TicketMetricsReport {
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(self.accs.iter().filter(|a| a.touched()).count());
         self.for_each(|g, start, end, agg| {
             rows.push(TicketMetrics::from_aggregate(g, start, end, &agg));
         });
