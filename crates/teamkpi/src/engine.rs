@@ -340,9 +340,9 @@ struct TicketLog {
     /// event new in one scan of memory the append touches anyway; a match is confirmed against
     /// the held id, so a collision can neither drop an event nor let a duplicate through.
     events: Vec<u64>,
-    /// A two-bit Bloom filter of the fingerprints in `events`: most new events are proved new
-    /// here, in the map entry already loaded, without reading `events` (a cache miss that was
-    /// half the cost of a customer message).
+    /// A Bloom filter of the fingerprints in `events` (128 bits, two per id): most new events
+    /// are proved new here, in the map entry already loaded, without reading `events` (a cache
+    /// miss that was half the cost of a customer message).
     prints: u128,
     finished: bool,
     last_at: Option<DateTime<Utc>>,

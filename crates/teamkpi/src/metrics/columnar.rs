@@ -273,8 +273,10 @@ struct DenseBuckets {
 
 const MAX_DENSE_DAYS: i64 = 4 * 366;
 
-/// How far past the last creation the dense layout reaches before any row needs more (see
-/// [`dense_kernel`]): a week, a quarter of the rows of W1 resolving on the last three days.
+/// How far past the last creation the dense layout reaches before a row counts as late (see
+/// [`dense_kernel`]): a week, where most answers and resolutions of the last days fall (W1's
+/// within three). Empty days cost only their zeroed accumulators; a DST change inside the
+/// margin sends the counting to the general bucket function, as one inside the data does.
 const LATE_MARGIN: i64 = 7 * 86_400;
 
 fn date_of_day(day: i64) -> Option<NaiveDate> {
