@@ -50,6 +50,11 @@ fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// error (`naive_datetime`), anything else a `TypeError`.
 pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
     let py = obj.py();
+    if let Some(fields) = utc_datetime_fields(obj)? {
+        return fields
+            .to_instant()
+            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant")));
+    }
     if !obj.is_instance(datetime_type(py)?)? {
         return Err(PyTypeError::new_err(format!(
             "{field}: expected an aware datetime, got {}",
@@ -96,6 +101,135 @@ pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
             format!("{ts} is out of the supported range"),
         ))
     })
+}
+
+/// The fields of a `datetime`, as CPython stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DatetimeFields {
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+impl DatetimeFields {
+    /// CPython's packed form (`_PyDateTime_DATETIME_DATASIZE` bytes): year big-endian in two
+    /// bytes, month, day, hour, minute, second, then microseconds in three bytes.
+    fn from_packed(d: &[u8; 10]) -> Self {
+        DatetimeFields {
+            year: i32::from(u16::from_be_bytes([d[0], d[1]])),
+            month: u32::from(d[2]),
+            day: u32::from(d[3]),
+            hour: u32::from(d[4]),
+            minute: u32::from(d[5]),
+            second: u32::from(d[6]),
+        }
+    }
+
+    fn to_instant(self) -> Option<DateTime<Utc>> {
+        NaiveDate::from_ymd_opt(self.year, self.month, self.day)
+            .and_then(|d| d.and_hms_opt(self.hour, self.minute, self.second))
+            .map(|t| t.and_utc())
+    }
+}
+
+/// Where CPython (64-bit, GIL build) keeps a `datetime`'s fields: `PyObject_HEAD` and the
+/// cached hash take 24 bytes, then `hastzinfo` (1 byte), the 10 packed bytes, `fold`, and the
+/// `tzinfo` pointer at the next 8-byte boundary; the object is 48 bytes.
+mod layout {
+    pub const HASTZINFO: usize = 24;
+    pub const DATA: usize = 25;
+    pub const TZINFO: usize = 40;
+    pub const BASICSIZE: usize = 48;
+}
+
+/// Whether `datetime` objects have the layout of [`layout`] in this interpreter: checked once
+/// against values made for the purpose, so any other layout (a debug build, a future CPython,
+/// another implementation) keeps the attribute path.
+static DATETIME_LAYOUT_OK: PyOnceLock<bool> = PyOnceLock::new();
+
+fn datetime_layout_ok(py: Python<'_>) -> PyResult<bool> {
+    DATETIME_LAYOUT_OK
+        .get_or_try_init(py, || probe_datetime_layout(py))
+        .copied()
+}
+
+/// Reads the packed fields and the `tzinfo` pointer (null when the value is naive).
+///
+/// # Safety
+/// `obj` must be an instance of exactly `datetime.datetime` (not a subclass), in an interpreter
+/// whose `datetime.__basicsize__` is [`layout::BASICSIZE`], so every offset read lies inside it.
+unsafe fn read_datetime(obj: &Bound<'_, PyAny>) -> ([u8; 10], *const u8) {
+    let p = obj.as_ptr() as *const u8;
+    // SAFETY: the caller's contract keeps every read inside the object (48 bytes).
+    unsafe {
+        let data = std::ptr::read_unaligned(p.add(layout::DATA) as *const [u8; 10]);
+        let tz = if *p.add(layout::HASTZINFO) == 0 {
+            std::ptr::null()
+        } else {
+            std::ptr::read_unaligned(p.add(layout::TZINFO) as *const *const u8)
+        };
+        (data, tz)
+    }
+}
+
+fn probe_datetime_layout(py: Python<'_>) -> PyResult<bool> {
+    if !cfg!(target_pointer_width = "64") {
+        return Ok(false);
+    }
+    let ty = datetime_type(py)?;
+    let size: usize = ty.getattr("__basicsize__")?.extract()?;
+    if size != layout::BASICSIZE {
+        return Ok(false);
+    }
+    let utc = utc(py)?;
+    let plus2 = py.import("datetime")?.getattr("timezone")?.call1((py
+        .import("datetime")?
+        .getattr("timedelta")?
+        .call1((0, 7200))?,))?;
+    let cases: [(Bound<'_, PyAny>, [u8; 10], *const u8); 3] = [
+        (
+            ty.call1((2345, 6, 7, 8, 9, 10, 123_456, utc))?,
+            [9, 41, 6, 7, 8, 9, 10, 1, 226, 64],
+            utc.as_ptr() as *const u8,
+        ),
+        (
+            ty.call1((1999, 12, 31, 23, 59, 58, 999_999, &plus2))?,
+            [7, 207, 12, 31, 23, 59, 58, 15, 66, 63],
+            plus2.as_ptr() as *const u8,
+        ),
+        (
+            ty.call1((1, 1, 1, 0, 0, 0))?,
+            [0, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+            std::ptr::null(),
+        ),
+    ];
+    Ok(cases.iter().all(|(value, data, tz)| {
+        // SAFETY: `value` was made by `datetime.datetime` itself, whose size was checked above.
+        unsafe { read_datetime(value) == (*data, *tz) }
+    }))
+}
+
+/// The fields of a `datetime` in `datetime.timezone.utc`, read from the object itself (one
+/// pointer compare and a few byte reads instead of half a dozen calls under the limited API);
+/// `None` for anything else, which takes the general path.
+fn utc_datetime_fields(obj: &Bound<'_, PyAny>) -> PyResult<Option<DatetimeFields>> {
+    let py = obj.py();
+    if !obj.get_type().is(datetime_type(py)?) || !datetime_layout_ok(py)? {
+        return Ok(None);
+    }
+    // SAFETY: exactly a `datetime.datetime`, and the layout was checked for this interpreter.
+    let (data, tz) = unsafe { read_datetime(obj) };
+    Ok((tz == utc(py)?.as_ptr() as *const u8).then(|| DatetimeFields::from_packed(&data)))
+}
+
+/// Whether aware UTC datetimes are read from the object (the layout check passed); the tests
+/// compare that path with the attribute path.
+#[pyfunction]
+pub fn _datetime_fast_path(py: Python<'_>) -> PyResult<bool> {
+    datetime_layout_ok(py)
 }
 
 /// `None` or an aware `datetime`.

@@ -8,6 +8,8 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import teamkpi
 
@@ -72,6 +74,33 @@ def test_always_open_and_other_zones() -> None:
     assert ny.add_business_seconds(local, 0) == local
     # microseconds are truncated to whole seconds (SPEC §9)
     assert cal.add_business_seconds(T0.replace(microsecond=999_999), 0) == T0
+
+
+class _Subclassed(dt.datetime):
+    """A datetime subclass: never read from the object's memory, always through attributes."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        # The calendar's supported years.
+        min_value=dt.datetime(1000, 1, 2),
+        max_value=dt.datetime(8999, 12, 30),
+        timezones=st.just(dt.UTC),
+    )
+)
+def test_utc_datetimes_read_from_the_object_equal_the_attribute_path(value: dt.datetime) -> None:
+    # The fast read is on in every CPython the wheel supports; the comparison covers both paths.
+    assert teamkpi._teamkpi._datetime_fast_path()
+    cal = teamkpi.BusinessCalendar.always_open()
+    fast = cal.add_business_seconds(value, 0)
+    slow = cal.add_business_seconds(_Subclassed.fromisoformat(value.isoformat()), 0)
+    by_offset = cal.add_business_seconds(value.astimezone(dt.timezone(dt.timedelta(hours=-3))), 0)
+    assert fast == slow == by_offset == value.replace(microsecond=0)
+    # The same instant in the UTC of zoneinfo, and a naive value (an error), skip the fast read.
+    assert cal.add_business_seconds(value.replace(tzinfo=zoneinfo.ZoneInfo("UTC")), 0) == fast
+    with pytest.raises(teamkpi.InvalidInputError):
+        cal.add_business_seconds(value.replace(tzinfo=None), 0)
 
 
 def test_calendar_errors_have_codes() -> None:

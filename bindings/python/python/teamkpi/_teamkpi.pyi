@@ -48,6 +48,7 @@ __all__ = [
     "date_range",
     "ticket_metrics",
     "_ticket_metrics_buffers",
+    "_datetime_fast_path",
     "call_center_dashboard_stats",
     "analytics",
     "sla_analytics",
@@ -265,6 +266,10 @@ def ticket_metrics(
     windows: _Record | None = None,
     tenant: str | None = None,
 ) -> MetricRows: ...
+def _datetime_fast_path() -> bool:
+    """Whether aware UTC datetimes are read from the object (this interpreter's layout was
+    checked); otherwise through their attributes. Both give the same instants."""
+
 def _ticket_metrics_buffers(
     id: Any,
     agent_id: Any,
