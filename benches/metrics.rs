@@ -1,5 +1,6 @@
 //! W1 (SPEC §8): per agent-day counts, sums and SLA met (24/7 calendar) from 1 M tickets,
-//! 1 000 agents, 30 days — from columnar slices (the dense kernel) and from rows.
+//! 1 000 agents, 30 days — from columnar slices (the dense kernel, with and without quantiles)
+//! and from rows.
 
 use chrono::DateTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -24,6 +25,19 @@ fn w1(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("columnar_1M_utc", |b| {
         b.iter(|| black_box(ticket_metrics_columns(&cols, &opts).unwrap().rows.len()))
+    });
+    // The library's default: median and p90 of both durations too.
+    let mut with_quantiles = opts.clone();
+    with_quantiles.quantiles = true;
+    group.bench_function("columnar_1M_utc_quantiles", |b| {
+        b.iter(|| {
+            black_box(
+                ticket_metrics_columns(&cols, &with_quantiles)
+                    .unwrap()
+                    .rows
+                    .len(),
+            )
+        })
     });
     let mut warsaw = opts.clone();
     warsaw.timezone = chrono_tz::Europe::Warsaw;

@@ -31,7 +31,8 @@ pub struct QuantileSketch {
     buckets: BTreeMap<u32, u64>,
 }
 
-fn bucket_of(v: u64) -> u32 {
+/// The bucket a value falls in (below 7 424 for any `u64`).
+pub(crate) fn bucket_of(v: u64) -> u32 {
     if v < 256 {
         return v as u32;
     }
@@ -61,6 +62,20 @@ impl QuantileSketch {
     pub fn insert(&mut self, value: u64) {
         *self.buckets.entry(bucket_of(value)).or_insert(0) += 1;
         self.count += 1;
+    }
+
+    /// Adds runs of `(bucket, count)` in increasing bucket order; into an empty sketch they are
+    /// built in one pass.
+    pub(crate) fn add_sorted_buckets(&mut self, runs: &[(u32, u64)]) {
+        let n: u64 = runs.iter().map(|r| r.1).sum();
+        if self.buckets.is_empty() {
+            self.buckets = runs.iter().copied().collect();
+        } else {
+            for (b, c) in runs {
+                *self.buckets.entry(*b).or_insert(0) += c;
+            }
+        }
+        self.count += n;
     }
 
     /// Removes a value added before; returns false (and changes nothing) if no such value is
@@ -124,6 +139,12 @@ mod tests {
                 assert_eq!(m, v);
             }
         }
+    }
+
+    #[test]
+    fn buckets_fit_in_13_bits() {
+        // The columnar kernel packs a bucket into the low 13 bits of a sample.
+        assert!(bucket_of(u64::MAX) < 1 << 13);
     }
 
     #[test]
