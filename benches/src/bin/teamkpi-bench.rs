@@ -4,7 +4,7 @@
 //! teamkpi-bench gen-w1 --rows N [--agents 1000] [--seed 1] --out DIR   W1 as .npy columns
 //! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE]   time the columnar kernel
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
-//! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--replies-only 1]  engine apply
+//! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--only reply|customer] [--uuid-ids 1]  engine apply
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
 //! teamkpi-bench w4 [--agents 10000] [--items 1000000] [--out DIR]      assignment pick, drain
 //! ```
@@ -344,6 +344,20 @@ fn w2_apply(o: &Opts) -> Fallible<()> {
                     other => return Err(format!("--only: reply or customer, not {other}")),
                 };
             }
+        }
+    }
+    if o.num("uuid-ids", 0)? == 1 {
+        // Ids shaped like the UUIDs most hosts use (36 bytes) instead of W2's short ones.
+        for (n, e) in stream.iter_mut().enumerate() {
+            let x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            e.id = format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                x >> 32,
+                (x >> 16) & 0xffff,
+                x & 0xfff,
+                (x >> 4) & 0xfff,
+                n
+            );
         }
     }
     let mut times = Vec::with_capacity(stream.len());

@@ -369,18 +369,16 @@ fn print_bits(print: u32) -> u128 {
 }
 
 impl TicketLog {
-    /// Keeps an event (already checked not to be held).
-    fn record(&mut self, store: &mut EventStore, event: &Event) {
+    /// Keeps an event (already checked not to be held) whose id has fingerprint `print`.
+    fn record(&mut self, store: &mut EventStore, event: &Event, print: u32) {
         let slot = store.insert(event);
-        let print = id_print(&event.id);
         self.prints |= print_bits(print);
         self.events.push(u64::from(print) << 32 | u64::from(slot));
         self.last_at = self.last_at.max(Some(event.at));
     }
 
-    /// Whether an event with this id is held.
-    fn holds(&self, store: &EventStore, id: &str) -> bool {
-        let print = id_print(id);
+    /// Whether an event with this id (of fingerprint `print`) is held.
+    fn holds(&self, store: &EventStore, id: &str, print: u32) -> bool {
         let bits = print_bits(print);
         if self.prints & bits != bits {
             return false;
@@ -805,6 +803,7 @@ impl Engine {
     }
 
     fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
+        let print = id_print(&event.id);
         let is_creation = matches!(event.kind, EventKind::TicketCreated { .. });
         match self.tickets.get_mut(&ticket_id) {
             None => {
@@ -821,7 +820,7 @@ impl Engine {
                 }
             }
             Some(log) => {
-                if log.holds(&self.store, &event.id) {
+                if log.holds(&self.store, &event.id, print) {
                     return Ok(Applied {
                         duplicate: true,
                         ..Applied::default()
@@ -840,7 +839,7 @@ impl Engine {
                                     problem: "before the ticket's creation".into(),
                                 });
                             }
-                            log.record(&mut self.store, event);
+                            log.record(&mut self.store, event, print);
                             return Ok(Applied::default());
                         }
                         // An assignment or transfer after every held event changes the
@@ -893,7 +892,7 @@ impl Engine {
                                 log.assign(event.at, to);
                             }
                             touched.sort_unstable();
-                            log.record(&mut self.store, event);
+                            log.record(&mut self.store, event, print);
                             return Ok(Applied {
                                 touched,
                                 ..Applied::default()
@@ -911,7 +910,7 @@ impl Engine {
                                 Contribution::AgentMessage,
                                 [true; 3],
                             );
-                            log.record(&mut self.store, event);
+                            log.record(&mut self.store, event, print);
                             return Ok(Applied {
                                 touched: day.map(|d| vec![(agent, d)]).unwrap_or_default(),
                                 ..Applied::default()
@@ -971,7 +970,7 @@ impl Engine {
                 }
             }
         }
-        log.record(&mut self.store, event);
+        log.record(&mut self.store, event, print);
         log.finished = snapshot
             .as_ref()
             .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some());
