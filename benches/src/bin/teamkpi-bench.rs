@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! teamkpi-bench gen-w1 --rows N [--agents 1000] [--seed 1] --out DIR   W1 as .npy columns
-//! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE]   time the columnar kernel
+//! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE] [--quantiles 1]  time the columnar kernel
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
 //! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--only reply|customer] [--uuid-ids 1]  engine apply
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
