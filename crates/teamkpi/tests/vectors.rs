@@ -347,9 +347,28 @@ fn run(function: &str, input: &Value) -> Result<Value> {
                 as_of: input.get("as_of").and_then(Value::as_str).map(instant),
                 quantiles: true,
             };
-            let mut agg = TicketMetricsAggregator::new(options)?;
-            agg.add_all(&tickets);
-            let report = agg.finish();
+            let columnar = columnar_twin(&tickets, &options);
+            let report = TicketMetricsAggregator::new(options).map(|mut agg| {
+                agg.add_all(&tickets);
+                agg.finish()
+            });
+            // Tickets with only the W1 fields also go through the columnar kernel (the path of
+            // the bindings' list calls): the same rows, rejections and errors.
+            match (&report, &columnar) {
+                (_, None) => {}
+                (Ok(a), Some(Ok(b))) => {
+                    assert_eq!(a.rows, b.rows, "columnar twin: rows");
+                    let key = |r: &RejectedRecord| (r.id, r.index, r.code.clone());
+                    assert_eq!(
+                        a.rejected.iter().map(key).collect::<Vec<_>>(),
+                        b.rejected.iter().map(key).collect::<Vec<_>>(),
+                        "columnar twin: rejected"
+                    );
+                }
+                (Err(a), Some(Err(b))) => assert_eq!(a.code(), b.code(), "columnar twin: error"),
+                (a, Some(b)) => panic!("columnar twin disagrees: {a:?} against {b:?}"),
+            }
+            let report = report?;
             let mut rows = Vec::new();
             for r in &report.rows {
                 let mut v = serde_json::to_value(r).expect("row");
@@ -672,3 +691,62 @@ const UNREACHABLE_HERE: &[&str] = &[
     "no_eligible_agent",
     "naive_datetime",
 ];
+
+/// The columnar kernel's answer for tickets that carry only the W1 fields (id, agent, priority,
+/// created, first response, resolved); `None` for richer tickets.
+fn columnar_twin(
+    tickets: &[teamkpi::metrics::Ticket],
+    options: &teamkpi::metrics::MetricsOptions,
+) -> Option<teamkpi::Result<teamkpi::metrics::TicketMetricsReport>> {
+    use teamkpi::metrics::*;
+    let w1_only = tickets.iter().all(|t| {
+        *t == Ticket {
+            id: t.id,
+            agent_id: t.agent_id,
+            priority: t.priority.clone(),
+            created_at: t.created_at,
+            first_response_at: t.first_response_at,
+            resolved_at: t.resolved_at,
+            ..Ticket::default()
+        }
+    });
+    if !w1_only {
+        return None;
+    }
+    let seconds =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(NULL_INSTANT, |t| t.timestamp());
+    // A missing priority is the empty label, which no SLA policy lists (as in the bindings).
+    let mut labels: Vec<String> = Vec::new();
+    let mut priority = Vec::new();
+    for t in tickets {
+        let label = t.priority.clone().unwrap_or_default();
+        let code = match labels.iter().position(|l| *l == label) {
+            Some(c) => c,
+            None => {
+                labels.push(label);
+                labels.len() - 1
+            }
+        };
+        priority.push(code as u32);
+    }
+    let ids: Vec<u64> = tickets.iter().map(|t| t.id).collect();
+    let agents: Vec<u64> = tickets.iter().map(|t| t.agent_id.unwrap_or(0)).collect();
+    let valid: Vec<bool> = tickets.iter().map(|t| t.agent_id.is_some()).collect();
+    let created: Vec<i64> = tickets.iter().map(|t| t.created_at.timestamp()).collect();
+    let first: Vec<i64> = tickets
+        .iter()
+        .map(|t| seconds(t.first_response_at))
+        .collect();
+    let resolved: Vec<i64> = tickets.iter().map(|t| seconds(t.resolved_at)).collect();
+    let columns = TicketColumns {
+        id: Some(&ids),
+        agent_id: &agents,
+        agent_valid: Some(&valid),
+        priority: Some(&priority),
+        priority_labels: &labels,
+        created_at: &created,
+        first_response_at: &first,
+        resolved_at: &resolved,
+    };
+    Some(ticket_metrics_columns(&columns, options))
+}

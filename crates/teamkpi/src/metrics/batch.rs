@@ -74,7 +74,7 @@ impl Bucketing {
         })
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if let Bucketing::Windows { days, count, .. } = self {
             if *days == 0 || *count == 0 {
                 return Err(Error::argument(
