@@ -63,24 +63,7 @@ pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
     }
     let tz = obj.getattr(pyo3::intern!(py, "tzinfo"))?;
     if tz.is(utc(py)?) {
-        // The common case (UTC datetimes from an ORM): the fields are the instant; reading them
-        // is cheaper than `timestamp()` under the limited API.
-        // `toordinal()` (days since 0001-01-01 = 1, as in chrono) is one call for the date
-        // instead of three attribute reads.
-        let get = |name: &Bound<'_, PyString>| -> PyResult<u32> { obj.getattr(name)?.extract() };
-        let ordinal: i32 = obj
-            .call_method0(pyo3::intern!(py, "toordinal"))?
-            .extract()?;
-        let t = NaiveDate::from_num_days_from_ce_opt(ordinal).and_then(|d| {
-            d.and_hms_opt(
-                get(pyo3::intern!(py, "hour")).ok()?,
-                get(pyo3::intern!(py, "minute")).ok()?,
-                get(pyo3::intern!(py, "second")).ok()?,
-            )
-        });
-        return t
-            .map(|t| t.and_utc())
-            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant")));
+        return utc_fields_by_attribute(obj, field);
     }
     // `utcoffset()` is None for a naive value and for a tzinfo that declines to answer.
     let aware = !tz.is_none() && !obj.call_method0("utcoffset")?.is_none();
@@ -90,17 +73,36 @@ pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
             value: obj.str()?.to_string(),
         }));
     }
-    // `timestamp()` of an aware datetime is exact to the microsecond at this magnitude; the
-    // floor truncates to whole seconds, also before 1970.
-    let ts: f64 = obj
-        .call_method0(pyo3::intern!(py, "timestamp"))?
+    // Another zone: `astimezone` converts with integer arithmetic (`timestamp()` is a float,
+    // a second off near a second's end in far years), and its result is in `timezone.utc`.
+    let in_utc = obj
+        .call_method1(pyo3::intern!(py, "astimezone"), (utc(py)?,))
+        .map_err(|_| raise(Error::argument_error(field, "out of the supported range")))?;
+    match utc_datetime_fields(&in_utc)? {
+        Some(fields) => fields
+            .to_instant()
+            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant"))),
+        None => utc_fields_by_attribute(&in_utc, field),
+    }
+}
+
+/// A `datetime` (or subclass) in `timezone.utc`, from its attributes: `toordinal()` (days since
+/// 0001-01-01 = 1, as in chrono) for the date, then hour, minute and second.
+fn utc_fields_by_attribute(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
+    let py = obj.py();
+    let get = |name: &Bound<'_, PyString>| -> PyResult<u32> { obj.getattr(name)?.extract() };
+    let ordinal: i32 = obj
+        .call_method0(pyo3::intern!(py, "toordinal"))?
         .extract()?;
-    DateTime::from_timestamp(ts.floor() as i64, 0).ok_or_else(|| {
-        raise(Error::argument_error(
-            field,
-            format!("{ts} is out of the supported range"),
-        ))
-    })
+    let t = NaiveDate::from_num_days_from_ce_opt(ordinal).and_then(|d| {
+        d.and_hms_opt(
+            get(pyo3::intern!(py, "hour")).ok()?,
+            get(pyo3::intern!(py, "minute")).ok()?,
+            get(pyo3::intern!(py, "second")).ok()?,
+        )
+    });
+    t.map(|t| t.and_utc())
+        .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant")))
 }
 
 /// The fields of a `datetime`, as CPython stores them.

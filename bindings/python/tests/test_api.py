@@ -8,7 +8,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import teamkpi
@@ -87,15 +87,21 @@ class _Subclassed(dt.datetime):
         min_value=dt.datetime(1000, 1, 2),
         max_value=dt.datetime(8999, 12, 30),
         timezones=st.just(dt.UTC),
-    )
+    ),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
 )
-def test_utc_datetimes_read_from_the_object_equal_the_attribute_path(value: dt.datetime) -> None:
+# A float `timestamp()` rounds this one up to the next second.
+@example(dt.datetime(4148, 1, 1, 0, 0, 0, 999_993, tzinfo=dt.UTC), -180)
+def test_utc_datetimes_read_from_the_object_equal_the_attribute_path(
+    value: dt.datetime, offset_minutes: int
+) -> None:
     # The fast read is on in every CPython the wheel supports; the comparison covers both paths.
     assert teamkpi._teamkpi._datetime_fast_path()
     cal = teamkpi.BusinessCalendar.always_open()
     fast = cal.add_business_seconds(value, 0)
     slow = cal.add_business_seconds(_Subclassed.fromisoformat(value.isoformat()), 0)
-    by_offset = cal.add_business_seconds(value.astimezone(dt.timezone(dt.timedelta(hours=-3))), 0)
+    zone = dt.timezone(dt.timedelta(minutes=offset_minutes))
+    by_offset = cal.add_business_seconds(value.astimezone(zone), 0)
     assert fast == slow == by_offset == value.replace(microsecond=0)
     # The same instant in the UTC of zoneinfo, and a naive value (an error), skip the fast read.
     assert cal.add_business_seconds(value.replace(tzinfo=zoneinfo.ZoneInfo("UTC")), 0) == fast
