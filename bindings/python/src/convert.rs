@@ -187,10 +187,9 @@ fn probe_datetime_layout(py: Python<'_>) -> PyResult<bool> {
         return Ok(false);
     }
     let utc = utc(py)?;
-    let plus2 = py.import("datetime")?.getattr("timezone")?.call1((py
-        .import("datetime")?
-        .getattr("timedelta")?
-        .call1((0, 7200))?,))?;
+    let module = py.import("datetime")?;
+    let two_hours = module.getattr("timedelta")?.call1((0, 7200))?;
+    let plus2 = module.getattr("timezone")?.call1((two_hours,))?;
     let cases: [(Bound<'_, PyAny>, [u8; 10], *const u8); 3] = [
         (
             ty.call1((2345, 6, 7, 8, 9, 10, 123_456, utc))?,

@@ -830,34 +830,22 @@ fn dense_counts<S: Samples>(
         ($ctx:expr, $late:expr, $bucket:expr) => {{
             let ctx = &$ctx;
             let cols = ctx.c;
+            let out = Tally {
+                accs: &mut accs,
+                samples: &mut *samples,
+                rejected: &mut rejected,
+                late: $late,
+            };
             match (by_agent, direct) {
-                (true, Some(_)) => ctx.accumulate(
-                    &mut accs,
-                    samples,
-                    &mut rejected,
-                    $late,
-                    $bucket,
-                    |i| match cols.agent_id.get(i) {
-                        Some(a) if agent_present(cols, i) => *a as usize + 1,
-                        _ => 0,
-                    },
-                ),
-                (true, None) => ctx.accumulate(
-                    &mut accs,
-                    samples,
-                    &mut rejected,
-                    $late,
-                    $bucket,
-                    |i| match cols.agent_id.get(i) {
-                        Some(a) if agent_present(cols, i) => agents.get_or_insert(*a) + 1,
-                        _ => 0,
-                    },
-                ),
-                (false, _) => {
-                    ctx.accumulate(&mut accs, samples, &mut rejected, $late, $bucket, |i| {
-                        usize::from(agent_present(cols, i))
-                    })
-                }
+                (true, Some(_)) => ctx.accumulate(out, $bucket, |i| match cols.agent_id.get(i) {
+                    Some(a) if agent_present(cols, i) => *a as usize + 1,
+                    _ => 0,
+                }),
+                (true, None) => ctx.accumulate(out, $bucket, |i| match cols.agent_id.get(i) {
+                    Some(a) if agent_present(cols, i) => agents.get_or_insert(*a) + 1,
+                    _ => 0,
+                }),
+                (false, _) => ctx.accumulate(out, $bucket, |i| usize::from(agent_present(cols, i))),
             }
         }};
     }
@@ -1052,6 +1040,15 @@ fn radix_sort(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     }
 }
 
+/// Where the accumulation loop writes: the accumulators, the duration samples, the rejected
+/// rows and the rows found late.
+struct Tally<'a, S> {
+    accs: &'a mut [Acc],
+    samples: &'a mut S,
+    rejected: &'a mut Vec<RejectedRecord>,
+    late: &'a mut Vec<usize>,
+}
+
 /// What the accumulation loop reads besides the rows.
 struct Ctx<'a, 'c> {
     c: &'a TicketColumns<'c>,
@@ -1068,16 +1065,18 @@ impl Ctx<'_, '_> {
     /// Adds every row to `accs`; `slot` gives a row's accumulator slot. Rows with an answer or a resolution after `hi` go to `late`, those parts
     /// uncounted.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn accumulate(
+    fn accumulate<S: Samples>(
         &self,
-        accs: &mut [Acc],
-        samples: &mut impl Samples,
-        rejected: &mut Vec<RejectedRecord>,
-        late: &mut Vec<usize>,
+        out: Tally<'_, S>,
         bucket: impl Fn(i64) -> Option<usize>,
         mut slot: impl FnMut(usize) -> usize,
     ) {
+        let Tally {
+            accs,
+            samples,
+            rejected,
+            late,
+        } = out;
         let c = self.c;
         let na = self.na;
         let rows = c
