@@ -2,6 +2,8 @@
 //! PostgreSQL run the same functions against a fresh store each (feature `conformance`).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+pub mod live;
+
 use crate::store::merged_rollup;
 use crate::*;
 use chrono::{NaiveDate, TimeZone, Utc};

@@ -167,15 +167,15 @@ pub fn snapshot_from_events<'a>(
 /// What the snapshot reads of an event, borrowed: from an [`Event`] or from a held event of
 /// the engine's compact store alike, so a rebuild allocates nothing per held event.
 #[derive(Debug, Clone, Copy)]
-struct EventView<'a> {
-    id: &'a str,
-    at: DateTime<Utc>,
-    what: What<'a>,
+pub(crate) struct EventView<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) what: What<'a>,
 }
 
 /// The part of an event kind a snapshot reads.
 #[derive(Debug, Clone, Copy)]
-enum What<'a> {
+pub(crate) enum What<'a> {
     Created(Creation<&'a str>),
     /// An assignment or a transfer (the snapshot derives `from` from the history).
     Assigned(u64),
@@ -189,7 +189,7 @@ enum What<'a> {
 }
 
 impl<'a> EventView<'a> {
-    fn of(e: &'a Event) -> Self {
+    pub(crate) fn of(e: &'a Event) -> Self {
         let what = match &e.kind {
             EventKind::TicketCreated {
                 ticket_id,
@@ -221,7 +221,7 @@ impl<'a> EventView<'a> {
     }
 }
 
-fn snapshot_from_views<'a>(
+pub(crate) fn snapshot_from_views<'a>(
     tenant: Option<&str>,
     events: impl IntoIterator<Item = EventView<'a>>,
 ) -> Result<Option<Ticket>> {
@@ -318,11 +318,16 @@ impl EngineOptions {
     }
 
     fn metrics(&self, kind: PeriodKind) -> MetricsOptions {
+        self.metrics_by(kind, GroupBy::Agent)
+    }
+
+    /// The batch options of one period kind and grouping (live metrics keep agent and team rows).
+    pub(crate) fn metrics_by(&self, kind: PeriodKind, group_by: GroupBy) -> MetricsOptions {
         MetricsOptions {
             tenant: self.tenant.clone(),
             timezone: self.timezone,
             bucketing: Bucketing::Period(kind),
-            group_by: GroupBy::Agent,
+            group_by,
             calendar: self.calendar.clone(),
             sla: self.sla.clone(),
             as_of: None,
@@ -331,7 +336,7 @@ impl EngineOptions {
     }
 }
 
-const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month];
+pub(crate) const KINDS: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month];
 
 #[derive(Debug, Clone, Default)]
 struct TicketLog {
@@ -440,12 +445,12 @@ enum Held {
 
 /// A creation's fields, with its texts borrowed (in a view) or owned (held).
 #[derive(Debug, Clone, Copy)]
-struct Creation<S> {
-    ticket_id: u64,
-    agent_id: Option<u64>,
-    team: Option<S>,
-    priority: Option<S>,
-    kind: TicketKind,
+pub(crate) struct Creation<S> {
+    pub(crate) ticket_id: u64,
+    pub(crate) agent_id: Option<u64>,
+    pub(crate) team: Option<S>,
+    pub(crate) priority: Option<S>,
+    pub(crate) kind: TicketKind,
 }
 
 impl<S> Creation<S> {
@@ -578,6 +583,159 @@ pub struct Applied {
     /// Agents and local days whose daily figures changed (seed 000 recomputes AgentKPI for
     /// these — both agents of a transfer).
     pub touched: Vec<(Option<u64>, NaiveDate)>,
+}
+
+/// An agent and local day whose daily figures an event changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Touched {
+    /// The agent (`None`: unassigned work).
+    pub agent_id: Option<u64>,
+    /// The local day.
+    pub day: NaiveDate,
+}
+
+/// An event of a batch that was refused in context (`late_event`, `events_out_of_order`,
+/// `unknown_ticket`); the batch's other events were applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedEvent {
+    /// Its position in the batch (0-based).
+    pub index: usize,
+    /// Its id.
+    pub id: String,
+    /// The stable code.
+    pub code: String,
+    /// Why.
+    pub message: String,
+}
+
+impl RejectedEvent {
+    pub(crate) fn new(index: usize, id: &str, e: &Error) -> Self {
+        RejectedEvent {
+            index,
+            id: id.to_owned(),
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What a batch of events changed ([`Engine::apply_batch`], and live metrics in a store).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// Events applied (held ones included).
+    pub applied: u64,
+    /// Events whose id was applied before (in an earlier call or earlier in this one).
+    pub duplicates: u64,
+    /// Of the applied ones, events held until their ticket's creation arrives.
+    pub pending: u64,
+    /// Events refused in context, with their index and code.
+    pub rejected: Vec<RejectedEvent>,
+    /// Agents and local days whose daily figures changed, ordered.
+    pub touched: Vec<Touched>,
+}
+
+/// The instants an event may carry: the documented limits, years 1000 to 9000.
+fn check_instant(at: DateTime<Utc>) -> Result<()> {
+    use chrono::Datelike;
+    if (1000..=9000).contains(&at.year()) {
+        Ok(())
+    } else {
+        Err(Error::OutOfRange {
+            field: "at".into(),
+            reason: format!("{} is outside the years 1000-9000", at.to_rfc3339()),
+        })
+    }
+}
+
+/// Checks a batch before anything is applied: every event's id, instant and tenant (and a call's
+/// fields). The bad ones, each with its index and code, make one `invalid_events` error.
+pub fn validate_batch(tenant: Option<&str>, events: &[Event]) -> Result<()> {
+    let mut errors = Vec::new();
+    for (index, e) in events.iter().enumerate() {
+        if let Err(err) = validate_event(tenant, e) {
+            errors.push(crate::error::EventIssue {
+                index,
+                code: err.code().to_owned(),
+                message: err.to_string(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidEvents { errors })
+    }
+}
+
+fn validate_event(tenant: Option<&str>, e: &Event) -> Result<()> {
+    if e.id.is_empty() {
+        return Err(Error::argument("id", "an event id must not be empty"));
+    }
+    check_instant(e.at)?;
+    let mismatch = |got: &Option<String>| Error::TenantMismatch {
+        expected: tenant.map(str::to_owned),
+        got: got.clone(),
+    };
+    if e.tenant.as_deref() != tenant {
+        return Err(mismatch(&e.tenant));
+    }
+    if let EventKind::CallEnded { call } = &e.kind {
+        call.validate()?;
+        check_instant(call.started_at)?;
+        if call.tenant.as_deref() != tenant {
+            return Err(mismatch(&call.tenant));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a batch of JSON events. Every event that does not decode (a missing field, an unknown
+/// type, an instant without an offset) or validate is reported with its index and code in one
+/// `invalid_events` error.
+pub fn decode_batch(tenant: Option<&str>, values: Vec<serde_json::Value>) -> Result<Vec<Event>> {
+    let mut errors = Vec::new();
+    let mut events = Vec::with_capacity(values.len());
+    for (index, v) in values.into_iter().enumerate() {
+        match crate::from_json::<Event>(v).and_then(|e| validate_event(tenant, &e).map(|_| e)) {
+            Ok(e) => events.push(e),
+            Err(err) => errors.push(crate::error::EventIssue {
+                index,
+                code: err.code().to_owned(),
+                message: err.to_string(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(Error::InvalidEvents { errors })
+    }
+}
+
+impl BatchReport {
+    /// Counts one event's outcome.
+    pub(crate) fn count(&mut self, index: usize, id: &str, outcome: Result<Applied>) {
+        match outcome {
+            Ok(a) if a.duplicate => self.duplicates += 1,
+            Ok(a) => {
+                self.applied += 1;
+                self.pending += u64::from(a.pending);
+                self.touched.extend(
+                    a.touched
+                        .into_iter()
+                        .map(|(agent_id, day)| Touched { agent_id, day }),
+                );
+            }
+            Err(e) => self.rejected.push(RejectedEvent::new(index, id, &e)),
+        }
+    }
+
+    /// Orders and deduplicates `touched`.
+    pub(crate) fn finish(mut self) -> Self {
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        self
+    }
 }
 
 /// The incremental engine.
@@ -800,6 +958,34 @@ impl Engine {
                 self.apply_ticket_event(ticket_id, event)
             }
         }
+    }
+
+    /// Applies a batch. Events that do not validate (empty id, an instant outside the years
+    /// 1000-9000, another tenant, a bad call) reject the whole batch with `invalid_events`, and
+    /// nothing is applied; an event refused in context (`late_event`, `events_out_of_order`,
+    /// `unknown_ticket`) is listed in `rejected` and the others are applied.
+    ///
+    /// ```
+    /// use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+    /// use chrono::{TimeZone, Utc};
+    /// let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
+    /// let at = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+    /// let created = Event { id: "t1".into(), tenant: None, at, kind: EventKind::TicketCreated {
+    ///     ticket_id: 1, agent_id: Some(7), team: None, priority: None, kind: Default::default() } };
+    /// let early = Event { id: "r0".into(), tenant: None, at: at - chrono::Duration::hours(1),
+    ///     kind: EventKind::AgentReplied { ticket_id: 1, agent_id: None } };
+    /// let report = engine.apply_batch(&[created.clone(), created, early]).unwrap();
+    /// assert_eq!((report.applied, report.duplicates), (1, 1));
+    /// assert_eq!(report.rejected[0].code, "events_out_of_order");
+    /// ```
+    pub fn apply_batch(&mut self, events: &[Event]) -> Result<BatchReport> {
+        validate_batch(self.options.tenant.as_deref(), events)?;
+        let mut report = BatchReport::default();
+        for (index, e) in events.iter().enumerate() {
+            let outcome = self.apply(e);
+            report.count(index, &e.id, outcome);
+        }
+        Ok(report.finish())
     }
 
     fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
@@ -1103,7 +1289,7 @@ impl Engine {
 
 /// The items of sorted `old` missing from sorted `new`, and the items of `new` missing from `old`
 /// (counting repeats).
-fn multiset_difference<'a>(old: &'a [Keyed], new: &'a [Keyed]) -> (Vec<&'a Keyed>, Vec<&'a Keyed>) {
+pub(crate) fn multiset_difference<'a>(old: &'a [Keyed], new: &'a [Keyed]) -> (Vec<&'a Keyed>, Vec<&'a Keyed>) {
     let (mut gone, mut added) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
@@ -1137,13 +1323,23 @@ pub fn batch_rows_from_events(
     kind: PeriodKind,
     events: &[Event],
 ) -> Result<Vec<TicketMetrics>> {
+    batch_rows_from_events_by(options, kind, GroupBy::Agent, events)
+}
+
+/// [`batch_rows_from_events`] with agent or team rows (live metrics keep both).
+pub fn batch_rows_from_events_by(
+    options: &EngineOptions,
+    kind: PeriodKind,
+    group_by: GroupBy,
+    events: &[Event],
+) -> Result<Vec<TicketMetrics>> {
     let mut by_ticket: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
     for e in events {
         if let Some(t) = e.kind.ticket_id() {
             by_ticket.entry(t).or_default().push(e);
         }
     }
-    let mut agg = TicketMetricsAggregator::new(options.metrics(kind))?;
+    let mut agg = TicketMetricsAggregator::new(options.metrics_by(kind, group_by))?;
     for list in by_ticket.values() {
         if let Some(t) = snapshot_from_events(options.tenant.as_deref(), list.iter().copied())? {
             agg.add(&t)?;

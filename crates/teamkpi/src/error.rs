@@ -246,6 +246,47 @@ pub enum Error {
     /// A storage backend failed.
     #[error("storage error: {0}")]
     Storage(String),
+    /// Events of a batch that do not decode or validate: nothing of the batch was applied.
+    #[error("{} bad event(s), nothing applied: {}", errors.len(), describe_issues(errors))]
+    InvalidEvents {
+        /// Each bad event: its index in the batch, its code and why.
+        errors: Vec<EventIssue>,
+    },
+    /// Stored state built with other settings (zone, calendar, SLA policy, quantiles) or by
+    /// another version: it cannot be combined with the settings in use without a rebuild.
+    #[error("incompatible state: {0}")]
+    IncompatibleState(String),
+    /// A value beyond the documented limits (a year outside 1000–9000, a range too long).
+    #[error("{field}: {reason}")]
+    OutOfRange {
+        /// The argument or field name.
+        field: String,
+        /// What the limit is.
+        reason: String,
+    },
+}
+
+/// One bad event of a batch ([`Error::InvalidEvents`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventIssue {
+    /// The event's position in the batch (0-based).
+    pub index: usize,
+    /// The stable code of the problem.
+    pub code: String,
+    /// Why.
+    pub message: String,
+}
+
+fn describe_issues(errors: &[EventIssue]) -> String {
+    let mut shown: Vec<String> = errors
+        .iter()
+        .take(5)
+        .map(|e| format!("#{} {}: {}", e.index, e.code, e.message))
+        .collect();
+    if errors.len() > 5 {
+        shown.push(format!("and {} more", errors.len() - 5));
+    }
+    shown.join("; ")
 }
 
 fn at_position(position: Option<usize>) -> String {
@@ -299,6 +340,9 @@ impl Error {
             Error::UnknownTicket(_) => "unknown_ticket",
             Error::NaiveDatetime { .. } => "naive_datetime",
             Error::Storage(_) => "storage",
+            Error::InvalidEvents { .. } => "invalid_events",
+            Error::IncompatibleState(_) => "incompatible_state",
+            Error::OutOfRange { .. } => "out_of_range",
         }
     }
 
@@ -411,4 +455,7 @@ pub const ERROR_CODES: &[&str] = &[
     "unknown_ticket",
     "naive_datetime",
     "storage",
+    "invalid_events",
+    "incompatible_state",
+    "out_of_range",
 ];

@@ -35,6 +35,7 @@
 //! - [`sla`]: SLA policies, timeline evaluation, breach scans, SLA analytics.
 //! - [`assignment`]: least-busy and round-robin assignment, backlog draining, re-assignment.
 //! - [`engine`]: the incremental engine over lifecycle events.
+//! - [`live`]: live metrics whose state lives in a store, shared by every process.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
 //! - [`update`]: `update_kpis` and seed 000's AgentKPI.
@@ -90,6 +91,9 @@
 //! | `unknown_ticket` | an event for a ticket whose creation was not seen (strict engines) |
 //! | `naive_datetime` | an instant without a UTC offset (a naive Python `datetime`) |
 //! | `storage` | a storage backend failed |
+//! | `invalid_events` | a batch with events that do not decode or validate (each one's index and code listed); nothing applied |
+//! | `incompatible_state` | stored live state built with other settings (zone, calendar, SLA policy) or by another version |
+//! | `out_of_range` | a value beyond the documented limits (an instant outside the years 1000–9000) |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
 //! (`invalid_choice`, `invalid_number`, …), or `invalid_argument` for a missing or mistyped field.
@@ -112,6 +116,7 @@ pub mod fields;
 pub mod formula;
 mod hashing;
 pub mod kpi;
+pub mod live;
 pub mod metrics;
 pub mod num;
 pub mod period;
@@ -126,7 +131,7 @@ pub use assignment::{
     Unassigned, WorkItem,
 };
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
-pub use error::{from_json, Error, Result, ERROR_CODES};
+pub use error::{from_json, Error, EventIssue, Result, ERROR_CODES};
 pub use formula::Formula;
 pub use kpi::{
     Direction, ExternalValueProvider, KpiAssignment, KpiDefinition, KpiSource, ManualValue,

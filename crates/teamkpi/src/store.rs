@@ -245,7 +245,7 @@ pub fn check_new_assignment<'a>(
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     definitions: BTreeMap<(Option<String>, String), KpiDefinition>,
     assignments: BTreeMap<u64, KpiAssignment>,
     next_assignment: u64,
@@ -253,6 +253,8 @@ struct Inner {
     next_measurement: u64,
     manual: BTreeMap<(Option<String>, u64, NaiveDate, NaiveDate), ManualValue>,
     rollups: BTreeMap<RollupKey, BTreeMap<String, serde_json::Value>>,
+    /// Live metrics state per tenant.
+    pub(crate) live: BTreeMap<Option<String>, crate::live::MemoryTables>,
 }
 
 /// A store in memory, for tests, examples and hosts that persist elsewhere. Thread-safe.
@@ -287,7 +289,7 @@ impl InMemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
         self.inner
             .lock()
             .map_err(|_| Error::Storage("in-memory store lock poisoned".into()))

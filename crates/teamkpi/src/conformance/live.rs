@@ -1,0 +1,436 @@
+//! Live-metrics checks every [`LiveStore`] must pass, and the realistic event streams they (and
+//! the benches) use.
+
+use crate::engine::{batch_rows_from_events_by, EngineOptions, Event, EventKind};
+use crate::live::{live_rows, LiveQuery, LiveStore};
+use crate::metrics::{GroupBy, TicketKind, TicketMetrics};
+use crate::*;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+/// A small deterministic generator (SplitMix64): the same seed gives the same stream everywhere.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n ≥ 1).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// The first instant of the generated streams.
+pub fn stream_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 1, 6, 0, 0).unwrap()
+}
+
+/// One ticket's lifecycle as a help desk produces it: created in working hours, answered within
+/// hours, more replies and customer messages over the following days, sometimes transferred,
+/// mostly resolved (some reopened and resolved again), often closed later. Ids are
+/// `{prefix}{ticket}:{n}`.
+pub fn ticket_lifecycle(
+    rng: &mut Rng,
+    prefix: &str,
+    ticket: u64,
+    created: DateTime<Utc>,
+    agents: u64,
+) -> Vec<Event> {
+    let agent = 1 + rng.below(agents);
+    let priorities = ["low", "normal", "high", "urgent"];
+    let mut at = created;
+    let mut n = 0;
+    let mut out = Vec::new();
+    let mut push = |at: DateTime<Utc>, kind: EventKind| {
+        out.push(Event {
+            id: format!("{prefix}{ticket}:{n}"),
+            tenant: None,
+            at,
+            kind,
+        });
+        n += 1;
+    };
+    push(
+        at,
+        EventKind::TicketCreated {
+            ticket_id: ticket,
+            agent_id: rng.chance(90).then_some(agent),
+            team: Some(format!("tier-{}", agent % 3)),
+            priority: Some(priorities[rng.below(4) as usize].into()),
+            kind: TicketKind::Ticket,
+        },
+    );
+    let mut assignee = agent;
+    if rng.chance(85) {
+        at += Duration::seconds(300 + rng.below(6 * 3600) as i64);
+        push(
+            at,
+            EventKind::AgentReplied {
+                ticket_id: ticket,
+                agent_id: None,
+            },
+        );
+    }
+    for _ in 0..rng.below(4) {
+        at += Duration::seconds(1800 + rng.below(36 * 3600) as i64);
+        if rng.chance(50) {
+            push(at, EventKind::CustomerReplied { ticket_id: ticket });
+        } else {
+            push(
+                at,
+                EventKind::AgentReplied {
+                    ticket_id: ticket,
+                    agent_id: Some(assignee),
+                },
+            );
+        }
+    }
+    if rng.chance(15) {
+        at += Duration::seconds(600 + rng.below(24 * 3600) as i64);
+        let to = 1 + rng.below(agents);
+        push(
+            at,
+            EventKind::TicketTransferred {
+                ticket_id: ticket,
+                from: Some(assignee),
+                to,
+            },
+        );
+        assignee = to;
+        at += Duration::seconds(600 + rng.below(4 * 3600) as i64);
+        push(
+            at,
+            EventKind::AgentReplied {
+                ticket_id: ticket,
+                agent_id: Some(assignee),
+            },
+        );
+    }
+    if rng.chance(20) {
+        at += Duration::seconds(60 + rng.below(3600) as i64);
+        push(
+            at,
+            EventKind::StatusChanged {
+                ticket_id: ticket,
+                status: "on_hold".into(),
+            },
+        );
+    }
+    if rng.chance(80) {
+        at += Duration::seconds(3600 + rng.below(3 * 86_400) as i64);
+        push(at, EventKind::Resolved { ticket_id: ticket });
+        if rng.chance(6) {
+            at += Duration::seconds(3600 + rng.below(2 * 86_400) as i64);
+            push(at, EventKind::Reopened { ticket_id: ticket });
+            at += Duration::seconds(3600 + rng.below(86_400) as i64);
+            push(at, EventKind::Resolved { ticket_id: ticket });
+        }
+        if rng.chance(50) {
+            at += Duration::seconds(86_400 + rng.below(86_400) as i64);
+            push(at, EventKind::Closed { ticket_id: ticket });
+        }
+    }
+    out
+}
+
+/// `tickets` tickets created evenly over `days` days from [`stream_start`] (working hours,
+/// 08:00–18:00 UTC), their lifecycles merged in time order; plus calls and sessions when
+/// `calls` is set. Ticket ids start at `first_ticket`.
+pub fn realistic_stream(
+    seed: u64,
+    first_ticket: u64,
+    tickets: u64,
+    days: u64,
+    agents: u64,
+) -> Vec<Event> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for i in 0..tickets {
+        let day = i * days.max(1) / tickets.max(1);
+        let created = stream_start()
+            + Duration::days(day as i64)
+            + Duration::seconds(7200 + rng.below(10 * 3600) as i64);
+        out.extend(ticket_lifecycle(
+            &mut rng,
+            "t",
+            first_ticket + i,
+            created,
+            agents,
+        ));
+    }
+    out.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    out
+}
+
+/// Calls and sessions of `agents` agents over `days` days (two calls an agent-day, one working
+/// session and one break).
+pub fn call_center_stream(seed: u64, days: u64, agents: u64) -> Vec<Event> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    let outcomes = ["lead", "completed", "no_answer", "busy", "failed"];
+    for day in 0..days {
+        for agent in 1..=agents {
+            let base = stream_start() + Duration::days(day as i64) + Duration::hours(2);
+            let sid = day * 1000 + agent;
+            out.push(Event {
+                id: format!("s{sid}:start"),
+                tenant: None,
+                at: base,
+                kind: EventKind::SessionStarted {
+                    session_id: sid,
+                    agent_id: agent,
+                    kind: metrics::SessionKind::Working,
+                },
+            });
+            out.push(Event {
+                id: format!("s{sid}:end"),
+                tenant: None,
+                at: base + Duration::hours(8),
+                kind: EventKind::SessionEnded { session_id: sid },
+            });
+            for c in 0..2u64 {
+                let id = sid * 10 + c;
+                let started = base + Duration::seconds(rng.below(7 * 3600) as i64);
+                let outcome = outcomes[rng.below(5) as usize];
+                let call: metrics::Call = from_json(serde_json::json!({
+                    "id": id, "agent_id": agent, "started_at": started,
+                    "duration_seconds": if outcome == "no_answer" { 0 } else { 30 + rng.below(900) },
+                    "outcome": outcome,
+                }))
+                .unwrap();
+                out.push(Event {
+                    id: format!("c{id}"),
+                    tenant: None,
+                    at: started + Duration::seconds(call.duration_seconds),
+                    kind: EventKind::CallEnded { call },
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Shuffles `events` deterministically and repeats about `dup_percent` % of them.
+pub fn shuffled_with_duplicates(events: &[Event], seed: u64, dup_percent: u64) -> Vec<Event> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<Event> = events.to_vec();
+    for e in events {
+        if rng.chance(dup_percent) {
+            out.push(e.clone());
+        }
+    }
+    for i in (1..out.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        out.swap(i, j);
+    }
+    out
+}
+
+/// Options with a DST zone, an SLA policy and quantiles: every figure the live rows carry.
+pub fn live_options() -> EngineOptions {
+    let mut o = EngineOptions::new(parse_timezone("Europe/Warsaw").unwrap());
+    o.sla = Some(
+        from_json(serde_json::json!({"name": "desk", "targets": {
+            "normal": {"first_response": 3600, "resolution": 86400},
+            "high": {"first_response": 1800, "resolution": 28800},
+            "urgent": {"first_response": 900, "resolution": 14400}}}))
+        .unwrap(),
+    );
+    o
+}
+
+/// Every live row of the store for `period` and grouping over the streams' months.
+pub fn all_live_rows(
+    store: &dyn LiveStore,
+    period: PeriodKind,
+    group_by: GroupBy,
+) -> Vec<TicketMetrics> {
+    live_rows(
+        store,
+        &LiveQuery {
+            tenant: None,
+            period,
+            group_by,
+            group: None,
+            from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        },
+    )
+    .unwrap()
+}
+
+/// Panics unless the store's live rows equal a batch computation over `events`, field by field,
+/// for days, weeks and months, agents and teams.
+pub fn assert_live_equals_batch(store: &dyn LiveStore, options: &EngineOptions, events: &[Event]) {
+    for period in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month] {
+        for group_by in [GroupBy::Agent, GroupBy::Team] {
+            let live = all_live_rows(store, period, group_by);
+            let batch = batch_rows_from_events_by(options, period, group_by, events).unwrap();
+            assert_eq!(live.len(), batch.len(), "{period:?} {group_by:?} row count");
+            for (l, b) in live.iter().zip(&batch) {
+                assert_eq!(l, b, "{period:?} {group_by:?}");
+            }
+        }
+    }
+}
+
+/// A shuffled stream with duplicates in batches of every size: live rows equal batch, and each
+/// event is counted once.
+pub fn live_equals_batch(store: &dyn LiveStore) {
+    let options = live_options();
+    let mut events = realistic_stream(7, 1, 400, 45, 9);
+    events.extend(call_center_stream(8, 3, 4));
+    let stream = shuffled_with_duplicates(&events, 9, 10);
+    let mut rng = Rng::new(10);
+    let (mut applied, mut duplicates, mut rest) = (0, 0, &stream[..]);
+    while !rest.is_empty() {
+        let n = (1 + rng.below(300) as usize).min(rest.len());
+        let r = store.live_apply(&options, &rest[..n]).unwrap();
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        applied += r.applied;
+        duplicates += r.duplicates;
+        rest = &rest[n..];
+    }
+    assert_eq!(applied as usize, events.len());
+    assert_eq!((applied + duplicates) as usize, stream.len());
+    assert_live_equals_batch(store, &options, &events);
+    // Applying everything again changes nothing.
+    let again = store.live_apply(&options, &events).unwrap();
+    assert_eq!((again.applied, again.duplicates as usize), (0, events.len()));
+    assert_live_equals_batch(store, &options, &events);
+    // The dashboard reads the live calls and sessions.
+    let req = metrics::DashboardRequest {
+        tenant: None,
+        agent_id: 2,
+        date: NaiveDate::from_ymd_opt(2025, 10, 2).unwrap(),
+        timezone: chrono_tz::UTC,
+        now: stream_start() + Duration::days(30),
+    };
+    let live = crate::live::live_dashboard(store, &req, &[], &[]).unwrap();
+    let mut engine = engine::Engine::new(options.clone());
+    engine.apply_batch(&events).unwrap();
+    let direct =
+        metrics::call_center_dashboard(&req, &engine.calls(), &engine.sessions(), &[], &[])
+            .unwrap();
+    assert_eq!(live, direct);
+    assert_eq!(live.calls_total_today, 2);
+    assert_eq!(live.total_work_time_today, 8 * 3600);
+}
+
+fn created(id: &str, ticket: u64, at: DateTime<Utc>) -> Event {
+    Event {
+        id: id.into(),
+        tenant: None,
+        at,
+        kind: EventKind::TicketCreated {
+            ticket_id: ticket,
+            agent_id: Some(1),
+            team: None,
+            priority: Some("normal".into()),
+            kind: TicketKind::Ticket,
+        },
+    }
+}
+
+fn resolved(id: &str, ticket: u64, at: DateTime<Utc>) -> Event {
+    Event {
+        id: id.into(),
+        tenant: None,
+        at,
+        kind: EventKind::Resolved { ticket_id: ticket },
+    }
+}
+
+/// The batch rules: a bad event refuses the whole batch with each index and code; an event
+/// refused in context is listed and the rest applied; settings cannot change under state;
+/// eviction makes later events late; reset clears.
+pub fn live_batch_rules(store: &dyn LiveStore) {
+    let options = live_options();
+    let t = stream_start();
+    let mut other = created("x", 9, t);
+    other.tenant = Some("acme".into());
+    let far = created("far", 8, Utc.with_ymd_and_hms(9500, 1, 1, 0, 0, 0).unwrap());
+    let bad = vec![created("a", 1, t), other, far, created("", 2, t)];
+    match store.live_apply(&options, &bad).unwrap_err() {
+        Error::InvalidEvents { errors } => {
+            let got: Vec<(usize, &str)> =
+                errors.iter().map(|e| (e.index, e.code.as_str())).collect();
+            assert_eq!(
+                got,
+                vec![
+                    (1, "tenant_mismatch"),
+                    (2, "out_of_range"),
+                    (3, "invalid_argument")
+                ]
+            );
+        }
+        e => panic!("expected invalid_events, got {e:?}"),
+    }
+    assert!(all_live_rows(store, PeriodKind::Day, GroupBy::Agent).is_empty());
+
+    let early = Event {
+        id: "early".into(),
+        tenant: None,
+        at: t - Duration::hours(1),
+        kind: EventKind::AgentReplied {
+            ticket_id: 1,
+            agent_id: None,
+        },
+    };
+    let batch = vec![
+        created("a", 1, t),
+        created("a", 1, t),
+        early,
+        resolved("r", 1, t + Duration::hours(2)),
+        created("b", 2, t),
+    ];
+    let r = store.live_apply(&options, &batch).unwrap();
+    assert_eq!((r.applied, r.duplicates), (3, 1));
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!((r.rejected[0].index, r.rejected[0].code.as_str()), (2, "events_out_of_order"));
+    assert_eq!(r.touched.len(), 1);
+    let rows = all_live_rows(store, PeriodKind::Day, GroupBy::Agent);
+    assert_eq!((rows[0].tickets_assigned, rows[0].tickets_resolved), (2, 1));
+
+    // Other settings under existing state.
+    let mut utc = options.clone();
+    utc.timezone = chrono_tz::UTC;
+    assert_eq!(
+        store.live_apply(&utc, &[created("c", 3, t)]).unwrap_err().code(),
+        "incompatible_state"
+    );
+
+    // Eviction: the finished ticket's events are dropped, its figures stay.
+    assert_eq!(store.live_evict(None, t + Duration::days(2)).unwrap(), 1);
+    let late = store
+        .live_apply(&options, &[resolved("r2", 1, t + Duration::days(3))])
+        .unwrap();
+    assert_eq!(late.rejected[0].code, "late_event");
+    let old = store
+        .live_apply(&options, &[created("d", 4, t + Duration::days(1))])
+        .unwrap();
+    assert_eq!(old.rejected[0].code, "late_event");
+    let open = store
+        .live_apply(&options, &[resolved("r3", 2, t + Duration::days(3))])
+        .unwrap();
+    assert_eq!(open.applied, 1);
+    let rows = all_live_rows(store, PeriodKind::Month, GroupBy::Agent);
+    assert_eq!((rows[0].tickets_assigned, rows[0].tickets_resolved), (2, 2));
+
+    store.live_reset(None).unwrap();
+    assert!(all_live_rows(store, PeriodKind::Day, GroupBy::Agent).is_empty());
+    assert_eq!(store.live_apply(&utc, &[created("c", 3, t)]).unwrap().applied, 1);
+    store.live_reset(None).unwrap();
+}

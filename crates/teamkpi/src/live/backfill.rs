@@ -1,0 +1,251 @@
+//! Backfill: existing tickets, calls and sessions turned into events with ids derived from the
+//! records, so a backfill can run again — or after real-time events with the same ids — and
+//! change nothing.
+//!
+//! The ids (the scheme a host's real-time hooks use for teamkpi's own activity tables):
+//!
+//! | record | event | id |
+//! |---|---|---|
+//! | ticket | created | `ticket:{id}:created` |
+//! | ticket | n-th transfer of its history | `ticket:{id}:transfer:{n}` |
+//! | ticket | first response without a matching message | `ticket:{id}:first_response` |
+//! | ticket | n-th agent message (time order) | `ticket:{id}:message:{n}` |
+//! | ticket | n-th reopening (and the resolution it undid) | `ticket:{id}:reopen:{n}:1` (`…:0`) |
+//! | ticket | resolved / closed | `ticket:{id}:resolved`, `ticket:{id}:closed` |
+//! | ticket | its current status | `ticket:{id}:status` |
+//! | call | ended | `call:{id}` |
+//! | session | started / ended | `session:{agent}:{kind}:{start}:start` / `…:end` |
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::LiveStore;
+use crate::engine::{EngineOptions, Event, EventKind};
+use crate::error::{Error, Result};
+use crate::metrics::{AgentSession, Call, Ticket};
+use crate::store::ActivitySource;
+
+/// The events that rebuild a ticket snapshot. A first response that precedes every recorded
+/// agent message (or a ticket with a first response and no messages) becomes an agent reply of
+/// its own, so live figures count it as a message too.
+pub fn ticket_events(t: &Ticket) -> Vec<Event> {
+    let id = t.id;
+    let ev = |suffix: String, at: DateTime<Utc>, kind: EventKind| Event {
+        id: format!("ticket:{id}:{suffix}"),
+        tenant: t.tenant.clone(),
+        at,
+        kind,
+    };
+    let first_agent = match t.transfers.first() {
+        Some(first) => first.from,
+        None => t.agent_id,
+    };
+    let mut out = vec![ev(
+        "created".into(),
+        t.created_at,
+        EventKind::TicketCreated {
+            ticket_id: id,
+            agent_id: first_agent,
+            team: t.team.clone(),
+            priority: t.priority.clone(),
+            kind: t.kind,
+        },
+    )];
+    for (n, tr) in t.transfers.iter().enumerate() {
+        out.push(ev(
+            format!("transfer:{n}"),
+            tr.at,
+            EventKind::TicketTransferred {
+                ticket_id: id,
+                from: tr.from,
+                to: tr.to,
+            },
+        ));
+    }
+    let mut messages: Vec<_> = t.agent_messages.clone();
+    messages.sort_by_key(|m| m.at);
+    if let Some(fr) = t.first_response_at {
+        if messages.first().is_none_or(|m| m.at > fr) {
+            out.push(ev(
+                "first_response".into(),
+                fr,
+                EventKind::AgentReplied {
+                    ticket_id: id,
+                    agent_id: None,
+                },
+            ));
+        }
+    }
+    for (n, m) in messages.iter().enumerate() {
+        out.push(ev(
+            format!("message:{n}"),
+            m.at,
+            EventKind::AgentReplied {
+                ticket_id: id,
+                agent_id: m.agent_id,
+            },
+        ));
+    }
+    // A reopening undid a resolution the snapshot no longer records: both at the reopening's
+    // instant, ordered by their ids.
+    for (n, r) in t.reopened_at.iter().enumerate() {
+        out.push(ev(
+            format!("reopen:{n}:0"),
+            *r,
+            EventKind::Resolved { ticket_id: id },
+        ));
+        out.push(ev(
+            format!("reopen:{n}:1"),
+            *r,
+            EventKind::Reopened { ticket_id: id },
+        ));
+    }
+    if let Some(r) = t.resolved_at {
+        out.push(ev("resolved".into(), r, EventKind::Resolved { ticket_id: id }));
+    }
+    if let Some(c) = t.closed_at {
+        out.push(ev("closed".into(), c, EventKind::Closed { ticket_id: id }));
+    }
+    if let Some(status) = &t.status {
+        out.push(ev(
+            "status".into(),
+            t.last_activity_at(),
+            EventKind::StatusChanged {
+                ticket_id: id,
+                status: status.clone(),
+            },
+        ));
+    }
+    out
+}
+
+/// The event of an ended call.
+pub fn call_event(c: &Call) -> Event {
+    Event {
+        id: format!("call:{}", c.id),
+        tenant: c.tenant.clone(),
+        at: c.started_at + Duration::seconds(c.duration_seconds.max(0)),
+        kind: EventKind::CallEnded { call: c.clone() },
+    }
+}
+
+fn session_key(s: &AgentSession) -> String {
+    format!("session:{}:{}:{}", s.agent_id, s.kind.as_str(), s.start.timestamp())
+}
+
+/// The session id derived from a session record (agent, kind, start).
+pub fn session_id(s: &AgentSession) -> u64 {
+    crate::hashing::fingerprint(session_key(s).as_bytes())
+}
+
+/// The events of a session record: started, and ended when it is over.
+pub fn session_events(s: &AgentSession) -> Vec<Event> {
+    let key = session_key(s);
+    let session_id = session_id(s);
+    let mut out = vec![Event {
+        id: format!("{key}:start"),
+        tenant: s.tenant.clone(),
+        at: s.start,
+        kind: EventKind::SessionStarted {
+            session_id,
+            agent_id: s.agent_id,
+            kind: s.kind,
+        },
+    }];
+    if let Some(end) = s.end {
+        out.push(Event {
+            id: format!("{key}:end"),
+            tenant: s.tenant.clone(),
+            at: end,
+            kind: EventKind::SessionEnded { session_id },
+        });
+    }
+    out
+}
+
+/// How far a backfill has come.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillProgress {
+    /// Days of the range done.
+    pub days_done: u64,
+    /// Days in the range.
+    pub days_total: u64,
+    /// Records read.
+    pub tickets: u64,
+    /// Calls read.
+    pub calls: u64,
+    /// Sessions read.
+    pub sessions: u64,
+    /// Events applied (new).
+    pub applied: u64,
+    /// Events already applied before.
+    pub duplicates: u64,
+    /// Events refused in context.
+    pub rejected: u64,
+}
+
+/// What a backfill did (the last progress).
+pub type BackfillReport = BackfillProgress;
+
+/// Loads the tickets, calls and sessions of `[from, to)` from `source` into `store`'s live state,
+/// a day at a time (each ticket once, on the day it was created; those created before `from` with
+/// activity in the range on the first day), in batches of at most `batch` events, calling
+/// `progress` after each day.
+pub fn backfill(
+    store: &dyn LiveStore,
+    source: &dyn ActivitySource,
+    options: &EngineOptions,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    batch: usize,
+    progress: &mut dyn FnMut(&BackfillProgress),
+) -> Result<BackfillReport> {
+    if to < from {
+        return Err(Error::range("backfill", from, to));
+    }
+    let batch = batch.max(1);
+    let days = (to - from).num_days() + 1;
+    if days > 36_600 {
+        return Err(Error::OutOfRange {
+            field: "backfill".into(),
+            reason: format!("{days} days is more than 36 600"),
+        });
+    }
+    let tenant = options.tenant.as_deref();
+    let mut p = BackfillProgress {
+        days_total: days as u64,
+        ..BackfillProgress::default()
+    };
+    let mut start = from;
+    while start < to {
+        let end = (start + Duration::days(1)).min(to);
+        let first = start == from;
+        let mut events = Vec::new();
+        for t in source.tickets(tenant, start, end)? {
+            if t.created_at >= start || first {
+                p.tickets += 1;
+                events.extend(ticket_events(&t));
+            }
+        }
+        for c in source.calls(tenant, start, end)? {
+            p.calls += 1;
+            events.push(call_event(&c));
+        }
+        for s in source.sessions(tenant, start, end)? {
+            if s.start >= start || first {
+                p.sessions += 1;
+                events.extend(session_events(&s));
+            }
+        }
+        for chunk in events.chunks(batch) {
+            let r = store.live_apply(options, chunk)?;
+            p.applied += r.applied;
+            p.duplicates += r.duplicates;
+            p.rejected += r.rejected.len() as u64;
+        }
+        p.days_done += 1;
+        progress(&p);
+        start = end;
+    }
+    Ok(p)
+}

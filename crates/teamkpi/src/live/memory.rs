@@ -1,0 +1,188 @@
+//! Live metrics in the in-memory store: the same planner over maps, under the store's lock.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+use super::plan::SessionState;
+use super::{
+    codec, decode_state, group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
+    LiveStore, RowKey,
+};
+use crate::engine::{BatchReport, EngineOptions, Event};
+use crate::error::Result;
+use crate::metrics::{AgentSession, Call};
+use crate::store::InMemoryStore;
+
+/// One tenant's live tables.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MemoryTables {
+    meta: Option<LiveMeta>,
+    /// Ticket id → (state or `None` when evicted, finished, last event).
+    tickets: BTreeMap<u64, (Option<String>, bool, i64)>,
+    aggregates: BTreeMap<RowKey, (NaiveDate, String)>,
+    calls: BTreeMap<u64, Call>,
+    sessions: BTreeMap<u64, String>,
+}
+
+impl LiveReads for &MemoryTables {
+    fn meta(&mut self) -> Result<Option<LiveMeta>> {
+        Ok(self.meta.clone())
+    }
+    fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<String>)>> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.tickets.get(id).map(|(s, _, _)| (*id, s.clone())))
+            .collect())
+    }
+    fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, String)>> {
+        Ok(keys
+            .iter()
+            .filter_map(|k| self.aggregates.get(k).map(|(_, s)| (k.clone(), s.clone())))
+            .collect())
+    }
+    fn calls(&mut self, ids: &[u64]) -> Result<Vec<u64>> {
+        Ok(ids
+            .iter()
+            .filter(|id| self.calls.contains_key(id))
+            .copied()
+            .collect())
+    }
+    fn sessions(&mut self, ids: &[u64]) -> Result<Vec<(u64, String)>> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.sessions.get(id).map(|s| (*id, s.clone())))
+            .collect())
+    }
+}
+
+impl MemoryTables {
+    fn write(&mut self, changes: LiveChanges) {
+        if let Some(m) = changes.meta {
+            self.meta = Some(m);
+        }
+        for t in changes.tickets {
+            self.tickets
+                .insert(t.id, (Some(t.state), t.finished, t.last_at));
+        }
+        for a in changes.aggregates {
+            match a.state {
+                Some(s) => self.aggregates.insert(a.key, (a.end, s)),
+                None => self.aggregates.remove(&a.key),
+            };
+        }
+        for c in changes.calls {
+            self.calls.insert(c.id, c);
+        }
+        for s in changes.sessions {
+            self.sessions.insert(s.id, s.state);
+        }
+    }
+}
+
+fn session_of(tenant: Option<&str>, text: &str) -> Result<Option<AgentSession>> {
+    let s: SessionState = decode_state(codec::SESSION, text)?;
+    Ok(match (s.kind, s.start) {
+        (Some(kind), Some(start)) => Some(AgentSession {
+            tenant: tenant.map(str::to_owned),
+            agent_id: s.agent_id,
+            kind,
+            start,
+            end: s.end,
+        }),
+        _ => None,
+    })
+}
+
+impl LiveStore for InMemoryStore {
+    fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> Result<BatchReport> {
+        let mut inner = self.lock()?;
+        let tables = inner.live.entry(options.tenant.clone()).or_default();
+        let (changes, report) = plan(options, events, &mut &*tables)?;
+        tables.write(changes);
+        Ok(report)
+    }
+
+    fn live_aggregates(&self, q: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, String)>> {
+        q.validate()?;
+        let inner = self.lock()?;
+        let Some(tables) = inner.live.get(&q.tenant) else {
+            return Ok(Vec::new());
+        };
+        let kind = super::group_kind_text(&match q.group_by {
+            crate::metrics::GroupBy::Team => crate::metrics::GroupKey::Team(None),
+            _ => crate::metrics::GroupKey::Agent(None),
+        });
+        Ok(tables
+            .aggregates
+            .iter()
+            .filter(|(k, _)| {
+                k.period == q.period
+                    && group_kind_text(&k.group) == kind
+                    && q.group.as_ref().is_none_or(|g| *g == k.group)
+                    && q.from <= k.start
+                    && k.start <= q.to
+            })
+            .map(|(k, (end, s))| (k.clone(), *end, s.clone()))
+            .collect())
+    }
+
+    fn live_calls(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Call>> {
+        let inner = self.lock()?;
+        let key = tenant.map(str::to_owned);
+        Ok(inner.live.get(&key).map_or_else(Vec::new, |t| {
+            t.calls
+                .values()
+                .filter(|c| from <= c.started_at && c.started_at < to)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    fn live_sessions(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AgentSession>> {
+        let inner = self.lock()?;
+        let key = tenant.map(str::to_owned);
+        let mut out = Vec::new();
+        if let Some(t) = inner.live.get(&key) {
+            for text in t.sessions.values() {
+                if let Some(s) = session_of(tenant, text)? {
+                    if s.start < to && s.end.is_none_or(|e| e > from) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn live_evict(&self, tenant: Option<&str>, before: DateTime<Utc>) -> Result<usize> {
+        let mut inner = self.lock()?;
+        let t = inner.live.entry(tenant.map(str::to_owned)).or_default();
+        let horizon = before.timestamp();
+        let mut evicted = 0;
+        for (state, finished, last_at) in t.tickets.values_mut() {
+            if state.is_some() && *finished && *last_at < horizon {
+                *state = None;
+                evicted += 1;
+            }
+        }
+        if let Some(m) = t.meta.as_mut() {
+            m.watermark = m.watermark.max(Some(horizon));
+        }
+        Ok(evicted)
+    }
+
+    fn live_reset(&self, tenant: Option<&str>) -> Result<()> {
+        self.lock()?.live.remove(&tenant.map(str::to_owned));
+        Ok(())
+    }
+}

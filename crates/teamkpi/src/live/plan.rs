@@ -1,0 +1,452 @@
+//! The planner of live metrics: what a batch of events changes in a store's live state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::codec::{self, decode_state, encode_state};
+use super::{
+    settings_fingerprint, AggregateWrite, LiveChanges, LiveMeta, LiveReads, RowKey, SessionWrite,
+    TicketWrite,
+};
+use crate::engine::{
+    multiset_difference, snapshot_from_views, validate_batch, Applied, BatchReport, Creation,
+    EngineOptions, Event, EventKind, EventView, What, KINDS,
+};
+use crate::error::{Error, Result};
+use crate::metrics::{
+    Contribution, GroupBy, GroupKey, Keyed, MetricsOptions, SessionKind, Ticket, TicketAggregate,
+    TicketKind,
+};
+use crate::period::{PeriodKind, ZoneOffsets};
+
+/// A ticket's events as stored: what its snapshot reads of each, nothing more.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct TicketState {
+    events: Vec<Logged>,
+}
+
+/// One stored event: id, instant (Unix seconds and nanoseconds) and what it changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Logged {
+    i: String,
+    t: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    n: u32,
+    w: Step,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Step {
+    #[serde(rename = "c")]
+    Created {
+        a: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        p: Option<String>,
+        k: TicketKind,
+    },
+    #[serde(rename = "a")]
+    Assigned(u64),
+    #[serde(rename = "r")]
+    Replied(Option<u64>),
+    #[serde(rename = "s")]
+    Status(String),
+    #[serde(rename = "v")]
+    Resolved,
+    #[serde(rename = "o")]
+    Reopened,
+    #[serde(rename = "x")]
+    Closed,
+    #[serde(rename = "m")]
+    Other,
+}
+
+impl Logged {
+    fn of(e: &Event) -> Self {
+        let w = match EventView::of(e).what {
+            What::Created(c) => Step::Created {
+                a: c.agent_id,
+                team: c.team.map(str::to_owned),
+                p: c.priority.map(str::to_owned),
+                k: c.kind,
+            },
+            What::Assigned(to) => Step::Assigned(to),
+            What::AgentReplied(a) => Step::Replied(a),
+            What::Status(s) => Step::Status(s.to_owned()),
+            What::Resolved => Step::Resolved,
+            What::Reopened => Step::Reopened,
+            What::Closed => Step::Closed,
+            What::Other => Step::Other,
+        };
+        Logged {
+            i: e.id.clone(),
+            t: e.at.timestamp(),
+            n: e.at.timestamp_subsec_nanos(),
+            w,
+        }
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.t, self.n).unwrap_or_default()
+    }
+
+    fn view(&self, ticket_id: u64) -> EventView<'_> {
+        let what = match &self.w {
+            Step::Created { a, team, p, k } => What::Created(Creation {
+                ticket_id,
+                agent_id: *a,
+                team: team.as_deref(),
+                priority: p.as_deref(),
+                kind: *k,
+            }),
+            Step::Assigned(to) => What::Assigned(*to),
+            Step::Replied(a) => What::AgentReplied(*a),
+            Step::Status(s) => What::Status(s),
+            Step::Resolved => What::Resolved,
+            Step::Reopened => What::Reopened,
+            Step::Closed => What::Closed,
+            Step::Other => What::Other,
+        };
+        EventView {
+            id: &self.i,
+            at: self.at(),
+            what,
+        }
+    }
+}
+
+/// A session's state as stored (the engine's session log).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct SessionState {
+    pub(super) agent_id: u64,
+    pub(super) kind: Option<SessionKind>,
+    pub(super) start: Option<DateTime<Utc>>,
+    pub(super) end: Option<DateTime<Utc>>,
+    ids: BTreeSet<String>,
+}
+
+/// One ticket's work in a batch.
+#[derive(Debug, Default)]
+struct Work {
+    /// The events held before the batch.
+    before: usize,
+    evicted: bool,
+    events: Vec<Logged>,
+    /// Indexes of the batch's events accepted for it.
+    accepted: Vec<usize>,
+}
+
+impl Work {
+    fn snapshot(&self, tenant: Option<&str>, id: u64, upto: usize) -> Result<Option<Ticket>> {
+        snapshot_from_views(tenant, self.events[..upto].iter().map(|l| l.view(id)))
+    }
+}
+
+/// Plans a batch: reads what it needs through `reads` and returns what to write and the report.
+/// Nothing is written by the planner, so a store that writes the changes in the transaction it
+/// read in applies the batch atomically. The rules are the engine's
+/// ([`Engine::apply_batch`](crate::engine::Engine::apply_batch)).
+pub fn plan(
+    options: &EngineOptions,
+    events: &[Event],
+    reads: &mut dyn LiveReads,
+) -> Result<(LiveChanges, BatchReport)> {
+    let tenant = options.tenant.as_deref();
+    validate_batch(tenant, events)?;
+    let settings = settings_fingerprint(options)?;
+    let mut changes = LiveChanges::default();
+    let watermark = match reads.meta()? {
+        Some(m) if m.settings != settings => {
+            return Err(Error::IncompatibleState(format!(
+                "live state of this tenant was built with other settings ({}, now {settings}): \
+                 reset it and backfill to rebuild",
+                m.settings
+            )))
+        }
+        Some(m) => m.watermark,
+        None => {
+            changes.meta = Some(LiveMeta {
+                settings,
+                watermark: None,
+            });
+            None
+        }
+    };
+
+    let (mut ticket_ids, mut call_ids, mut session_ids) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for e in events {
+        match &e.kind {
+            EventKind::CallEnded { call } => call_ids.insert(call.id),
+            EventKind::SessionStarted { session_id, .. }
+            | EventKind::SessionEnded { session_id } => session_ids.insert(*session_id),
+            k => ticket_ids.insert(k.ticket_id().unwrap_or_default()),
+        };
+    }
+    let mut works: BTreeMap<u64, Work> = BTreeMap::new();
+    if !ticket_ids.is_empty() {
+        let ids: Vec<u64> = ticket_ids.iter().copied().collect();
+        for (id, state) in reads.tickets(&ids)? {
+            let w = works.entry(id).or_default();
+            match state {
+                Some(text) => {
+                    let s: TicketState = decode_state(codec::TICKET, &text)?;
+                    w.before = s.events.len();
+                    w.events = s.events;
+                }
+                None => w.evicted = true,
+            }
+        }
+    }
+    let mut held_calls: HashSet<u64> = HashSet::new();
+    if !call_ids.is_empty() {
+        let ids: Vec<u64> = call_ids.iter().copied().collect();
+        held_calls.extend(reads.calls(&ids)?);
+    }
+    let mut sessions: BTreeMap<u64, (SessionState, bool)> = BTreeMap::new();
+    if !session_ids.is_empty() {
+        let ids: Vec<u64> = session_ids.iter().copied().collect();
+        for (id, text) in reads.sessions(&ids)? {
+            sessions.insert(id, (decode_state(codec::SESSION, &text)?, false));
+        }
+    }
+
+    let mut outcomes: Vec<Result<Applied>> = Vec::with_capacity(events.len());
+    let mut calls: BTreeMap<u64, crate::metrics::Call> = BTreeMap::new();
+    for (index, e) in events.iter().enumerate() {
+        let outcome = match &e.kind {
+            EventKind::CallEnded { call } => {
+                let duplicate = !held_calls.insert(call.id);
+                calls.insert(call.id, call.clone());
+                Ok(Applied {
+                    duplicate,
+                    ..Applied::default()
+                })
+            }
+            EventKind::SessionStarted {
+                session_id,
+                agent_id,
+                kind,
+            } => {
+                let (s, dirty) = sessions.entry(*session_id).or_default();
+                if s.ids.insert(e.id.clone()) {
+                    s.agent_id = *agent_id;
+                    s.kind = Some(*kind);
+                    s.start = Some(e.at);
+                    *dirty = true;
+                    Ok(Applied::default())
+                } else {
+                    Ok(duplicate())
+                }
+            }
+            EventKind::SessionEnded { session_id } => {
+                let (s, dirty) = sessions.entry(*session_id).or_default();
+                if s.ids.insert(e.id.clone()) {
+                    s.end = Some(e.at);
+                    *dirty = true;
+                    Ok(Applied::default())
+                } else {
+                    Ok(duplicate())
+                }
+            }
+            k => {
+                let id = k.ticket_id().unwrap_or_default();
+                let w = works.entry(id).or_default();
+                ticket_step(options, watermark, w, id, index, e)
+            }
+        };
+        outcomes.push(outcome);
+    }
+
+    // What each changed ticket contributes now against before, in every period and grouping.
+    let sets: Vec<(PeriodKind, MetricsOptions)> = KINDS
+        .iter()
+        .flat_map(|k| {
+            [GroupBy::Agent, GroupBy::Team].map(|g| (*k, options.metrics_by(*k, g)))
+        })
+        .collect();
+    let mut offsets = ZoneOffsets::new();
+    let mut deltas: BTreeMap<RowKey, (NaiveDate, Vec<(Contribution, i64)>)> = BTreeMap::new();
+    let mut touched = Vec::new();
+    for (id, w) in &works {
+        if w.accepted.is_empty() {
+            continue;
+        }
+        match ticket_deltas(tenant, &sets, &mut offsets, *id, w) {
+            Ok(list) => {
+                for (kind, (group, (start, end), c), sign) in list {
+                    if let (PeriodKind::Day, GroupKey::Agent(a)) = (kind, &group) {
+                        touched.push(crate::engine::Touched {
+                            agent_id: *a,
+                            day: start,
+                        });
+                    }
+                    let key = RowKey {
+                        period: kind,
+                        group,
+                        start,
+                    };
+                    deltas.entry(key).or_insert((end, Vec::new())).1.push((c, sign));
+                }
+                let snapshot = w.snapshot(tenant, *id, w.events.len())?;
+                changes.tickets.push(TicketWrite {
+                    id: *id,
+                    state: encode_state(
+                        codec::TICKET,
+                        &TicketState {
+                            events: w.events.clone(),
+                        },
+                    )?,
+                    finished: snapshot
+                        .as_ref()
+                        .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some()),
+                    last_at: w.events.iter().map(|l| l.t).max().unwrap_or_default(),
+                });
+            }
+            // A snapshot the metrics refuse: the ticket's events of this batch are refused
+            // with its code and the ticket stays as it was.
+            Err(err) => {
+                for i in &w.accepted {
+                    if let Some(o) = outcomes.get_mut(*i) {
+                        *o = Err(err.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    if !deltas.is_empty() {
+        let keys: Vec<RowKey> = deltas.keys().cloned().collect();
+        let mut stored: BTreeMap<RowKey, TicketAggregate> = BTreeMap::new();
+        for (key, text) in reads.aggregates(&keys)? {
+            stored.insert(key, decode_state(codec::AGGREGATE, &text)?);
+        }
+        for (key, (end, list)) in deltas {
+            let existed = stored.contains_key(&key);
+            let mut agg = stored
+                .remove(&key)
+                .unwrap_or_else(|| TicketAggregate::new(options.quantiles));
+            // Additions first: a retraction always finds what it retracts.
+            for (c, sign) in list.iter().filter(|(_, s)| *s > 0) {
+                c.apply(&mut agg, *sign);
+            }
+            for (c, sign) in list.iter().filter(|(_, s)| *s < 0) {
+                c.apply(&mut agg, *sign);
+            }
+            let state = if agg.is_empty() {
+                if !existed {
+                    continue;
+                }
+                None
+            } else {
+                Some(encode_state(codec::AGGREGATE, &agg)?)
+            };
+            changes.aggregates.push(AggregateWrite { key, end, state });
+        }
+    }
+    changes.calls = calls.into_values().collect();
+    for (id, (s, dirty)) in sessions {
+        if dirty {
+            changes.sessions.push(SessionWrite {
+                id,
+                agent_id: s.agent_id,
+                start: s.start.map(|t| t.timestamp()),
+                end: s.end.map(|t| t.timestamp()),
+                state: encode_state(codec::SESSION, &s)?,
+            });
+        }
+    }
+
+    let mut report = BatchReport::default();
+    for (index, (e, outcome)) in events.iter().zip(outcomes).enumerate() {
+        report.count(index, &e.id, outcome);
+    }
+    report.touched = touched;
+    Ok((changes, report.finish()))
+}
+
+fn duplicate() -> Applied {
+    Applied {
+        duplicate: true,
+        ..Applied::default()
+    }
+}
+
+/// One ticket event against the ticket's work: the engine's rules, in the same order.
+fn ticket_step(
+    options: &EngineOptions,
+    watermark: Option<i64>,
+    w: &mut Work,
+    ticket_id: u64,
+    index: usize,
+    e: &Event,
+) -> Result<Applied> {
+    let late = || Error::LateEvent {
+        ticket_id,
+        event_id: e.id.clone(),
+    };
+    if w.evicted {
+        return Err(late());
+    }
+    if w.events.is_empty() {
+        if watermark.is_some_and(|m| e.at.timestamp() < m) {
+            return Err(late());
+        }
+        if options.require_created_first && !matches!(e.kind, EventKind::TicketCreated { .. }) {
+            return Err(Error::UnknownTicket(ticket_id));
+        }
+    } else if w.events.iter().any(|l| l.i == e.id) {
+        return Ok(duplicate());
+    }
+    w.events.push(Logged::of(e));
+    match w.snapshot(options.tenant.as_deref(), ticket_id, w.events.len()) {
+        Ok(s) => {
+            w.accepted.push(index);
+            Ok(Applied {
+                pending: s.is_none(),
+                ..Applied::default()
+            })
+        }
+        Err(err) => {
+            w.events.pop();
+            Err(err)
+        }
+    }
+}
+
+type Signed = (PeriodKind, Keyed, i64);
+
+/// What a ticket's snapshot contributes after the batch minus before it, per period kind.
+fn ticket_deltas(
+    tenant: Option<&str>,
+    sets: &[(PeriodKind, MetricsOptions)],
+    offsets: &mut ZoneOffsets,
+    id: u64,
+    w: &Work,
+) -> Result<Vec<Signed>> {
+    let old = w.snapshot(tenant, id, w.before)?;
+    let new = w.snapshot(tenant, id, w.events.len())?;
+    let mut out = Vec::new();
+    for (kind, m) in sets {
+        let mut before = match &old {
+            Some(t) => m.contributions(offsets, t)?,
+            None => Vec::new(),
+        };
+        let mut after = match &new {
+            Some(t) => m.contributions(offsets, t)?,
+            None => Vec::new(),
+        };
+        before.sort_unstable();
+        after.sort_unstable();
+        let (gone, added) = multiset_difference(&before, &after);
+        out.extend(gone.into_iter().map(|k| (*kind, k.clone(), -1)));
+        out.extend(added.into_iter().map(|k| (*kind, k.clone(), 1)));
+    }
+    Ok(out)
+}
