@@ -78,6 +78,8 @@ impl From<SqliteError> for teamkpi::Error {
 
 type Result<T, E = SqliteError> = std::result::Result<T, E>;
 
+mod live;
+
 /// The migrations, in order. Each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -207,6 +209,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
             sla_policy TEXT
         );",
     ),
+    (3, live::MIGRATION),
 ];
 
 fn t(tenant: Option<&str>) -> &str {
@@ -266,7 +269,12 @@ impl SqliteStore {
 
     fn init(conn: Connection) -> Result<Self> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")?;
+        // WAL with synchronous=NORMAL: a commit survives the process being killed (the WAL is
+        // written before commit returns) and costs no fsync; only an OS crash or power loss can
+        // lose the last commits, never corrupt the file.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )?;
         let store = SqliteStore {
             conn: Mutex::new(conn),
         };

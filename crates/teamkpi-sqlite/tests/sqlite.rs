@@ -161,3 +161,13 @@ fn definition_ids_are_the_row_ids_seed_003_front_ends_send() {
     );
     assert!(store.definition_ids(Some("other")).unwrap().is_empty());
 }
+
+#[test]
+fn live_metrics_equal_batch() {
+    teamkpi::conformance::live::live_equals_batch(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn live_batch_rules() {
+    teamkpi::conformance::live::live_batch_rules(&SqliteStore::open_in_memory().unwrap());
+}

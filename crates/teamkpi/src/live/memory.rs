@@ -3,9 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
-use super::plan::SessionState;
 use super::{
-    codec, decode_state, group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
+    group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
 };
 use crate::engine::{BatchReport, EngineOptions, Event};
@@ -79,20 +78,6 @@ impl MemoryTables {
     }
 }
 
-fn session_of(tenant: Option<&str>, text: &str) -> Result<Option<AgentSession>> {
-    let s: SessionState = decode_state(codec::SESSION, text)?;
-    Ok(match (s.kind, s.start) {
-        (Some(kind), Some(start)) => Some(AgentSession {
-            tenant: tenant.map(str::to_owned),
-            agent_id: s.agent_id,
-            kind,
-            start,
-            end: s.end,
-        }),
-        _ => None,
-    })
-}
-
 impl LiveStore for InMemoryStore {
     fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> Result<BatchReport> {
         let mut inner = self.lock()?;
@@ -154,7 +139,7 @@ impl LiveStore for InMemoryStore {
         let mut out = Vec::new();
         if let Some(t) = inner.live.get(&key) {
             for text in t.sessions.values() {
-                if let Some(s) = session_of(tenant, text)? {
+                if let Some(s) = super::session_record(tenant, text)? {
                     if s.start < to && s.end.is_none_or(|e| e > from) {
                         out.push(s);
                     }

@@ -384,3 +384,18 @@ pub fn live_dashboard(
     let sessions = store.live_sessions(req.tenant.as_deref(), from, to)?;
     call_center_dashboard(req, &calls, &sessions, contacts, campaigns)
 }
+
+/// A stored session state as the session record it describes; `None` until its start is known.
+pub fn session_record(tenant: Option<&str>, state: &str) -> Result<Option<AgentSession>> {
+    let s: plan::SessionState = decode_state(codec::SESSION, state)?;
+    Ok(match (s.kind, s.start) {
+        (Some(kind), Some(start)) => Some(AgentSession {
+            tenant: tenant.map(str::to_owned),
+            agent_id: s.agent_id,
+            kind,
+            start,
+            end: s.end,
+        }),
+        _ => None,
+    })
+}

@@ -123,11 +123,11 @@ impl Logged {
 
 /// A session's state as stored (the engine's session log).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(super) struct SessionState {
-    pub(super) agent_id: u64,
-    pub(super) kind: Option<SessionKind>,
-    pub(super) start: Option<DateTime<Utc>>,
-    pub(super) end: Option<DateTime<Utc>>,
+pub(crate) struct SessionState {
+    pub(crate) agent_id: u64,
+    pub(crate) kind: Option<SessionKind>,
+    pub(crate) start: Option<DateTime<Utc>>,
+    pub(crate) end: Option<DateTime<Utc>>,
     ids: BTreeSet<String>,
 }
 

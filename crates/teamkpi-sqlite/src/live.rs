@@ -1,0 +1,394 @@
+//! Live metrics in SQLite: the core's planner over the `live_*` tables, one immediate
+//! transaction per batch (writers queue on SQLite's lock within the busy timeout).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+
+use teamkpi::engine::{BatchReport, EngineOptions, Event};
+use teamkpi::live::{
+    group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
+    LiveStore, RowKey,
+};
+use teamkpi::metrics::{AgentSession, Call, GroupBy};
+
+use crate::{date, json, t, to_json, SqliteError, SqliteStore};
+
+/// The live tables. Ids are stored as their 64-bit patterns (`u64` as `i64`).
+pub(crate) const MIGRATION: &str = "
+    CREATE TABLE live_meta (
+        tenant TEXT NOT NULL PRIMARY KEY,
+        settings TEXT NOT NULL,
+        watermark INTEGER
+    );
+    CREATE TABLE live_tickets (
+        tenant TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        state TEXT,
+        finished INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX live_tickets_evictable ON live_tickets (tenant, last_at)
+        WHERE finished = 1 AND state IS NOT NULL;
+    CREATE TABLE live_aggregates (
+        tenant TEXT NOT NULL,
+        period TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        period_start TEXT NOT NULL,
+        grp_kind TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (tenant, period, grp, period_start)
+    ) WITHOUT ROWID;
+    CREATE INDEX live_aggregates_range ON live_aggregates (tenant, period, grp_kind, period_start);
+    CREATE TABLE live_calls (
+        tenant TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+    );
+    CREATE INDEX live_calls_window ON live_calls (tenant, started_at);
+    CREATE TABLE live_sessions (
+        tenant TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        agent_id INTEGER NOT NULL,
+        start INTEGER,
+        end INTEGER,
+        state TEXT NOT NULL,
+        PRIMARY KEY (tenant, id)
+    );
+    CREATE INDEX live_sessions_window ON live_sessions (tenant, start);";
+
+struct Reads<'a> {
+    tx: &'a Transaction<'a>,
+    tenant: &'a str,
+}
+
+fn storage(e: rusqlite::Error) -> teamkpi::Error {
+    SqliteError::from(e).into()
+}
+
+impl LiveReads for Reads<'_> {
+    fn meta(&mut self) -> teamkpi::Result<Option<LiveMeta>> {
+        self.tx
+            .query_row(
+                "SELECT settings, watermark FROM live_meta WHERE tenant = ?1",
+                [self.tenant],
+                |r| {
+                    Ok(LiveMeta {
+                        settings: r.get(0)?,
+                        watermark: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(storage)
+    }
+
+    fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<String>)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT state FROM live_tickets WHERE tenant = ?1 AND id = ?2")
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let state: Option<Option<String>> = stmt
+                .query_row(params![self.tenant, *id as i64], |r| r.get(0))
+                .optional()
+                .map_err(storage)?;
+            if let Some(state) = state {
+                out.push((*id, state));
+            }
+        }
+        Ok(out)
+    }
+
+    fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, String)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT state FROM live_aggregates
+                 WHERE tenant = ?1 AND period = ?2 AND grp = ?3 AND period_start = ?4",
+            )
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for k in keys {
+            let start = k.start.to_string();
+            let state: Option<String> = stmt
+                .query_row(
+                    params![self.tenant, k.period_text(), k.group_text(), start],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(storage)?;
+            if let Some(s) = state {
+                out.push((k.clone(), s));
+            }
+        }
+        Ok(out)
+    }
+
+    fn calls(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<u64>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT 1 FROM live_calls WHERE tenant = ?1 AND id = ?2")
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for id in ids {
+            if stmt
+                .exists(params![self.tenant, *id as i64])
+                .map_err(storage)?
+            {
+                out.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn sessions(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, String)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT state FROM live_sessions WHERE tenant = ?1 AND id = ?2")
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let state: Option<String> = stmt
+                .query_row(params![self.tenant, *id as i64], |r| r.get(0))
+                .optional()
+                .map_err(storage)?;
+            if let Some(s) = state {
+                out.push((*id, s));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), SqliteError> {
+    if let Some(m) = &c.meta {
+        tx.execute(
+            "INSERT INTO live_meta (tenant, settings, watermark) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant) DO UPDATE SET settings = excluded.settings",
+            params![tenant, m.settings, m.watermark],
+        )?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO live_tickets (tenant, id, state, finished, last_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
+           finished = excluded.finished, last_at = excluded.last_at",
+    )?;
+    for w in &c.tickets {
+        stmt.execute(params![tenant, w.id as i64, w.state, w.finished, w.last_at])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO live_aggregates (tenant, period, grp, period_start, grp_kind, period_end, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tenant, period, grp, period_start) DO UPDATE SET state = excluded.state",
+    )?;
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM live_aggregates WHERE tenant = ?1 AND period = ?2 AND grp = ?3
+           AND period_start = ?4",
+    )?;
+    for a in &c.aggregates {
+        let (period, grp, start) = (a.key.period_text(), a.key.group_text(), a.key.start.to_string());
+        match &a.state {
+            Some(s) => put.execute(params![
+                tenant,
+                period,
+                grp,
+                start,
+                group_kind_text(&a.key.group),
+                a.end.to_string(),
+                s
+            ])?,
+            None => delete.execute(params![tenant, period, grp, start])?,
+        };
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO live_calls (tenant, id, started_at, record) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tenant, id) DO UPDATE SET started_at = excluded.started_at,
+           record = excluded.record",
+    )?;
+    for call in &c.calls {
+        stmt.execute(params![
+            tenant,
+            call.id as i64,
+            call.started_at.timestamp(),
+            to_json(call)?
+        ])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO live_sessions (tenant, id, agent_id, start, end, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (tenant, id) DO UPDATE SET agent_id = excluded.agent_id,
+           start = excluded.start, end = excluded.end, state = excluded.state",
+    )?;
+    for s in &c.sessions {
+        stmt.execute(params![
+            tenant,
+            s.id as i64,
+            s.agent_id as i64,
+            s.start,
+            s.end,
+            s.state
+        ])?;
+    }
+    Ok(())
+}
+
+impl LiveStore for SqliteStore {
+    fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> teamkpi::Result<BatchReport> {
+        teamkpi::engine::validate_batch(options.tenant.as_deref(), events)?;
+        let tenant = t(options.tenant.as_deref());
+        let mut conn = self.lock()?;
+        // Immediate: the write lock is taken before anything is read, so two processes never
+        // plan against the same rows (no lost update, no upgrade deadlock).
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        let (changes, report) = plan(options, events, &mut Reads { tx: &tx, tenant })?;
+        write(&tx, tenant, &changes)?;
+        tx.commit().map_err(storage)?;
+        Ok(report)
+    }
+
+    fn live_aggregates(
+        &self,
+        q: &LiveQuery,
+    ) -> teamkpi::Result<Vec<(RowKey, NaiveDate, String)>> {
+        q.validate()?;
+        let conn = self.lock()?;
+        let kind = match q.group_by {
+            GroupBy::Team => "team",
+            _ => "agent",
+        };
+        let group = q.group.as_ref().map(group_text);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT grp, period_start, period_end, state FROM live_aggregates
+                 WHERE tenant = ?1 AND period = ?2 AND grp_kind = ?3
+                   AND period_start >= ?4 AND period_start <= ?5 AND (?6 IS NULL OR grp = ?6)",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    t(q.tenant.as_deref()),
+                    period_text(q.period),
+                    kind,
+                    q.from.to_string(),
+                    q.to.to_string(),
+                    group
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (grp, start, end, state) = row.map_err(storage)?;
+            let key = RowKey::parse(period_text(q.period), &grp, date("live_aggregates", &start)?)?;
+            out.push((key, date("live_aggregates", &end)?, state));
+        }
+        Ok(out)
+    }
+
+    fn live_calls(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<Call>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT record FROM live_calls WHERE tenant = ?1 AND started_at >= ?2
+                   AND started_at < ?3 ORDER BY id",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(json("live_calls", &r.map_err(storage)?)?);
+        }
+        Ok(out)
+    }
+
+    fn live_sessions(
+        &self,
+        tenant: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<AgentSession>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT agent_id, state FROM live_sessions WHERE tenant = ?1 AND start < ?3
+                   AND (end IS NULL OR end > ?2) ORDER BY id",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
+                r.get::<_, String>(1)
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Some(s) = teamkpi::live::session_record(tenant, &r.map_err(storage)?)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn live_evict(&self, tenant: Option<&str>, before: DateTime<Utc>) -> teamkpi::Result<usize> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        let n = tx
+            .execute(
+                "UPDATE live_tickets SET state = NULL
+                 WHERE tenant = ?1 AND finished = 1 AND state IS NOT NULL AND last_at < ?2",
+                params![t(tenant), before.timestamp()],
+            )
+            .map_err(storage)?;
+        tx.execute(
+            "UPDATE live_meta SET watermark = MAX(COALESCE(watermark, ?2), ?2) WHERE tenant = ?1",
+            params![t(tenant), before.timestamp()],
+        )
+        .map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(n)
+    }
+
+    fn live_reset(&self, tenant: Option<&str>) -> teamkpi::Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        for table in [
+            "live_meta",
+            "live_tickets",
+            "live_aggregates",
+            "live_calls",
+            "live_sessions",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE tenant = ?1"), [t(tenant)])
+                .map_err(storage)?;
+        }
+        tx.commit().map_err(storage)?;
+        Ok(())
+    }
+}
