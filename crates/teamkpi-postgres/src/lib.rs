@@ -68,6 +68,8 @@ impl From<PgError> for teamkpi::Error {
 
 type Result<T, E = PgError> = std::result::Result<T, E>;
 
+mod live;
+
 fn corrupt(table: &'static str, reason: impl ToString) -> PgError {
     PgError::Corrupt {
         table,
@@ -194,6 +196,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
             tenant TEXT NOT NULL PRIMARY KEY, timezone TEXT NOT NULL DEFAULT 'UTC',
             assignment JSONB NOT NULL, sla_policy JSONB);",
     ),
+    (3, live::MIGRATION),
 ];
 
 /// Where activity lives in the host's database, and under which column names.

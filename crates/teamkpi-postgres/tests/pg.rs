@@ -56,9 +56,9 @@ fn migrations_twice_change_nothing() {
     let url = fresh_db(&admin);
     let store = PgStore::connect(&url).unwrap();
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 2);
+    assert_eq!(store.migrate().unwrap(), 3);
     let again = PgStore::connect(&url).unwrap();
-    assert_eq!(again.migrate().unwrap(), 2);
+    assert_eq!(again.migrate().unwrap(), 3);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -412,4 +412,67 @@ fn calls_and_sessions_read_back_by_window_and_tenant() {
         .sessions(Some("a"), at, at + Duration::hours(3))
         .unwrap();
     assert_eq!(open.len(), 2, "the overlapping and the still-open session");
+}
+
+#[test]
+fn live_metrics_equal_batch() {
+    let Some(admin) = admin_url() else { return };
+    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    teamkpi::conformance::live::live_equals_batch(&store);
+}
+
+#[test]
+fn live_batch_rules() {
+    let Some(admin) = admin_url() else { return };
+    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    teamkpi::conformance::live::live_batch_rules(&store);
+}
+
+/// A worker process of the live concurrency test (runs only when spawned with the env set).
+#[test]
+#[ignore]
+fn live_worker_process() {
+    let (Ok(url), Ok(worker)) = (
+        std::env::var("TEAMKPI_LIVE_PG"),
+        std::env::var("TEAMKPI_LIVE_WORKER"),
+    ) else {
+        return;
+    };
+    let store = PgStore::connect(&url).unwrap();
+    let applied = teamkpi::conformance::live::run_worker(&store, worker.parse().unwrap(), 8);
+    println!("applied={applied}");
+}
+
+#[test]
+fn live_eight_processes_on_one_database_equal_batch() {
+    let Some(admin) = admin_url() else { return };
+    let url = fresh_db(&admin);
+    drop(PgStore::connect(&url).unwrap());
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|w| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "live_worker_process", "--ignored", "--nocapture"])
+                .env("TEAMKPI_LIVE_PG", &url)
+                .env("TEAMKPI_LIVE_WORKER", w.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "worker failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        applied += text
+            .lines()
+            .find_map(|l| l.split_once("applied=").map(|(_, n)| n))
+            .expect("a worker prints what it applied")
+            .trim()
+            .parse::<u64>()
+            .unwrap();
+    }
+    let store = PgStore::connect(&url).unwrap();
+    teamkpi::conformance::live::check_after_workers(&store, applied);
 }

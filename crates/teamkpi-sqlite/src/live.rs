@@ -191,7 +191,11 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
            AND period_start = ?4",
     )?;
     for a in &c.aggregates {
-        let (period, grp, start) = (a.key.period_text(), a.key.group_text(), a.key.start.to_string());
+        let (period, grp, start) = (
+            a.key.period_text(),
+            a.key.group_text(),
+            a.key.start.to_string(),
+        );
         match &a.state {
             Some(s) => put.execute(params![
                 tenant,
@@ -238,7 +242,11 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
 }
 
 impl LiveStore for SqliteStore {
-    fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> teamkpi::Result<BatchReport> {
+    fn live_apply(
+        &self,
+        options: &EngineOptions,
+        events: &[Event],
+    ) -> teamkpi::Result<BatchReport> {
         teamkpi::engine::validate_batch(options.tenant.as_deref(), events)?;
         let tenant = t(options.tenant.as_deref());
         let mut conn = self.lock()?;
@@ -253,10 +261,7 @@ impl LiveStore for SqliteStore {
         Ok(report)
     }
 
-    fn live_aggregates(
-        &self,
-        q: &LiveQuery,
-    ) -> teamkpi::Result<Vec<(RowKey, NaiveDate, String)>> {
+    fn live_aggregates(&self, q: &LiveQuery) -> teamkpi::Result<Vec<(RowKey, NaiveDate, String)>> {
         q.validate()?;
         let conn = self.lock()?;
         let kind = match q.group_by {
@@ -294,7 +299,11 @@ impl LiveStore for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (grp, start, end, state) = row.map_err(storage)?;
-            let key = RowKey::parse(period_text(q.period), &grp, date("live_aggregates", &start)?)?;
+            let key = RowKey::parse(
+                period_text(q.period),
+                &grp,
+                date("live_aggregates", &start)?,
+            )?;
             out.push((key, date("live_aggregates", &end)?, state));
         }
         Ok(out)
@@ -385,8 +394,11 @@ impl LiveStore for SqliteStore {
             "live_calls",
             "live_sessions",
         ] {
-            tx.execute(&format!("DELETE FROM {table} WHERE tenant = ?1"), [t(tenant)])
-                .map_err(storage)?;
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE tenant = ?1"),
+                [t(tenant)],
+            )
+            .map_err(storage)?;
         }
         tx.commit().map_err(storage)?;
         Ok(())

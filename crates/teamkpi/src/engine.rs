@@ -1289,7 +1289,10 @@ impl Engine {
 
 /// The items of sorted `old` missing from sorted `new`, and the items of `new` missing from `old`
 /// (counting repeats).
-pub(crate) fn multiset_difference<'a>(old: &'a [Keyed], new: &'a [Keyed]) -> (Vec<&'a Keyed>, Vec<&'a Keyed>) {
+pub(crate) fn multiset_difference<'a>(
+    old: &'a [Keyed],
+    new: &'a [Keyed],
+) -> (Vec<&'a Keyed>, Vec<&'a Keyed>) {
     let (mut gone, mut added) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {

@@ -25,7 +25,10 @@ fn engine_batches_equal_live_store() {
     for chunk in stream.chunks(97) {
         let a = engine.apply_batch(chunk).unwrap();
         let b = teamkpi::live::LiveStore::live_apply(&store, &options, chunk).unwrap();
-        assert_eq!((a.applied, a.duplicates, a.pending), (b.applied, b.duplicates, b.pending));
+        assert_eq!(
+            (a.applied, a.duplicates, a.pending),
+            (b.applied, b.duplicates, b.pending)
+        );
         assert_eq!(a.rejected, b.rejected);
     }
     assert_live_equals_batch(&store, &options, &events);

@@ -308,7 +308,10 @@ pub fn live_equals_batch(store: &dyn LiveStore) {
     assert_live_equals_batch(store, &options, &events);
     // Applying everything again changes nothing.
     let again = store.live_apply(&options, &events).unwrap();
-    assert_eq!((again.applied, again.duplicates as usize), (0, events.len()));
+    assert_eq!(
+        (again.applied, again.duplicates as usize),
+        (0, events.len())
+    );
     assert_live_equals_batch(store, &options, &events);
     // The dashboard reads the live calls and sessions.
     let req = metrics::DashboardRequest {
@@ -399,7 +402,10 @@ pub fn live_batch_rules(store: &dyn LiveStore) {
     let r = store.live_apply(&options, &batch).unwrap();
     assert_eq!((r.applied, r.duplicates), (3, 1));
     assert_eq!(r.rejected.len(), 1);
-    assert_eq!((r.rejected[0].index, r.rejected[0].code.as_str()), (2, "events_out_of_order"));
+    assert_eq!(
+        (r.rejected[0].index, r.rejected[0].code.as_str()),
+        (2, "events_out_of_order")
+    );
     assert_eq!(r.touched.len(), 1);
     let rows = all_live_rows(store, PeriodKind::Day, GroupBy::Agent);
     assert_eq!((rows[0].tickets_assigned, rows[0].tickets_resolved), (2, 1));
@@ -408,7 +414,10 @@ pub fn live_batch_rules(store: &dyn LiveStore) {
     let mut utc = options.clone();
     utc.timezone = chrono_tz::UTC;
     assert_eq!(
-        store.live_apply(&utc, &[created("c", 3, t)]).unwrap_err().code(),
+        store
+            .live_apply(&utc, &[created("c", 3, t)])
+            .unwrap_err()
+            .code(),
         "incompatible_state"
     );
 
@@ -431,6 +440,58 @@ pub fn live_batch_rules(store: &dyn LiveStore) {
 
     store.live_reset(None).unwrap();
     assert!(all_live_rows(store, PeriodKind::Day, GroupBy::Agent).is_empty());
-    assert_eq!(store.live_apply(&utc, &[created("c", 3, t)]).unwrap().applied, 1);
+    assert_eq!(
+        store
+            .live_apply(&utc, &[created("c", 3, t)])
+            .unwrap()
+            .applied,
+        1
+    );
     store.live_reset(None).unwrap();
+}
+
+/// The stream of the concurrency tests: 4 000 tickets over 30 days, 25 agents (≥ 20 000 events).
+pub fn concurrency_stream() -> Vec<Event> {
+    realistic_stream(11, 1, 4000, 30, 25)
+}
+
+/// What worker `worker` of `workers` applies: its share of the shuffled stream with duplicates,
+/// plus a few events of the other shares (so the same event arrives from several processes).
+pub fn worker_events(worker: u64, workers: u64) -> Vec<Event> {
+    let stream = shuffled_with_duplicates(&concurrency_stream(), 12, 10);
+    let mut rng = Rng::new(100 + worker);
+    stream
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i as u64 % workers == worker || rng.chance(2))
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// Applies worker `worker`'s events in batches of 1 to 60; returns the events applied (new).
+pub fn run_worker(store: &dyn LiveStore, worker: u64, workers: u64) -> u64 {
+    let options = live_options();
+    let events = worker_events(worker, workers);
+    let mut rng = Rng::new(200 + worker);
+    let (mut rest, mut applied) = (&events[..], 0);
+    while !rest.is_empty() {
+        let n = (1 + rng.below(60) as usize).min(rest.len());
+        let r = store.live_apply(&options, &rest[..n]).unwrap();
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        applied += r.applied;
+        rest = &rest[n..];
+    }
+    applied
+}
+
+/// After all workers: every event counted once, live rows equal batch.
+pub fn check_after_workers(store: &dyn LiveStore, applied: u64) {
+    let events = concurrency_stream();
+    assert!(events.len() >= 20_000, "{} events", events.len());
+    assert_eq!(
+        applied as usize,
+        events.len(),
+        "events applied across workers"
+    );
+    assert_live_equals_batch(store, &live_options(), &events);
 }

@@ -101,7 +101,11 @@ pub fn ticket_events(t: &Ticket) -> Vec<Event> {
         ));
     }
     if let Some(r) = t.resolved_at {
-        out.push(ev("resolved".into(), r, EventKind::Resolved { ticket_id: id }));
+        out.push(ev(
+            "resolved".into(),
+            r,
+            EventKind::Resolved { ticket_id: id },
+        ));
     }
     if let Some(c) = t.closed_at {
         out.push(ev("closed".into(), c, EventKind::Closed { ticket_id: id }));
@@ -130,7 +134,12 @@ pub fn call_event(c: &Call) -> Event {
 }
 
 fn session_key(s: &AgentSession) -> String {
-    format!("session:{}:{}:{}", s.agent_id, s.kind.as_str(), s.start.timestamp())
+    format!(
+        "session:{}:{}:{}",
+        s.agent_id,
+        s.kind.as_str(),
+        s.start.timestamp()
+    )
 }
 
 /// The session id derived from a session record (agent, kind, start).

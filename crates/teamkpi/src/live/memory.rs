@@ -4,8 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
 use super::{
-    group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
-    LiveStore, RowKey,
+    group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads, LiveStore, RowKey,
 };
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::Result;

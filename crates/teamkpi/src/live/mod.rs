@@ -47,8 +47,8 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::{Error, Result};
 use crate::metrics::{
-    call_center_dashboard, AgentSession, Call, Campaign, Contact, DashboardRequest,
-    DashboardStats, GroupBy, GroupKey, TicketAggregate, TicketMetrics,
+    call_center_dashboard, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
+    GroupBy, GroupKey, TicketAggregate, TicketMetrics,
 };
 use crate::period::{Period, PeriodKind};
 use crate::update::MetricSource;
@@ -313,7 +313,9 @@ pub fn live_rows(store: &dyn LiveStore, query: &LiveQuery) -> Result<Vec<TicketM
     rows.into_iter()
         .map(|(key, end, text)| {
             let agg: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
-            Ok(TicketMetrics::from_aggregate(&key.group, key.start, end, &agg))
+            Ok(TicketMetrics::from_aggregate(
+                &key.group, key.start, end, &agg,
+            ))
         })
         .collect()
 }

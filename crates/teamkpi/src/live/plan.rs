@@ -267,9 +267,7 @@ pub fn plan(
     // What each changed ticket contributes now against before, in every period and grouping.
     let sets: Vec<(PeriodKind, MetricsOptions)> = KINDS
         .iter()
-        .flat_map(|k| {
-            [GroupBy::Agent, GroupBy::Team].map(|g| (*k, options.metrics_by(*k, g)))
-        })
+        .flat_map(|k| [GroupBy::Agent, GroupBy::Team].map(|g| (*k, options.metrics_by(*k, g))))
         .collect();
     let mut offsets = ZoneOffsets::new();
     let mut deltas: BTreeMap<RowKey, (NaiveDate, Vec<(Contribution, i64)>)> = BTreeMap::new();
@@ -292,7 +290,11 @@ pub fn plan(
                         group,
                         start,
                     };
-                    deltas.entry(key).or_insert((end, Vec::new())).1.push((c, sign));
+                    deltas
+                        .entry(key)
+                        .or_insert((end, Vec::new()))
+                        .1
+                        .push((c, sign));
                 }
                 let snapshot = w.snapshot(tenant, *id, w.events.len())?;
                 changes.tickets.push(TicketWrite {
