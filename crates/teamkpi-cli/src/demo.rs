@@ -401,7 +401,7 @@ pub fn run(
         calls.len(),
         days
     );
-    update(&ctx, UpdateRange::Days(days), None, true)?;
+    update(&ctx, UpdateRange::Days(days), None, true, false)?;
     out!();
     report::run(&ctx, days, false, None)?;
 

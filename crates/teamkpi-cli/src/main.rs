@@ -10,6 +10,7 @@ macro_rules! out {
 
 mod demo;
 mod import;
+mod live;
 mod report;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -78,6 +79,14 @@ enum Command {
         /// Only this agent.
         #[arg(long)]
         agent: Option<u64>,
+        /// Read the live aggregates (`teamkpi live backfill` first) instead of the tickets.
+        #[arg(long)]
+        live: bool,
+    },
+    /// Live metrics held in the store: backfill, apply events, read rows.
+    Live {
+        #[command(subcommand)]
+        command: LiveCommand,
     },
     /// Scorecards, ranking and weekly trends.
     Report {
@@ -112,6 +121,44 @@ enum Command {
         #[arg(long, default_value_t = 6)]
         inactive_hours: i64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum LiveCommand {
+    /// Load the tickets, calls and sessions of the last N days into live state (idempotent).
+    Backfill {
+        /// Days back, today included.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// Apply a JSON Lines file of events (`-`: standard input), 1 000 a transaction.
+    Apply {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print live rows per agent (or team) and period.
+    Rows {
+        /// day, week or month.
+        #[arg(long, default_value = "day")]
+        period: String,
+        /// Team rows instead of agent rows.
+        #[arg(long)]
+        team: bool,
+        /// Days back, today included.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the events of tickets finished before the last N days (their figures stay).
+    Evict {
+        /// Days to keep, today included.
+        #[arg(long, default_value_t = 90)]
+        keep_days: u32,
+    },
+    /// Delete the live state (to rebuild it with other settings).
+    Reset,
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -251,14 +298,31 @@ fn run(cli: Cli) -> CliResult {
             match command {
                 Command::Demo { .. } => Ok(()),
                 Command::Import { kind, file } => import::run(&ctx, &kind, &file),
-                Command::Update { date, days, agent } => {
+                Command::Update {
+                    date,
+                    days,
+                    agent,
+                    live,
+                } => {
                     let range = match (date, days) {
                         (Some(d), _) => UpdateRange::Date(teamkpi::parse_date("--date", &d)?),
                         (None, Some(n)) => UpdateRange::Days(n),
                         (None, None) => UpdateRange::Today,
                     };
-                    update(&ctx, range, agent, true)
+                    update(&ctx, range, agent, true, live)
                 }
+                Command::Live { command } => match command {
+                    LiveCommand::Backfill { days } => live::run_backfill(&ctx, days),
+                    LiveCommand::Apply { file } => live::run_apply(&ctx, &file),
+                    LiveCommand::Rows {
+                        period,
+                        team,
+                        days,
+                        json,
+                    } => live::run_rows(&ctx, &period, team, days, json),
+                    LiveCommand::Evict { keep_days } => live::run_evict(&ctx, keep_days),
+                    LiveCommand::Reset => live::run_reset(&ctx),
+                },
                 Command::Report { days, json, html } => {
                     report::run(&ctx, days, json, html.as_deref())
                 }
@@ -274,7 +338,13 @@ fn run(cli: Cli) -> CliResult {
 }
 
 /// `update`: recompute measurements and print successes, skips and failures.
-pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) -> CliResult {
+pub fn update(
+    ctx: &Ctx,
+    range: UpdateRange,
+    agent: Option<u64>,
+    print: bool,
+    live: bool,
+) -> CliResult {
     if let Some(a) = agent {
         if !ctx
             .store
@@ -294,8 +364,11 @@ pub fn update(ctx: &Ctx, range: UpdateRange, agent: Option<u64>, print: bool) ->
         policy: AchievementPolicy::default(),
     };
     let bar = progress(1, "updating");
-    let report =
-        teamkpi_stores::update_from_store(&*ctx.store, &request, &ctx.metrics_options(), None)?;
+    let report = if live {
+        teamkpi_stores::update_from_live(&*ctx.store, &request, None)?
+    } else {
+        teamkpi_stores::update_from_store(&*ctx.store, &request, &ctx.metrics_options(), None)?
+    };
     bar.finish_and_clear();
     if print {
         out!(

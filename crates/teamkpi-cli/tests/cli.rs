@@ -262,3 +262,108 @@ fn postgres_url_for_db() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).starts_with("error [storage]"));
 }
+
+#[test]
+fn live_backfill_apply_and_rows() {
+    use teamkpi::live::LiveStore;
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let o = teamkpi(&db, &["live", "backfill", "--days", "60"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 already applied"), "{}", stdout(&o));
+    // Again: nothing new.
+    let again = teamkpi(&db, &["live", "backfill", "--days", "60"]);
+    assert!(
+        stdout(&again).contains(" 0 events applied"),
+        "{}",
+        stdout(&again)
+    );
+
+    // The live rows equal a batch computation over the store's records.
+    let store = teamkpi_sqlite::SqliteStore::open(&db).unwrap();
+    let (tz, _, sla) = store.settings(None).unwrap();
+    let mut options = teamkpi::engine::EngineOptions::new(teamkpi::parse_timezone(&tz).unwrap());
+    options.sla = sla;
+    let from = chrono::DateTime::parse_from_rfc3339("2025-09-01T00:00:00Z").unwrap();
+    let tickets = teamkpi::ActivitySource::tickets(
+        &store,
+        None,
+        from.into(),
+        chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into(),
+    )
+    .unwrap();
+    assert!(tickets.len() > 500);
+    let events: Vec<_> = tickets
+        .iter()
+        .flat_map(teamkpi::live::ticket_events)
+        .collect();
+    for period in [teamkpi::PeriodKind::Day, teamkpi::PeriodKind::Month] {
+        let live = teamkpi::conformance::live::all_live_rows(
+            &store as &dyn LiveStore,
+            period,
+            teamkpi::metrics::GroupBy::Agent,
+        );
+        let batch = teamkpi::engine::batch_rows_from_events(&options, period, &events).unwrap();
+        assert_eq!(live, batch);
+        let mut m = teamkpi::metrics::MetricsOptions::daily(options.timezone);
+        m.bucketing = teamkpi::metrics::Bucketing::Period(period);
+        m.sla = options.sla.clone();
+        let mut agg = teamkpi::metrics::TicketMetricsAggregator::new(m).unwrap();
+        for t in &tickets {
+            agg.add(t).unwrap();
+        }
+        assert_eq!(
+            live,
+            agg.finish().rows,
+            "live rows = batch over the records"
+        );
+    }
+
+    let o = teamkpi(&db, &["live", "rows", "--period", "week", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(!rows.as_array().unwrap().is_empty());
+
+    // An events file: new, duplicate, refused in context; then a bad line refuses its batch.
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id": "n1", "at": "2025-11-14T10:00:00Z", "type": "ticket_created", "ticket_id": 900001, "agent_id": 1}"#,
+            "\n",
+            r#"{"id": "n1", "at": "2025-11-14T10:00:00Z", "type": "ticket_created", "ticket_id": 900001, "agent_id": 1}"#,
+            "\n",
+            r#"{"id": "n2", "at": "2025-11-14T09:00:00Z", "type": "agent_replied", "ticket_id": 900001}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let o = teamkpi(&db, &["live", "apply", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("1 applied, 1 already applied, 1 refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3") && out.contains("[events_out_of_order]"),
+        "{out}"
+    );
+    std::fs::write(
+        &file,
+        "{\"id\": \"n3\", \"at\": \"2025-11-14T11:00:00\", \"type\": \"resolved\", \"ticket_id\": 900001}\n",
+    )
+    .unwrap();
+    let o = teamkpi(&db, &["live", "apply", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error [invalid_events]: line 1"),
+        "{}",
+        stderr(&o)
+    );
+
+    // update_kpis from live aggregates.
+    let o = teamkpi(&db, &["update", "--days", "7", "--live"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 failed"), "{}", stdout(&o));
+}

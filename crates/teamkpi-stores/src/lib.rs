@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 use chrono::{DateTime, Duration, Utc};
+use teamkpi::engine::EngineOptions;
+use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
 use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateReport, UpdateRequest};
 use teamkpi::{ExternalValueProvider, MetricCatalog};
@@ -19,7 +21,9 @@ pub type Settings = (String, AssignmentSettings, Option<SlaPolicy>);
 
 /// What hosts need of a store beyond the core's traits: teamkpi's own activity, agents and
 /// company settings.
-pub trait HostStore: KpiStore + ActivitySource + Send + Sync {
+pub trait HostStore: KpiStore + ActivitySource + LiveStore + Send + Sync {
+    /// The store's live metrics ([`LiveStore`]).
+    fn live(&self) -> &dyn LiveStore;
     /// Inserts or replaces tickets in one transaction.
     fn put_tickets(&self, tickets: &[Ticket]) -> teamkpi::Result<usize>;
     /// Open tickets, by id.
@@ -49,6 +53,9 @@ pub trait HostStore: KpiStore + ActivitySource + Send + Sync {
 macro_rules! delegate {
     ($store:ty) => {
         impl HostStore for $store {
+            fn live(&self) -> &dyn LiveStore {
+                self
+            }
             fn put_tickets(&self, x: &[Ticket]) -> teamkpi::Result<usize> {
                 Ok(<$store>::put_tickets(self, x)?)
             }
@@ -164,6 +171,27 @@ pub fn update_from_store(
     options.timezone = request.timezone;
     options.as_of = options.as_of.or(Some(request.now));
     let source = SnapshotMetrics::new(&tickets, &options)?;
+    update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
+}
+
+/// The live-metrics settings of a tenant from its company settings: its zone and SLA policy,
+/// with quantiles.
+pub fn live_options(store: &dyn HostStore, tenant: Option<&str>) -> teamkpi::Result<EngineOptions> {
+    let (tz, _, sla) = store.settings(tenant)?;
+    let mut o = EngineOptions::new(teamkpi::parse_timezone(&tz)?);
+    o.tenant = tenant.map(str::to_owned);
+    o.sla = sla;
+    Ok(o)
+}
+
+/// `update_kpis` over the store's live aggregates: one row read per agent and period, no
+/// ticket scan (backfill first, then keep live state current with real-time events).
+pub fn update_from_live(
+    store: &dyn HostStore,
+    request: &UpdateRequest,
+    external: Option<&dyn ExternalValueProvider>,
+) -> teamkpi::Result<UpdateReport> {
+    let source = LiveMetrics::new(store.live(), request.tenant.as_deref());
     update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
 }
 
