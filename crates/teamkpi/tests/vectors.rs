@@ -684,12 +684,17 @@ const SUPPORTED: &[&str] = &[
 /// Codes no pure vector can produce: a storage backend failing; `unknown_assignment`, which the
 /// store tests cover; `no_eligible_agent`, which bindings raise from a pick's reason (the
 /// vectors check the reasons themselves); `naive_datetime`, which only bindings can meet (JSON
-/// instants without an offset fail to decode).
+/// instants without an offset fail to decode); the batch codes of live metrics
+/// (`invalid_events`, `incompatible_state`, `out_of_range`), which the live-store conformance
+/// tests of every store cover (`teamkpi::conformance::live`).
 const UNREACHABLE_HERE: &[&str] = &[
     "storage",
     "unknown_assignment",
     "no_eligible_agent",
     "naive_datetime",
+    "invalid_events",
+    "incompatible_state",
+    "out_of_range",
 ];
 
 /// The columnar kernel's answer for tickets that carry only the W1 fields (id, agent, priority,

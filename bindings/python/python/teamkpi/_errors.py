@@ -57,7 +57,7 @@ class StorageError(TeamKpiError):
 
 _FORMULA = {"formula_syntax", "formula_type", "formula_too_large", "formula_too_deep"}
 _NOT_FOUND = {"unknown_definition", "unknown_assignment", "unknown_agent", "unknown_ticket"}
-_CONFLICT = {"duplicate_assignment", "late_event", "tenant_mismatch"}
+_CONFLICT = {"duplicate_assignment", "incompatible_state", "late_event", "tenant_mismatch"}
 
 
 def exception_class(code: str) -> type[TeamKpiError]:

@@ -267,7 +267,7 @@ pub fn plan(
     // What each changed ticket contributes now against before, in every period and grouping.
     let sets: Vec<(PeriodKind, MetricsOptions)> = KINDS
         .iter()
-        .flat_map(|k| [GroupBy::Agent, GroupBy::Team].map(|g| (*k, options.metrics_by(*k, g))))
+        .map(|k| (*k, options.metrics_by(*k, GroupBy::Agent)))
         .collect();
     let mut offsets = ZoneOffsets::new();
     let mut deltas: BTreeMap<RowKey, (NaiveDate, Vec<(Contribution, i64)>)> = BTreeMap::new();
@@ -424,7 +424,8 @@ fn ticket_step(
 
 type Signed = (PeriodKind, Keyed, i64);
 
-/// What a ticket's snapshot contributes after the batch minus before it, per period kind.
+/// What a ticket's snapshot contributes after the batch minus before it, per period kind, to
+/// its agents' rows and its team's row.
 fn ticket_deltas(
     tenant: Option<&str>,
     sets: &[(PeriodKind, MetricsOptions)],
@@ -436,19 +437,37 @@ fn ticket_deltas(
     let new = w.snapshot(tenant, id, w.events.len())?;
     let mut out = Vec::new();
     for (kind, m) in sets {
-        let mut before = match &old {
-            Some(t) => m.contributions(offsets, t)?,
-            None => Vec::new(),
-        };
-        let mut after = match &new {
-            Some(t) => m.contributions(offsets, t)?,
-            None => Vec::new(),
-        };
-        before.sort_unstable();
-        after.sort_unstable();
-        let (gone, added) = multiset_difference(&before, &after);
+        let mut lists = [Vec::new(), Vec::new()];
+        for (list, t) in lists.iter_mut().zip([&old, &new]) {
+            if let Some(t) = t {
+                let agents = m.contributions(offsets, t)?;
+                *list = with_team_rows(agents, &t.team);
+                list.sort_unstable();
+            }
+        }
+        let (gone, added) = multiset_difference(&lists[0], &lists[1]);
         out.extend(gone.into_iter().map(|k| (*kind, k.clone(), -1)));
         out.extend(added.into_iter().map(|k| (*kind, k.clone(), 1)));
     }
     Ok(out)
+}
+
+/// A ticket's agent contributions (in the order computed) followed by its team's: the same
+/// contributions under the team's key, except that the ticket counts as assigned to its team
+/// once per period — the first assignment in it, which is the first one listed (assignments are
+/// listed in time order) — as a team-grouped computation counts it.
+fn with_team_rows(mut agents: Vec<Keyed>, team: &Option<String>) -> Vec<Keyed> {
+    let mut seen: Vec<NaiveDate> = Vec::new();
+    let mut teams = Vec::with_capacity(agents.len());
+    for (_, bucket, c) in &agents {
+        if let Contribution::Assigned { .. } = c {
+            if seen.contains(&bucket.0) {
+                continue;
+            }
+            seen.push(bucket.0);
+        }
+        teams.push((GroupKey::Team(team.clone()), *bucket, *c));
+    }
+    agents.extend(teams);
+    agents
 }

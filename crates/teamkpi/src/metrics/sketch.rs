@@ -28,7 +28,60 @@ pub const SKETCH_RELATIVE_ERROR: f64 = 1.0 / 256.0;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantileSketch {
     count: u64,
+    #[serde(with = "flat_buckets")]
     buckets: BTreeMap<u32, u64>,
+}
+
+/// Buckets serialise as one flat array `[bucket, count, bucket, count, …]`: stored states (live
+/// aggregates, rollups) read and write it several times faster than an object with text keys,
+/// which is still accepted on reading.
+mod flat_buckets {
+    use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(b: &BTreeMap<u32, u64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(b.len() * 2))?;
+        for (k, v) in b {
+            seq.serialize_element(&u64::from(*k))?;
+            seq.serialize_element(v)?;
+        }
+        seq.end()
+    }
+
+    struct Flat;
+
+    impl<'de> Visitor<'de> for Flat {
+        type Value = BTreeMap<u32, u64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a flat array of bucket and count pairs")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(k) = seq.next_element::<u32>()? {
+                let v = seq
+                    .next_element::<u64>()?
+                    .ok_or_else(|| A::Error::custom("a bucket without its count"))?;
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = map.next_entry::<u32, u64>()? {
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<u32, u64>, D::Error> {
+        d.deserialize_any(Flat)
+    }
 }
 
 /// The bucket a value falls in (below 7 424 for any `u64`).
@@ -167,5 +220,26 @@ mod tests {
         assert!(s.remove(999));
         assert_eq!(s, before);
         assert!(!s.remove(12));
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::QuantileSketch;
+
+    #[test]
+    fn buckets_round_trip_flat_and_read_the_object_form() {
+        let mut s = QuantileSketch::new();
+        for v in [5, 5, 300, 70_000] {
+            s.insert(v);
+        }
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains(r#""buckets":[5,2,"#), "{text}");
+        assert_eq!(serde_json::from_str::<QuantileSketch>(&text).unwrap(), s);
+        let old = r#"{"count": 2, "buckets": {"5": 2}}"#;
+        let mut two = QuantileSketch::new();
+        two.insert(5);
+        two.insert(5);
+        assert_eq!(serde_json::from_str::<QuantileSketch>(old).unwrap(), two);
     }
 }
