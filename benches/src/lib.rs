@@ -9,30 +9,9 @@ use teamkpi::metrics::{MetricsOptions, TicketColumns};
 use teamkpi::{AgentState, BusinessCalendar, OpenItem, SlaPolicy, WorkItem};
 
 /// A small, fast, seeded generator (SplitMix64), so every run and every machine sees the same
-/// data without pulling a random-number crate into the build.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+/// data without pulling a random-number crate into the build: the one the live-metrics tests'
+/// streams use.
+pub use teamkpi::conformance::live::Rng as SplitMix64;
 
 /// W1: tickets with agent, priority, created, first response and resolved.
 #[derive(Debug, Clone, Default)]

@@ -448,31 +448,11 @@ fn live_eight_processes_on_one_database_equal_batch() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
     drop(PgStore::connect(&url).unwrap());
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..8)
-        .map(|w| {
-            std::process::Command::new(&exe)
-                .args(["--exact", "live_worker_process", "--ignored", "--nocapture"])
-                .env("TEAMKPI_LIVE_PG", &url)
-                .env("TEAMKPI_LIVE_WORKER", w.to_string())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut applied = 0;
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "worker failed");
-        let text = String::from_utf8_lossy(&out.stdout);
-        applied += text
-            .lines()
-            .find_map(|l| l.split_once("applied=").map(|(_, n)| n))
-            .expect("a worker prints what it applied")
-            .trim()
-            .parse::<u64>()
-            .unwrap();
-    }
+    let applied = teamkpi::conformance::live::spawn_workers(
+        "live_worker_process",
+        ("TEAMKPI_LIVE_PG", &url),
+        8,
+    );
     let store = PgStore::connect(&url).unwrap();
     teamkpi::conformance::live::check_after_workers(&store, applied);
 }

@@ -188,47 +188,12 @@ fn live_worker_process() {
     println!("applied={applied}");
 }
 
-/// Runs `workers` copies of this test binary's `name` test with `env`; returns the sum of the
-/// `applied=` lines they print.
-fn spawn_workers(name: &str, env: (&str, &str), workers: u64) -> u64 {
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..workers)
-        .map(|w| {
-            std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    name,
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(env.0, env.1)
-                .env("TEAMKPI_LIVE_WORKER", w.to_string())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut total = 0;
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "worker failed");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let n = text
-            .lines()
-            .find_map(|l| l.split_once("applied=").map(|(_, n)| n))
-            .expect("a worker prints what it applied");
-        total += n.trim().parse::<u64>().unwrap();
-    }
-    total
-}
-
 #[test]
 fn live_eight_processes_on_one_file_equal_batch() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("live.sqlite");
     drop(SqliteStore::open(&path).unwrap());
-    let applied = spawn_workers(
+    let applied = teamkpi::conformance::live::spawn_workers(
         "live_worker_process",
         ("TEAMKPI_LIVE_DB", path.to_str().unwrap()),
         8,

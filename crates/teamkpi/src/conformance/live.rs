@@ -495,3 +495,38 @@ pub fn check_after_workers(store: &dyn LiveStore, applied: u64) {
     );
     assert_live_equals_batch(store, &live_options(), &events);
 }
+
+/// Runs `workers` copies of the current test binary's ignored test `name`, each with `env` and
+/// `TEAMKPI_LIVE_WORKER` set to its number; returns the sum of the `applied=N` they print.
+pub fn spawn_workers(name: &str, env: (&str, &str), workers: u64) -> u64 {
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..workers)
+        .map(|w| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    name,
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(env.0, env.1)
+                .env("TEAMKPI_LIVE_WORKER", w.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut total = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "worker failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let n = text
+            .lines()
+            .find_map(|l| l.split_once("applied=").map(|(_, n)| n))
+            .expect("a worker prints what it applied");
+        total += n.trim().parse::<u64>().unwrap();
+    }
+    total
+}
