@@ -214,49 +214,28 @@ impl PyEngine {
         applied_to_py(py, &applied, &self.last_day)
     }
 
-    /// Applies many events in order with the GIL released; a failing event is reported in
-    /// `rejected` (`index`, `id`, `code`, `message`) and the rest are applied.
+    /// Applies many events in order with the GIL released, by the batch rules: an event that
+    /// does not decode or validate refuses the call (`invalid_events`, with `.errors`: each bad
+    /// event's `index` and `code`) and nothing is applied; an event refused in context is listed
+    /// in `rejected` (`index`, `id`, `code`, `message`) and the rest are applied. Returns
+    /// `applied`, `duplicates`, `pending`, `rejected` and `touched` (`agent_id`, `day`).
     fn apply_many<'py>(
         &self,
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut parsed = Vec::new();
-        for e in events.try_iter()? {
-            parsed.push(parse_event(&e?)?);
-        }
+        let parsed = crate::live::events_arg(events)?;
         let inner = &self.inner;
-        let outcome = py.detach(|| {
-            let mut engine = inner
-                .lock()
-                .map_err(|_| "engine lock poisoned".to_owned())?;
-            let mut applied = 0u64;
-            let mut duplicates = 0u64;
-            let mut rejected = Vec::new();
-            for (i, e) in parsed.iter().enumerate() {
-                match engine.apply(e) {
-                    Ok(a) if a.duplicate => duplicates += 1,
-                    Ok(_) => applied += 1,
-                    Err(err) => rejected.push((i, e.id.clone(), err.code(), err.to_string())),
-                }
-            }
-            Ok::<_, String>((applied, duplicates, rejected))
-        });
-        let (applied, duplicates, rejected) = outcome.map_err(PyRuntimeError::new_err)?;
-        let d = PyDict::new(py);
-        d.set_item("applied", applied)?;
-        d.set_item("duplicates", duplicates)?;
-        let list = PyList::empty(py);
-        for (index, id, code, message) in rejected {
-            let r = PyDict::new(py);
-            r.set_item("index", index)?;
-            r.set_item("id", id)?;
-            r.set_item("code", code)?;
-            r.set_item("message", message)?;
-            list.append(r)?;
-        }
-        d.set_item("rejected", list)?;
-        Ok(d.into_any())
+        let report = py
+            .detach(|| {
+                inner
+                    .lock()
+                    .map(|mut engine| engine.apply_batch(&parsed))
+                    .map_err(|_| ())
+            })
+            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?
+            .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
     }
 
     /// Metric rows per agent and period (`day`, `week` or `month`), as `ticket_metrics` gives.

@@ -36,5 +36,21 @@ pub fn raise(e: Error) -> PyErr {
         Error::NoEligibleAgent { reason, .. } => Some(reason.clone()),
         _ => None,
     };
-    coded(e.code(), e.to_string(), position, reason.as_deref())
+    let err = coded(e.code(), e.to_string(), position, reason.as_deref());
+    if let Error::InvalidEvents { errors } = &e {
+        // Each bad event of a refused batch, as `.errors`: `index`, `code`, `message`.
+        Python::attach(|py| {
+            let list = pyo3::types::PyList::empty(py);
+            for i in errors {
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("index", i.index)?;
+                d.set_item("code", &i.code)?;
+                d.set_item("message", &i.message)?;
+                list.append(d)?;
+            }
+            err.value(py).setattr("errors", list)
+        })
+        .unwrap_or_default();
+    }
+    err
 }

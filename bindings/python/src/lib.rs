@@ -14,6 +14,7 @@ mod calendar;
 mod convert;
 mod engine;
 mod errors;
+mod live;
 mod metrics;
 mod pyser;
 mod rules;
@@ -31,6 +32,7 @@ fn _teamkpi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<assignment::PyAssigner>()?;
     m.add_class::<store::PyStore>()?;
+    m.add_class::<live::PyLive>()?;
     m.add_class::<store::PySqliteStore>()?;
     m.add_class::<store::PyPostgresStore>()?;
     m.add_function(wrap_pyfunction!(rules::achievement, m)?)?;
@@ -57,5 +59,6 @@ fn _teamkpi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::timelines_from_tickets, m)?)?;
     m.add_function(wrap_pyfunction!(store::update_kpis, m)?)?;
     m.add_function(wrap_pyfunction!(store::agent_kpi, m)?)?;
+    m.add_function(wrap_pyfunction!(live::ticket_events, m)?)?;
     Ok(())
 }

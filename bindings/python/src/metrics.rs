@@ -5,10 +5,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use teamkpi::metrics::analytics::{
-    agent_comparison, performance_analytics, performance_metrics, performance_trends,
-    sla_breach_list, weekly_trends, workload_distribution, AnalyticsOptions,
-};
+use teamkpi::metrics::analytics::{sla_breach_list, AnalyticsKind, AnalyticsOptions, Snapshots};
 use teamkpi::metrics::{
     call_center_dashboard, ticket_metrics_columns, ticket_metrics_columns_parallel, AgentSession,
     Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket,
@@ -636,62 +633,15 @@ pub fn analytics<'py>(
     sla: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let kind: AnalyticsKind = result.parse().map_err(raise)?;
     let list = tickets_arg(tickets)?;
     let o = analytics_options(timezone, now, days, sla, tenant)?;
-    let need_agent = || {
-        agent_id.ok_or_else(|| {
-            raise(Error::argument_error(
-                "agent_id",
-                "required for this result",
-            ))
+    let out = py
+        .detach(|| {
+            teamkpi::metrics::analytics::analytics(kind, &Snapshots::new(&list, &o), &o, agent_id)
         })
-    };
-    match result {
-        "performance" => to_py(
-            py,
-            &py.detach(|| performance_analytics(&list, &o, agent_id))
-                .map_err(raise)?,
-            Shape::Json,
-        ),
-        "trends" => to_py(
-            py,
-            &py.detach(|| weekly_trends(&list, &o, agent_id))
-                .map_err(raise)?,
-            Shape::Json,
-        ),
-        "comparison" => to_py(
-            py,
-            &py.detach(|| agent_comparison(&list, &o)).map_err(raise)?,
-            Shape::Json,
-        ),
-        "workload" => to_py(
-            py,
-            &workload_distribution(&list, o.tenant.as_deref()),
-            Shape::Json,
-        ),
-        "performance_metrics" => {
-            let a = need_agent()?;
-            to_py(
-                py,
-                &py.detach(|| performance_metrics(&list, &o, a))
-                    .map_err(raise)?,
-                Shape::Json,
-            )
-        }
-        "performance_trends" => to_py(
-            py,
-            &py.detach(|| performance_trends(&list, &o, agent_id))
-                .map_err(raise)?,
-            Shape::Json,
-        ),
-        other => Err(raise(Error::InvalidChoice {
-            field: "result".into(),
-            value: other.into(),
-            expected:
-                "performance trends comparison workload performance_metrics performance_trends"
-                    .into(),
-        })),
-    }
+        .map_err(raise)?;
+    to_py(py, &out, Shape::Json)
 }
 
 /// sla_analytics(policy, tickets, *, now, start, end, group_by="all") -> list[dict]: seed 001's

@@ -405,8 +405,8 @@ impl PyStore {
 
 /// Values for external KPIs from a Python callable
 /// `(definition: dict, assignment: dict, period: dict) -> Decimal | None`.
-struct PyExternal<'py> {
-    func: Bound<'py, PyAny>,
+pub(crate) struct PyExternal<'py> {
+    pub(crate) func: Bound<'py, PyAny>,
 }
 
 impl teamkpi::ExternalValueProvider for PyExternal<'_> {
@@ -439,7 +439,7 @@ impl teamkpi::ExternalValueProvider for PyExternal<'_> {
 }
 
 /// The zone a call names, else the store's company zone (SPEC §9: default UTC).
-fn store_zone(
+pub(crate) fn store_zone(
     store: &dyn HostStore,
     tenant: Option<&str>,
     timezone: Option<&Bound<'_, PyAny>>,
@@ -453,7 +453,10 @@ fn store_zone(
     }
 }
 
-fn update_range(date_arg: Option<&Bound<'_, PyAny>>, days: Option<u32>) -> PyResult<UpdateRange> {
+pub(crate) fn update_range(
+    date_arg: Option<&Bound<'_, PyAny>>,
+    days: Option<u32>,
+) -> PyResult<UpdateRange> {
     match (date_arg, days) {
         (Some(_), Some(_)) => Err(raise(Error::argument_error(
             "date",

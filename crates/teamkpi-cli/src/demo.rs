@@ -255,6 +255,7 @@ pub fn run(
                     t.agent_messages.push(AgentMessage {
                         at: fr,
                         agent_id: None,
+                        id: None,
                     });
                     if rng.chance(40) {
                         let later = fr + Duration::minutes(30 + rng.below(240) as i64);
@@ -262,6 +263,7 @@ pub fn run(
                             t.agent_messages.push(AgentMessage {
                                 at: later,
                                 agent_id: None,
+                                id: None,
                             });
                         }
                     }
@@ -274,6 +276,7 @@ pub fn run(
                             at,
                             from: Some(agent),
                             to,
+                            id: None,
                         });
                         t.agent_id = Some(to);
                         t.first_response_at = t

@@ -512,6 +512,7 @@ fn apply_moves(
                 at: e.at,
                 from: t.agent_id,
                 to: e.to,
+                id: None,
             });
             t.agent_id = Some(e.to);
             changed.push(t);

@@ -197,6 +197,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
             assignment JSONB NOT NULL, sla_policy JSONB);",
     ),
     (3, live::MIGRATION),
+    (4, live::MIGRATION_OPEN),
 ];
 
 /// Where activity lives in the host's database, and under which column names.

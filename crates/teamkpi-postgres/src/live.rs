@@ -42,6 +42,11 @@ pub(crate) const MIGRATION: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_sessions_window
         ON teamkpi_live_sessions (tenant, start_at);";
 
+/// The open backlog's index: the workload reads open tickets without scanning the history.
+pub(crate) const MIGRATION_OPEN: &str = "
+    CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
+        ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;";
+
 struct Reads<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     tenant: &'a str,
@@ -286,6 +291,21 @@ impl LiveStore for PgStore {
             out.push((key, day(&end)?, r.get(3)));
         }
         Ok(out)
+    }
+
+    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
+        let rows = self
+            .lock()?
+            .query(
+                "SELECT id, state FROM teamkpi_live_tickets
+                 WHERE tenant = $1 AND NOT finished AND state IS NOT NULL ORDER BY id",
+                &[&t(tenant)],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
+            .collect())
     }
 
     fn live_calls(

@@ -56,9 +56,9 @@ fn migrations_twice_change_nothing() {
     let url = fresh_db(&admin);
     let store = PgStore::connect(&url).unwrap();
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 3);
+    assert_eq!(store.migrate().unwrap(), 4);
     let again = PgStore::connect(&url).unwrap();
-    assert_eq!(again.migrate().unwrap(), 3);
+    assert_eq!(again.migrate().unwrap(), 4);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -419,6 +419,13 @@ fn live_metrics_equal_batch() {
     let Some(admin) = admin_url() else { return };
     let store = PgStore::connect(&fresh_db(&admin)).unwrap();
     teamkpi::conformance::live::live_equals_batch(&store);
+}
+
+#[test]
+fn live_analytics_equal_snapshots() {
+    let Some(admin) = admin_url() else { return };
+    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    teamkpi::conformance::live::live_analytics_equal_snapshots(&store);
 }
 
 #[test]

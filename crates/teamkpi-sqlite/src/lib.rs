@@ -210,6 +210,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );",
     ),
     (3, live::MIGRATION),
+    (4, live::MIGRATION_OPEN),
 ];
 
 fn t(tenant: Option<&str>) -> &str {

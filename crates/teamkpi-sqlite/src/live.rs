@@ -60,6 +60,10 @@ pub(crate) const MIGRATION: &str = "
     );
     CREATE INDEX live_sessions_window ON live_sessions (tenant, start);";
 
+/// The open backlog's index: the workload reads open tickets without scanning the history.
+pub(crate) const MIGRATION_OPEN: &str = "
+    CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;";
+
 struct Reads<'a> {
     tx: &'a Transaction<'a>,
     tenant: &'a str,
@@ -307,6 +311,22 @@ impl LiveStore for SqliteStore {
             out.push((key, date("live_aggregates", &end)?, state));
         }
         Ok(out)
+    }
+
+    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, state FROM live_tickets
+                 WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL ORDER BY id",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![t(tenant)], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(storage)?;
+        rows.map(|r| r.map_err(storage)).collect()
     }
 
     fn live_calls(

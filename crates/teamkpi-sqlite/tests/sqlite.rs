@@ -30,7 +30,7 @@ fn file_store_conforms_and_persists() {
     assert_eq!(again.definitions(None).unwrap().len(), 1);
     // Migrations run twice change nothing.
     assert_eq!(again.migrate().unwrap(), again.schema_version().unwrap());
-    assert_eq!(again.migrate().unwrap(), 3);
+    assert_eq!(again.migrate().unwrap(), 4);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -165,6 +165,13 @@ fn definition_ids_are_the_row_ids_seed_003_front_ends_send() {
 #[test]
 fn live_metrics_equal_batch() {
     teamkpi::conformance::live::live_equals_batch(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn live_analytics_equal_snapshots() {
+    teamkpi::conformance::live::live_analytics_equal_snapshots(
+        &SqliteStore::open_in_memory().unwrap(),
+    );
 }
 
 #[test]

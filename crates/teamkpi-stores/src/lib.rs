@@ -191,7 +191,7 @@ pub fn update_from_live(
     request: &UpdateRequest,
     external: Option<&dyn ExternalValueProvider>,
 ) -> teamkpi::Result<UpdateReport> {
-    let source = LiveMetrics::new(store.live(), request.tenant.as_deref());
+    let source = LiveMetrics::new(store.live(), request.tenant.as_deref(), Some(request.now));
     update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
 }
 

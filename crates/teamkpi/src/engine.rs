@@ -260,6 +260,7 @@ pub(crate) fn snapshot_from_views<'a>(
                     at: e.at,
                     from: current,
                     to,
+                    id: None,
                 });
                 current = Some(to);
             }
@@ -267,7 +268,11 @@ pub(crate) fn snapshot_from_views<'a>(
                 if t.first_response_at.is_none() {
                     t.first_response_at = Some(e.at);
                 }
-                t.agent_messages.push(AgentMessage { at: e.at, agent_id });
+                t.agent_messages.push(AgentMessage {
+                    at: e.at,
+                    agent_id,
+                    id: None,
+                });
             }
             What::Status(status) => t.status = Some(status.to_owned()),
             What::Resolved => resolved = Some(e.at),

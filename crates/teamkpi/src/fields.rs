@@ -7,6 +7,7 @@ pub fn is_date_key(key: &str) -> bool {
     matches!(
         key,
         "date"
+            | "day"
             | "kpi_date"
             | "period_start"
             | "period_end"

@@ -39,3 +39,8 @@ fn engine_batches_equal_live_store() {
         );
     }
 }
+
+#[test]
+fn in_memory_store_live_analytics_equal_snapshots() {
+    live_analytics_equal_snapshots(&InMemoryStore::new());
+}

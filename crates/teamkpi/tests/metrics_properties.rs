@@ -65,6 +65,7 @@ fn ticket(i: usize, r: &Row, with_transfers: bool) -> Ticket {
                 at: at(r.created + after),
                 from: Some(from),
                 to,
+                id: None,
             }];
             t.agent_id = Some(to);
         }

@@ -15,7 +15,17 @@ from typing import Any, final
 from typing_extensions import disjoint_base
 
 from ._native import MetricRows
-from ._types import AgentKpi, Applied, Day, Direction, Instant, Number, UpdateReport, Zone
+from ._types import (
+    AgentKpi,
+    Applied,
+    BatchReport,
+    Day,
+    Direction,
+    Instant,
+    Number,
+    UpdateReport,
+    Zone,
+)
 
 __version__: str
 ERROR_CODES: list[str]
@@ -32,6 +42,8 @@ __all__ = [
     "Store",
     "SqliteStore",
     "PostgresStore",
+    "LiveMetrics",
+    "ticket_events",
     "achievement",
     "overall_score",
     "performance_score",
@@ -114,7 +126,7 @@ class Engine:
         strict: bool = False,
     ) -> Engine: ...
     def apply(self, event: _Record) -> Applied: ...
-    def apply_many(self, events: Iterable[_Record]) -> dict[str, Any]: ...
+    def apply_many(self, events: Iterable[_Record]) -> BatchReport: ...
     def rows(self, period: str = "day") -> list[dict[str, Any]]: ...
     def agent_metrics(
         self, agent_id: int | None, day: Day, period: str = "day"
@@ -217,6 +229,77 @@ class PostgresStore(Store):
 
     def __new__(cls, url: str) -> PostgresStore: ...
 
+@final
+class LiveMetrics:
+    """Live metrics held in a store, shared by every process; thread-safe."""
+
+    def __new__(
+        cls,
+        store: Store,
+        *,
+        timezone: Zone | None = None,
+        sla: SlaPolicy | _Record | None = None,
+        calendar: BusinessCalendar | _Record | None = None,
+        tenant: str | None = None,
+        quantiles: bool = True,
+        strict: bool = False,
+    ) -> LiveMetrics: ...
+    def apply(self, events: _Record | Iterable[_Record]) -> BatchReport: ...
+    def apply_tickets(self, tickets: Iterable[_Record], *, batch: int = 1000) -> dict[str, int]: ...
+    def backfill(
+        self,
+        start: Instant,
+        end: Instant,
+        *,
+        batch: int = 1000,
+        progress: Callable[[dict[str, int]], object] | None = None,
+    ) -> dict[str, int]: ...
+    def rows(
+        self,
+        start: Day,
+        end: Day,
+        *,
+        period: str = "day",
+        group_by: str = "agent",
+        agent_id: int | None = None,
+        team: str | None = None,
+        now: Instant | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def metrics(
+        self, agent_id: int, day: Day, *, period: str = "day", now: Instant | None = None
+    ) -> dict[str, Any] | None: ...
+    def analytics(
+        self, result: str, *, now: Instant, days: int = 30, agent_id: int | None = None
+    ) -> dict[str, Any]: ...
+    def update_kpis(
+        self,
+        *,
+        now: Instant,
+        date: Day | None = None,
+        days: int | None = None,
+        agent_id: int | None = None,
+        cap: Number | None = None,
+        floor: Number | None = None,
+        external: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Number | None]
+        | None = None,
+    ) -> UpdateReport: ...
+    def agent_kpi(self, agent_id: int, day: Day) -> AgentKpi: ...
+    def dashboard(
+        self,
+        agent_id: int,
+        date: Day,
+        *,
+        now: Instant,
+        contacts: Iterable[_Record] | None = None,
+        campaigns: Iterable[_Record] | None = None,
+    ) -> dict[str, Any]: ...
+    def open_tickets(self) -> list[dict[str, Any]]: ...
+    def evict(self, before: Instant) -> int: ...
+    def reset(self) -> None: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
+def ticket_events(ticket: _Record) -> list[dict[str, Any]]: ...
 def achievement(
     actual: Number,
     target: Number,

@@ -63,6 +63,32 @@ class Applied(TypedDict):
     touched: list[tuple[int | None, dt.date]]
 
 
+class RejectedEvent(TypedDict):
+    """An event a batch refused in context; the others were applied."""
+
+    index: int
+    id: str
+    code: str
+    message: str
+
+
+class TouchedDay(TypedDict):
+    """An agent's local day whose daily figures a batch changed."""
+
+    agent_id: int | None
+    day: dt.date
+
+
+class BatchReport(TypedDict):
+    """What a batch of events did (``Engine.apply_many``, ``LiveMetrics.apply``)."""
+
+    applied: int
+    duplicates: int
+    pending: int
+    rejected: list[RejectedEvent]
+    touched: list[TouchedDay]
+
+
 class UpdateReport(TypedDict):
     """What ``update_kpis`` did: counts and one outcome per KPI and period."""
 

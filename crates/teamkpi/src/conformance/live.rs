@@ -530,3 +530,138 @@ pub fn spawn_workers(name: &str, env: (&str, &str), workers: u64) -> u64 {
     }
     total
 }
+
+/// Analytics over live day rows equal analytics over the snapshots of the same events, for
+/// every result, scope and window (the whole stream, a week, a day), as of an instant after the
+/// last event: tickets transferred away and back over days count once per window, resolutions
+/// count by each window's end, and SLA targets still open past their due count as breached.
+pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
+    use crate::live::LiveWindows;
+    use crate::metrics::analytics::*;
+    let options = live_options();
+    let mut events = realistic_stream(21, 1, 500, 30, 6);
+    events.extend(transfers_back_and_forth());
+    // An urgent ticket opened last and never answered: which of its targets have fallen due
+    // depends on the instant the analytics are read as of.
+    let mut last = created(
+        "urgent:c",
+        20_000,
+        events.iter().map(|e| e.at).max().unwrap(),
+    );
+    if let EventKind::TicketCreated { priority, .. } = &mut last.kind {
+        *priority = Some("urgent".into());
+    }
+    events.push(last);
+    for chunk in shuffled_with_duplicates(&events, 22, 5).chunks(257) {
+        store.live_apply(&options, chunk).unwrap();
+    }
+    let mut engine = engine::Engine::new(options.clone());
+    engine.apply_batch(&events).unwrap();
+    let tickets = engine.snapshots();
+    let last = events.iter().map(|e| e.at).max().unwrap();
+    for (now, days) in [
+        (last + Duration::hours(1), 60),
+        (last + Duration::hours(1), 14),
+        (last + Duration::days(2), 7),
+        (last + Duration::minutes(1), 1),
+    ] {
+        let mut o = AnalyticsOptions::new(options.timezone, now, days);
+        o.sla = options.sla.clone();
+        let (snap, live) = (Snapshots::new(&tickets, &o), LiveWindows::new(store, &o));
+        let sources: [&dyn WindowSource; 2] = [&snap, &live];
+        let [a, b] = sources.map(|s| {
+            let mut out = vec![
+                serde_json::to_value(agent_comparison_of(s, &o).unwrap()).unwrap(),
+                serde_json::to_value(s.workload().unwrap()).unwrap(),
+            ];
+            for agent in [None, Some(1), Some(4)] {
+                out.push(serde_json::to_value(performance_of(s, &o, agent).unwrap()).unwrap());
+                out.push(serde_json::to_value(weekly_trends_of(s, &o, agent).unwrap()).unwrap());
+                out.push(
+                    serde_json::to_value(performance_trends_of(s, &o, agent).unwrap()).unwrap(),
+                );
+            }
+            for agent in 1..=6 {
+                out.push(
+                    serde_json::to_value(performance_metrics_of(s, &o, agent).unwrap()).unwrap(),
+                );
+            }
+            out
+        });
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "result {i}, now {now}, {days} days");
+        }
+        if days == 60 {
+            // Every agent had work: the comparison is not trivially empty.
+            let comparison = &a[0]["agents"];
+            assert!(
+                comparison.as_array().is_some_and(|r| r.len() == 6),
+                "{comparison}"
+            );
+            assert!(
+                a[2]["tickets_handled"].as_u64().is_some_and(|n| n > 400),
+                "{}",
+                a[2]
+            );
+        }
+    }
+}
+
+/// Tickets moved from agent 1 to 2 and back over several days, some resolved days later, one
+/// never answered (its SLA targets fall due and breach).
+fn transfers_back_and_forth() -> Vec<Event> {
+    let mut out = Vec::new();
+    let start = stream_start() + Duration::days(3);
+    for i in 0..12u64 {
+        let ticket = 10_000 + i;
+        let at = start + Duration::hours(i64::try_from(i * 7).unwrap_or(0));
+        let ev = |n: &str, at: DateTime<Utc>, kind: EventKind| Event {
+            id: format!("back:{ticket}:{n}"),
+            tenant: None,
+            at,
+            kind,
+        };
+        out.push(ev(
+            "c",
+            at,
+            EventKind::TicketCreated {
+                ticket_id: ticket,
+                agent_id: Some(1),
+                team: Some(if i % 2 == 0 { "a" } else { "b" }.into()),
+                priority: Some(["normal", "high", "urgent"][(i % 3) as usize].into()),
+                kind: TicketKind::Ticket,
+            },
+        ));
+        if i == 11 {
+            continue;
+        }
+        for (n, (days, to)) in [(1, 2), (3, 1), (4, 2), (6, 1)].iter().enumerate() {
+            let from = if *to == 1 { 2 } else { 1 };
+            out.push(ev(
+                &format!("t{n}"),
+                at + Duration::days(*days + i64::try_from(i % 3).unwrap_or(0)),
+                EventKind::TicketTransferred {
+                    ticket_id: ticket,
+                    from: Some(from),
+                    to: *to,
+                },
+            ));
+        }
+        out.push(ev(
+            "r",
+            at + Duration::hours(2),
+            EventKind::AgentReplied {
+                ticket_id: ticket,
+                agent_id: None,
+            },
+        ));
+        if i % 4 != 3 {
+            out.push(ev(
+                "v",
+                at + Duration::days(2 + 2 * i64::try_from(i % 4).unwrap_or(0)),
+                EventKind::Resolved { ticket_id: ticket },
+            ));
+        }
+    }
+    out
+}

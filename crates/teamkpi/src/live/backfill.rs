@@ -7,9 +7,11 @@
 //! | record | event | id |
 //! |---|---|---|
 //! | ticket | created | `ticket:{id}:created` |
-//! | ticket | n-th transfer of its history | `ticket:{id}:transfer:{n}` |
+//! | ticket | a transfer with the host's record id | `transfer:{id}` |
+//! | ticket | n-th transfer of its history (no record id) | `ticket:{id}:transfer:{n}` |
 //! | ticket | first response without a matching message | `ticket:{id}:first_response` |
-//! | ticket | n-th agent message (time order) | `ticket:{id}:message:{n}` |
+//! | ticket | an agent message with the host's record id | `message:{id}` |
+//! | ticket | n-th agent message, time order (no record id) | `ticket:{id}:message:{n}` |
 //! | ticket | n-th reopening (and the resolution it undid) | `ticket:{id}:reopen:{n}:1` (`…:0`) |
 //! | ticket | resolved / closed | `ticket:{id}:resolved`, `ticket:{id}:closed` |
 //! | ticket | its current status | `ticket:{id}:status` |
@@ -30,11 +32,19 @@ use crate::store::ActivitySource;
 /// its own, so live figures count it as a message too.
 pub fn ticket_events(t: &Ticket) -> Vec<Event> {
     let id = t.id;
-    let ev = |suffix: String, at: DateTime<Utc>, kind: EventKind| Event {
-        id: format!("ticket:{id}:{suffix}"),
+    let named = |name: String, at: DateTime<Utc>, kind: EventKind| Event {
+        id: name,
         tenant: t.tenant.clone(),
         at,
         kind,
+    };
+    let ev = |suffix: String, at: DateTime<Utc>, kind: EventKind| {
+        named(format!("ticket:{id}:{suffix}"), at, kind)
+    };
+    // A record id names the event by itself; without one, the position in the history does.
+    let name = |record: Option<u64>, what: &str, n: usize| match record {
+        Some(r) => format!("{what}:{r}"),
+        None => format!("ticket:{id}:{what}:{n}"),
     };
     let first_agent = match t.transfers.first() {
         Some(first) => first.from,
@@ -52,8 +62,8 @@ pub fn ticket_events(t: &Ticket) -> Vec<Event> {
         },
     )];
     for (n, tr) in t.transfers.iter().enumerate() {
-        out.push(ev(
-            format!("transfer:{n}"),
+        out.push(named(
+            name(tr.id, "transfer", n),
             tr.at,
             EventKind::TicketTransferred {
                 ticket_id: id,
@@ -77,8 +87,8 @@ pub fn ticket_events(t: &Ticket) -> Vec<Event> {
         }
     }
     for (n, m) in messages.iter().enumerate() {
-        out.push(ev(
-            format!("message:{n}"),
+        out.push(named(
+            name(m.id, "message", n),
             m.at,
             EventKind::AgentReplied {
                 ticket_id: id,
@@ -256,5 +266,40 @@ pub fn backfill(
         progress(&p);
         start = end;
     }
+    Ok(p)
+}
+
+/// Applies the events of ticket snapshots ([`ticket_events`]) in batches of at most `batch`
+/// events: a backfill from a host's own tables, or the repair of a real-time hook that failed
+/// (events applied before are duplicates). Returns the counts summed.
+pub fn apply_tickets(
+    store: &dyn LiveStore,
+    options: &EngineOptions,
+    tickets: &[Ticket],
+    batch: usize,
+) -> Result<BackfillReport> {
+    let batch = batch.max(1);
+    let mut p = BackfillProgress::default();
+    let mut events = Vec::with_capacity(batch + 16);
+    let flush = |events: &mut Vec<Event>, p: &mut BackfillProgress| -> Result<()> {
+        if !events.is_empty() {
+            let r = store.live_apply(options, events)?;
+            p.applied += r.applied;
+            p.duplicates += r.duplicates;
+            p.rejected += r.rejected.len() as u64;
+            events.clear();
+        }
+        Ok(())
+    };
+    for t in tickets {
+        p.tickets += 1;
+        // A ticket's events stay in one batch: its snapshot is never half applied.
+        let mine = ticket_events(t);
+        if events.len() + mine.len() > batch {
+            flush(&mut events, &mut p)?;
+        }
+        events.extend(mine);
+    }
+    flush(&mut events, &mut p)?;
     Ok(p)
 }

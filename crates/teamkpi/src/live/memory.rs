@@ -169,4 +169,20 @@ impl LiveStore for InMemoryStore {
         self.lock()?.live.remove(&tenant.map(str::to_owned));
         Ok(())
     }
+
+    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .live
+            .get(&tenant.map(str::to_owned))
+            .map_or_else(Vec::new, |t| {
+                t.tickets
+                    .iter()
+                    .filter_map(|(id, (state, finished, _))| match state {
+                        Some(s) if !finished => Some((*id, s.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            }))
+    }
 }

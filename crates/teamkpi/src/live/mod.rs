@@ -28,14 +28,16 @@
 //! change and how — is pure logic in this module ([`plan`]); a store only reads the rows it is
 //! asked for and writes the [`LiveChanges`] inside its own transaction.
 
+mod analytics;
 mod backfill;
 mod codec;
 mod memory;
 mod plan;
 
+pub use analytics::{live_open_snapshots, LiveWindows};
 pub use backfill::{
-    backfill, call_event, session_events, session_id, ticket_events, BackfillProgress,
-    BackfillReport,
+    apply_tickets, backfill, call_event, session_events, session_id, ticket_events,
+    BackfillProgress, BackfillReport,
 };
 pub use codec::{decode_state, encode_state, STATE_VERSION};
 pub(crate) use memory::MemoryTables;
@@ -136,8 +138,12 @@ pub struct LiveMeta {
     pub watermark: Option<i64>,
 }
 
+/// What live rows hold: it changes when they gain a field a reader relies on (layout 2: the
+/// window detail of day rows), so state built before is `incompatible_state` until rebuilt.
+const LIVE_LAYOUT: u32 = 2;
+
 /// What identifies the settings that change live figures: zone, calendar, SLA policy and
-/// quantiles (a version prefix changes when the stored forms do).
+/// quantiles (a version prefix changes when the stored forms or the rows' layout do).
 pub fn settings_fingerprint(options: &EngineOptions) -> Result<String> {
     let text = serde_json::to_string(&(
         options.timezone.name(),
@@ -147,7 +153,7 @@ pub fn settings_fingerprint(options: &EngineOptions) -> Result<String> {
     ))
     .map_err(|e| Error::Storage(format!("settings do not encode: {e}")))?;
     Ok(format!(
-        "v{STATE_VERSION}:{:016x}",
+        "v{STATE_VERSION}.{LIVE_LAYOUT}:{:016x}",
         crate::hashing::fingerprint(text.as_bytes())
     ))
 }
@@ -281,6 +287,9 @@ pub trait LiveStore {
     fn live_evict(&self, tenant: Option<&str>, before: DateTime<Utc>) -> Result<usize>;
     /// Deletes all of a tenant's live state (to rebuild it with other settings).
     fn live_reset(&self, tenant: Option<&str>) -> Result<()>;
+    /// The states of the tickets held that are neither resolved nor closed, by id (the open
+    /// backlog: its size, not the history's, bounds the read).
+    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>>;
 }
 
 /// Live rows as [`TicketMetrics`], by group then period.
@@ -305,33 +314,61 @@ pub trait LiveStore {
 /// assert_eq!((rows[0].agent_id, rows[0].tickets_assigned), (Some(7), 1));
 /// ```
 pub fn live_rows(store: &dyn LiveStore, query: &LiveQuery) -> Result<Vec<TicketMetrics>> {
+    live_rows_as_of(store, query, None)
+}
+
+/// [`live_rows`] as of an instant: SLA targets still open past their due by `as_of` count as
+/// breached, as a computation from snapshots with that `as_of` counts them.
+pub fn live_rows_as_of(
+    store: &dyn LiveStore,
+    query: &LiveQuery,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<TicketMetrics>> {
+    Ok(live_aggregate_rows(store, query, as_of)?
+        .into_iter()
+        .map(|(key, end, agg)| TicketMetrics::from_aggregate(&key.group, key.start, end, &agg))
+        .collect())
+}
+
+/// The decoded live aggregates of a query, by group then period, settled as of `as_of`; rows
+/// that count nothing (only open SLA targets due in their period) are left out.
+pub fn live_aggregate_rows(
+    store: &dyn LiveStore,
+    query: &LiveQuery,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
     query.validate()?;
     let mut rows = store.live_aggregates(query)?;
     // Stores order by their text keys; rows are ordered by group (agent ids numerically), then
     // period.
     rows.sort_by(|a, b| (&a.0.group, a.0.start).cmp(&(&b.0.group, b.0.start)));
-    rows.into_iter()
-        .map(|(key, end, text)| {
-            let agg: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
-            Ok(TicketMetrics::from_aggregate(
-                &key.group, key.start, end, &agg,
-            ))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for (key, end, text) in rows {
+        let mut agg: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
+        if let Some(at) = as_of {
+            agg.settle(at);
+        }
+        if !agg.counts_nothing() {
+            out.push((key, end, agg));
+        }
+    }
+    Ok(out)
 }
 
-/// One group's live figures for a natural period; `None` when nothing was counted.
+/// One group's live figures for a natural period, as of `as_of` (see [`live_rows_as_of`]);
+/// `None` when nothing was counted.
 pub fn live_metrics(
     store: &dyn LiveStore,
     tenant: Option<&str>,
     group: &GroupKey,
     period: &Period,
+    as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<TicketMetrics>> {
     let group_by = match group {
         GroupKey::Team(_) => GroupBy::Team,
         _ => GroupBy::Agent,
     };
-    let rows = live_rows(
+    let rows = live_rows_as_of(
         store,
         &LiveQuery {
             tenant: tenant.map(str::to_owned),
@@ -341,6 +378,7 @@ pub fn live_metrics(
             from: period.start,
             to: period.start,
         },
+        as_of,
     )?;
     Ok(rows.into_iter().next())
 }
@@ -350,14 +388,21 @@ pub fn live_metrics(
 pub struct LiveMetrics<'a> {
     store: &'a dyn LiveStore,
     tenant: Option<String>,
+    as_of: Option<DateTime<Utc>>,
 }
 
 impl<'a> LiveMetrics<'a> {
-    /// The live figures of `tenant` in `store`.
-    pub fn new(store: &'a dyn LiveStore, tenant: Option<&str>) -> Self {
+    /// The live figures of `tenant` in `store`, as of `as_of` (`update_kpis` passes its `now`,
+    /// as its computation from snapshots does).
+    pub fn new(
+        store: &'a dyn LiveStore,
+        tenant: Option<&str>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Self {
         LiveMetrics {
             store,
             tenant: tenant.map(str::to_owned),
+            as_of,
         }
     }
 }
@@ -369,6 +414,7 @@ impl MetricSource for LiveMetrics<'_> {
             self.tenant.as_deref(),
             &GroupKey::Agent(Some(agent_id)),
             period,
+            self.as_of,
         )
     }
 }

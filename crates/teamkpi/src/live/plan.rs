@@ -279,7 +279,10 @@ pub fn plan(
         match ticket_deltas(tenant, &sets, &mut offsets, *id, w) {
             Ok(list) => {
                 for (kind, (group, (start, end), c), sign) in list {
-                    if let (PeriodKind::Day, GroupKey::Agent(a)) = (kind, &group) {
+                    // An open SLA target's due day changes no figure until it is read as of
+                    // a later instant.
+                    let visible = !matches!(c, Contribution::SlaPending { .. });
+                    if let (PeriodKind::Day, GroupKey::Agent(a), true) = (kind, &group, visible) {
                         touched.push(crate::engine::Touched {
                             agent_id: *a,
                             day: start,
@@ -440,7 +443,7 @@ fn ticket_deltas(
         let mut lists = [Vec::new(), Vec::new()];
         for (list, t) in lists.iter_mut().zip([&old, &new]) {
             if let Some(t) = t {
-                let agents = m.contributions(offsets, t)?;
+                let agents = m.contributions_as(offsets, t, true)?;
                 *list = with_team_rows(agents, &t.team);
                 list.sort_unstable();
             }
@@ -455,19 +458,48 @@ fn ticket_deltas(
 /// A ticket's agent contributions (in the order computed) followed by its team's: the same
 /// contributions under the team's key, except that the ticket counts as assigned to its team
 /// once per period — the first assignment in it, which is the first one listed (assignments are
-/// listed in time order) — as a team-grouped computation counts it.
+/// listed in time order) — as a team-grouped computation counts it. The `Window` detail that
+/// follows each counted assignment is the team's: its `back` is the team's previous period with
+/// an assignment, its `gap` that of the first assignment.
 fn with_team_rows(mut agents: Vec<Keyed>, team: &Option<String>) -> Vec<Keyed> {
     let mut seen: Vec<NaiveDate> = Vec::new();
     let mut teams = Vec::with_capacity(agents.len());
+    // Whether the last assignment listed was counted for the team (its detail follows it).
+    let mut counted = false;
     for (_, bucket, c) in &agents {
-        if let Contribution::Assigned { .. } = c {
-            if seen.contains(&bucket.0) {
-                continue;
+        let c = match c {
+            Contribution::Assigned { .. } => {
+                counted = !seen.contains(&bucket.0);
+                if !counted {
+                    continue;
+                }
+                seen.push(bucket.0);
+                *c
             }
-            seen.push(bucket.0);
-        }
-        teams.push((GroupKey::Team(team.clone()), *bucket, *c));
+            Contribution::Window { gap, .. } => {
+                if !std::mem::take(&mut counted) {
+                    continue;
+                }
+                let back = match seen.len().checked_sub(2).and_then(|i| seen.get(i)) {
+                    Some(prev) => u32::try_from((bucket.0 - *prev).num_days()).unwrap_or(0),
+                    None => 0,
+                };
+                Contribution::Window { back, gap: *gap }
+            }
+            c => *c,
+        };
+        teams.push((GroupKey::Team(team.clone()), *bucket, c));
     }
     agents.extend(teams);
     agents
+}
+
+/// The snapshot a stored ticket state describes (`None` until its creation is known).
+pub(crate) fn ticket_snapshot(
+    tenant: Option<&str>,
+    id: u64,
+    state: &str,
+) -> Result<Option<Ticket>> {
+    let s: TicketState = decode_state(codec::TICKET, state)?;
+    snapshot_from_views(tenant, s.events.iter().map(|l| l.view(id)))
 }

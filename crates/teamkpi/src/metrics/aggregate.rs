@@ -1,7 +1,9 @@
 //! Mergeable aggregate states: counts, duration statistics and the per-group ticket aggregate.
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::metrics::sketch::QuantileSketch;
 use crate::metrics::Mergeable;
@@ -103,10 +105,99 @@ pub struct TicketAggregate {
     pub sla_met: u64,
     /// SLA targets breached.
     pub sla_breached: u64,
+    /// What a live row keeps beyond its counters (see [`WindowDetail`]); `None` elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowDetail>,
+}
+
+/// What a live row keeps beyond its counters, so that the rows of consecutive days merge into
+/// the figures of any window of days exactly as a computation over that window counts them,
+/// and so that SLA targets still open count as breached when read as of an instant past their
+/// due (see [`TicketAggregate::window_total`] and [`TicketAggregate::settle`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowDetail {
+    /// The row's counted assignments by `(back, gap)`: `back` is how many days before this
+    /// row's start the same group's previous period with an assignment of the ticket started
+    /// (0: none), and `gap` is the local day of the ticket's resolution after the assignment,
+    /// counted from this row's start, plus one (0: not resolved).
+    #[serde(with = "flat")]
+    pub assignments: BTreeMap<(u32, u32), u64>,
+    /// SLA targets not yet stopped, by due instant (Unix seconds), in the row of the due
+    /// instant.
+    #[serde(with = "flat")]
+    pub sla_pending: BTreeMap<(i64, i64), u64>,
+}
+
+impl WindowDetail {
+    fn is_empty(&self) -> bool {
+        self.assignments.is_empty() && self.sla_pending.is_empty()
+    }
+
+    fn merge(&mut self, o: &Self) {
+        for (k, n) in &o.assignments {
+            *self.assignments.entry(*k).or_insert(0) += n;
+        }
+        for (k, n) in &o.sla_pending {
+            *self.sla_pending.entry(*k).or_insert(0) += n;
+        }
+    }
+}
+
+/// Counts by a pair of numbers, stored as one flat array `[a, b, count, a, b, count, …]`.
+mod flat {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S, K>(m: &BTreeMap<(K, K), u64>, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        K: Copy + Into<i64>,
+    {
+        let mut out: Vec<i64> = Vec::with_capacity(m.len() * 3);
+        for ((a, b), n) in m {
+            out.extend([
+                (*a).into(),
+                (*b).into(),
+                i64::try_from(*n).unwrap_or(i64::MAX),
+            ]);
+        }
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D, K>(d: D) -> Result<BTreeMap<(K, K), u64>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Copy + Ord + TryFrom<i64>,
+    {
+        let flat = Vec::<i64>::deserialize(d)?;
+        if flat.len() % 3 != 0 {
+            return Err(D::Error::custom("a flat array of triples"));
+        }
+        let key = |v: i64| K::try_from(v).map_err(|_| D::Error::custom("a key out of range"));
+        let mut out = BTreeMap::new();
+        for t in flat.chunks_exact(3) {
+            let n = u64::try_from(t[2]).map_err(|_| D::Error::custom("a negative count"))?;
+            out.insert((key(t[0])?, key(t[1])?), n);
+        }
+        Ok(out)
+    }
 }
 
 impl Mergeable for TicketAggregate {
     fn merge(&mut self, o: &Self) {
+        self.merge_figures(o);
+        if let Some(w) = &o.window {
+            self.window
+                .get_or_insert_with(WindowDetail::default)
+                .merge(w);
+        }
+    }
+}
+
+impl TicketAggregate {
+    /// Merges everything but the window detail.
+    fn merge_figures(&mut self, o: &Self) {
         self.tickets_assigned += o.tickets_assigned;
         self.assigned_resolved += o.assigned_resolved;
         self.tickets_created += o.tickets_created;
@@ -122,6 +213,11 @@ impl Mergeable for TicketAggregate {
         self.resolution_business.merge(&o.resolution_business);
         self.sla_met += o.sla_met;
         self.sla_breached += o.sla_breached;
+        if let Some(w) = &o.window {
+            self.window
+                .get_or_insert_with(WindowDetail::default)
+                .merge(w);
+        }
     }
 }
 
@@ -144,8 +240,14 @@ impl TicketAggregate {
         }
     }
 
-    /// True when nothing was counted.
+    /// True when nothing was counted (live window detail included).
     pub fn is_empty(&self) -> bool {
+        self.counts_nothing() && self.window.as_ref().is_none_or(WindowDetail::is_empty)
+    }
+
+    /// True when no counter holds anything (a live row may still hold window detail: open SLA
+    /// targets due in its period).
+    pub fn counts_nothing(&self) -> bool {
         self.tickets_assigned == 0
             && self.tickets_created == 0
             && self.tickets_resolved == 0
@@ -157,5 +259,58 @@ impl TicketAggregate {
             && self.resolution.count == 0
             && self.sla_met == 0
             && self.sla_breached == 0
+    }
+
+    /// The row as of `as_of`: SLA targets still open whose due instant is before it count as
+    /// breached (as a computation from snapshots with that `as_of` counts them).
+    pub fn settle(&mut self, as_of: DateTime<Utc>) {
+        if let Some(w) = self.window.as_mut() {
+            let cut = as_of.timestamp();
+            let overdue: u64 = w.sla_pending.range(..(cut, 0)).map(|(_, n)| *n).sum();
+            self.sla_breached += overdue;
+            w.sla_pending = w.sla_pending.split_off(&(cut, 0));
+        }
+    }
+
+    /// The figures of the window of days `[from, to]` from the live day rows of one group
+    /// (`(day, row)`, any order, days outside the window ignored; [`settle`](Self::settle) them
+    /// first to read them as of an instant): counters,
+    /// durations and SLA figures add up; a ticket assigned to the group on several days of the
+    /// window counts once, from its first assignment in the window, and as resolved when its
+    /// resolution falls on or before `to`.
+    pub fn window_total<'a>(
+        rows: impl IntoIterator<Item = (NaiveDate, &'a TicketAggregate)>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> TicketAggregate {
+        let mut total = TicketAggregate::default();
+        let (mut assigned, mut resolved) = (0u64, 0u64);
+        let mut first = true;
+        for (day, row) in rows {
+            if day < from || day > to {
+                continue;
+            }
+            if let Some(w) = &row.window {
+                for ((back, gap), n) in &w.assignments {
+                    let earlier = day - Duration::days(i64::from(*back));
+                    if *back != 0 && earlier >= from {
+                        continue;
+                    }
+                    assigned += n;
+                    if *gap != 0 && day + Duration::days(i64::from(*gap) - 1) <= to {
+                        resolved += n;
+                    }
+                }
+            }
+            if std::mem::take(&mut first) {
+                total = row.clone();
+                total.window = None;
+            } else {
+                total.merge_figures(row);
+            }
+        }
+        total.tickets_assigned = assigned;
+        total.assigned_resolved = resolved;
+        total
     }
 }

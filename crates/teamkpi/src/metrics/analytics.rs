@@ -79,11 +79,137 @@ impl AnalyticsOptions {
         }
         Ok(agg)
     }
+}
 
-    fn window(&self) -> Result<Bucketing> {
-        let r = last_n_days(self.now, self.timezone, self.days)?;
-        Bucketing::range(r.start, r.end)
+/// Which groups a window total covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One agent (key `GroupKey::Agent(Some(id))`).
+    Agent(u64),
+    /// Every agent (keys `GroupKey::Agent(…)`).
+    Agents,
+    /// The whole tenant (key `GroupKey::Tenant`).
+    Tenant,
+}
+
+impl Scope {
+    fn of(agent: Option<u64>) -> Self {
+        agent.map_or(Scope::Tenant, Scope::Agent)
     }
+
+    fn key(agent: Option<u64>) -> GroupKey {
+        match agent {
+            Some(a) => GroupKey::Agent(Some(a)),
+            None => GroupKey::Tenant,
+        }
+    }
+}
+
+/// The totals of a window of days per group.
+pub type WindowTotals = BTreeMap<GroupKey, TicketAggregate>;
+
+/// Where analytics read their figures: ticket snapshots ([`Snapshots`]) or a store's live day
+/// rows ([`crate::live::LiveWindows`]). Both give the same numbers for the same activity.
+pub trait WindowSource {
+    /// For each window `[from, to]` of local days (inclusive), the totals of each group in
+    /// `scope` with anything counted, as of the options' `now`.
+    fn totals(&self, scope: Scope, windows: &[(NaiveDate, NaiveDate)])
+        -> Result<Vec<WindowTotals>>;
+    /// Open work per current assignee.
+    fn workload(&self) -> Result<WorkloadDistribution>;
+}
+
+/// Analytics over ticket snapshots (of kind `ticket`; other kinds count only in the workload).
+pub struct Snapshots<'a> {
+    tickets: &'a [Ticket],
+    options: &'a AnalyticsOptions,
+}
+
+impl<'a> Snapshots<'a> {
+    /// The snapshots' analytics under `options`.
+    pub fn new(tickets: &'a [Ticket], options: &'a AnalyticsOptions) -> Self {
+        Snapshots { tickets, options }
+    }
+}
+
+impl WindowSource for Snapshots<'_> {
+    fn totals(
+        &self,
+        scope: Scope,
+        windows: &[(NaiveDate, NaiveDate)],
+    ) -> Result<Vec<WindowTotals>> {
+        let group_by = match scope {
+            Scope::Tenant => GroupBy::Tenant,
+            _ => GroupBy::Agent,
+        };
+        let keep = |g: &GroupKey| match scope {
+            Scope::Agent(a) => *g == GroupKey::Agent(Some(a)),
+            _ => true,
+        };
+        // Consecutive windows of one length are one pass; anything else a pass per window.
+        let (first, len) = match windows.first() {
+            Some((f, t)) => (*f, (*t - *f).num_days() + 1),
+            None => return Ok(Vec::new()),
+        };
+        let regular = windows.iter().enumerate().all(|(i, (f, t))| {
+            (*t - *f).num_days() + 1 == len
+                && *f == first + Duration::days(len * i64::try_from(i).unwrap_or(i64::MAX / 2))
+        });
+        let passes: Vec<(Bucketing, &[(NaiveDate, NaiveDate)])> = if regular {
+            let days = u32::try_from(len)
+                .map_err(|_| crate::error::Error::argument("window", "too long"))?;
+            let count = u32::try_from(windows.len())
+                .map_err(|_| crate::error::Error::argument("windows", "too many"))?;
+            vec![(
+                Bucketing::Windows {
+                    start: first,
+                    days,
+                    count,
+                },
+                windows,
+            )]
+        } else {
+            windows
+                .iter()
+                .map(|w| Ok((Bucketing::range(w.0, w.1)?, std::slice::from_ref(w))))
+                .collect::<Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(windows.len());
+        for (bucketing, ws) in passes {
+            let agg = self.options.aggregate(self.tickets, bucketing, group_by)?;
+            for (from, _) in ws {
+                out.push(
+                    agg.state()
+                        .iter()
+                        .filter(|(g, start, ..)| *start == *from && keep(g))
+                        .map(|(g, _, _, a)| (g.clone(), a.clone()))
+                        .collect(),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn workload(&self) -> Result<WorkloadDistribution> {
+        Ok(workload_distribution(
+            self.tickets,
+            self.options.tenant.as_deref(),
+        ))
+    }
+}
+
+/// The one window's totals.
+fn total_of(
+    source: &dyn WindowSource,
+    scope: Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<WindowTotals> {
+    Ok(source
+        .totals(scope, &[(from, to)])?
+        .into_iter()
+        .next()
+        .unwrap_or_default())
 }
 
 fn hours(seconds: Option<Decimal>) -> Option<Decimal> {
@@ -101,13 +227,6 @@ fn score_of(a: &TicketAggregate, weights: &PerformanceWeights) -> Result<Option<
         sla_compliance_rate: frac(a.sla_met, a.sla_met + a.sla_breached),
     };
     Ok(performance_score(&inputs, weights)?.map(round2))
-}
-
-fn group_of(agent: Option<u64>) -> (GroupBy, GroupKey) {
-    match agent {
-        Some(a) => (GroupBy::Agent, GroupKey::Agent(Some(a))),
-        None => (GroupBy::Tenant, GroupKey::Tenant),
-    }
 }
 
 /// Seed 001's performance analytics.
@@ -151,16 +270,18 @@ pub fn performance_analytics(
     options: &AnalyticsOptions,
     agent: Option<u64>,
 ) -> Result<PerformanceAnalytics> {
-    let (group_by, key) = group_of(agent);
-    let window = options.window()?;
-    let agg = options.aggregate(tickets, window, group_by)?;
-    let total = agg.state().iter().filter(|(g, ..)| **g == key).fold(
-        TicketAggregate::default(),
-        |mut acc, (_, _, _, a)| {
-            crate::metrics::Mergeable::merge(&mut acc, a);
-            acc
-        },
-    );
+    performance_of(&Snapshots::new(tickets, options), options, agent)
+}
+
+/// [`performance_analytics`] from any [`WindowSource`].
+pub fn performance_of(
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<PerformanceAnalytics> {
+    let r = last_n_days(options.now, options.timezone, options.days)?;
+    let totals = total_of(source, Scope::of(agent), r.start, r.end)?;
+    let total = totals.get(&Scope::key(agent)).cloned().unwrap_or_default();
     Ok(PerformanceAnalytics::of(&total))
 }
 
@@ -195,23 +316,35 @@ pub fn weekly_trends(
     options: &AnalyticsOptions,
     agent: Option<u64>,
 ) -> Result<WeeklyTrends> {
+    weekly_trends_of(&Snapshots::new(tickets, options), options, agent)
+}
+
+/// [`weekly_trends`] from any [`WindowSource`].
+pub fn weekly_trends_of(
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<WeeklyTrends> {
     let range = last_n_days(options.now, options.timezone, options.days)?;
     let count = options.days.div_ceil(7).max(1);
-    let bucketing = Bucketing::Windows {
-        start: range.start,
-        days: 7,
-        count,
-    };
-    let (group_by, key) = group_of(agent);
-    let agg = options.aggregate(tickets, bucketing, group_by)?;
-    let trends = (0..count)
+    let windows: Vec<(NaiveDate, NaiveDate)> = (0..count)
         .map(|i| {
             let start = range.start + Duration::days(i64::from(i) * 7);
-            let a = agg.state().get(&key, start).cloned().unwrap_or_default();
+            (start, start + Duration::days(6))
+        })
+        .collect();
+    let key = Scope::key(agent);
+    let totals = source.totals(Scope::of(agent), &windows)?;
+    let trends = windows
+        .iter()
+        .zip(totals)
+        .zip(1..)
+        .map(|(((start, _), t), week)| {
+            let a = t.get(&key).cloned().unwrap_or_default();
             WeekTrend {
-                week: i + 1,
-                week_start: start,
-                week_end: start + Duration::days(7),
+                week,
+                week_start: *start,
+                week_end: *start + Duration::days(7),
                 tickets_created: a.tickets_created,
                 tickets_resolved: a.tickets_resolved,
                 resolution_rate: pct(a.assigned_resolved, a.tickets_assigned),
@@ -245,15 +378,23 @@ pub struct AgentComparison {
 
 /// Ranks every agent with activity in the window by performance score.
 pub fn agent_comparison(tickets: &[Ticket], options: &AnalyticsOptions) -> Result<AgentComparison> {
-    let agg = options.aggregate(tickets, options.window()?, GroupBy::Agent)?;
+    agent_comparison_of(&Snapshots::new(tickets, options), options)
+}
+
+/// [`agent_comparison`] from any [`WindowSource`].
+pub fn agent_comparison_of(
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+) -> Result<AgentComparison> {
+    let r = last_n_days(options.now, options.timezone, options.days)?;
     let mut rows = Vec::new();
-    for (g, _, _, a) in agg.state().iter() {
+    for (g, a) in total_of(source, Scope::Agents, r.start, r.end)? {
         if let GroupKey::Agent(Some(agent_id)) = g {
             rows.push(AgentComparisonRow {
                 rank: 0,
-                agent_id: *agent_id,
-                performance: PerformanceAnalytics::of(a),
-                performance_score: score_of(a, &options.weights)?,
+                agent_id,
+                performance: PerformanceAnalytics::of(&a),
+                performance_score: score_of(&a, &options.weights)?,
             });
         }
     }
@@ -371,25 +512,29 @@ pub fn performance_metrics(
     options: &AnalyticsOptions,
     agent: u64,
 ) -> Result<PerformanceMetrics> {
+    performance_metrics_of(&Snapshots::new(tickets, options), options, agent)
+}
+
+/// [`performance_metrics`] from any [`WindowSource`].
+pub fn performance_metrics_of(
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+    agent: u64,
+) -> Result<PerformanceMetrics> {
     let key = GroupKey::Agent(Some(agent));
-    let agg = options.aggregate(tickets, options.window()?, GroupBy::Agent)?;
-    let a = agg
-        .state()
-        .iter()
-        .find(|(g, ..)| **g == key)
-        .map(|(_, _, _, a)| a.clone())
+    let r = last_n_days(options.now, options.timezone, options.days)?;
+    let a = total_of(source, Scope::Agent(agent), r.start, r.end)?
+        .remove(&key)
         .unwrap_or_default();
     let p = PerformanceAnalytics::of(&a);
     let day = today(options.now, options.timezone);
     let resolved_in = |kind: PeriodKind| -> Result<u64> {
         let period = Period::containing(kind, day);
-        let b = Bucketing::range(period.start, period.end)?;
-        let agg = options.aggregate(tickets, b, GroupBy::Agent)?;
-        Ok(agg
-            .state()
-            .get(&key, period.start)
-            .map(|a| a.tickets_resolved)
-            .unwrap_or(0))
+        Ok(
+            total_of(source, Scope::Agent(agent), period.start, period.end)?
+                .get(&key)
+                .map_or(0, |a| a.tickets_resolved),
+        )
     };
     Ok(PerformanceMetrics {
         performance_score: score_of(&a, &options.weights)?,
@@ -441,12 +586,23 @@ pub fn performance_trends(
     options: &AnalyticsOptions,
     agent: Option<u64>,
 ) -> Result<PerformanceTrends> {
+    performance_trends_of(&Snapshots::new(tickets, options), options, agent)
+}
+
+/// [`performance_trends`] from any [`WindowSource`].
+pub fn performance_trends_of(
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<PerformanceTrends> {
     let range = last_n_days(options.now, options.timezone, options.days)?;
-    let (group_by, key) = group_of(agent);
-    let agg = options.aggregate(tickets, Bucketing::Period(PeriodKind::Day), group_by)?;
+    let key = Scope::key(agent);
+    let days: Vec<NaiveDate> = range.days().collect();
+    let windows: Vec<(NaiveDate, NaiveDate)> = days.iter().map(|d| (*d, *d)).collect();
+    let totals = source.totals(Scope::of(agent), &windows)?;
     let mut trends = Vec::new();
-    for date in range.days() {
-        let a = agg.state().get(&key, date).cloned().unwrap_or_default();
+    for (date, t) in days.into_iter().zip(totals) {
+        let a = t.get(&key).cloned().unwrap_or_default();
         trends.push(DayTrend {
             date,
             tickets_handled: a.tickets_assigned,
@@ -481,4 +637,101 @@ pub fn sla_breach_list(scan: &BreachScan, agent: Option<u64>) -> SlaBreachList {
         count: breaches.len(),
         breaches,
     }
+}
+
+/// The analytics results by name: the names hosts pass (`"performance"`, `"trends"`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyticsKind {
+    /// [`performance_of`].
+    Performance,
+    /// [`weekly_trends_of`].
+    Trends,
+    /// [`agent_comparison_of`] (all agents; the agent filter does not apply).
+    Comparison,
+    /// The open backlog per assignee ([`WindowSource::workload`]).
+    Workload,
+    /// [`performance_metrics_of`] (needs an agent).
+    PerformanceMetrics,
+    /// [`performance_trends_of`].
+    PerformanceTrends,
+}
+
+impl std::str::FromStr for AnalyticsKind {
+    type Err = crate::error::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "performance" => AnalyticsKind::Performance,
+            "trends" => AnalyticsKind::Trends,
+            "comparison" => AnalyticsKind::Comparison,
+            "workload" => AnalyticsKind::Workload,
+            "performance_metrics" => AnalyticsKind::PerformanceMetrics,
+            "performance_trends" => AnalyticsKind::PerformanceTrends,
+            other => return Err(crate::error::Error::InvalidChoice {
+                field: "result".into(),
+                value: other.into(),
+                expected:
+                    "performance trends comparison workload performance_metrics performance_trends"
+                        .into(),
+            }),
+        })
+    }
+}
+
+/// One analytics result, serialised in its own shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnalyticsResult {
+    /// See [`PerformanceAnalytics`].
+    Performance(PerformanceAnalytics),
+    /// See [`WeeklyTrends`].
+    Trends(WeeklyTrends),
+    /// See [`AgentComparison`].
+    Comparison(AgentComparison),
+    /// See [`WorkloadDistribution`].
+    Workload(WorkloadDistribution),
+    /// See [`PerformanceMetrics`].
+    PerformanceMetrics(PerformanceMetrics),
+    /// See [`PerformanceTrends`].
+    PerformanceTrends(PerformanceTrends),
+}
+
+/// The analytics result `kind` for one agent or (`None`) the team, from any source.
+///
+/// ```
+/// use teamkpi::metrics::analytics::{analytics, AnalyticsOptions, Snapshots};
+/// use chrono::{TimeZone, Utc};
+/// let now = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+/// let options = AnalyticsOptions::new(chrono_tz::UTC, now, 30);
+/// let result = analytics("trends".parse().unwrap(), &Snapshots::new(&[], &options), &options, None)
+///     .unwrap();
+/// assert_eq!(serde_json::to_value(&result).unwrap()["trends"].as_array().unwrap().len(), 5);
+/// assert_eq!("nope".parse::<teamkpi::metrics::analytics::AnalyticsKind>().unwrap_err().code(),
+///            "invalid_choice");
+/// ```
+pub fn analytics(
+    kind: AnalyticsKind,
+    source: &dyn WindowSource,
+    options: &AnalyticsOptions,
+    agent: Option<u64>,
+) -> Result<AnalyticsResult> {
+    Ok(match kind {
+        AnalyticsKind::Performance => {
+            AnalyticsResult::Performance(performance_of(source, options, agent)?)
+        }
+        AnalyticsKind::Trends => AnalyticsResult::Trends(weekly_trends_of(source, options, agent)?),
+        AnalyticsKind::Comparison => {
+            AnalyticsResult::Comparison(agent_comparison_of(source, options)?)
+        }
+        AnalyticsKind::Workload => AnalyticsResult::Workload(source.workload()?),
+        AnalyticsKind::PerformanceMetrics => {
+            let agent = agent.ok_or_else(|| {
+                crate::error::Error::argument("agent_id", "required for this result")
+            })?;
+            AnalyticsResult::PerformanceMetrics(performance_metrics_of(source, options, agent)?)
+        }
+        AnalyticsKind::PerformanceTrends => {
+            AnalyticsResult::PerformanceTrends(performance_trends_of(source, options, agent)?)
+        }
+    })
 }

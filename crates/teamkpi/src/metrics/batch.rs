@@ -339,16 +339,36 @@ pub struct TicketMetricsReport {
 /// changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Contribution {
-    Assigned { resolved_in_time: bool },
+    Assigned {
+        resolved_in_time: bool,
+    },
     Created,
-    Resolved { seconds: i64, business: Option<i64> },
+    Resolved {
+        seconds: i64,
+        business: Option<i64>,
+    },
     Reopened,
     TransferIn,
     TransferOut,
     AgentMessage,
-    FirstResponse { seconds: i64, business: Option<i64> },
+    FirstResponse {
+        seconds: i64,
+        business: Option<i64>,
+    },
     SlaMet,
     SlaBreached,
+    /// Live rows only, right after the `Assigned` it details: see
+    /// [`WindowDetail::assignments`](crate::metrics::WindowDetail).
+    Window {
+        back: u32,
+        gap: u32,
+    },
+    /// Live rows only: an SLA target not yet stopped, due at `due` (target 0: first response,
+    /// 1: resolution).
+    SlaPending {
+        due: i64,
+        target: i64,
+    },
 }
 
 impl Contribution {
@@ -394,12 +414,38 @@ impl Contribution {
             }
             Contribution::SlaMet => bump(&mut agg.sla_met),
             Contribution::SlaBreached => bump(&mut agg.sla_breached),
+            Contribution::Window { back, gap } => {
+                let w = agg.window.get_or_insert_with(Default::default);
+                count(&mut w.assignments, (back, gap), sign);
+            }
+            Contribution::SlaPending { due, target } => {
+                let w = agg.window.get_or_insert_with(Default::default);
+                count(&mut w.sla_pending, (due, target), sign);
+            }
+        }
+    }
+}
+
+/// Adds one to a count, or takes one away (dropping it at zero).
+fn count<K: Ord>(m: &mut std::collections::BTreeMap<K, u64>, key: K, sign: i64) {
+    if sign > 0 {
+        *m.entry(key).or_insert(0) += 1;
+    } else if let std::collections::btree_map::Entry::Occupied(mut e) = m.entry(key) {
+        if *e.get() > 1 {
+            *e.get_mut() -= 1;
+        } else {
+            e.remove();
         }
     }
 }
 
 /// One keyed contribution: group, bucket, what.
 pub(crate) type Keyed = (GroupKey, (NaiveDate, NaiveDate), Contribution);
+
+/// Whole days from `a` to a later `b` (0 when `b` is not later; capped, never wrapping).
+fn days_between(a: NaiveDate, b: NaiveDate) -> u32 {
+    u32::try_from((b - a).num_days().max(0)).unwrap_or(u32::MAX)
+}
 
 impl MetricsOptions {
     pub(crate) fn group(&self, ticket: &Ticket, agent: Option<u64>) -> GroupKey {
@@ -408,6 +454,19 @@ impl MetricsOptions {
             GroupBy::Team => GroupKey::Team(ticket.team.clone()),
             GroupBy::Tenant => GroupKey::Tenant,
         }
+    }
+
+    /// The local day of an instant in the options' zone.
+    pub(crate) fn local_day_at(
+        &self,
+        offsets: &ZoneOffsets,
+        at: DateTime<Utc>,
+    ) -> Option<NaiveDate> {
+        let t = at.timestamp();
+        let day = (t + offsets.offset_at(self.timezone, t)).div_euclid(86_400);
+        i32::try_from(day + 719_163)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
     }
 
     pub(crate) fn bucket_at(
@@ -438,6 +497,18 @@ impl MetricsOptions {
 
     /// Everything one ticket contributes (SPEC §9 attribution), or the reason it is rejected.
     pub(crate) fn contributions(&self, offsets: &ZoneOffsets, t: &Ticket) -> Result<Vec<Keyed>> {
+        self.contributions_as(offsets, t, false)
+    }
+
+    /// [`contributions`](Self::contributions), with the window detail of live rows when `live`
+    /// is set: each counted assignment's `Window` right after it, and each SLA target not yet
+    /// stopped as `SlaPending`.
+    pub(crate) fn contributions_as(
+        &self,
+        offsets: &ZoneOffsets,
+        t: &Ticket,
+        live: bool,
+    ) -> Result<Vec<Keyed>> {
         if t.tenant != self.tenant {
             return Err(Error::TenantMismatch {
                 expected: self.tenant.clone(),
@@ -469,6 +540,12 @@ impl MetricsOptions {
             if seen.iter().any(|(sg, sd)| *sg == g && *sd == b.0) {
                 continue;
             }
+            // The group's previous period with an assignment (assignments are in time order).
+            let back = seen
+                .iter()
+                .rev()
+                .find(|(sg, _)| *sg == g)
+                .map_or(0, |(_, sd)| days_between(*sd, b.0));
             seen.push((g, b.0));
             // Resolved before the period's (exclusive) end and at or before `as_of`: a
             // resolution stamped at the very instant the data is as of has happened.
@@ -482,6 +559,15 @@ impl MetricsOptions {
                 *at,
                 Contribution::Assigned { resolved_in_time },
             );
+            if live {
+                let gap = match t.resolved_at {
+                    Some(r) if r >= *at => self
+                        .local_day_at(offsets, r)
+                        .map_or(0, |d| days_between(b.0, d).saturating_add(1)),
+                    _ => 0,
+                };
+                push(Some(*agent), *at, Contribution::Window { back, gap });
+            }
         }
         push(
             assignee_at(t.created_at),
@@ -541,6 +627,18 @@ impl MetricsOptions {
                         Some(s) => push(assignee_at(s), s, Contribution::SlaBreached),
                         None if self.as_of.is_some_and(|a| a > due) => {
                             push(assignee_at(due), due, Contribution::SlaBreached)
+                        }
+                        None if live => {
+                            let target = i64::from(target == SlaTarget::Resolution);
+                            let due_at = due.timestamp();
+                            push(
+                                assignee_at(due),
+                                due,
+                                Contribution::SlaPending {
+                                    due: due_at,
+                                    target,
+                                },
+                            )
                         }
                         None => {}
                     }

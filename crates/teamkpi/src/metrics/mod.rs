@@ -11,7 +11,7 @@ mod dashboard;
 mod records;
 mod sketch;
 
-pub use aggregate::{DurationStats, TicketAggregate};
+pub use aggregate::{DurationStats, TicketAggregate, WindowDetail};
 pub use batch::{
     rows_of, Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
     TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,

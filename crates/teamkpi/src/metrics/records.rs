@@ -40,6 +40,11 @@ pub struct Transfer {
     pub from: Option<u64>,
     /// The new assignee.
     pub to: u64,
+    /// The host's id of the transfer record, when it has one: live events derived from the
+    /// snapshot are then named by it (`transfer:{id}`), so a real-time hook can name its event
+    /// the same way without counting the ticket's earlier transfers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 /// A message an agent sent on a ticket.
@@ -50,6 +55,10 @@ pub struct AgentMessage {
     /// Who sent it (`None`: the assignee at that instant).
     #[serde(default)]
     pub agent_id: Option<u64>,
+    /// The host's id of the message record, when it has one (live events are then named
+    /// `message:{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 /// A ticket snapshot (also disputes, orders and CRM clients, by `kind`).

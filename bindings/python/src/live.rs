@@ -1,0 +1,472 @@
+//! `teamkpi.LiveMetrics`: live metrics held in a store, shared by every process of a host.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use teamkpi::engine::{EngineOptions, Event};
+use teamkpi::live::{self, LiveQuery, LiveWindows};
+use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
+use teamkpi::metrics::{DashboardRequest, GroupBy, GroupKey};
+use teamkpi::update::UpdateRequest;
+use teamkpi::{Error, EventIssue, Period, PeriodKind};
+
+use crate::convert::{date, dec_to_py, instant, opt_instant, to_py, Shape};
+use crate::engine::parse_event;
+use crate::errors::raise;
+use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
+use crate::rules::{policy, zone};
+use crate::store::{update_range, PyExternal, PyStore};
+
+/// Live metrics in a store: apply events from any process, read figures without a ticket scan.
+/// The settings (zone, SLA policy, calendar) default to the store's company settings; they are
+/// fixed by the first apply, and other settings later are `incompatible_state` until `reset()`.
+/// Every call is one transaction with the GIL released; safe to share between threads.
+#[pyclass(name = "LiveMetrics", module = "teamkpi", frozen)]
+pub struct PyLive {
+    store: Py<PyStore>,
+    options: EngineOptions,
+}
+
+impl PyLive {
+    /// The store (`Send + Sync`: calls run with the GIL released).
+    fn host<'a>(&'a self, py: Python<'a>) -> &'a dyn teamkpi_stores::HostStore {
+        &*self.store.bind(py).get().inner
+    }
+
+    fn tenant(&self) -> Option<&str> {
+        self.options.tenant.as_deref()
+    }
+
+    fn analytics_options(&self, now: &Bound<'_, PyAny>, days: u32) -> PyResult<AnalyticsOptions> {
+        let mut o = AnalyticsOptions::new(self.options.timezone, instant(now, "now")?, days);
+        o.tenant = self.options.tenant.clone();
+        o.sla = self.options.sla.clone();
+        Ok(o)
+    }
+}
+
+/// Decodes events; every one that does not decode is named (index and code) in one
+/// `invalid_events` error, and nothing is applied.
+pub(crate) fn events_arg(events: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
+    let py = events.py();
+    if events.cast::<PyDict>().is_ok() {
+        return match parse_event(events) {
+            Ok(e) => Ok(vec![e]),
+            Err(err) => Err(invalid(vec![issue(py, 0, &err)])),
+        };
+    }
+    let (mut out, mut issues) = (Vec::new(), Vec::new());
+    for (index, e) in events.try_iter()?.enumerate() {
+        match parse_event(&e?) {
+            Ok(e) => out.push(e),
+            Err(err) => issues.push(issue(py, index, &err)),
+        }
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(invalid(issues))
+    }
+}
+
+fn issue(py: Python<'_>, index: usize, err: &PyErr) -> EventIssue {
+    let value = err.value(py);
+    let code = value
+        .getattr("code")
+        .and_then(|c| c.extract::<String>())
+        .unwrap_or_else(|_| "invalid_type".to_owned());
+    EventIssue {
+        index,
+        code,
+        message: value.str().map(|s| s.to_string()).unwrap_or_default(),
+    }
+}
+
+fn invalid(errors: Vec<EventIssue>) -> PyErr {
+    raise(Error::InvalidEvents { errors })
+}
+
+fn period_kind(period: &str) -> PyResult<PeriodKind> {
+    PeriodKind::parse(period).map_err(raise)
+}
+
+#[pymethods]
+impl PyLive {
+    #[new]
+    #[pyo3(signature = (store, *, timezone=None, sla=None, calendar=None, tenant=None, quantiles=true, strict=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        store: &Bound<'_, PyStore>,
+        timezone: Option<&Bound<'_, PyAny>>,
+        sla: Option<&Bound<'_, PyAny>>,
+        calendar: Option<&Bound<'_, PyAny>>,
+        tenant: Option<String>,
+        quantiles: bool,
+        strict: bool,
+    ) -> PyResult<Self> {
+        let mut options =
+            teamkpi_stores::live_options(&*store.get().inner, tenant.as_deref()).map_err(raise)?;
+        if timezone.is_some_and(|t| !t.is_none()) {
+            options.timezone = zone(timezone)?;
+        }
+        if let Some(policy) = sla_arg(sla)? {
+            options.sla = Some(policy);
+        }
+        options.calendar = calendar_arg(calendar)?;
+        options.quantiles = quantiles;
+        options.require_created_first = strict;
+        Ok(PyLive {
+            store: store.clone().unbind(),
+            options,
+        })
+    }
+
+    /// Applies one event dict or a list of them in one transaction. An event that does not
+    /// decode or validate refuses the call (`InvalidInputError`, code `invalid_events`, with
+    /// `.errors`: each bad event's `index`, `code`, `message`); an event refused in context is
+    /// listed in `rejected` and the others are applied; a repeated id is a duplicate.
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let events = events_arg(events)?;
+        let host = self.host(py);
+        let report = py
+            .detach(|| host.live_apply(&self.options, &events))
+            .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
+    }
+
+    /// Applies the events of ticket snapshots (ids derived from the records: a backfill, or a
+    /// repair after a failed real-time hook; applying them again changes nothing), in batches of
+    /// `batch` events. Returns the batch report's counts summed.
+    #[pyo3(signature = (tickets, *, batch=1000))]
+    fn apply_tickets<'py>(
+        &self,
+        py: Python<'py>,
+        tickets: &Bound<'py, PyAny>,
+        batch: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let tickets = tickets_arg(tickets)?;
+        let host = self.host(py);
+        let report = py
+            .detach(|| live::apply_tickets(host.live(), &self.options, &tickets, batch))
+            .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
+    }
+
+    /// Loads the store's own activity (tickets, calls, sessions) of `[start, end)` into live
+    /// state, a day at a time; `progress(dict)` is called after each day.
+    #[pyo3(signature = (start, end, *, batch=1000, progress=None))]
+    fn backfill<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        batch: usize,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (from, to) = (instant(start, "start")?, instant(end, "end")?);
+        let host = self.host(py);
+        let callback = progress.filter(|p| !p.is_none()).map(Bound::unbind);
+        let mut failed: Option<PyErr> = None;
+        let report = py.detach(|| {
+            let mut on_day = |p: &live::BackfillProgress| {
+                if let (Some(cb), None) = (&callback, &failed) {
+                    Python::attach(|py| {
+                        let call = to_py(py, p, Shape::Native).and_then(|d| cb.call1(py, (d,)));
+                        if let Err(e) = call {
+                            failed = Some(e);
+                        }
+                    });
+                }
+            };
+            live::backfill(
+                host.live(),
+                host,
+                &self.options,
+                from,
+                to,
+                batch,
+                &mut on_day,
+            )
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        to_py(py, &report.map_err(raise)?, Shape::Native)
+    }
+
+    /// Live rows of `period` (`day`, `week`, `month`) starting in `[start, end]`, per agent or
+    /// team (`group_by`), one agent's or team's with `agent_id` / `team`; as of `now` (open SLA
+    /// targets past due count as breached) when given.
+    #[pyo3(signature = (start, end, *, period="day", group_by="agent", agent_id=None, team=None, now=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rows<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        period: &str,
+        group_by: &str,
+        agent_id: Option<u64>,
+        team: Option<String>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let group_by = GroupBy::parse(group_by).map_err(raise)?;
+        let group = match (agent_id, team) {
+            (Some(_), Some(_)) => {
+                return Err(raise(Error::argument_error(
+                    "agent_id",
+                    "give agent_id or team, not both",
+                )))
+            }
+            (Some(a), None) => Some(GroupKey::Agent(Some(a))),
+            (None, Some(t)) => Some(GroupKey::Team(Some(t))),
+            (None, None) => None,
+        };
+        let query = LiveQuery {
+            tenant: self.options.tenant.clone(),
+            period: period_kind(period)?,
+            group_by,
+            group,
+            from: date(start, "start")?,
+            to: date(end, "end")?,
+        };
+        let as_of = opt_instant(now, "now")?;
+        let host = self.host(py);
+        let rows = py
+            .detach(|| live::live_rows_as_of(host.live(), &query, as_of))
+            .map_err(raise)?;
+        to_py(py, &rows, Shape::Native)
+    }
+
+    /// One agent's figures for the natural period (`day`, `week`, `month`) containing `day`, as
+    /// of `now` when given; `None` when nothing was counted.
+    #[pyo3(signature = (agent_id, day, *, period="day", now=None))]
+    fn metrics<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: u64,
+        day: &Bound<'py, PyAny>,
+        period: &str,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let period = Period::containing(period_kind(period)?, date(day, "day")?);
+        let as_of = opt_instant(now, "now")?;
+        let host = self.host(py);
+        let tenant = self.tenant();
+        let row = py
+            .detach(|| {
+                live::live_metrics(
+                    host.live(),
+                    tenant,
+                    &GroupKey::Agent(Some(agent_id)),
+                    &period,
+                    as_of,
+                )
+            })
+            .map_err(raise)?;
+        match row {
+            Some(r) => to_py(py, &r, Shape::Native),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// One of the desk's analytics results (`performance`, `trends`, `comparison`, `workload`,
+    /// `performance_metrics`, `performance_trends`) from live day rows, in its JSON shape — the
+    /// same result `teamkpi.analytics` gives over the snapshots of the same activity.
+    #[pyo3(signature = (result, *, now, days=30, agent_id=None))]
+    fn analytics<'py>(
+        &self,
+        py: Python<'py>,
+        result: &str,
+        now: &Bound<'py, PyAny>,
+        days: u32,
+        agent_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: AnalyticsKind = result.parse().map_err(raise)?;
+        let o = self.analytics_options(now, days)?;
+        let host = self.host(py);
+        let out = py
+            .detach(|| {
+                teamkpi::metrics::analytics::analytics(
+                    kind,
+                    &LiveWindows::new(host.live(), &o),
+                    &o,
+                    agent_id,
+                )
+            })
+            .map_err(raise)?;
+        to_py(py, &out, Shape::Json)
+    }
+
+    /// `update_kpis` over live aggregates: one row read per agent and period (no ticket scan).
+    /// Options as `teamkpi.update_kpis`.
+    #[pyo3(signature = (*, now, date=None, days=None, agent_id=None, cap=None, floor=None, external=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_kpis<'py>(
+        &self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+        date: Option<&Bound<'py, PyAny>>,
+        days: Option<u32>,
+        agent_id: Option<u64>,
+        cap: Option<&Bound<'py, PyAny>>,
+        floor: Option<&Bound<'py, PyAny>>,
+        external: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = UpdateRequest {
+            tenant: self.options.tenant.clone(),
+            range: update_range(date, days)?,
+            agent_id,
+            now: instant(now, "now")?,
+            timezone: self.options.timezone,
+            policy: policy(cap, floor, "zero")?,
+        };
+        let provider = external
+            .filter(|e| !e.is_none())
+            .map(|f| PyExternal { func: f.clone() });
+        let host = self.host(py);
+        // A Python provider needs the GIL: the run keeps it then.
+        let report = match &provider {
+            Some(p) => teamkpi_stores::update_from_live(host, &request, Some(p)),
+            None => py.detach(|| teamkpi_stores::update_from_live(host, &request, None)),
+        }
+        .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
+    }
+
+    /// The desk's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`, `overall_kpi_score`)
+    /// from live figures and the stored measurements.
+    fn agent_kpi<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: u64,
+        day: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let day = crate::convert::date(day, "day")?;
+        let host = self.host(py);
+        let tenant = self.tenant();
+        let row = py
+            .detach(|| {
+                let source = live::LiveMetrics::new(host.live(), tenant, None);
+                teamkpi::update::agent_kpi(
+                    host,
+                    &source,
+                    tenant,
+                    agent_id,
+                    day,
+                    &teamkpi::AchievementPolicy::default(),
+                )
+            })
+            .map_err(raise)?;
+        let out = to_py(py, &row, Shape::Native)?;
+        if let Some(s) = row.overall_kpi_score {
+            out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The call-center dashboard's twelve figures from live calls and sessions of `date`
+    /// (sessions still open clipped to `now`); contacts and campaigns from the arguments, else
+    /// from the store.
+    #[pyo3(signature = (agent_id, date, *, now, contacts=None, campaigns=None))]
+    fn dashboard<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: u64,
+        date: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+        contacts: Option<&Bound<'py, PyAny>>,
+        campaigns: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = DashboardRequest {
+            tenant: self.options.tenant.clone(),
+            agent_id,
+            date: crate::convert::date(date, "date")?,
+            timezone: self.options.timezone,
+            now: instant(now, "now")?,
+        };
+        let host = self.host(py);
+        let contacts = match contacts.filter(|c| !c.is_none()) {
+            Some(c) => crate::convert::from_py_list(Some(c))?,
+            None => host.contacts(self.tenant()).map_err(raise)?,
+        };
+        let campaigns = match campaigns.filter(|c| !c.is_none()) {
+            Some(c) => crate::convert::from_py_list(Some(c))?,
+            None => host.campaigns(self.tenant()).map_err(raise)?,
+        };
+        let stats = py
+            .detach(|| live::live_dashboard(host.live(), &req, &contacts, &campaigns))
+            .map_err(raise)?;
+        to_py(py, &stats, Shape::Json)
+    }
+
+    /// Snapshots of the open tickets held (neither resolved nor closed).
+    fn open_tickets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let host = self.host(py);
+        let tenant = self.tenant();
+        let list = py
+            .detach(|| live::live_open_snapshots(host.live(), tenant))
+            .map_err(raise)?;
+        to_py(py, &list, Shape::Native)
+    }
+
+    /// Forgets the events of finished tickets whose last event is before `before` (their
+    /// figures stay); a later event for one of them is `late_event`. Returns how many.
+    fn evict(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let before = instant(before, "before")?;
+        let host = self.host(py);
+        let tenant = self.tenant();
+        py.detach(|| host.live_evict(tenant, before)).map_err(raise)
+    }
+
+    /// Deletes the tenant's live state (to rebuild it, with other settings, by a backfill).
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        let host = self.host(py);
+        let tenant = self.tenant();
+        py.detach(|| host.live_reset(tenant)).map_err(raise)
+    }
+
+    /// The settings in use: `timezone`, `sla` (or `None`), `quantiles`, `tenant`.
+    #[getter]
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let d = PyDict::new(py);
+        d.set_item("timezone", self.options.timezone.name())?;
+        d.set_item(
+            "sla",
+            match &self.options.sla {
+                Some(p) => to_py(py, p.spec(), Shape::Json)?,
+                None => py.None().into_bound(py),
+            },
+        )?;
+        d.set_item("quantiles", self.options.quantiles)?;
+        d.set_item("tenant", self.options.tenant.as_deref())?;
+        Ok(d.into_any())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "LiveMetrics(timezone={:?}, tenant={:?})",
+            self.options.timezone.name(),
+            self.options.tenant
+        )
+    }
+}
+
+/// ticket_events(ticket) -> list[dict]: the events that rebuild a ticket snapshot, with the ids
+/// a host's real-time hooks use (`ticket:{id}:created`, `message:{id}`, `transfer:{id}`, …).
+#[pyfunction]
+pub fn ticket_events<'py>(
+    py: Python<'py>,
+    ticket: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for t in tickets_arg(PyList::new(py, [ticket])?.as_any())? {
+        for e in live::ticket_events(&t) {
+            list.append(to_py(py, &e, Shape::Native)?)?;
+        }
+    }
+    Ok(list)
+}
