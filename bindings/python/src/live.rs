@@ -36,6 +36,15 @@ impl PyLive {
         self.options.tenant.as_deref()
     }
 
+    fn policy(&self) -> PyResult<&teamkpi::SlaPolicy> {
+        self.options.sla.as_ref().ok_or_else(|| {
+            raise(Error::argument_error(
+                "sla",
+                "no SLA policy: give one, or store one in the company settings",
+            ))
+        })
+    }
+
     fn analytics_options(&self, now: &Bound<'_, PyAny>, days: u32) -> PyResult<AnalyticsOptions> {
         let mut o = AnalyticsOptions::new(self.options.timezone, instant(now, "now")?, days);
         o.tenant = self.options.tenant.clone();
@@ -299,6 +308,55 @@ impl PyLive {
             })
             .map_err(raise)?;
         to_py(py, &out, Shape::Json)
+    }
+
+    /// The desk's SLA analytics of the tickets created in `[start, end)` as of `now` (grouped
+    /// by `all`, `agent`, `team` or `policy`; one agent's tasks with `agent_id`), in its JSON
+    /// shape — what `teamkpi.sla_analytics` gives over the tickets' timelines.
+    #[pyo3(signature = (start, end, *, now, group_by=None, agent_id=None))]
+    fn sla_analytics<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+        now: &Bound<'py, PyAny>,
+        group_by: Option<&Bound<'py, PyAny>>,
+        agent_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let policy = self.policy()?;
+        let group: teamkpi::SlaGroupBy = match group_by {
+            Some(g) if !g.is_none() => crate::convert::from_py(g)?,
+            _ => teamkpi::SlaGroupBy::All,
+        };
+        let (from, to) = (instant(start, "start")?, instant(end, "end")?);
+        let o = self.analytics_options(now, 1)?;
+        let host = self.host(py);
+        let rows = py
+            .detach(|| {
+                LiveWindows::new(host.live(), &o).sla_analytics(policy, from, to, group, agent_id)
+            })
+            .map_err(raise)?;
+        to_py(py, &rows, Shape::Json)
+    }
+
+    /// The desk's SLA breaches list as of `now`: every breached target of the tickets open or
+    /// active since `start` (one agent's with `agent_id`), as `teamkpi.sla_breaches` gives it.
+    #[pyo3(signature = (*, now, start, agent_id=None))]
+    fn sla_breaches<'py>(
+        &self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+        start: &Bound<'py, PyAny>,
+        agent_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let policy = self.policy()?;
+        let since = instant(start, "start")?;
+        let o = self.analytics_options(now, 1)?;
+        let host = self.host(py);
+        let list = py
+            .detach(|| LiveWindows::new(host.live(), &o).sla_breaches(policy, since, agent_id))
+            .map_err(raise)?;
+        to_py(py, &list, Shape::Json)
     }
 
     /// `update_kpis` over live aggregates: one row read per agent and period (no ticket scan).

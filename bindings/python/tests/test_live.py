@@ -172,6 +172,26 @@ def test_analytics_from_live_rows_equal_analytics_over_snapshots(store: teamkpi.
     with pytest.raises(teamkpi.InvalidInputError) as e:
         live.analytics("nope", now=now)
     assert e.value.code == "invalid_choice"
+    start = now - dt.timedelta(days=10)
+    timelines = teamkpi.timelines_from_tickets(tickets)
+    for group_by in (None, "agent", "team", "policy"):
+        want_sla = teamkpi.sla_analytics(
+            SLA, timelines, now=now, start=start, end=now, group_by=group_by
+        )
+        assert live.sla_analytics(start, now, now=now, group_by=group_by) == want_sla
+    mine = [t for t in timelines if t.get("agent_id") == 2]
+    assert live.sla_analytics(start, now, now=now, agent_id=2) == teamkpi.sla_analytics(
+        SLA, mine, now=now, start=start, end=now
+    )
+    active = [
+        t
+        for t in timelines
+        if not any(e["type"] == "resolved" for e in t["events"])
+        or max([t["created_at"], *(e["at"] for e in t["events"])]) >= start
+    ]
+    want_breaches = teamkpi.sla_breaches(SLA, active, now=now)
+    assert want_breaches["count"] > 0
+    assert live.sla_breaches(now=now, start=start) == want_breaches
     open_now = live.open_tickets()
     assert {t["id"] for t in open_now} == {t["id"] for t in tickets if t.get("resolved_at") is None}
 

@@ -42,10 +42,14 @@ pub(crate) const MIGRATION: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_sessions_window
         ON teamkpi_live_sessions (tenant, start_at);";
 
-/// The open backlog's index: the workload reads open tickets without scanning the history.
+/// The open backlog's index (the workload reads open tickets without scanning the history) and
+/// each ticket's SLA breach instant (the breaches list reads only breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
-        ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;";
+        ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;
+    ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS breach_at BIGINT;
+    CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_breached
+        ON teamkpi_live_tickets (tenant, breach_at) WHERE breach_at IS NOT NULL;";
 
 struct Reads<'a, 'b> {
     tx: &'a mut Transaction<'b>,
@@ -153,12 +157,15 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let states: Vec<&str> = c.tickets.iter().map(|w| w.state.as_str()).collect();
         let finished: Vec<bool> = c.tickets.iter().map(|w| w.finished).collect();
         let last: Vec<i64> = c.tickets.iter().map(|w| w.last_at).collect();
+        let breach: Vec<Option<i64>> = c.tickets.iter().map(|w| w.breach_at).collect();
         tx.execute(
-            "INSERT INTO teamkpi_live_tickets (tenant, id, state, finished, last_at)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bool[], $5::bigint[])
+            "INSERT INTO teamkpi_live_tickets (tenant, id, state, finished, last_at, breach_at)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bool[], $5::bigint[],
+                                      $6::bigint[])
              ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
-               finished = excluded.finished, last_at = excluded.last_at",
-            &[&tenant, &ids, &states, &finished, &last],
+               finished = excluded.finished, last_at = excluded.last_at,
+               breach_at = excluded.breach_at",
+            &[&tenant, &ids, &states, &finished, &last, &breach],
         )?;
     }
     let (put, gone): (Vec<_>, Vec<_>) = c.aggregates.iter().partition(|a| a.state.is_some());
@@ -291,6 +298,27 @@ impl LiveStore for PgStore {
             out.push((key, day(&end)?, r.get(3)));
         }
         Ok(out)
+    }
+
+    fn live_breached_tickets(
+        &self,
+        tenant: Option<&str>,
+        now: DateTime<Utc>,
+        active_since: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<(u64, String)>> {
+        let rows = self
+            .lock()?
+            .query(
+                "SELECT id, state FROM teamkpi_live_tickets
+                 WHERE tenant = $1 AND breach_at IS NOT NULL AND breach_at < $2
+                   AND state IS NOT NULL AND (last_at >= $3 OR NOT finished) ORDER BY id",
+                &[&t(tenant), &now.timestamp(), &active_since.timestamp()],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
+            .collect())
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {

@@ -60,9 +60,13 @@ pub(crate) const MIGRATION: &str = "
     );
     CREATE INDEX live_sessions_window ON live_sessions (tenant, start);";
 
-/// The open backlog's index: the workload reads open tickets without scanning the history.
+/// The open backlog's index (the workload reads open tickets without scanning the history) and
+/// each ticket's SLA breach instant (the breaches list reads only breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
-    CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;";
+    CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;
+    ALTER TABLE live_tickets ADD COLUMN breach_at INTEGER;
+    CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
+        WHERE breach_at IS NOT NULL;";
 
 struct Reads<'a> {
     tx: &'a Transaction<'a>,
@@ -178,12 +182,21 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
         )?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO live_tickets (tenant, id, state, finished, last_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO live_tickets (tenant, id, state, finished, last_at, breach_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
-           finished = excluded.finished, last_at = excluded.last_at",
+           finished = excluded.finished, last_at = excluded.last_at,
+           breach_at = excluded.breach_at",
     )?;
     for w in &c.tickets {
-        stmt.execute(params![tenant, w.id as i64, w.state, w.finished, w.last_at])?;
+        stmt.execute(params![
+            tenant,
+            w.id as i64,
+            w.state,
+            w.finished,
+            w.last_at,
+            w.breach_at
+        ])?;
     }
     let mut put = tx.prepare_cached(
         "INSERT INTO live_aggregates (tenant, period, grp, period_start, grp_kind, period_end, state)
@@ -311,6 +324,29 @@ impl LiveStore for SqliteStore {
             out.push((key, date("live_aggregates", &end)?, state));
         }
         Ok(out)
+    }
+
+    fn live_breached_tickets(
+        &self,
+        tenant: Option<&str>,
+        now: DateTime<Utc>,
+        active_since: DateTime<Utc>,
+    ) -> teamkpi::Result<Vec<(u64, String)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, state FROM live_tickets
+                 WHERE tenant = ?1 AND breach_at IS NOT NULL AND breach_at < ?2
+                   AND state IS NOT NULL AND (last_at >= ?3 OR finished = 0) ORDER BY id",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(
+                params![t(tenant), now.timestamp(), active_since.timestamp()],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+            )
+            .map_err(storage)?;
+        rows.map(|r| r.map_err(storage)).collect()
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {

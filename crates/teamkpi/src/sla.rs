@@ -828,11 +828,7 @@ pub fn sla_analytics(
     if to < from {
         return Err(Error::range("window", from, to));
     }
-    type Key = (Option<u64>, Option<String>, Option<String>);
-    let mut groups: BTreeMap<Key, (u64, u64, u64)> = BTreeMap::new();
-    if group_by == SlaGroupBy::All {
-        groups.insert((None, None, None), (0, 0, 0));
-    }
+    let mut groups = SlaCounts::new(group_by);
     for e in evaluations
         .iter()
         .filter(|e| e.has_sla && e.created_at >= from && e.created_at < to)
@@ -843,28 +839,54 @@ pub fn sla_analytics(
             SlaGroupBy::Team => (None, e.team.clone(), None),
             SlaGroupBy::Policy => (None, None, Some(e.policy.clone())),
         };
-        let g = groups.entry(key).or_insert((0, 0, 0));
-        g.0 += 1;
-        let breached = e.is_breached();
+        groups.count(key, 1, e.is_breached(), e.resolved);
+    }
+    Ok(groups.rows())
+}
+
+/// SLA tasks counted per group: (total, breached, resolved on time).
+pub(crate) struct SlaCounts(BTreeMap<SlaGroupKey, (u64, u64, u64)>);
+
+/// A group of SLA analytics: agent, team, policy (the ones not grouped by are `None`).
+pub(crate) type SlaGroupKey = (Option<u64>, Option<String>, Option<String>);
+
+impl SlaCounts {
+    /// No tasks yet; grouped by nothing, the one row exists even when empty.
+    pub(crate) fn new(group_by: SlaGroupBy) -> Self {
+        let mut groups = BTreeMap::new();
+        if group_by == SlaGroupBy::All {
+            groups.insert((None, None, None), (0, 0, 0));
+        }
+        SlaCounts(groups)
+    }
+
+    /// Counts `n` tasks of a group, breached or (else) resolved on time or neither.
+    pub(crate) fn count(&mut self, key: SlaGroupKey, n: u64, breached: bool, resolved: bool) {
+        let g = self.0.entry(key).or_insert((0, 0, 0));
+        g.0 += n;
         if breached {
-            g.1 += 1;
-        } else if e.resolved {
-            g.2 += 1;
+            g.1 += n;
+        } else if resolved {
+            g.2 += n;
         }
     }
-    Ok(groups
-        .into_iter()
-        .map(
-            |((agent_id, team, policy), (total, breached, on_time))| SlaAnalytics {
-                agent_id,
-                team,
-                policy,
-                total_sla_tasks: total,
-                breached_count: breached,
-                resolved_on_time: on_time,
-                compliance_rate_percent: percent(on_time, total),
-                breach_rate_percent: percent(breached, total),
-            },
-        )
-        .collect())
+
+    /// The rows, ordered by group.
+    pub(crate) fn rows(self) -> Vec<SlaAnalytics> {
+        self.0
+            .into_iter()
+            .map(
+                |((agent_id, team, policy), (total, breached, on_time))| SlaAnalytics {
+                    agent_id,
+                    team,
+                    policy,
+                    total_sla_tasks: total,
+                    breached_count: breached,
+                    resolved_on_time: on_time,
+                    compliance_rate_percent: percent(on_time, total),
+                    breach_rate_percent: percent(breached, total),
+                },
+            )
+            .collect()
+    }
 }

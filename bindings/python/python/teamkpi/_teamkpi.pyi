@@ -271,6 +271,18 @@ class LiveMetrics:
     def analytics(
         self, result: str, *, now: Instant, days: int = 30, agent_id: int | None = None
     ) -> dict[str, Any]: ...
+    def sla_analytics(
+        self,
+        start: Instant,
+        end: Instant,
+        *,
+        now: Instant,
+        group_by: str | None = None,
+        agent_id: int | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def sla_breaches(
+        self, *, now: Instant, start: Instant, agent_id: int | None = None
+    ) -> dict[str, Any]: ...
     def update_kpis(
         self,
         *,

@@ -591,6 +591,54 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "result {i}, now {now}, {days} days");
         }
+        // SLA analytics of the tickets created in the window, and the breaches list.
+        let policy = options.sla.as_ref().unwrap();
+        let from = now - Duration::days(i64::from(days));
+        let evals: Vec<crate::sla::SlaEvaluation> = tickets
+            .iter()
+            .map(|t| {
+                policy
+                    .evaluate(&crate::sla::TicketTimeline::from_ticket(t), now)
+                    .unwrap()
+            })
+            .collect();
+        for group_by in [
+            crate::SlaGroupBy::All,
+            crate::SlaGroupBy::Agent,
+            crate::SlaGroupBy::Team,
+            crate::SlaGroupBy::Policy,
+        ] {
+            let want = crate::sla::sla_analytics(&evals, from, now, group_by).unwrap();
+            let got = live
+                .sla_analytics(policy, from, now, group_by, None)
+                .unwrap();
+            assert_eq!(got, want, "{group_by:?} now {now}, {days} days");
+        }
+        for agent in [1, 4] {
+            let mine: Vec<_> = evals
+                .iter()
+                .filter(|e| e.agent_id == Some(agent))
+                .cloned()
+                .collect();
+            let want = crate::sla::sla_analytics(&mine, from, now, crate::SlaGroupBy::All).unwrap();
+            let got = live
+                .sla_analytics(policy, from, now, crate::SlaGroupBy::All, Some(agent))
+                .unwrap();
+            assert_eq!(got, want, "agent {agent}");
+        }
+        let active: Vec<crate::sla::TicketTimeline> = tickets
+            .iter()
+            .filter(|t| t.is_open() || last_event_of(&events, t.id) >= from)
+            .map(crate::sla::TicketTimeline::from_ticket)
+            .collect();
+        let scan = policy.scan(&active, now, &Default::default());
+        for agent in [None, Some(2)] {
+            let want = sla_breach_list(&scan, agent);
+            assert_eq!(live.sla_breaches(policy, from, agent).unwrap(), want);
+            if days == 60 && agent.is_none() {
+                assert!(want.count > 50, "{}", want.count);
+            }
+        }
         if days == 60 {
             // Every agent had work: the comparison is not trivially empty.
             let comparison = &a[0]["agents"];
@@ -605,6 +653,15 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
             );
         }
     }
+}
+
+fn last_event_of(events: &[Event], ticket: u64) -> DateTime<Utc> {
+    events
+        .iter()
+        .filter(|e| e.kind.ticket_id() == Some(ticket))
+        .map(|e| e.at)
+        .max()
+        .unwrap_or_default()
 }
 
 /// Tickets moved from agent 1 to 2 and back over several days, some resolved days later, one
@@ -663,5 +720,47 @@ fn transfers_back_and_forth() -> Vec<Event> {
             ));
         }
     }
+    // Answered exactly at its due instant (met), then moved to an agent with nothing else on
+    // its creation day (the task lives in a row that counts nothing else).
+    let (ticket, at) = (20_001, stream_start() - Duration::days(5));
+    let ev = |n: &str, at: DateTime<Utc>, kind: EventKind| Event {
+        id: format!("edge:{n}"),
+        tenant: None,
+        at,
+        kind,
+    };
+    out.push(ev(
+        "c",
+        at,
+        EventKind::TicketCreated {
+            ticket_id: ticket,
+            agent_id: Some(1),
+            team: Some("a".into()),
+            priority: Some("urgent".into()),
+            kind: TicketKind::Ticket,
+        },
+    ));
+    out.push(ev(
+        "r",
+        at + Duration::seconds(900),
+        EventKind::AgentReplied {
+            ticket_id: ticket,
+            agent_id: None,
+        },
+    ));
+    out.push(ev(
+        "t",
+        at + Duration::days(1),
+        EventKind::TicketTransferred {
+            ticket_id: ticket,
+            from: Some(1),
+            to: 3,
+        },
+    ));
+    out.push(ev(
+        "v",
+        at + Duration::hours(2),
+        EventKind::Resolved { ticket_id: ticket },
+    ));
     out
 }

@@ -1,17 +1,19 @@
 //! Analytics over live day rows: the same results as over the ticket snapshots of the same
 //! activity, from one read of the window's day rows instead of a ticket scan.
 
-use chrono::NaiveDate;
-use std::collections::BTreeMap;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{live_aggregate_rows, plan::ticket_snapshot, LiveQuery, LiveStore};
+use super::{decoded_rows, live_aggregate_rows, plan::ticket_snapshot, LiveQuery, LiveStore};
 use crate::error::Result;
+use crate::metrics::analytics::{sla_breach_list, SlaBreachList};
 use crate::metrics::analytics::{
     workload_distribution, AnalyticsOptions, Scope, WindowSource, WindowTotals,
     WorkloadDistribution,
 };
 use crate::metrics::{GroupBy, GroupKey, Ticket, TicketAggregate};
-use crate::period::PeriodKind;
+use crate::period::{local_date, PeriodKind};
+use crate::sla::{SlaAnalytics, SlaCounts, SlaGroupBy, SlaPolicy, TicketTimeline};
 
 /// A [`WindowSource`] over a store's live day rows, as of the options' `now`: each window's
 /// total merges the day rows in it ([`TicketAggregate::window_total`]), the tenant's from its
@@ -125,4 +127,103 @@ pub fn live_open_snapshots(store: &dyn LiveStore, tenant: Option<&str>) -> Resul
     }
     out.sort_by_key(|t| t.id);
     Ok(out)
+}
+
+impl LiveWindows<'_> {
+    /// The desk's SLA analytics of the tickets created in `[from, to)`, as
+    /// [`sla_analytics`](crate::sla::sla_analytics) gives them over the tickets' evaluations at
+    /// the options' `now` (their SLA tasks, in the live day rows of their creation): grouped as
+    /// asked, or one agent's tasks (the current assignee's) grouped by nothing.
+    pub fn sla_analytics(
+        &self,
+        policy: &SlaPolicy,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group_by: SlaGroupBy,
+        agent: Option<u64>,
+    ) -> Result<Vec<SlaAnalytics>> {
+        if to < from {
+            return Err(crate::error::Error::range("window", from, to));
+        }
+        if agent.is_some() && group_by == SlaGroupBy::Team {
+            return Err(crate::error::Error::argument(
+                "group_by",
+                "one agent's SLA tasks are not grouped by team",
+            ));
+        }
+        let tz = self.options.timezone;
+        let by_agent = agent.is_some() || group_by == SlaGroupBy::Agent;
+        let query = LiveQuery {
+            tenant: self.options.tenant.clone(),
+            period: PeriodKind::Day,
+            group_by: if by_agent {
+                GroupBy::Agent
+            } else {
+                GroupBy::Team
+            },
+            group: agent.map(|a| GroupKey::Agent(Some(a))),
+            from: local_date(tz, from),
+            to: local_date(tz, to),
+        };
+        let (from_s, to_s, now) = (
+            from.timestamp(),
+            to.timestamp(),
+            self.options.now.timestamp(),
+        );
+        let name = policy.spec().name.clone();
+        let mut counts = SlaCounts::new(group_by);
+        for (key, _, row) in decoded_rows(self.store, &query, None, true)? {
+            let Some(w) = &row.window else { continue };
+            let group = match group_by {
+                SlaGroupBy::All => (None, None, None),
+                SlaGroupBy::Agent => match &key.group {
+                    GroupKey::Agent(a) => (*a, None, None),
+                    _ => continue,
+                },
+                SlaGroupBy::Team => match &key.group {
+                    GroupKey::Team(t) => (None, t.clone(), None),
+                    _ => continue,
+                },
+                SlaGroupBy::Policy => (None, None, Some(name.clone())),
+            };
+            for ((created, breach), n) in w.sla_tasks.range((from_s, i64::MIN)..(to_s, i64::MIN)) {
+                if *breach < now {
+                    counts.count(group.clone(), *n, true, false);
+                } else {
+                    let resolved = w
+                        .sla_resolved
+                        .get(&(*created, *breach))
+                        .copied()
+                        .unwrap_or(0);
+                    counts.count(group.clone(), resolved, false, true);
+                    counts.count(group.clone(), n.saturating_sub(resolved), false, false);
+                }
+            }
+        }
+        Ok(counts.rows())
+    }
+
+    /// The desk's SLA breaches list at the options' `now`: every breached target of the tickets
+    /// that are open or had an event since `active_since`, one agent's (the current assignee's)
+    /// when asked — as [`SlaPolicy::scan`] finds them in the tickets' snapshots, reading only the
+    /// tickets whose SLA counts as breached.
+    pub fn sla_breaches(
+        &self,
+        policy: &SlaPolicy,
+        active_since: DateTime<Utc>,
+        agent: Option<u64>,
+    ) -> Result<SlaBreachList> {
+        let tenant = self.options.tenant.as_deref();
+        let mut timelines = Vec::new();
+        for (id, state) in
+            self.store
+                .live_breached_tickets(tenant, self.options.now, active_since)?
+        {
+            if let Some(t) = ticket_snapshot(tenant, id, &state)? {
+                timelines.push(TicketTimeline::from_ticket(&t));
+            }
+        }
+        let scan = policy.scan(&timelines, self.options.now, &BTreeSet::new());
+        Ok(sla_breach_list(&scan, agent))
+    }
 }

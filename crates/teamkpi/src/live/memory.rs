@@ -15,8 +15,8 @@ use crate::store::InMemoryStore;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoryTables {
     meta: Option<LiveMeta>,
-    /// Ticket id → (state or `None` when evicted, finished, last event).
-    tickets: BTreeMap<u64, (Option<String>, bool, i64)>,
+    /// Ticket id → (state or `None` when evicted, finished, last event, breached from).
+    tickets: BTreeMap<u64, (Option<String>, bool, i64, Option<i64>)>,
     aggregates: BTreeMap<RowKey, (NaiveDate, String)>,
     calls: BTreeMap<u64, Call>,
     sessions: BTreeMap<u64, String>,
@@ -29,7 +29,7 @@ impl LiveReads for &MemoryTables {
     fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<String>)>> {
         Ok(ids
             .iter()
-            .filter_map(|id| self.tickets.get(id).map(|(s, _, _)| (*id, s.clone())))
+            .filter_map(|id| self.tickets.get(id).map(|(s, ..)| (*id, s.clone())))
             .collect())
     }
     fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, String)>> {
@@ -60,7 +60,7 @@ impl MemoryTables {
         }
         for t in changes.tickets {
             self.tickets
-                .insert(t.id, (Some(t.state), t.finished, t.last_at));
+                .insert(t.id, (Some(t.state), t.finished, t.last_at, t.breach_at));
         }
         for a in changes.aggregates {
             match a.state {
@@ -153,7 +153,7 @@ impl LiveStore for InMemoryStore {
         let t = inner.live.entry(tenant.map(str::to_owned)).or_default();
         let horizon = before.timestamp();
         let mut evicted = 0;
-        for (state, finished, last_at) in t.tickets.values_mut() {
+        for (state, finished, last_at, _) in t.tickets.values_mut() {
             if state.is_some() && *finished && *last_at < horizon {
                 *state = None;
                 evicted += 1;
@@ -170,6 +170,33 @@ impl LiveStore for InMemoryStore {
         Ok(())
     }
 
+    fn live_breached_tickets(
+        &self,
+        tenant: Option<&str>,
+        now: DateTime<Utc>,
+        active_since: DateTime<Utc>,
+    ) -> Result<Vec<(u64, String)>> {
+        let inner = self.lock()?;
+        let (now, since) = (now.timestamp(), active_since.timestamp());
+        Ok(inner
+            .live
+            .get(&tenant.map(str::to_owned))
+            .map_or_else(Vec::new, |t| {
+                t.tickets
+                    .iter()
+                    .filter_map(|(id, (state, finished, last_at, breach))| match state {
+                        Some(s)
+                            if breach.is_some_and(|b| b < now)
+                                && (*last_at >= since || !finished) =>
+                        {
+                            Some((*id, s.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            }))
+    }
+
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
         let inner = self.lock()?;
         Ok(inner
@@ -178,7 +205,7 @@ impl LiveStore for InMemoryStore {
             .map_or_else(Vec::new, |t| {
                 t.tickets
                     .iter()
-                    .filter_map(|(id, (state, finished, _))| match state {
+                    .filter_map(|(id, (state, finished, ..))| match state {
                         Some(s) if !finished => Some((*id, s.clone())),
                         _ => None,
                     })

@@ -184,6 +184,9 @@ pub struct TicketWrite {
     pub finished: bool,
     /// Its latest event instant, in Unix seconds.
     pub last_at: i64,
+    /// When its SLA counts as breached from (Unix seconds): the earliest due instant of a target
+    /// missed or still open; `None` without one.
+    pub breach_at: Option<i64>,
 }
 
 /// An aggregate row to write or delete.
@@ -290,6 +293,15 @@ pub trait LiveStore {
     /// The states of the tickets held that are neither resolved nor closed, by id (the open
     /// backlog: its size, not the history's, bounds the read).
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>>;
+    /// The states of the tickets held whose SLA counts as breached before `now`
+    /// ([`TicketWrite::breach_at`]) and that are open or had an event since `active_since`,
+    /// by id.
+    fn live_breached_tickets(
+        &self,
+        tenant: Option<&str>,
+        now: DateTime<Utc>,
+        active_since: DateTime<Utc>,
+    ) -> Result<Vec<(u64, String)>>;
 }
 
 /// Live rows as [`TicketMetrics`], by group then period.
@@ -337,6 +349,16 @@ pub fn live_aggregate_rows(
     query: &LiveQuery,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
+    decoded_rows(store, query, as_of, false)
+}
+
+/// The decoded rows of a query; with `detail`, rows that hold only window detail too.
+pub(crate) fn decoded_rows(
+    store: &dyn LiveStore,
+    query: &LiveQuery,
+    as_of: Option<DateTime<Utc>>,
+    detail: bool,
+) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
     query.validate()?;
     let mut rows = store.live_aggregates(query)?;
     // Stores order by their text keys; rows are ordered by group (agent ids numerically), then
@@ -348,7 +370,7 @@ pub fn live_aggregate_rows(
         if let Some(at) = as_of {
             agg.settle(at);
         }
-        if !agg.counts_nothing() {
+        if detail || !agg.counts_nothing() {
             out.push((key, end, agg));
         }
     }

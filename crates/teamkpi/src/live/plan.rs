@@ -19,6 +19,7 @@ use crate::metrics::{
     TicketKind,
 };
 use crate::period::{PeriodKind, ZoneOffsets};
+use crate::sla::{SlaEvaluation, SlaPolicy, TicketTimeline};
 
 /// A ticket's events as stored: what its snapshot reads of each, nothing more.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -143,6 +144,13 @@ struct Work {
 }
 
 impl Work {
+    /// The latest instant of the first `upto` events.
+    fn latest(&self, upto: usize) -> DateTime<Utc> {
+        let t = self.events[..upto].iter().map(|l| (l.t, l.n)).max();
+        t.and_then(|(t, n)| DateTime::from_timestamp(t, n))
+            .unwrap_or_default()
+    }
+
     fn snapshot(&self, tenant: Option<&str>, id: u64, upto: usize) -> Result<Option<Ticket>> {
         snapshot_from_views(tenant, self.events[..upto].iter().map(|l| l.view(id)))
     }
@@ -276,12 +284,15 @@ pub fn plan(
         if w.accepted.is_empty() {
             continue;
         }
-        match ticket_deltas(tenant, &sets, &mut offsets, *id, w) {
-            Ok(list) => {
+        match ticket_deltas(tenant, options.sla.as_ref(), &sets, &mut offsets, *id, w) {
+            Ok((list, breach_at)) => {
                 for (kind, (group, (start, end), c), sign) in list {
                     // An open SLA target's due day changes no figure until it is read as of
                     // a later instant.
-                    let visible = !matches!(c, Contribution::SlaPending { .. });
+                    let visible = !matches!(
+                        c,
+                        Contribution::SlaPending { .. } | Contribution::SlaTask { .. }
+                    );
                     if let (PeriodKind::Day, GroupKey::Agent(a), true) = (kind, &group, visible) {
                         touched.push(crate::engine::Touched {
                             agent_id: *a,
@@ -312,6 +323,7 @@ pub fn plan(
                         .as_ref()
                         .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some()),
                     last_at: w.events.iter().map(|l| l.t).max().unwrap_or_default(),
+                    breach_at,
                 });
             }
             // A snapshot the metrics refuse: the ticket's events of this batch are refused
@@ -431,20 +443,41 @@ type Signed = (PeriodKind, Keyed, i64);
 /// its agents' rows and its team's row.
 fn ticket_deltas(
     tenant: Option<&str>,
+    sla: Option<&SlaPolicy>,
     sets: &[(PeriodKind, MetricsOptions)],
     offsets: &mut ZoneOffsets,
     id: u64,
     w: &Work,
-) -> Result<Vec<Signed>> {
+) -> Result<(Vec<Signed>, Option<i64>)> {
     let old = w.snapshot(tenant, id, w.before)?;
     let new = w.snapshot(tenant, id, w.events.len())?;
+    let tasks =
+        [(&old, w.latest(w.before)), (&new, w.latest(w.events.len()))].map(|(t, latest)| {
+            match (sla, t) {
+                (Some(p), Some(t)) => sla_task(p, t, latest),
+                _ => Ok(None),
+            }
+        });
+    let [old_task, new_task] = tasks;
+    let tasks = [old_task?, new_task?];
+    let breach_at = match tasks[1] {
+        Some(Contribution::SlaTask { breach, .. }) if breach != i64::MAX => Some(breach),
+        _ => None,
+    };
     let mut out = Vec::new();
     for (kind, m) in sets {
         let mut lists = [Vec::new(), Vec::new()];
-        for (list, t) in lists.iter_mut().zip([&old, &new]) {
+        for ((list, t), task) in lists.iter_mut().zip([&old, &new]).zip(&tasks) {
             if let Some(t) = t {
                 let agents = m.contributions_as(offsets, t, true)?;
                 *list = with_team_rows(agents, &t.team);
+                // The SLA task, in the creation day's rows of the current assignee and team.
+                if let (PeriodKind::Day, Some(task), Some(b)) =
+                    (kind, task, m.bucket_at(offsets, t.created_at))
+                {
+                    list.push((GroupKey::Agent(t.agent_id), b, *task));
+                    list.push((GroupKey::Team(t.team.clone()), b, *task));
+                }
                 list.sort_unstable();
             }
         }
@@ -452,7 +485,7 @@ fn ticket_deltas(
         out.extend(gone.into_iter().map(|k| (*kind, k.clone(), -1)));
         out.extend(added.into_iter().map(|k| (*kind, k.clone(), 1)));
     }
-    Ok(out)
+    Ok((out, breach_at))
 }
 
 /// A ticket's agent contributions (in the order computed) followed by its team's: the same
@@ -502,4 +535,35 @@ pub(crate) fn ticket_snapshot(
 ) -> Result<Option<Ticket>> {
     let s: TicketState = decode_state(codec::TICKET, state)?;
     snapshot_from_views(tenant, s.events.iter().map(|l| l.view(id)))
+}
+
+/// A ticket's SLA task as of its latest event: the task's contribution to its creation day
+/// (creation instant, the instant after which it counts as breached — the earliest due instant
+/// of a target missed or still open, `i64::MAX` when none — and whether it is resolved), as
+/// `SlaPolicy::evaluate` judges it from the snapshot's timeline at any later instant; `None`
+/// when the policy sets no target for its priority.
+fn sla_task(policy: &SlaPolicy, t: &Ticket, latest: DateTime<Utc>) -> Result<Option<Contribution>> {
+    let timeline = TicketTimeline::from_ticket(t);
+    let eval = policy.evaluate(&timeline, latest.max(t.created_at))?;
+    if !eval.has_sla {
+        return Ok(None);
+    }
+    Ok(Some(Contribution::SlaTask {
+        created: t.created_at.timestamp(),
+        breach: breach_instant(&eval).unwrap_or(i64::MAX),
+        resolved: eval.resolved,
+    }))
+}
+
+/// The earliest due instant of a target missed or still open: after it the ticket counts as
+/// breached (an open target is breached at any instant past its due).
+pub(crate) fn breach_instant(eval: &SlaEvaluation) -> Option<i64> {
+    eval.targets
+        .iter()
+        .filter_map(|x| match (x.stopped_at, x.due_at) {
+            (Some(s), Some(d)) if s > d => Some(d.timestamp()),
+            (None, Some(d)) => Some(d.timestamp()),
+            _ => None,
+        })
+        .min()
 }

@@ -126,11 +126,19 @@ pub struct WindowDetail {
     /// instant.
     #[serde(with = "flat")]
     pub sla_pending: BTreeMap<(i64, i64), u64>,
+    /// The SLA tasks of tickets created in the row's day, in the row of their current assignee
+    /// (and of their team), by `(created, breach)`: the creation instant and the instant after
+    /// which the ticket counts as breached (`i64::MAX`: never), both Unix seconds.
+    #[serde(default, with = "flat", skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla_tasks: BTreeMap<(i64, i64), u64>,
+    /// Of those, the resolved ones.
+    #[serde(default, with = "flat", skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla_resolved: BTreeMap<(i64, i64), u64>,
 }
 
 impl WindowDetail {
     fn is_empty(&self) -> bool {
-        self.assignments.is_empty() && self.sla_pending.is_empty()
+        self.assignments.is_empty() && self.sla_pending.is_empty() && self.sla_tasks.is_empty()
     }
 
     fn merge(&mut self, o: &Self) {
@@ -139,6 +147,12 @@ impl WindowDetail {
         }
         for (k, n) in &o.sla_pending {
             *self.sla_pending.entry(*k).or_insert(0) += n;
+        }
+        for (k, n) in &o.sla_tasks {
+            *self.sla_tasks.entry(*k).or_insert(0) += n;
+        }
+        for (k, n) in &o.sla_resolved {
+            *self.sla_resolved.entry(*k).or_insert(0) += n;
         }
     }
 }

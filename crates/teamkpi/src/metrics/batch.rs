@@ -369,6 +369,13 @@ pub(crate) enum Contribution {
         due: i64,
         target: i64,
     },
+    /// Live day rows only: a ticket's SLA task, in the row of its creation day (see
+    /// [`WindowDetail::sla_tasks`](crate::metrics::WindowDetail)).
+    SlaTask {
+        created: i64,
+        breach: i64,
+        resolved: bool,
+    },
 }
 
 impl Contribution {
@@ -421,6 +428,17 @@ impl Contribution {
             Contribution::SlaPending { due, target } => {
                 let w = agg.window.get_or_insert_with(Default::default);
                 count(&mut w.sla_pending, (due, target), sign);
+            }
+            Contribution::SlaTask {
+                created,
+                breach,
+                resolved,
+            } => {
+                let w = agg.window.get_or_insert_with(Default::default);
+                count(&mut w.sla_tasks, (created, breach), sign);
+                if resolved {
+                    count(&mut w.sla_resolved, (created, breach), sign);
+                }
             }
         }
     }
