@@ -249,6 +249,14 @@ export interface Applied {
   touched: Array<{ agent_id: number | null; date: Day }>
 }
 
+export interface BatchReport {
+  applied: number
+  duplicates: number
+  pending: number
+  rejected: Array<{ index: number; id: string; code: string; message: string }>
+  touched: Array<{ agent_id: number | null; day: Day }>
+}
+
 export declare class Engine {
   constructor(
     timezone?: string,
@@ -261,7 +269,8 @@ export declare class Engine {
     },
   )
   apply(event: Record): Applied
-  applyMany(events: Record[]): { applied: number; duplicates: number; rejected: Array<{ index: number; id: unknown; code: string }> }
+  /** The batch rules: an event that does not decode refuses the call (`invalid_events`). */
+  applyMany(events: Record[]): BatchReport
   rows(period?: PeriodName): TicketMetricsRow[]
   agentMetrics(agentId: number | null, day: Day, period?: PeriodName): TicketMetricsRow | null
   evictBefore(before: Date): number
@@ -417,3 +426,98 @@ export declare function updateKpis(
     floor?: Decimal | null
   },
 ): UpdateReport
+
+export interface LiveOptions {
+  /** Unset settings come from the store's company settings. */
+  timezone?: string
+  sla?: SlaPolicy | Record | null
+  calendar?: BusinessCalendar | Record | null
+  tenant?: string | null
+  quantiles?: boolean
+  strict?: boolean
+}
+export interface LiveRowsOptions {
+  period?: PeriodName
+  groupBy?: 'agent' | 'team'
+  agentId?: number | null
+  team?: string | null
+  /** Read as of this instant: open SLA targets past due count as breached. */
+  now?: Date | null
+}
+export interface BackfillReport {
+  days_done: number
+  days_total: number
+  tickets: number
+  calls: number
+  sessions: number
+  applied: number
+  duplicates: number
+  rejected: number
+}
+type Async<F> = F extends (...a: infer A) => infer R ? (...a: A) => Promise<R> : never
+interface LiveSync {
+  /** One transaction; the batch rules (`invalid_events`, `rejected`, duplicates). */
+  apply(events: Record | Record[]): BatchReport
+  /** The events of ticket snapshots (backfill or repair from the host's tables). */
+  applyTickets(tickets: Record[], options?: { batch?: number }): BackfillReport
+  /** The store's own activity of `[start, end)`. */
+  backfill(start: Date, end: Date, options?: { batch?: number }): BackfillReport
+  rows(start: Day, end: Day, options?: LiveRowsOptions): TicketMetricsRow[]
+  metrics(agentId: number, day: Day, options?: { period?: PeriodName; now?: Date | null }): TicketMetricsRow | null
+  analytics(result: AnalyticsResult, options: { now: Date; days?: number; agentId?: number | null }): Record
+  slaAnalytics(
+    start: Date,
+    end: Date,
+    options: { now: Date; groupBy?: 'all' | 'agent' | 'team' | 'policy'; agentId?: number | null },
+  ): Record[]
+  slaBreaches(options: { now: Date; start: Date; agentId?: number | null }): { breaches: Record[]; count: number }
+  updateKpis(options: {
+    now: Date
+    date?: Day | null
+    days?: number | null
+    agentId?: number | null
+    cap?: Decimal | null
+    floor?: Decimal | null
+  }): UpdateReport
+  agentKpi(agentId: number, day: Day): { agent_id: number; kpi_date: Day; total_tickets: number; overall_kpi_score: number | null }
+  dashboard(agentId: number, date: Day, options: { now: Date; contacts?: Record[]; campaigns?: Record[] }): DashboardStats
+  openTickets(): Record[]
+  evict(before: Date): number
+  reset(): void
+}
+/** Live metrics in a store, shared by every process: each method is one transaction, and its
+ * `…Async` form runs off the main thread. */
+export declare class LiveMetrics implements LiveSync {
+  constructor(store: Store, options?: LiveOptions)
+  readonly settings: { timezone: string; sla: Record | null; quantiles: boolean; tenant: string | null }
+  apply: LiveSync['apply']
+  applyAsync: Async<LiveSync['apply']>
+  applyTickets: LiveSync['applyTickets']
+  applyTicketsAsync: Async<LiveSync['applyTickets']>
+  backfill: LiveSync['backfill']
+  backfillAsync: Async<LiveSync['backfill']>
+  rows: LiveSync['rows']
+  rowsAsync: Async<LiveSync['rows']>
+  metrics: LiveSync['metrics']
+  metricsAsync: Async<LiveSync['metrics']>
+  analytics: LiveSync['analytics']
+  analyticsAsync: Async<LiveSync['analytics']>
+  slaAnalytics: LiveSync['slaAnalytics']
+  slaAnalyticsAsync: Async<LiveSync['slaAnalytics']>
+  slaBreaches: LiveSync['slaBreaches']
+  slaBreachesAsync: Async<LiveSync['slaBreaches']>
+  updateKpis: LiveSync['updateKpis']
+  updateKpisAsync: Async<LiveSync['updateKpis']>
+  agentKpi: LiveSync['agentKpi']
+  agentKpiAsync: Async<LiveSync['agentKpi']>
+  dashboard: LiveSync['dashboard']
+  dashboardAsync: Async<LiveSync['dashboard']>
+  openTickets: LiveSync['openTickets']
+  openTicketsAsync: Async<LiveSync['openTickets']>
+  evict: LiveSync['evict']
+  evictAsync: Async<LiveSync['evict']>
+  reset: LiveSync['reset']
+  resetAsync: Async<LiveSync['reset']>
+}
+/** The events that rebuild a ticket snapshot, with the ids real-time hooks use. */
+export declare function ticketEvents(ticket: Record): Record[]

@@ -648,6 +648,73 @@ class PostgresStore extends Store {
   }
 }
 
+// Live metrics in a store: every method is one transaction; each has an `…Async` form that runs
+// on the thread pool and returns a Promise, so a long read never blocks the event loop.
+class LiveMetrics {
+  constructor(store, o = {}) {
+    if (!(store instanceof Store)) {
+      throw new TeamKpiError('store: expected a SqliteStore or PostgresStore', 'invalid_argument')
+    }
+    this._native = run(() => new native.NativeLive(store._native, encode(metricOptions(o))))
+  }
+
+  _op(name, args) {
+    return run(() => decode(this._native.op(name, encode(args))))
+  }
+
+  async _opAsync(name, args) {
+    const text = encode(args)
+    let out
+    try {
+      out = await this._native.opAsync(name, text)
+    } catch (e) {
+      rethrow(e)
+    }
+    return decode(out)
+  }
+
+  get settings() {
+    return this._op('settings', {})
+  }
+}
+
+// name → (arguments → the operation's JSON arguments); each becomes `name` and `nameAsync`.
+const LIVE_OPS = {
+  apply: ['apply', (events) => ({ events })],
+  applyTickets: ['apply_tickets', (tickets, o = {}) => ({ tickets, ...options(o) })],
+  backfill: ['backfill', (start, end, o = {}) => ({ start, end, ...options(o) })],
+  rows: ['rows', (start, end, o = {}) => ({ start, end, ...options(o) })],
+  metrics: ['metrics', (agentId, day, o = {}) => ({ agent_id: agentId, day, ...options(o) })],
+  analytics: ['analytics', (result, o = {}) => ({ result, ...options(o) })],
+  slaAnalytics: ['sla_analytics', (start, end, o = {}) => ({ start, end, ...options(o) })],
+  slaBreaches: ['sla_breaches', (o = {}) => options(o)],
+  updateKpis: ['update_kpis', (o = {}) => options(o)],
+  agentKpi: ['agent_kpi', (agentId, day) => ({ agent_id: agentId, day })],
+  dashboard: ['dashboard', (agentId, date, o = {}) => ({ agent_id: agentId, date, ...options(o) })],
+  openTickets: ['open_tickets', () => ({})],
+  evict: ['evict', (before) => ({ before })],
+  reset: ['reset', () => ({})],
+}
+for (const [method, [op, args]] of Object.entries(LIVE_OPS)) {
+  LiveMetrics.prototype[method] = function (...a) {
+    return this._op(op, args(...a))
+  }
+  LiveMetrics.prototype[method + 'Async'] = function (...a) {
+    let encoded
+    try {
+      encoded = args(...a)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this._opAsync(op, encoded)
+  }
+}
+
+// The events that rebuild a ticket snapshot, with the ids real-time hooks use.
+function ticketEvents(ticket) {
+  return call('ticket_events', { ticket })
+}
+
 function updateKpis(store, o = {}) {
   const args = metricOptions(o)
   return store._op('update_kpis', args)
@@ -685,4 +752,6 @@ module.exports = {
   Store,
   SqliteStore,
   PostgresStore,
+  LiveMetrics,
+  ticketEvents,
 }

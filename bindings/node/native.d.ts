@@ -61,7 +61,11 @@ export declare class NativeEngine {
   applyEventText(id: string, at: number, code: number, ticketId: number, agent: number, from: number, priority?: string | undefined | null, team?: string | undefined | null, status?: string | undefined | null, tenant?: string | undefined | null): number
   /** The (agent or NaN, epoch day) pairs of the last event whose result did not fit one number. */
   lastTouched(): Float64Array
-  /** Applies many; failures are reported, the rest applied. */
+  /**
+   * Applies many by the batch rules: an event that does not decode or validate refuses the
+   * call (`invalid_events`, each bad event's index and code) and nothing is applied; an
+   * event refused in context is listed in `rejected` and the rest applied.
+   */
   applyMany(eventsJson: string): string
   /** Rows per agent and `period`. */
   rows(period: string): string
@@ -73,6 +77,19 @@ export declare class NativeEngine {
   ticketsInMemory(): number
   /** The tickets as snapshots. */
   snapshots(): string
+}
+
+/** Live metrics in a store (see `index.js` for the methods). */
+export declare class NativeLive {
+  /**
+   * Binds `store` with settings (`timezone`, `sla`, `calendar`, `tenant`, `quantiles`,
+   * `strict`); unset ones come from the store's company settings.
+   */
+  constructor(store: NativeStore, args: string)
+  /** One operation with JSON arguments, on the calling thread. */
+  op(name: string, args: string): string
+  /** One operation with JSON arguments, on the thread pool: the main thread stays free. */
+  opAsync(name: string, args: string): Promise<unknown>
 }
 
 /** An SLA policy. */
@@ -89,7 +106,10 @@ export declare class NativeSlaPolicy {
   breaches(args: string): string
 }
 
-/** A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL). */
+/**
+ * A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL), shared with the
+ * `NativeLive` objects bound to it.
+ */
 export declare class NativeStore {
   /** Opens `db` (migrations run). */
   constructor(db: string)

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeAssigner = nativeBinding.NativeAssigner
 module.exports.NativeCalendar = nativeBinding.NativeCalendar
 module.exports.NativeEngine = nativeBinding.NativeEngine
+module.exports.NativeLive = nativeBinding.NativeLive
 module.exports.NativeSlaPolicy = nativeBinding.NativeSlaPolicy
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.call = nativeBinding.call

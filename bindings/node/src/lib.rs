@@ -30,6 +30,8 @@ use teamkpi::{
 };
 use teamkpi_stores::HostStore;
 
+mod live;
+
 // A thrown error's message is JSON: `code` (the core's stable code), `message`, and
 // `position` / `reason` when the error has them; the wrapper rethrows it as an `Error` with
 // those properties.
@@ -276,6 +278,10 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
     let catalog = MetricCatalog::builtin();
     let s = |x: Value| Ok(x.to_string());
     match name {
+        "ticket_events" => {
+            let t: Ticket = de(v, "ticket")?;
+            out(&teamkpi::live::ticket_events(&t))
+        }
         "achievement" => {
             let direction = teamkpi::Direction::parse(&text(v, "direction")?).map_err(err)?;
             let a = teamkpi::achievement(
@@ -1064,6 +1070,33 @@ fn decode_event(raw: Value) -> napi::Result<Event> {
     }
 }
 
+/// Decodes a batch's events; every one that does not decode is named (index and code) in one
+/// `invalid_events` error, and nothing is applied (the batch rules).
+fn decode_events(list: Vec<Value>) -> napi::Result<Vec<Event>> {
+    let (mut events, mut errors) = (Vec::with_capacity(list.len()), Vec::new());
+    for (index, raw) in list.into_iter().enumerate() {
+        match decode_event(raw) {
+            Ok(e) => events.push(e),
+            Err(e) => errors.push(teamkpi::EventIssue {
+                index,
+                code: code_of(&e)
+                    .as_str()
+                    .unwrap_or("invalid_argument")
+                    .to_owned(),
+                message: serde_json::from_str::<Value>(&e.reason)
+                    .ok()
+                    .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| e.reason.clone()),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(err(Error::InvalidEvents { errors }))
+    }
+}
+
 fn event(v: Value) -> napi::Result<Event> {
     let mut v = v;
     if let Some(id) = v.get_mut("id") {
@@ -1167,22 +1200,15 @@ impl NativeEngine {
         Ok(Float64Array::new(std::mem::take(&mut *last)))
     }
 
-    /// Applies many; failures are reported, the rest applied.
+    /// Applies many by the batch rules: an event that does not decode or validate refuses the
+    /// call (`invalid_events`, each bad event's index and code) and nothing is applied; an
+    /// event refused in context is listed in `rejected` and the rest applied.
     #[napi]
     pub fn apply_many(&self, events_json: String) -> napi::Result<String> {
         let list: Vec<Value> = serde_json::from_str(&events_json)
             .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
-        let mut engine = self.lock()?;
-        let (mut applied, mut duplicates, mut rejected) = (0u64, 0u64, Vec::new());
-        for (i, raw) in list.into_iter().enumerate() {
-            let id = raw.get("id").cloned().unwrap_or(Value::Null);
-            match decode_event(raw).and_then(|e| engine.apply(&e).map_err(err)) {
-                Ok(a) if a.duplicate => duplicates += 1,
-                Ok(_) => applied += 1,
-                Err(e) => rejected.push(json!({"index": i, "id": id, "code": code_of(&e)})),
-            }
-        }
-        Ok(json!({"applied": applied, "duplicates": duplicates, "rejected": rejected}).to_string())
+        let events = decode_events(list)?;
+        out(&self.lock()?.apply_batch(&events).map_err(err)?)
     }
 
     /// Rows per agent and `period`.
@@ -1323,10 +1349,24 @@ impl NativeAssigner {
     }
 }
 
-/// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL).
+/// `update_kpis`'s range: `date`, `days`, or today.
+fn update_range(v: &Value) -> napi::Result<UpdateRange> {
+    match (opt_day(v, "date")?, opt::<u32>(v, "days")?) {
+        (Some(_), Some(_)) => Err(err(Error::argument_error(
+            "date",
+            "give date or days, not both",
+        ))),
+        (Some(d), None) => Ok(UpdateRange::Date(d)),
+        (None, Some(n)) => Ok(UpdateRange::Days(n)),
+        (None, None) => Ok(UpdateRange::Today),
+    }
+}
+
+/// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL), shared with the
+/// `NativeLive` objects bound to it.
 #[napi]
 pub struct NativeStore {
-    inner: Box<dyn HostStore>,
+    inner: std::sync::Arc<dyn HostStore>,
 }
 
 /// Definitions as objects with their row `id` first (seed 003's shape).
@@ -1356,7 +1396,9 @@ impl NativeStore {
     pub fn new(db: String) -> napi::Result<Self> {
         let inner =
             teamkpi_stores::open(&db).map_err(|e| fail(e.code(), e.to_string(), json!({})))?;
-        Ok(NativeStore { inner })
+        Ok(NativeStore {
+            inner: inner.into(),
+        })
     }
 
     /// One store operation with JSON arguments (see `index.js` for the methods).
@@ -1496,17 +1538,7 @@ impl NativeStore {
                     Some(z) => teamkpi::parse_timezone(z).map_err(err)?,
                     None => teamkpi::parse_timezone(&s.settings(t).map_err(err)?.0).map_err(err)?,
                 };
-                let range = match (opt_day(&v, "date")?, opt::<u32>(&v, "days")?) {
-                    (Some(_), Some(_)) => {
-                        return Err(err(Error::argument_error(
-                            "date",
-                            "give date or days, not both",
-                        )))
-                    }
-                    (Some(d), None) => UpdateRange::Date(d),
-                    (None, Some(n)) => UpdateRange::Days(n),
-                    (None, None) => UpdateRange::Today,
-                };
+                let range = update_range(&v)?;
                 let request = UpdateRequest {
                     tenant: tenant.clone(),
                     range,

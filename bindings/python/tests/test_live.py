@@ -19,7 +19,10 @@ import teamkpi
 
 SLA = {
     "name": "desk",
-    "targets": {"low": {"first_response": 7200, "resolution": 172800}, "high": {"first_response": 1800}},
+    "targets": {
+        "low": {"first_response": 7200, "resolution": 172800},
+        "high": {"first_response": 1800},
+    },
 }
 WEEK = (dt.date(2025, 11, 1), dt.date(2025, 11, 30))
 
@@ -95,7 +98,12 @@ def test_a_bad_event_refuses_the_whole_call_with_each_index(store: teamkpi.Store
     r = live.apply(
         [
             good,
-            {"id": "early", "at": T0 - dt.timedelta(hours=1), "type": "agent_replied", "ticket_id": 1},
+            {
+                "id": "early",
+                "at": T0 - dt.timedelta(hours=1),
+                "type": "agent_replied",
+                "ticket_id": 1,
+            },
             good,
         ]
     )

@@ -1,19 +1,28 @@
 """The support desk's KPIs, computed by teamkpi instead of by hand.
 
-- `store()`: the teamkpi store with KPI definitions, assignments and measurements.
+- `store()`: the teamkpi store with KPI definitions, assignments, measurements and the live
+  metrics every process of the desk shares (web workers, Celery workers, cron jobs).
+- `live()`: the live metrics: the signals apply one event per ticket save, agent message and
+  transfer (`apply_events`), and every figure below reads them — no ticket scan.
 - `snapshots()`: tickets as teamkpi ticket dicts (assignee history from transfers, agent
-  messages), the input of every metric call.
+  messages, with their row ids), what `backfill()` loads into live state.
 - `refresh_agent_day()`: seed 000's `calculate_agent_kpi(agent)` — one agent's AgentKPI row for a
   day (total tickets, overall KPI score), used by the real-time signals.
 - `update_kpis()`: seed 000's management command — measurements for today, the last N days, a day,
   or one agent, then the AgentKPI rows of those days.
+
+Event ids follow teamkpi's scheme for records (`ticket:{id}:created`, `ticket:{id}:resolved`,
+`ticket:{id}:closed`, `transfer:{id}`, `message:{id}`), the ids a backfill derives from the same
+rows: an event applied twice — by a hook and by a backfill, or by two hooks — counts once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +33,10 @@ import teamkpi
 
 from .models import Agent, AgentKPI, Message, Ticket, TicketTransfer
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _stores: dict[str, teamkpi.Store] = {}
+_lives: dict[str, teamkpi.LiveMetrics] = {}
 
 
 def store() -> teamkpi.Store:
@@ -41,8 +52,106 @@ def store() -> teamkpi.Store:
         return _stores[where]
 
 
+def live() -> teamkpi.LiveMetrics:
+    """The live metrics in `store()`, with the desk's zone and SLA policy (opened once per
+    process). Changing either later needs a rebuild: `backfill --reset`."""
+    where = str(settings.TEAMKPI_STORE)
+    with _lock:
+        found = _lives.get(where)
+    if found is None:
+        found = teamkpi.LiveMetrics(store(), timezone=zone(), sla=settings.SUPPORT_SLA_POLICY)
+        with _lock:
+            found = _lives.setdefault(where, found)
+    return found
+
+
 def zone() -> str:
     return str(settings.TEAMKPI_TIMEZONE)
+
+
+def ticket_events(t: Ticket, *, created: bool) -> list[dict[str, Any]]:
+    """A ticket save's events: its creation (with the first assignee), its resolution, its
+    closing — the instants the model stamps."""
+    events: list[dict[str, Any]] = []
+    if created:
+        events.append(
+            {
+                "id": f"ticket:{t.pk}:created",
+                "at": t.created_at,
+                "type": "ticket_created",
+                "ticket_id": t.pk,
+                "agent_id": t.assigned_agent_id,
+                "priority": t.priority,
+            }
+        )
+    if t.resolved_at is not None:
+        events.append(
+            {
+                "id": f"ticket:{t.pk}:resolved",
+                "at": t.resolved_at,
+                "type": "resolved",
+                "ticket_id": t.pk,
+            }
+        )
+    if t.closed_at is not None:
+        events.append(
+            {"id": f"ticket:{t.pk}:closed", "at": t.closed_at, "type": "closed", "ticket_id": t.pk}
+        )
+    return events
+
+
+def transfer_event(x: TicketTransfer) -> dict[str, Any]:
+    return {
+        "id": f"transfer:{x.pk}",
+        "at": x.at,
+        "type": "ticket_transferred",
+        "ticket_id": x.ticket_id,
+        "from": x.from_agent_id,
+        "to": x.to_agent_id,
+    }
+
+
+def message_event(m: Message) -> dict[str, Any]:
+    return {
+        "id": f"message:{m.pk}",
+        "at": m.created_at,
+        "type": "agent_replied",
+        "ticket_id": m.ticket_id,
+        "agent_id": m.agent_id,
+    }
+
+
+def apply_events(events: list[dict[str, Any]], agents: Iterable[int | None]) -> None:
+    """Applies a hook's events to the live metrics, then refreshes the AgentKPI rows of the
+    agents concerned. An event refused in context is logged; a backfill repairs what a failed
+    hook missed."""
+    report = live().apply(events)
+    for r in report["rejected"]:
+        logger.warning("live event %s refused: %s (%s)", r["id"], r["code"], r["message"])
+    for agent_id in sorted({a for a in agents if a is not None}):
+        refresh_agent_day(agent_id)
+
+
+def backfill(
+    *, batch: int = 500, progress: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Loads every ticket (its creation, transfers, agent messages, resolution, closing) into
+    the live metrics, `batch` tickets at a time, with the ids the hooks use: running it again,
+    or after hooks, changes nothing. Returns the counts and the seconds it took."""
+    started = time.perf_counter()
+    total = {"tickets": 0, "applied": 0, "duplicates": 0, "rejected": 0}
+    last = 0
+    while True:
+        chunk = list(_tickets(Ticket.objects.filter(pk__gt=last).order_by("pk"))[:batch])
+        if not chunk:
+            break
+        r = live().apply_tickets([snapshot(t) for t in chunk])
+        for k in total:
+            total[k] += r[k]
+        last = chunk[-1].pk
+        if progress is not None:
+            progress(dict(total))
+    return {**total, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def _tickets(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -68,9 +177,12 @@ def snapshot(t: Ticket) -> dict[str, Any]:
         "resolved_at": t.resolved_at,
         "closed_at": t.closed_at,
         "transfers": [
-            {"at": x.at, "from": x.from_agent_id, "to": x.to_agent_id} for x in t.transfers.all()
+            {"id": x.pk, "at": x.at, "from": x.from_agent_id, "to": x.to_agent_id}
+            for x in t.transfers.all()
         ],
-        "agent_messages": [{"at": m.created_at, "agent_id": m.agent_id} for m in t.messages.all()],
+        "agent_messages": [
+            {"id": m.pk, "at": m.created_at, "agent_id": m.agent_id} for m in t.messages.all()
+        ],
     }
 
 
@@ -101,23 +213,16 @@ def today() -> dt.date:
     return teamkpi.date_range("today", timezone.now(), zone())["start"]
 
 
-def _month_start(day: dt.date) -> dt.datetime:
-    # Weekly and monthly KPIs are recomputed over their whole period (SPEC §9).
-    first = teamkpi.period_bounds("month", day, zone())["start"]
-    return day_bounds(first)[0] - dt.timedelta(days=7)
-
-
 def refresh_agent_day(agent_id: int, day: dt.date | None = None) -> AgentKPI:
     """Seed 000's `calculate_agent_kpi(agent)`: recomputes the agent's KPI measurements for the
-    day and stores the AgentKPI row (unique per agent and day)."""
+    day from live figures and stores the AgentKPI row (unique per agent and day)."""
     day = day or today()
-    now = timezone.now()
-    start, end = day_bounds(day)
-    tickets = snapshots(_month_start(day), max(end, now))
-    teamkpi.update_kpis(
-        store(), now=now, date=day, agent_id=agent_id, tickets=tickets, timezone=zone()
-    )
-    row = teamkpi.agent_kpi(store(), agent_id, day, tickets=tickets, timezone=zone())
+    live().update_kpis(now=timezone.now(), date=day, agent_id=agent_id)
+    return _store_agent_kpi(agent_id, day)
+
+
+def _store_agent_kpi(agent_id: int, day: dt.date) -> AgentKPI:
+    row = live().agent_kpi(agent_id, day)
     kpi, _ = AgentKPI.objects.update_or_create(
         agent_id=agent_id,
         kpi_date=day,
@@ -132,24 +237,15 @@ def refresh_agent_day(agent_id: int, day: dt.date | None = None) -> AgentKPI:
 def update_kpis(
     *, date: dt.date | None = None, days: int | None = None, agent_id: int | None = None
 ) -> dict[str, Any]:
-    """Seed 000's `update_kpis` command: measurements for the days (one failing KPI never stops
-    the rest), then the AgentKPI rows of every agent and day covered."""
+    """Seed 000's `update_kpis` command: measurements for the days from live figures (one
+    failing KPI never stops the rest), then the AgentKPI rows of every agent and day covered."""
     now = timezone.now()
     if date is not None:
         first = last = date
     else:
         r = teamkpi.date_range("last_n_days", now, zone(), days=days or 1)
         first, last = r["start"], r["end"]
-    tickets = snapshots(_month_start(first), max(day_bounds(last)[1], now))
-    report = teamkpi.update_kpis(
-        store(),
-        now=now,
-        date=date,
-        days=days,
-        agent_id=agent_id,
-        tickets=tickets,
-        timezone=zone(),
-    )
+    report = live().update_kpis(now=now, date=date, days=days, agent_id=agent_id)
     agents: Iterable[int] = (
         [agent_id] if agent_id is not None else Agent.objects.values_list("pk", flat=True)
     )
@@ -157,15 +253,7 @@ def update_kpis(
     for a in agents:
         day = first
         while day <= last:
-            row = teamkpi.agent_kpi(store(), a, day, tickets=tickets, timezone=zone())
-            AgentKPI.objects.update_or_create(
-                agent_id=a,
-                kpi_date=day,
-                defaults={
-                    "total_tickets": row["total_tickets"],
-                    "overall_kpi_score": row["overall_kpi_score"],
-                },
-            )
+            _store_agent_kpi(a, day)
             rows += 1
             day += dt.timedelta(days=1)
     return {**report, "agent_kpi_rows": rows, "first_day": first, "last_day": last}

@@ -1,7 +1,12 @@
 """Real-time KPI updates (seed 000) and auto-assign (seed 002).
 
-Handlers never break the host operation: any error is logged, not raised. They are switched off
-by the `DISABLE_SUPPORT_SIGNALS` setting (seed 001), e.g. in tests of unrelated code or imports.
+Each ticket save, agent message and transfer applies its event to the live metrics shared by
+every process, after the transaction commits (`transaction.on_commit`: a rolled-back save
+applies nothing), then refreshes the AgentKPI rows of the agents concerned. Handlers never break
+the host operation: any error is logged, not raised — the event is then missing from live state
+until `python manage.py backfill_live` runs again (it applies only what is missing). They are
+switched off by the `DISABLE_SUPPORT_SIGNALS` setting (seed 001), e.g. in tests of unrelated code
+or imports.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -37,6 +43,21 @@ def guarded(handler: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def after_commit(events: list[dict[str, Any]], agents: list[int | None]) -> None:
+    """Applies the events once the save is committed; a failure is logged, never raised."""
+
+    def apply() -> None:
+        try:
+            kpi.apply_events(events, agents)
+        except Exception:
+            logger.exception(
+                "live update of %s failed; the operation went on (backfill_live repairs it)",
+                ", ".join(e["id"] for e in events),
+            )
+
+    transaction.on_commit(apply)
+
+
 @receiver(pre_save, sender=Ticket)
 def stamp_ticket_times(sender: type, instance: Ticket, **kwargs: Any) -> None:
     # Part of saving a ticket, not a KPI side effect: always on.
@@ -51,9 +72,10 @@ def stamp_ticket_times(sender: type, instance: Ticket, **kwargs: Any) -> None:
 @receiver(post_save, sender=Ticket)
 @guarded
 def ticket_saved(sender: type, instance: Ticket, created: bool, **kwargs: Any) -> None:
-    """Seed 000: a new ticket and a closed ticket update the assignee's KPIs."""
-    if instance.assigned_agent_id and (created or instance.status in ("resolved", "closed")):
-        kpi.refresh_agent_day(instance.assigned_agent_id)
+    """Seed 000: a new ticket and a resolved or closed ticket update the assignee's KPIs."""
+    events = kpi.ticket_events(instance, created=created)
+    if events:
+        after_commit(events, [instance.assigned_agent_id])
 
 
 @receiver(post_save, sender=TicketTransfer)
@@ -63,8 +85,7 @@ def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **
     if not created:
         return
     Ticket.objects.filter(pk=instance.ticket_id).update(assigned_agent_id=instance.to_agent_id)
-    for agent_id in {instance.from_agent_id, instance.to_agent_id} - {None}:
-        kpi.refresh_agent_day(agent_id)
+    after_commit([kpi.transfer_event(instance)], [instance.from_agent_id, instance.to_agent_id])
 
 
 @receiver(post_save, sender=Message)
@@ -77,8 +98,7 @@ def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) 
     ticket = instance.ticket
     if ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk).update(first_response_at=instance.created_at)
-    if ticket.assigned_agent_id:
-        kpi.refresh_agent_day(ticket.assigned_agent_id)
+    after_commit([kpi.message_event(instance)], [ticket.assigned_agent_id])
 
 
 @receiver(post_save, sender=Client)

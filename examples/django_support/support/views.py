@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -79,23 +78,13 @@ def _admin_only(is_admin: bool) -> None:
         raise ApiError(403, "forbidden", "admins only")
 
 
-def _window(days: int) -> tuple[dt.datetime, list[dict[str, Any]]]:
-    now = timezone.now()
-    start = kpi.day_bounds(teamkpi.date_range("last_n_days", now, kpi.zone(), days=days)["start"])
-    return now, kpi.snapshots(start[0], now + dt.timedelta(seconds=1))
-
-
 def _analytics(result: str, days: int, agent_id: int | None) -> dict[str, Any]:
-    now, tickets = _window(days)
-    return teamkpi.analytics(
-        result,
-        tickets,
-        now=now,
-        days=days,
-        agent_id=agent_id,
-        timezone=kpi.zone(),
-        sla=settings.SUPPORT_SLA_POLICY,
-    )
+    # Live figures: one read of the window's day rows, no ticket scan.
+    return kpi.live().analytics(result, now=timezone.now(), days=days, agent_id=agent_id)
+
+
+def _window_start(now: dt.datetime, days: int) -> dt.datetime:
+    return kpi.day_bounds(teamkpi.date_range("last_n_days", now, kpi.zone(), days=days)["start"])[0]
 
 
 @api
@@ -120,30 +109,11 @@ def workload(request: HttpRequest, agent_id: int | None, is_admin: bool, days: i
     return _analytics("workload", days, None)
 
 
-def _timelines(tickets: list[dict[str, Any]], agent_id: int | None) -> list[dict[str, Any]]:
-    return [
-        t
-        for t in teamkpi.timelines_from_tickets(tickets)
-        if agent_id is None or t.get("agent_id") == agent_id
-    ]
-
-
 @api
 def sla(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
-    now, tickets = _window(days)
+    now = timezone.now()
     start = now - dt.timedelta(days=days)
-    rows = teamkpi.sla_analytics(
-        settings.SUPPORT_SLA_POLICY, _timelines(tickets, agent_id), now=now, start=start, end=now
-    )
-    if rows:
-        return rows[0]
-    return {
-        "total_sla_tasks": 0,
-        "breached_count": 0,
-        "resolved_on_time": 0,
-        "compliance_rate_percent": None,
-        "breach_rate_percent": None,
-    }
+    return kpi.live().sla_analytics(start, now, now=now, agent_id=agent_id)[0]
 
 
 @api
@@ -164,7 +134,5 @@ def performance_trends(
 
 @api
 def sla_breaches(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
-    now, tickets = _window(days)
-    return teamkpi.sla_breaches(
-        settings.SUPPORT_SLA_POLICY, _timelines(tickets, None), now=now, agent_id=agent_id
-    )
+    now = timezone.now()
+    return kpi.live().sla_breaches(now=now, start=_window_start(now, days), agent_id=agent_id)

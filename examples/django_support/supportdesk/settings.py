@@ -48,7 +48,7 @@ WSGI_APPLICATION = "supportdesk.wsgi.application"
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+        "NAME": os.environ.get("DJANGO_DB", str(BASE_DIR / "db.sqlite3")),
     }
 }
 

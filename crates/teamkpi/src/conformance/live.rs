@@ -591,6 +591,28 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "result {i}, now {now}, {days} days");
         }
+        // Rows as of `now` (open targets past due breached) equal snapshots with that `as_of`.
+        for period in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month] {
+            for group_by in [GroupBy::Agent, GroupBy::Team] {
+                let mut m = options.metrics_by(period, group_by);
+                m.as_of = Some(now);
+                let mut agg = metrics::TicketMetricsAggregator::new(m).unwrap();
+                for t in &tickets {
+                    agg.add(t).unwrap();
+                }
+                let want = agg.finish().rows;
+                let query = LiveQuery {
+                    tenant: None,
+                    period,
+                    group_by,
+                    group: None,
+                    from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                    to: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+                };
+                let got = crate::live::live_rows_as_of(store, &query, Some(now)).unwrap();
+                assert_eq!(got, want, "{period:?} {group_by:?} as of {now}");
+            }
+        }
         // SLA analytics of the tickets created in the window, and the breaches list.
         let policy = options.sla.as_ref().unwrap();
         let from = now - Duration::days(i64::from(days));

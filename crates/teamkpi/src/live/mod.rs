@@ -45,6 +45,7 @@ pub use plan::plan;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::{Error, Result};
@@ -360,21 +361,52 @@ pub(crate) fn decoded_rows(
     detail: bool,
 ) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
     query.validate()?;
-    let mut rows = store.live_aggregates(query)?;
-    // Stores order by their text keys; rows are ordered by group (agent ids numerically), then
-    // period.
-    rows.sort_by(|a, b| (&a.0.group, a.0.start).cmp(&(&b.0.group, b.0.start)));
-    let mut out = Vec::with_capacity(rows.len());
-    for (key, end, text) in rows {
+    let mut rows: BTreeMap<RowKey, (NaiveDate, TicketAggregate)> = BTreeMap::new();
+    for (key, end, text) in store.live_aggregates(query)? {
         let mut agg: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
         if let Some(at) = as_of {
             agg.settle(at);
         }
-        if detail || !agg.counts_nothing() {
-            out.push((key, end, agg));
+        rows.insert(key, (end, agg));
+    }
+    // Only day rows keep window detail (week and month rows would carry every open target of
+    // their period on every write): a week's or month's targets overdue at `as_of` are those of
+    // its days.
+    if let (Some(at), false) = (as_of, query.period == PeriodKind::Day) {
+        let first = Period::containing(query.period, query.from).start;
+        let last = Period::containing(query.period, query.to).end;
+        let days = LiveQuery {
+            period: PeriodKind::Day,
+            from: first,
+            to: last,
+            ..query.clone()
+        };
+        for (key, _, text) in store.live_aggregates(&days)? {
+            let mut day: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
+            let before = day.sla_breached;
+            day.settle(at);
+            let overdue = day.sla_breached - before;
+            let period = Period::containing(query.period, key.start);
+            if overdue == 0 || period.start < query.from || period.start > query.to {
+                continue;
+            }
+            let row = RowKey {
+                period: query.period,
+                group: key.group,
+                start: period.start,
+            };
+            rows.entry(row)
+                .or_insert_with(|| (period.end, TicketAggregate::default()))
+                .1
+                .sla_breached += overdue;
         }
     }
-    Ok(out)
+    // Ordered by group (agent ids numerically), then period.
+    Ok(rows
+        .into_iter()
+        .filter(|(_, (_, agg))| detail || !agg.counts_nothing())
+        .map(|(key, (end, agg))| (key, end, agg))
+        .collect())
 }
 
 /// One group's live figures for a natural period, as of `as_of` (see [`live_rows_as_of`]);

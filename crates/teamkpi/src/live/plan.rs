@@ -469,7 +469,8 @@ fn ticket_deltas(
         let mut lists = [Vec::new(), Vec::new()];
         for ((list, t), task) in lists.iter_mut().zip([&old, &new]).zip(&tasks) {
             if let Some(t) = t {
-                let agents = m.contributions_as(offsets, t, true)?;
+                // Window detail in day rows only (windows and as-of reads are built from days).
+                let agents = m.contributions_as(offsets, t, *kind == PeriodKind::Day)?;
                 *list = with_team_rows(agents, &t.team);
                 // The SLA task, in the creation day's rows of the current assignee and team.
                 if let (PeriodKind::Day, Some(task), Some(b)) =

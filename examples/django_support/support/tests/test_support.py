@@ -1,6 +1,7 @@
-"""The seeds' workflows on teamkpi: real-time signals (seed 000), the update_kpis command
-(seed 000), the analytics endpoints with their access rules (seed 001), client auto-assign and
-re-assign (seed 002)."""
+"""The seeds' workflows on teamkpi: real-time signals applying live events after commit
+(seed 000), the backfill, the update_kpis command (seed 000), the analytics endpoints with their
+access rules (seed 001), client auto-assign and re-assign (seed 002). Figures read from live state
+are compared with teamkpi's computation over the ORM's ticket snapshots."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
+import teamkpi
 from support import assignment, kpi
 from support.models import (
     Agent,
@@ -60,61 +63,126 @@ class SupportTestCase(TestCase):
     def kpi_row(self, agent: Agent, day: dt.date = TODAY) -> AgentKPI:
         return AgentKPI.objects.get(agent=agent, kpi_date=day)
 
+    def committed(self) -> Any:
+        """Runs the hooks the block's saves register with `on_commit` when the block ends, as a
+        real commit would (a test case's transaction never commits)."""
+        return self.captureOnCommitCallbacks(execute=True)
+
+    def backfill(self) -> dict[str, Any]:
+        out = StringIO()
+        call_command("backfill_live", stdout=out)
+        return {"output": out.getvalue()}
+
+    def assert_live_equals_batch(self) -> None:
+        """Live day rows equal teamkpi's batch computation over the ORM's snapshots."""
+        tickets = kpi.snapshots()
+        batch = teamkpi.ticket_metrics(
+            tickets, timezone=kpi.zone(), sla=settings.SUPPORT_SLA_POLICY, period="day"
+        )
+        live = kpi.live().rows(dt.date(2025, 1, 1), dt.date(2026, 12, 31))
+        self.assertEqual(live, batch)
+
 
 class RealTimeSignals(SupportTestCase):
     def test_ticket_creation_counts_for_the_assignee_today(self) -> None:
-        self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+        with self.committed():
+            self.ticket(self.ana, NOW - dt.timedelta(hours=2))
         self.assertEqual(self.kpi_row(self.ana).total_tickets, 1)
-        self.ticket(self.ana, NOW - dt.timedelta(hours=1))
+        with self.committed():
+            self.ticket(self.ana, NOW - dt.timedelta(hours=1))
         self.assertEqual(self.kpi_row(self.ana).total_tickets, 2)
         self.assertFalse(AgentKPI.objects.filter(agent=self.ben).exists())
+        self.assert_live_equals_batch()
+
+    def test_nothing_is_applied_before_the_commit(self) -> None:
+        with self.captureOnCommitCallbacks(execute=False) as hooks:
+            self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+        self.assertEqual(len(hooks), 1)
+        self.assertEqual(kpi.live().rows(TODAY, TODAY), [])
+        self.assertFalse(AgentKPI.objects.exists())
 
     def test_reply_and_close_update_the_score(self) -> None:
-        t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
-        Message.objects.create(
-            ticket=t, sender_type="agent", agent=self.ana, created_at=NOW - dt.timedelta(hours=2)
-        )
+        with self.committed():
+            t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
+            Message.objects.create(
+                ticket=t,
+                sender_type="agent",
+                agent=self.ana,
+                created_at=NOW - dt.timedelta(hours=2),
+            )
         t.refresh_from_db()
         self.assertEqual(t.first_response_at, NOW - dt.timedelta(hours=2))
-        t.status = "closed"
-        t.save()
+        with self.committed():
+            t.status = "closed"
+            t.save()
         row = self.kpi_row(self.ana)
         # tickets_resolved 1 of 5 → 20 %; first response 1 h of 1 h → 100 %; resolution rate
         # 100 % of 80 % → 125 %: 20×0.4 + 100×0.3 + 125×0.3 = 75.5
         self.assertEqual(row.overall_kpi_score, Decimal("75.50"))
+        self.assert_live_equals_batch()
 
     def test_transfer_updates_both_agents(self) -> None:
-        t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
-        TicketTransfer.objects.create(
-            ticket=t, from_agent=self.ana, to_agent=self.ben, at=NOW - dt.timedelta(hours=1)
-        )
+        with self.committed():
+            t = self.ticket(self.ana, NOW - dt.timedelta(hours=3))
+            TicketTransfer.objects.create(
+                ticket=t, from_agent=self.ana, to_agent=self.ben, at=NOW - dt.timedelta(hours=1)
+            )
         t.refresh_from_db()
         self.assertEqual(t.assigned_agent, self.ben)
         self.assertEqual(self.kpi_row(self.ana).total_tickets, 1)
         self.assertEqual(self.kpi_row(self.ben).total_tickets, 1)
+        self.assert_live_equals_batch()
+
+    def test_an_event_counts_once_and_a_backfill_changes_nothing(self) -> None:
+        with self.committed():
+            t = self.ticket(self.ana, NOW - dt.timedelta(hours=3), priority="high")
+            m = Message.objects.create(
+                ticket=t,
+                sender_type="agent",
+                agent=self.ana,
+                created_at=NOW - dt.timedelta(hours=2),
+            )
+        # The same message's hook again (a retried task, a second worker): a duplicate.
+        report = kpi.live().apply([kpi.message_event(m)])
+        self.assertEqual((report["applied"], report["duplicates"]), (0, 1))
+        before = kpi.live().rows(TODAY, TODAY)
+        # The backfill finds both events applied; it adds only the ticket's current status,
+        # which no hook sends and no figure reads.
+        self.assertIn("1 events applied, 2 already there", self.backfill()["output"])
+        self.assertEqual(kpi.live().rows(TODAY, TODAY), before)
+        self.assertEqual(before[0]["agent_messages"], 1)
+        self.assert_live_equals_batch()
 
     def test_customer_messages_change_nothing(self) -> None:
-        t = self.ticket(None, NOW - dt.timedelta(hours=3))
-        Message.objects.create(ticket=t, sender_type="customer")
+        with self.committed():
+            t = self.ticket(None, NOW - dt.timedelta(hours=3))
+            Message.objects.create(ticket=t, sender_type="customer")
         t.refresh_from_db()
         self.assertIsNone(t.first_response_at)
         self.assertFalse(AgentKPI.objects.exists())
 
     @override_settings(DISABLE_SUPPORT_SIGNALS=True)
     def test_signals_can_be_switched_off(self) -> None:
-        self.ticket(self.ana, NOW - dt.timedelta(hours=2))
-        Client.objects.create(name="Acme")
+        with self.committed():
+            self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+            Client.objects.create(name="Acme")
         self.assertFalse(AgentKPI.objects.exists())
         self.assertFalse(ClientEvent.objects.exists())
+        self.assertEqual(kpi.live().rows(TODAY, TODAY), [])
 
-    def test_a_failing_update_never_breaks_the_ticket(self) -> None:
+    def test_a_failing_update_never_breaks_the_ticket_and_a_backfill_repairs_it(self) -> None:
         with (
-            mock.patch("support.kpi.store", side_effect=RuntimeError("store down")),
+            mock.patch.object(kpi, "live", side_effect=RuntimeError("store down")),
             self.assertLogs("support.signals", level="ERROR") as logs,
+            self.committed(),
         ):
             t = self.ticket(self.ana, NOW - dt.timedelta(hours=2))
         self.assertTrue(Ticket.objects.filter(pk=t.pk).exists())
         self.assertIn("store down", "\n".join(logs.output))
+        self.assertIn(f"ticket:{t.pk}:created", "\n".join(logs.output))
+        self.assertEqual(kpi.live().rows(TODAY, TODAY), [])
+        self.assertIn("2 events applied, 0 already there", self.backfill()["output"])
+        self.assert_live_equals_batch()
 
 
 class UpdateKpisCommand(SupportTestCase):
@@ -128,6 +196,7 @@ class UpdateKpisCommand(SupportTestCase):
                 t.resolved_at = at + dt.timedelta(hours=2)
                 t.save()
             self.ticket(self.ben, NOW - dt.timedelta(days=1))
+        self.backfill()
 
     def run_command(self, *args: str) -> str:
         out = StringIO()
@@ -180,6 +249,7 @@ class AnalyticsEndpoints(SupportTestCase):
                         status="resolved",
                         resolved_at=at + dt.timedelta(hours=3),
                     )
+        self.backfill()
 
     def get(self, who: str | None, path: str) -> tuple[int, Any]:
         if who:
@@ -332,6 +402,7 @@ class ScheduledJobs(SupportTestCase):
 
         with override_settings(DISABLE_SUPPORT_SIGNALS=True):
             self.ticket(self.ana, NOW - dt.timedelta(days=2))
+        self.backfill()
         self.assertEqual(tasks.update_kpis_today()["agent_kpi_rows"], 2)
         self.assertEqual(tasks.update_kpis_days(7)["agent_kpi_rows"], 14)
         self.assertEqual(self.kpi_row(self.ana, dt.date(2025, 11, 3)).total_tickets, 1)
