@@ -458,7 +458,12 @@ type Async<F> = F extends (...a: infer A) => infer R ? (...a: A) => Promise<R> :
 interface LiveSync {
   /** One transaction; the batch rules (`invalid_events`, `rejected`, duplicates). */
   apply(events: Record | Record[]): BatchReport
-  /** The events of ticket snapshots (backfill or repair from the host's tables). */
+  /** The events of records from the host's tables (backfill, a hook with the record, repair). */
+  applyRecords(
+    records: { tickets?: Record[]; calls?: Record[]; sessions?: Record[] },
+    options?: { batch?: number },
+  ): BackfillReport
+  /** `applyRecords({ tickets })`. */
   applyTickets(tickets: Record[], options?: { batch?: number }): BackfillReport
   /** The store's own activity of `[start, end)`. */
   backfill(start: Date, end: Date, options?: { batch?: number }): BackfillReport
@@ -492,6 +497,8 @@ export declare class LiveMetrics implements LiveSync {
   readonly settings: { timezone: string; sla: Record | null; quantiles: boolean; tenant: string | null }
   apply: LiveSync['apply']
   applyAsync: Async<LiveSync['apply']>
+  applyRecords: LiveSync['applyRecords']
+  applyRecordsAsync: Async<LiveSync['applyRecords']>
   applyTickets: LiveSync['applyTickets']
   applyTicketsAsync: Async<LiveSync['applyTickets']>
   backfill: LiveSync['backfill']

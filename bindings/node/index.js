@@ -681,7 +681,8 @@ class LiveMetrics {
 // name → (arguments → the operation's JSON arguments); each becomes `name` and `nameAsync`.
 const LIVE_OPS = {
   apply: ['apply', (events) => ({ events })],
-  applyTickets: ['apply_tickets', (tickets, o = {}) => ({ tickets, ...options(o) })],
+  applyRecords: ['apply_records', (records = {}, o = {}) => ({ ...records, ...options(o) })],
+  applyTickets: ['apply_records', (tickets, o = {}) => ({ tickets, ...options(o) })],
   backfill: ['backfill', (start, end, o = {}) => ({ start, end, ...options(o) })],
   rows: ['rows', (start, end, o = {}) => ({ start, end, ...options(o) })],
   metrics: ['metrics', (agentId, day, o = {}) => ({ agent_id: agentId, day, ...options(o) })],

@@ -124,13 +124,22 @@ impl Shared {
                 let events = crate::decode_events(list)?;
                 out(&store.live_apply(&self.options, &events).map_err(err)?)
             }
-            "apply_tickets" => {
-                let tickets: Vec<Ticket> = de(&v, "tickets")?;
+            "apply_records" => {
+                let tickets: Vec<Ticket> = opt(&v, "tickets")?.unwrap_or_default();
+                let calls: Vec<teamkpi::metrics::Call> = opt(&v, "calls")?.unwrap_or_default();
+                let sessions: Vec<teamkpi::metrics::AgentSession> =
+                    opt(&v, "sessions")?.unwrap_or_default();
                 let batch = opt(&v, "batch")?.unwrap_or(1000);
-                out(
-                    &live::apply_tickets(store.live(), &self.options, &tickets, batch)
-                        .map_err(err)?,
+                let report = live::apply_records(
+                    store.live(),
+                    &self.options,
+                    &tickets,
+                    &calls,
+                    &sessions,
+                    batch,
                 )
+                .map_err(err)?;
+                out(&report)
             }
             "backfill" => {
                 let batch = opt(&v, "batch")?.unwrap_or(1000);

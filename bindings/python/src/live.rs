@@ -146,9 +146,42 @@ impl PyLive {
         to_py(py, &report, Shape::Native)
     }
 
-    /// Applies the events of ticket snapshots (ids derived from the records: a backfill, or a
-    /// repair after a failed real-time hook; applying them again changes nothing), in batches of
-    /// `batch` events. Returns the batch report's counts summed.
+    /// Applies the events of records from the host's own tables — ticket snapshots, calls,
+    /// agent sessions — with ids derived from the records (a backfill, a hook that has the
+    /// record, or a repair after a failed hook; applying them again changes nothing), in
+    /// batches of `batch` events. Returns the batch reports' counts summed.
+    #[pyo3(signature = (*, tickets=None, calls=None, sessions=None, batch=1000))]
+    fn apply_records<'py>(
+        &self,
+        py: Python<'py>,
+        tickets: Option<&Bound<'py, PyAny>>,
+        calls: Option<&Bound<'py, PyAny>>,
+        sessions: Option<&Bound<'py, PyAny>>,
+        batch: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let tickets = match tickets.filter(|t| !t.is_none()) {
+            Some(t) => tickets_arg(t)?,
+            None => Vec::new(),
+        };
+        let calls: Vec<teamkpi::metrics::Call> = crate::convert::from_py_list(calls)?;
+        let sessions: Vec<teamkpi::metrics::AgentSession> = crate::convert::from_py_list(sessions)?;
+        let host = self.host(py);
+        let report = py
+            .detach(|| {
+                live::apply_records(
+                    host.live(),
+                    &self.options,
+                    &tickets,
+                    &calls,
+                    &sessions,
+                    batch,
+                )
+            })
+            .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
+    }
+
+    /// `apply_records(tickets=tickets)`: the events of ticket snapshots.
     #[pyo3(signature = (tickets, *, batch=1000))]
     fn apply_tickets<'py>(
         &self,
@@ -156,12 +189,7 @@ impl PyLive {
         tickets: &Bound<'py, PyAny>,
         batch: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let tickets = tickets_arg(tickets)?;
-        let host = self.host(py);
-        let report = py
-            .detach(|| live::apply_tickets(host.live(), &self.options, &tickets, batch))
-            .map_err(raise)?;
-        to_py(py, &report, Shape::Native)
+        self.apply_records(py, Some(tickets), None, None, batch)
     }
 
     /// Loads the store's own activity (tickets, calls, sessions) of `[start, end)` into live

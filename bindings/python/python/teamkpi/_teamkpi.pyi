@@ -245,6 +245,14 @@ class LiveMetrics:
         strict: bool = False,
     ) -> LiveMetrics: ...
     def apply(self, events: _Record | Iterable[_Record]) -> BatchReport: ...
+    def apply_records(
+        self,
+        *,
+        tickets: Iterable[_Record] | None = None,
+        calls: Iterable[_Record] | None = None,
+        sessions: Iterable[_Record] | None = None,
+        batch: int = 1000,
+    ) -> dict[str, int]: ...
     def apply_tickets(self, tickets: Iterable[_Record], *, batch: int = 1000) -> dict[str, int]: ...
     def backfill(
         self,

@@ -186,17 +186,14 @@ impl LiveWindows<'_> {
                 },
                 SlaGroupBy::Policy => (None, None, Some(name.clone())),
             };
-            for ((created, breach), n) in w.sla_tasks.range((from_s, i64::MIN)..(to_s, i64::MIN)) {
+            for ((_, breach), (n, resolved)) in
+                w.sla_tasks.range((from_s, i64::MIN)..(to_s, i64::MIN))
+            {
                 if *breach < now {
                     counts.count(group.clone(), *n, true, false);
                 } else {
-                    let resolved = w
-                        .sla_resolved
-                        .get(&(*created, *breach))
-                        .copied()
-                        .unwrap_or(0);
-                    counts.count(group.clone(), resolved, false, true);
-                    counts.count(group.clone(), n.saturating_sub(resolved), false, false);
+                    counts.count(group.clone(), *resolved, false, true);
+                    counts.count(group.clone(), n.saturating_sub(*resolved), false, false);
                 }
             }
         }

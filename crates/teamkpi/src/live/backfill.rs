@@ -269,13 +269,17 @@ pub fn backfill(
     Ok(p)
 }
 
-/// Applies the events of ticket snapshots ([`ticket_events`]) in batches of at most `batch`
-/// events: a backfill from a host's own tables, or the repair of a real-time hook that failed
-/// (events applied before are duplicates). Returns the counts summed.
-pub fn apply_tickets(
+/// Applies the events of records a host loads from its own tables — ticket snapshots
+/// ([`ticket_events`]), calls ([`call_event`]), agent sessions ([`session_events`]) — in batches
+/// of at most `batch` events: a backfill, a real-time hook that has the record rather than the
+/// event, or the repair of a hook that failed (events applied before are duplicates). A
+/// ticket's or session's events stay in one batch. Returns the counts summed.
+pub fn apply_records(
     store: &dyn LiveStore,
     options: &EngineOptions,
     tickets: &[Ticket],
+    calls: &[Call],
+    sessions: &[AgentSession],
     batch: usize,
 ) -> Result<BackfillReport> {
     let batch = batch.max(1);
@@ -291,15 +295,20 @@ pub fn apply_tickets(
         }
         Ok(())
     };
-    for t in tickets {
-        p.tickets += 1;
-        // A ticket's events stay in one batch: its snapshot is never half applied.
-        let mine = ticket_events(t);
+    let records = tickets
+        .iter()
+        .map(ticket_events)
+        .chain(calls.iter().map(|c| vec![call_event(c)]))
+        .chain(sessions.iter().map(session_events));
+    for mine in records {
         if events.len() + mine.len() > batch {
             flush(&mut events, &mut p)?;
         }
         events.extend(mine);
     }
     flush(&mut events, &mut p)?;
+    p.tickets = tickets.len() as u64;
+    p.calls = calls.len() as u64;
+    p.sessions = sessions.len() as u64;
     Ok(p)
 }

@@ -36,7 +36,7 @@ mod plan;
 
 pub use analytics::{live_open_snapshots, LiveWindows};
 pub use backfill::{
-    apply_tickets, backfill, call_event, session_events, session_id, ticket_events,
+    apply_records, backfill, call_event, session_events, session_id, ticket_events,
     BackfillProgress, BackfillReport,
 };
 pub use codec::{decode_state, encode_state, STATE_VERSION};
@@ -139,9 +139,10 @@ pub struct LiveMeta {
     pub watermark: Option<i64>,
 }
 
-/// What live rows hold: it changes when they gain a field a reader relies on (layout 2: the
-/// window detail of day rows), so state built before is `incompatible_state` until rebuilt.
-const LIVE_LAYOUT: u32 = 2;
+/// What live rows hold: it changes when they gain a field a reader relies on or a field's form
+/// changes (layout 3: the window detail of day rows, SLA tasks as delta-coded quadruples), so
+/// state built before is `incompatible_state` until rebuilt.
+const LIVE_LAYOUT: u32 = 3;
 
 /// What identifies the settings that change live figures: zone, calendar, SLA policy and
 /// quantiles (a version prefix changes when the stored forms or the rows' layout do).

@@ -127,13 +127,11 @@ pub struct WindowDetail {
     #[serde(with = "flat")]
     pub sla_pending: BTreeMap<(i64, i64), u64>,
     /// The SLA tasks of tickets created in the row's day, in the row of their current assignee
-    /// (and of their team), by `(created, breach)`: the creation instant and the instant after
-    /// which the ticket counts as breached (`i64::MAX`: never), both Unix seconds.
-    #[serde(default, with = "flat", skip_serializing_if = "BTreeMap::is_empty")]
-    pub sla_tasks: BTreeMap<(i64, i64), u64>,
-    /// Of those, the resolved ones.
-    #[serde(default, with = "flat", skip_serializing_if = "BTreeMap::is_empty")]
-    pub sla_resolved: BTreeMap<(i64, i64), u64>,
+    /// (and of their team), by `(created, breach)` — the creation instant and the instant after
+    /// which the ticket counts as breached (`i64::MAX`: never), both Unix seconds — as
+    /// (tasks, of them resolved).
+    #[serde(default, with = "tasks", skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla_tasks: BTreeMap<(i64, i64), (u64, u64)>,
 }
 
 impl WindowDetail {
@@ -148,12 +146,68 @@ impl WindowDetail {
         for (k, n) in &o.sla_pending {
             *self.sla_pending.entry(*k).or_insert(0) += n;
         }
-        for (k, n) in &o.sla_tasks {
-            *self.sla_tasks.entry(*k).or_insert(0) += n;
+        for (k, (n, r)) in &o.sla_tasks {
+            let e = self.sla_tasks.entry(*k).or_insert((0, 0));
+            e.0 += n;
+            e.1 += r;
         }
-        for (k, n) in &o.sla_resolved {
-            *self.sla_resolved.entry(*k).or_insert(0) += n;
+    }
+}
+
+/// SLA tasks stored as one flat array of `[created, breach, tasks, resolved]` quadruples, the
+/// creation instant as the difference from the one before and the breach instant as the
+/// difference from the creation (`-1`: never): a day row holds one per ticket created that day,
+/// and small numbers keep the row small.
+mod tasks {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    type Tasks = BTreeMap<(i64, i64), (u64, u64)>;
+
+    pub fn serialize<S: Serializer>(m: &Tasks, s: S) -> Result<S::Ok, S::Error> {
+        let mut out: Vec<i64> = Vec::with_capacity(m.len() * 4);
+        let mut last = 0i64;
+        for ((created, breach), (n, r)) in m {
+            let rel = if *breach == i64::MAX {
+                -1
+            } else {
+                breach.saturating_sub(*created)
+            };
+            out.extend([
+                created.saturating_sub(last),
+                rel,
+                i64::try_from(*n).unwrap_or(i64::MAX),
+                i64::try_from(*r).unwrap_or(i64::MAX),
+            ]);
+            last = *created;
         }
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tasks, D::Error> {
+        let flat = Vec::<i64>::deserialize(d)?;
+        if flat.len() % 4 != 0 {
+            return Err(D::Error::custom("a flat array of quadruples"));
+        }
+        let count = |v: i64| u64::try_from(v).map_err(|_| D::Error::custom("a negative count"));
+        let mut out = BTreeMap::new();
+        let mut last = 0i64;
+        for q in flat.chunks_exact(4) {
+            let created = last
+                .checked_add(q[0])
+                .ok_or_else(|| D::Error::custom("an instant out of range"))?;
+            let breach = if q[1] < 0 {
+                i64::MAX
+            } else {
+                created
+                    .checked_add(q[1])
+                    .ok_or_else(|| D::Error::custom("an instant out of range"))?
+            };
+            out.insert((created, breach), (count(q[2])?, count(q[3])?));
+            last = created;
+        }
+        Ok(out)
     }
 }
 
@@ -299,7 +353,6 @@ impl TicketAggregate {
     ) -> TicketAggregate {
         let mut total = TicketAggregate::default();
         let (mut assigned, mut resolved) = (0u64, 0u64);
-        let mut first = true;
         for (day, row) in rows {
             if day < from || day > to {
                 continue;
@@ -316,12 +369,7 @@ impl TicketAggregate {
                     }
                 }
             }
-            if std::mem::take(&mut first) {
-                total = row.clone();
-                total.window = None;
-            } else {
-                total.merge_figures(row);
-            }
+            total.merge_figures(row);
         }
         total.tickets_assigned = assigned;
         total.assigned_resolved = resolved;

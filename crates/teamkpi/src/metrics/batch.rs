@@ -435,9 +435,15 @@ impl Contribution {
                 resolved,
             } => {
                 let w = agg.window.get_or_insert_with(Default::default);
-                count(&mut w.sla_tasks, (created, breach), sign);
-                if resolved {
-                    count(&mut w.sla_resolved, (created, breach), sign);
+                let r = u64::from(resolved);
+                let e = w.sla_tasks.entry((created, breach)).or_insert((0, 0));
+                if sign > 0 {
+                    *e = (e.0 + 1, e.1 + r);
+                } else {
+                    *e = (e.0.saturating_sub(1), e.1.saturating_sub(r));
+                }
+                if e.0 == 0 {
+                    w.sla_tasks.remove(&(created, breach));
                 }
             }
         }
