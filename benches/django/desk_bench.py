@@ -233,7 +233,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=15, help="closes, messages and transfers each")
     p.add_argument("--reads", type=int, default=7, help="requests per endpoint")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--keep", type=Path, help="build the databases in this (empty) folder and keep them")
+    p.add_argument("--keep", type=Path, help="build the databases in this folder and keep them")
     args = p.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

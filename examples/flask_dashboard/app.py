@@ -4,7 +4,12 @@ SQLite store.
 - `GET /api/crm/dashboard/stats[?date=YYYY-MM-DD]` and
   `POST /api/crm/dashboard/stats/update-after-call` `{"call_id": 123}`: the ankieter's twelve
   figures in seed 004's `{"success": true, "stats": {…}}` wrapper (the agent is the logged-in
-  user; here the `X-Agent-Id` header stands in for the login).
+  user; here the `X-Agent-Id` header stands in for the login). The figures are teamkpi's live
+  metrics: `update-after-call` applies the call's `call_ended` event (id `call:{id}`: a second
+  post of the same call counts once), and the stats read the live calls and sessions — no scan of
+  the day's records per request. `flask --app app backfill-live` loads what the store already
+  holds (calls, agent sessions, tickets) into live state; the session tracker applies a session
+  with `live().apply_records(sessions=[…])` as it records it.
 - `GET /kpis/definitions`, `GET /kpis/users/<user_id>` (assigned KPIs with their latest
   measurement), `POST /kpis/users/<user_id>/kpis/assign`, `POST /kpis/calculate/<user_kpi_id>`:
   seed 003's routes with its JSON shapes.
@@ -44,6 +49,10 @@ def respond(body: Any, status: int = 200) -> Response:
 
 def store() -> teamkpi.Store:
     return current_app.extensions["teamkpi_store"]  # type: ignore[no-any-return]
+
+
+def live() -> teamkpi.LiveMetrics:
+    return current_app.extensions["teamkpi_live"]  # type: ignore[no-any-return]
 
 
 def now() -> dt.datetime:
@@ -94,18 +103,9 @@ def current_agent() -> int:
 
 
 def dashboard(agent: int, day: dt.date) -> dict[str, Any]:
-    start, end = (teamkpi.period_bounds("day", day, zone())[k] for k in ("utc_start", "utc_end"))
-    s = store()
-    stats: dict[str, Any] = teamkpi.call_center_dashboard_stats(
-        agent,
-        day,
-        calls=s.calls(start, end),
-        sessions=s.sessions(start, end),
-        contacts=s.contacts(),
-        campaigns=s.campaigns(),
-        now=now(),
-        timezone=zone(),
-    )
+    # Live calls and sessions of the day (open sessions end now); contacts and campaigns from
+    # the store.
+    stats: dict[str, Any] = live().dashboard(agent, day, now=now())
     return stats
 
 
@@ -129,10 +129,22 @@ def update_after_call() -> Response:
         raise ApiError(404, "unknown_call", f"unknown call {call_id}")
     if call["agent_id"] != agent:
         raise ApiError(403, "forbidden", "the call belongs to another agent")
+    report = live().apply_records(calls=[call])
+    if report["rejected"]:
+        r = report["rejected"][0]
+        raise ApiError(409, r["code"], r["message"])
     day = teamkpi.date_range("today", call["started_at"], zone())["start"]
     return respond(
         {"success": True, "message": "Statystyki zaktualizowane", "stats": dashboard(agent, day)}
     )
+
+
+def backfill_live(days: int = 31) -> dict[str, Any]:
+    """Loads the store's calls, agent sessions and tickets of the last `days` days into live
+    state (idempotent: what is there already counts once)."""
+    t = now()
+    start = teamkpi.period_bounds("day", (t - dt.timedelta(days=days)).date(), zone())["utc_start"]
+    return live().backfill(start, t + dt.timedelta(seconds=1))
 
 
 # --- seed 003: KPI definitions, assignments, calculation -------------------------------------
@@ -287,6 +299,9 @@ def create_app(
     app.extensions["teamkpi_store"] = (
         teamkpi.SqliteStore() if str(store_path) == ":memory:" else teamkpi.SqliteStore(store_path)
     )
+    app.extensions["teamkpi_live"] = teamkpi.LiveMetrics(
+        app.extensions["teamkpi_store"], timezone=timezone
+    )
     app.extensions["teamkpi_clock"] = clock or (lambda: dt.datetime.now(UTC))
     app.register_blueprint(crm)
     app.register_blueprint(kpis)
@@ -305,6 +320,15 @@ def create_app(
             else 400
         )
         return respond({"success": False, "error": e.message, "code": e.code}, status)
+
+    @app.cli.command("backfill-live")
+    def backfill_command() -> None:
+        """Load the store's last 31 days (calls, sessions, tickets) into the live metrics."""
+        r = backfill_live()
+        print(
+            f"backfilled {r['calls']} calls, {r['sessions']} sessions, {r['tickets']} tickets: "
+            f"{r['applied']} events applied, {r['duplicates']} already there"
+        )
 
     @app.errorhandler(404)
     def not_found(e: Exception) -> Response:

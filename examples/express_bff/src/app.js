@@ -5,6 +5,11 @@
 //   POST /api/admin/kpis/users/:userId/kpis/assign   { kpi_definition_id, target_value, weight?, start_date? }
 //   GET  /api/admin/kpis/definitions                 the active KPI definitions
 //   POST /api/admin/kpis/calculate/:userKpiId        { period_start, period_end }
+//   POST /api/admin/kpis/events                      [event, …]: the real-time feed into live state
+//
+// KPI values are computed from teamkpi's live metrics (state in the store, shared by every
+// process) through the async API: each step runs on the thread pool, so a long calculation never
+// blocks the event loop. `backfill(start, end)` loads the store's existing activity.
 //
 // Bad input answers 400 with a stable code, unknown ids 404, a second active assignment 409:
 // { "success": false, "error": "...", "code": "..." }. Numbers in the JSON are numbers (the
@@ -53,8 +58,10 @@ function nextDay(d) {
  */
 function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () => new Date(), timezone = 'UTC', auth } = {}) {
   const app = express()
-  app.use(express.json())
+  app.use(express.json({ limit: '20mb' }))
   const router = express.Router()
+  const live = new teamkpi.LiveMetrics(store, { timezone })
+  app.locals.live = live
 
   const today = () => teamkpi.dateRange('today', now(), { timezone }).start
 
@@ -128,7 +135,7 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     res.json({ definitions })
   })
 
-  router.post('/calculate/:userKpiId', (req, res) => {
+  router.post('/calculate/:userKpiId', async (req, res) => {
     const userKpiId = id('userKpiId', req.params.userKpiId)
     const body = req.body ?? {}
     const start = day('period_start', body.period_start)
@@ -136,13 +143,13 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     if (end < start) throw new HttpError(400, 'invalid_range', 'period_end is before period_start')
     const a = store.assignment(userKpiId)
     if (!a) throw new HttpError(404, 'unknown_assignment', `unknown user KPI ${userKpiId}`)
-    // The KPI's natural periods touched by the range are recomputed from the store's activity;
-    // a period without data gets no measurement rather than a 0 (SPEC §9).
+    // The KPI's natural periods touched by the range are recomputed from live figures, off the
+    // main thread; a period without data gets no measurement rather than a 0 (SPEC §9).
     const t = now()
     let guard = 0
     for (let d = start; d <= end; d = nextDay(d)) {
       if (++guard > 366) throw new HttpError(400, 'invalid_argument', 'at most a year at a time')
-      const report = teamkpi.updateKpis(store, { now: t, date: d, agentId: a.agent_id, timezone })
+      const report = await live.updateKpisAsync({ now: t, date: d, agentId: a.agent_id })
       const failed = report.outcomes.find((o) => o.assignment_id === userKpiId && o.outcome === 'failed')
       if (failed) throw new HttpError(422, 'calculation_failed', failed.reason ?? 'failed')
     }
@@ -165,6 +172,14 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
         complete: m.complete,
       },
     })
+  })
+
+  // The real-time feed: a batch of lifecycle events, one transaction (the batch rules: a bad
+  // event refuses the batch with each index and code; duplicates count once).
+  router.post('/events', async (req, res) => {
+    if (!Array.isArray(req.body)) throw new HttpError(400, 'invalid_argument', 'expected an array of events')
+    const events = req.body.map((e) => ({ ...e, at: new Date(e.at) }))
+    res.json({ success: true, ...(await live.applyAsync(events)) })
   })
 
   app.use('/api/admin/kpis', ...(auth ? [auth] : []), router)
@@ -191,4 +206,9 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
   return app
 }
 
-module.exports = { createApp, HttpError }
+/** Loads the store's activity of `[start, end)` (tickets, calls, sessions) into live state. */
+function backfill(app, start, end) {
+  return app.locals.live.backfillAsync(start, end)
+}
+
+module.exports = { createApp, backfill, HttpError }

@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const teamkpi = require('teamkpi')
-const { createApp } = require('../src/app')
+const { createApp, backfill } = require('../src/app')
 
 const NOW = new Date('2025-10-10T12:00:00Z')
 const DEFINITION = {
@@ -26,6 +26,7 @@ async function serve(t, options = {}) {
     { id: 2, agent_id: 1, created_at: new Date('2025-10-07T08:00:00Z'), resolved_at: new Date('2025-10-07T12:00:00Z') },
   ])
   const app = createApp({ store, now: () => NOW, ...options })
+  await backfill(app, new Date('2025-09-01T00:00:00Z'), NOW)
   const server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s))
   })
@@ -110,4 +111,47 @@ test("the seed's auth middleware guards the routes", async (t) => {
   const { request } = await serve(t, { auth })
   assert.equal((await request('GET', '/definitions')).status, 401)
   assert.equal((await request('GET', '/definitions', undefined, { authorization: 'Bearer admin' })).status, 200)
+})
+
+test('a long calculation through the async API does not block a second request', async (t) => {
+  const { store, request } = await serve(t)
+  // A year of the agent's tickets through the real-time feed, and several KPIs to recompute for
+  // every day of it.
+  const events = []
+  for (let i = 0; i < 365 * 4; i++) {
+    const at = new Date(Date.UTC(2024, 9, 11) + i * 6 * 3600e3)
+    events.push({ id: `y${i}:c`, at, type: 'ticket_created', ticket_id: 1000 + i, agent_id: 7 })
+    events.push({ id: `y${i}:v`, at: new Date(at.getTime() + 3600e3), type: 'resolved', ticket_id: 1000 + i })
+  }
+  const fed = await request('POST', '/events', events)
+  assert.equal(fed.status, 200)
+  assert.equal(fed.body.applied, events.length)
+  assert.equal((await request('POST', '/events', events.slice(0, 10))).body.duplicates, 10)
+  const bad = await request('POST', '/events', [{ id: 'b', at: NOW, type: 'resolved' }])
+  assert.deepEqual([bad.status, bad.body.code], [400, 'invalid_events'])
+  let userKpiId
+  for (const metric of ['tickets_resolved', 'tickets_created', 'tickets_assigned', 'resolution_rate', 'avg_resolution_time', 'avg_first_response_time']) {
+    for (const period of ['daily', 'weekly', 'monthly']) {
+      const key = `${metric}_${period}`
+      store.upsertDefinition({ key, name: key, unit: { avg_resolution_time: 'hours', avg_first_response_time: 'hours', resolution_rate: 'percent' }[metric] ?? 'count', direction: 'higher_better', period, source: { type: 'metric', metric } })
+      const made = store.insertAssignment({ agent_id: 7, definition: key, target: 2, weight: 10, valid_from: '2024-10-01' })
+      userKpiId = userKpiId ?? made.id
+    }
+  }
+  const started = Date.now()
+  let longDone = false
+  const long = request('POST', `/calculate/${userKpiId}`, { period_start: '2024-10-11', period_end: '2025-10-10' }).then((r) => {
+    longDone = true
+    return r
+  })
+  // While the calculation is pending, other requests are answered.
+  for (let i = 0; i < 3; i++) {
+    const quick = await request('GET', '/definitions')
+    assert.equal(quick.status, 200)
+  }
+  assert.equal(longDone, false, 'the quick requests waited for the calculation')
+  const r = await long
+  assert.equal(r.status, 200)
+  assert.ok(r.body.measurement_id > 0)
+  t.diagnostic(`calculation over a year: ${Date.now() - started} ms`)
 })

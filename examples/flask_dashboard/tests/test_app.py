@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import create_app  # noqa: E402
+from app import backfill_live, create_app  # noqa: E402
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 10, 10, 12, 30, tzinfo=UTC)  # 14:30 in Warsaw (seed 004's timestamp)
@@ -69,6 +69,10 @@ def app(tmp_path: Path) -> Iterator[Any]:
         ]
     )
     store.put_campaigns([{"id": i, "name": f"c{i}", "active": i < 3} for i in range(5)])
+    # The store's existing records into the live metrics (the `backfill-live` command).
+    with app.app_context():
+        report = backfill_live()
+    assert (report["calls"], report["sessions"]) == (19, 2)
     yield app
 
 
@@ -101,6 +105,47 @@ def test_dashboard_stats_in_seed_004_shape(app: Any) -> None:
     # default date: today in the store's zone
     status, today = get(app.test_client(), "/api/crm/dashboard/stats")
     assert status == 200 and today["stats"]["calls_total_today"] == 18
+
+
+def test_a_new_call_counts_once_its_update_is_posted(app: Any) -> None:
+    store = app.extensions["teamkpi_store"]
+    # The telephony webhook records a call; the live figures have it once the front end posts
+    # update-after-call, and a second post of the same call changes nothing.
+    store.put_calls(
+        [
+            {
+                "id": 200,
+                "agent_id": 5,
+                "started_at": dt.datetime(2025, 10, 10, 11, 0, tzinfo=UTC),
+                "duration_seconds": 120,
+                "outcome": "lead",
+            }
+        ]
+    )
+    _, before = get(app.test_client(), "/api/crm/dashboard/stats")
+    assert before["stats"]["calls_total_today"] == 18
+    for _ in range(2):
+        status, body = post(
+            app.test_client(), "/api/crm/dashboard/stats/update-after-call", {"call_id": 200}
+        )
+        assert status == 200
+        s = body["stats"]
+        assert (s["calls_total_today"], s["leads_today"], s["total_call_time_today"]) == (
+            19,
+            6,
+            3720,
+        )
+    # A session the tracker applies as it records it: still open, clipped to now (14:30).
+    live = app.extensions["teamkpi_live"]
+    session = {
+        "id": 3,
+        "agent_id": 5,
+        "kind": "break",
+        "start": dt.datetime(2025, 10, 10, 12, 0, tzinfo=UTC),
+    }
+    assert live.apply_records(sessions=[session])["applied"] == 1
+    _, after = get(app.test_client(), "/api/crm/dashboard/stats")
+    assert after["stats"]["total_break_time_today"] == 30 * 60
 
 
 def test_update_after_call(app: Any) -> None:
