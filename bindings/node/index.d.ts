@@ -475,7 +475,8 @@ interface LiveSync {
     end: Date,
     options: { now: Date; groupBy?: 'all' | 'agent' | 'team' | 'policy'; agentId?: number | null },
   ): Record[]
-  slaBreaches(options: { now: Date; start: Date; agentId?: number | null }): { breaches: Record[]; count: number }
+  /** The active breaches: every breached target of the open tickets. */
+  slaBreaches(options: { now: Date; agentId?: number | null }): { breaches: Record[]; count: number }
   updateKpis(options: {
     now: Date
     date?: Day | null

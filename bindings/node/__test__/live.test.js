@@ -130,6 +130,10 @@ for (const [name, open] of stores()) {
     const start = minutes(now, -10 * 24 * 60)
     const timelines = t.timelinesFromTickets(tickets)
     assert.deepEqual(l.slaAnalytics(start, now, { now }), t.slaAnalytics(SLA, timelines, { now, start, end: now }))
+    const openTimelines = t.timelinesFromTickets(tickets.filter((x) => !x.resolved_at && !x.closed_at))
+    const breaches = new t.SlaPolicy(SLA).breaches(openTimelines, now)
+    assert.ok(breaches.count > 0)
+    assert.deepEqual(await l.slaBreachesAsync({ now }), breaches)
     // A backfill from snapshots, twice: the second applies nothing.
     const fresh = live(open())
     assert.ok(fresh.applyTickets(tickets, { batch: 100 }).applied > tickets.length)

@@ -230,7 +230,7 @@ impl Shared {
             "sla_breaches" => {
                 let o = self.analytics_options(&v, 1)?;
                 let list = LiveWindows::new(store.live(), &o)
-                    .sla_breaches(self.policy()?, instant(&v, "start")?, opt(&v, "agent_id")?)
+                    .sla_breaches(self.policy()?, opt(&v, "agent_id")?)
                     .map_err(err)?;
                 out(&list)
             }

@@ -367,22 +367,21 @@ impl PyLive {
         to_py(py, &rows, Shape::Json)
     }
 
-    /// The desk's SLA breaches list as of `now`: every breached target of the tickets open or
-    /// active since `start` (one agent's with `agent_id`), as `teamkpi.sla_breaches` gives it.
-    #[pyo3(signature = (*, now, start, agent_id=None))]
+    /// The desk's list of active SLA breaches as of `now`: every breached target of the open
+    /// tickets (one agent's with `agent_id`), as `teamkpi.sla_breaches` gives it over the open
+    /// tickets' timelines.
+    #[pyo3(signature = (*, now, agent_id=None))]
     fn sla_breaches<'py>(
         &self,
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
-        start: &Bound<'py, PyAny>,
         agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let policy = self.policy()?;
-        let since = instant(start, "start")?;
         let o = self.analytics_options(now, 1)?;
         let host = self.host(py);
         let list = py
-            .detach(|| LiveWindows::new(host.live(), &o).sla_breaches(policy, since, agent_id))
+            .detach(|| LiveWindows::new(host.live(), &o).sla_breaches(policy, agent_id))
             .map_err(raise)?;
         to_py(py, &list, Shape::Json)
     }

@@ -43,13 +43,13 @@ pub(crate) const MIGRATION: &str = "
         ON teamkpi_live_sessions (tenant, start_at);";
 
 /// The open backlog's index (the workload reads open tickets without scanning the history) and
-/// each ticket's SLA breach instant (the breaches list reads only breached tickets).
+/// each ticket's SLA breach instant (the breaches list reads only open breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
         ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;
     ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS breach_at BIGINT;
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_breached
-        ON teamkpi_live_tickets (tenant, breach_at) WHERE breach_at IS NOT NULL;";
+        ON teamkpi_live_tickets (tenant, breach_at) WHERE NOT finished AND breach_at IS NOT NULL;";
 
 struct Reads<'a, 'b> {
     tx: &'a mut Transaction<'b>,
@@ -304,15 +304,14 @@ impl LiveStore for PgStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-        active_since: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<(u64, String)>> {
         let rows = self
             .lock()?
             .query(
                 "SELECT id, state FROM teamkpi_live_tickets
-                 WHERE tenant = $1 AND breach_at IS NOT NULL AND breach_at < $2
-                   AND state IS NOT NULL AND (last_at >= $3 OR NOT finished) ORDER BY id",
-                &[&t(tenant), &now.timestamp(), &active_since.timestamp()],
+                 WHERE tenant = $1 AND NOT finished AND breach_at < $2 AND state IS NOT NULL
+                 ORDER BY id",
+                &[&t(tenant), &now.timestamp()],
             )
             .map_err(pg)?;
         Ok(rows

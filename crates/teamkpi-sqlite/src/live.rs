@@ -61,12 +61,12 @@ pub(crate) const MIGRATION: &str = "
     CREATE INDEX live_sessions_window ON live_sessions (tenant, start);";
 
 /// The open backlog's index (the workload reads open tickets without scanning the history) and
-/// each ticket's SLA breach instant (the breaches list reads only breached tickets).
+/// each ticket's SLA breach instant (the breaches list reads only open breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;
     ALTER TABLE live_tickets ADD COLUMN breach_at INTEGER;
     CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
-        WHERE breach_at IS NOT NULL;";
+        WHERE finished = 0 AND breach_at IS NOT NULL;";
 
 struct Reads<'a> {
     tx: &'a Transaction<'a>,
@@ -330,21 +330,19 @@ impl LiveStore for SqliteStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-        active_since: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<(u64, String)>> {
         let conn = self.lock()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, state FROM live_tickets
-                 WHERE tenant = ?1 AND breach_at IS NOT NULL AND breach_at < ?2
-                   AND state IS NOT NULL AND (last_at >= ?3 OR finished = 0) ORDER BY id",
+                 WHERE tenant = ?1 AND finished = 0 AND breach_at < ?2 AND state IS NOT NULL
+                 ORDER BY id",
             )
             .map_err(storage)?;
         let rows = stmt
-            .query_map(
-                params![t(tenant), now.timestamp(), active_since.timestamp()],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
-            )
+            .query_map(params![t(tenant), now.timestamp()], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
             .map_err(storage)?;
         rows.map(|r| r.map_err(storage)).collect()
     }

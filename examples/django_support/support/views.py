@@ -83,10 +83,6 @@ def _analytics(result: str, days: int, agent_id: int | None) -> dict[str, Any]:
     return kpi.live().analytics(result, now=timezone.now(), days=days, agent_id=agent_id)
 
 
-def _window_start(now: dt.datetime, days: int) -> dt.datetime:
-    return kpi.day_bounds(teamkpi.date_range("last_n_days", now, kpi.zone(), days=days)["start"])[0]
-
-
 @api
 def performance(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
     return _analytics("performance", days, agent_id)
@@ -134,5 +130,5 @@ def performance_trends(
 
 @api
 def sla_breaches(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
-    now = timezone.now()
-    return kpi.live().sla_breaches(now=now, start=_window_start(now, days), agent_id=agent_id)
+    # Seed 001: all active breaches — the breached targets of open tickets.
+    return kpi.live().sla_breaches(now=timezone.now(), agent_id=agent_id)

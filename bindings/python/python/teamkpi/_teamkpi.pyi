@@ -288,9 +288,7 @@ class LiveMetrics:
         group_by: str | None = None,
         agent_id: int | None = None,
     ) -> list[dict[str, Any]]: ...
-    def sla_breaches(
-        self, *, now: Instant, start: Instant, agent_id: int | None = None
-    ) -> dict[str, Any]: ...
+    def sla_breaches(self, *, now: Instant, agent_id: int | None = None) -> dict[str, Any]: ...
     def update_kpis(
         self,
         *,

@@ -200,22 +200,14 @@ impl LiveWindows<'_> {
         Ok(counts.rows())
     }
 
-    /// The desk's SLA breaches list at the options' `now`: every breached target of the tickets
-    /// that are open or had an event since `active_since`, one agent's (the current assignee's)
-    /// when asked — as [`SlaPolicy::scan`] finds them in the tickets' snapshots, reading only the
-    /// tickets whose SLA counts as breached.
-    pub fn sla_breaches(
-        &self,
-        policy: &SlaPolicy,
-        active_since: DateTime<Utc>,
-        agent: Option<u64>,
-    ) -> Result<SlaBreachList> {
+    /// The desk's list of active SLA breaches at the options' `now`: every breached target of the
+    /// open tickets (neither resolved nor closed), one agent's (the current assignee's) when
+    /// asked — as [`SlaPolicy::scan`] finds them in the open tickets' snapshots, reading only the
+    /// open tickets whose SLA counts as breached.
+    pub fn sla_breaches(&self, policy: &SlaPolicy, agent: Option<u64>) -> Result<SlaBreachList> {
         let tenant = self.options.tenant.as_deref();
         let mut timelines = Vec::new();
-        for (id, state) in
-            self.store
-                .live_breached_tickets(tenant, self.options.now, active_since)?
-        {
+        for (id, state) in self.store.live_breached_tickets(tenant, self.options.now)? {
             if let Some(t) = ticket_snapshot(tenant, id, &state)? {
                 timelines.push(TicketTimeline::from_ticket(&t));
             }

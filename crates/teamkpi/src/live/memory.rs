@@ -174,21 +174,17 @@ impl LiveStore for InMemoryStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-        active_since: DateTime<Utc>,
     ) -> Result<Vec<(u64, String)>> {
         let inner = self.lock()?;
-        let (now, since) = (now.timestamp(), active_since.timestamp());
+        let now = now.timestamp();
         Ok(inner
             .live
             .get(&tenant.map(str::to_owned))
             .map_or_else(Vec::new, |t| {
                 t.tickets
                     .iter()
-                    .filter_map(|(id, (state, finished, last_at, breach))| match state {
-                        Some(s)
-                            if breach.is_some_and(|b| b < now)
-                                && (*last_at >= since || !finished) =>
-                        {
+                    .filter_map(|(id, (state, finished, _, breach))| match state {
+                        Some(s) if !finished && breach.is_some_and(|b| b < now) => {
                             Some((*id, s.clone()))
                         }
                         _ => None,

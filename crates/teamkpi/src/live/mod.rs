@@ -295,14 +295,12 @@ pub trait LiveStore {
     /// The states of the tickets held that are neither resolved nor closed, by id (the open
     /// backlog: its size, not the history's, bounds the read).
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>>;
-    /// The states of the tickets held whose SLA counts as breached before `now`
-    /// ([`TicketWrite::breach_at`]) and that are open or had an event since `active_since`,
-    /// by id.
+    /// The states of the open tickets held (neither resolved nor closed) whose SLA counts as
+    /// breached before `now` ([`TicketWrite::breach_at`]), by id.
     fn live_breached_tickets(
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-        active_since: DateTime<Utc>,
     ) -> Result<Vec<(u64, String)>>;
 }
 

@@ -288,11 +288,22 @@ class AnalyticsEndpoints(SupportTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["total_sla_tasks"], 3)
         self.assertEqual(body["breached_count"], 3)
+        # Active breaches are those of open tickets: the resolved ones above are history.
         status, body = self.get("boss", "/sla/breaches/")
-        self.assertEqual(status, 200)
-        self.assertEqual(body["count"], 4)
+        self.assertEqual((status, body["count"]), (200, 0))
+        with self.committed():
+            # high, open for 3 h without a reply: the first response (1 h) is breached
+            self.ticket(self.ben, NOW - dt.timedelta(hours=3), priority="high")
+        _, body = self.get("boss", "/sla/breaches/")
+        self.assertEqual(body["count"], 1)
+        self.assertEqual(
+            (body["breaches"][0]["target"], body["breaches"][0]["agent_id"]),
+            ("first_response", self.ben.pk),
+        )
         _, mine = self.get("ben", "/sla/breaches/")
         self.assertEqual(mine["count"], 1)
+        _, theirs = self.get("ana", "/sla/breaches/")
+        self.assertEqual(theirs["count"], 0)
 
     def test_trends_shapes(self) -> None:
         _, body = self.get("ana", "/analytics/trends/?days=14")
