@@ -49,8 +49,9 @@ use std::collections::BTreeMap;
 
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::{Error, Result};
+use crate::metrics::Mergeable;
 use crate::metrics::{
-    call_center_dashboard, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
+    call_center_dashboard, QuantileSketch, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
     GroupBy, GroupKey, TicketAggregate, TicketMetrics,
 };
 use crate::period::{Period, PeriodKind};
@@ -140,9 +141,9 @@ pub struct LiveMeta {
 }
 
 /// What live rows hold: it changes when they gain a field a reader relies on or a field's form
-/// changes (layout 3: the window detail of day rows, SLA tasks as delta-coded quadruples), so
-/// state built before is `incompatible_state` until rebuilt.
-const LIVE_LAYOUT: u32 = 3;
+/// changes (layout 4: window detail and quantile sketches in day rows only, SLA tasks as
+/// delta-coded quadruples), so state built before is `incompatible_state` until rebuilt.
+const LIVE_LAYOUT: u32 = 4;
 
 /// What identifies the settings that change live figures: zone, calendar, SLA policy and
 /// quantiles (a version prefix changes when the stored forms or the rows' layout do).
@@ -368,25 +369,21 @@ pub(crate) fn decoded_rows(
         }
         rows.insert(key, (end, agg));
     }
-    // Only day rows keep window detail (week and month rows would carry every open target of
-    // their period on every write): a week's or month's targets overdue at `as_of` are those of
-    // its days.
-    if let (Some(at), false) = (as_of, query.period == PeriodKind::Day) {
-        let first = Period::containing(query.period, query.from).start;
-        let last = Period::containing(query.period, query.to).end;
+    // Only day rows keep window detail and quantile sketches (week and month rows would carry
+    // every open target and a sketch of their whole period on every write): a week's or
+    // month's targets overdue at `as_of`, and its sketches, are those of its days.
+    if query.period != PeriodKind::Day {
         let days = LiveQuery {
             period: PeriodKind::Day,
-            from: first,
-            to: last,
+            from: Period::containing(query.period, query.from).start,
+            to: Period::containing(query.period, query.to).end,
             ..query.clone()
         };
+        let mut sketches: BTreeMap<RowKey, [Option<QuantileSketch>; 4]> = BTreeMap::new();
         for (key, _, text) in store.live_aggregates(&days)? {
             let mut day: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
-            let before = day.sla_breached;
-            day.settle(at);
-            let overdue = day.sla_breached - before;
             let period = Period::containing(query.period, key.start);
-            if overdue == 0 || period.start < query.from || period.start > query.to {
+            if period.start < query.from || period.start > query.to {
                 continue;
             }
             let row = RowKey {
@@ -394,10 +391,32 @@ pub(crate) fn decoded_rows(
                 group: key.group,
                 start: period.start,
             };
-            rows.entry(row)
-                .or_insert_with(|| (period.end, TicketAggregate::default()))
-                .1
-                .sla_breached += overdue;
+            let acc = sketches.entry(row.clone()).or_default();
+            for (slot, stats) in acc.iter_mut().zip(day.duration_stats()) {
+                if let Some(s) = &stats.sketch {
+                    slot.get_or_insert_with(QuantileSketch::new).merge(s);
+                }
+            }
+            if let Some(at) = as_of {
+                let before = day.sla_breached;
+                day.settle(at);
+                let overdue = day.sla_breached - before;
+                if overdue > 0 {
+                    rows.entry(row)
+                        .or_insert_with(|| (period.end, TicketAggregate::default()))
+                        .1
+                        .sla_breached += overdue;
+                }
+            }
+        }
+        for (key, (_, agg)) in rows.iter_mut() {
+            if let Some(acc) = sketches.remove(key) {
+                for (stats, sketch) in agg.duration_stats_mut().into_iter().zip(acc) {
+                    if sketch.is_some() {
+                        stats.sketch = sketch;
+                    }
+                }
+            }
         }
     }
     // Ordered by group (agent ids numerically), then period.

@@ -348,7 +348,11 @@ pub fn plan(
             let existed = stored.contains_key(&key);
             let mut agg = stored
                 .remove(&key)
-                .unwrap_or_else(|| TicketAggregate::new(options.quantiles));
+                // Quantile sketches live in day rows only: a week's or month's are merged from
+                // its days when read, so an event rewrites no week- or month-long sketch.
+                .unwrap_or_else(|| {
+                    TicketAggregate::new(options.quantiles && key.period == PeriodKind::Day)
+                });
             // Additions first: a retraction always finds what it retracts.
             for (c, sign) in list.iter().filter(|(_, s)| *s > 0) {
                 c.apply(&mut agg, *sign);

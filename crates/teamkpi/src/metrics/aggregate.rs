@@ -308,6 +308,27 @@ impl TicketAggregate {
         }
     }
 
+    /// The four duration statistics: first response, first response in business seconds,
+    /// resolution, resolution in business seconds.
+    pub fn duration_stats(&self) -> [&DurationStats; 4] {
+        [
+            &self.first_response,
+            &self.first_response_business,
+            &self.resolution,
+            &self.resolution_business,
+        ]
+    }
+
+    /// The four duration statistics, to change.
+    pub fn duration_stats_mut(&mut self) -> [&mut DurationStats; 4] {
+        [
+            &mut self.first_response,
+            &mut self.first_response_business,
+            &mut self.resolution,
+            &mut self.resolution_business,
+        ]
+    }
+
     /// True when nothing was counted (live window detail included).
     pub fn is_empty(&self) -> bool {
         self.counts_nothing() && self.window.as_ref().is_none_or(WindowDetail::is_empty)
