@@ -24,6 +24,8 @@ export declare class TeamKpiError extends Error {
   readonly position?: number
   /** Why nobody could take an item (`no_eligible_agent`). */
   readonly reason?: string
+  /** Each bad event of a refused batch (`invalid_events`). */
+  readonly errors?: Array<{ index: number; code: string; message: string }>
 }
 
 /** Every error code. */

@@ -17,6 +17,7 @@ class TeamKpiError extends Error {
     this.code = code
     if (extra.position !== undefined) this.position = extra.position
     if (extra.reason !== undefined) this.reason = extra.reason
+    if (extra.errors !== undefined) this.errors = extra.errors
   }
 }
 

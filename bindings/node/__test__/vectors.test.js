@@ -212,6 +212,18 @@ const RUNNERS = {
     for (const ev of natives(inp.then ?? [])) e.apply(ev)
     return { day: e.rows('day') }
   },
+  engine_batch: (inp) => {
+    const e = new t.Engine(inp.timezone, { strict: inp.strict ?? false })
+    const batches = inp.batches.map((b) => {
+      try {
+        return e.applyMany(natives(b))
+      } catch (err) {
+        if (err.code !== 'invalid_events') throw err
+        return { code: err.code, errors: err.errors }
+      }
+    })
+    return { batches, day: e.rows('day') }
+  },
 }
 
 const files = fs.readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort()

@@ -61,6 +61,8 @@ fn err(e: Error) -> napi::Error {
             position: Some(p), ..
         } => json!({"position": p}),
         Error::NoEligibleAgent { reason } => json!({"reason": reason}),
+        // Each bad event of a refused batch: `index`, `code`, `message`.
+        Error::InvalidEvents { errors } => json!({"errors": errors}),
         _ => json!({}),
     };
     fail(e.code(), e.to_string(), extra)
@@ -1070,14 +1072,14 @@ fn decode_event(raw: Value) -> napi::Result<Event> {
     }
 }
 
-/// Decodes a batch's events; every one that does not decode is named (index and code) in one
-/// `invalid_events` error, and nothing is applied (the batch rules).
-fn decode_events(list: Vec<Value>) -> napi::Result<Vec<Event>> {
-    let (mut events, mut errors) = (Vec::with_capacity(list.len()), Vec::new());
-    for (index, raw) in list.into_iter().enumerate() {
-        match decode_event(raw) {
-            Ok(e) => events.push(e),
-            Err(e) => errors.push(teamkpi::EventIssue {
+/// Decodes a batch's events by the batch rules: every one that does not decode or validate is
+/// named (index and code) in one `invalid_events` error, and nothing is applied.
+fn decode_events(list: Vec<Value>, tenant: Option<&str>) -> napi::Result<Vec<Event>> {
+    let decoded = list
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            decode_event(raw).map_err(|e| teamkpi::EventIssue {
                 index,
                 code: code_of(&e)
                     .as_str()
@@ -1087,14 +1089,10 @@ fn decode_events(list: Vec<Value>) -> napi::Result<Vec<Event>> {
                     .ok()
                     .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_else(|| e.reason.clone()),
-            }),
-        }
-    }
-    if errors.is_empty() {
-        Ok(events)
-    } else {
-        Err(err(Error::InvalidEvents { errors }))
-    }
+            })
+        })
+        .collect();
+    teamkpi::engine::collect_batch(tenant, decoded).map_err(err)
 }
 
 fn event(v: Value) -> napi::Result<Event> {
@@ -1207,8 +1205,10 @@ impl NativeEngine {
     pub fn apply_many(&self, events_json: String) -> napi::Result<String> {
         let list: Vec<Value> = serde_json::from_str(&events_json)
             .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
-        let events = decode_events(list)?;
-        out(&self.lock()?.apply_batch(&events).map_err(err)?)
+        let mut engine = self.lock()?;
+        let tenant = engine.options().tenant.clone();
+        let events = decode_events(list, tenant.as_deref())?;
+        out(&engine.apply_batch(&events).map_err(err)?)
     }
 
     /// Rows per agent and `period`.

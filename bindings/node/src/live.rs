@@ -121,7 +121,7 @@ impl Shared {
                     Some(one @ Value::Object(_)) => vec![one.clone()],
                     _ => return Err(err(Error::argument_error("events", "an array of events"))),
                 };
-                let events = crate::decode_events(list)?;
+                let events = crate::decode_events(list, tenant)?;
                 out(&store.live_apply(&self.options, &events).map_err(err)?)
             }
             "apply_records" => {

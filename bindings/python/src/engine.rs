@@ -224,7 +224,8 @@ impl PyEngine {
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let parsed = crate::live::events_arg(events)?;
+        let tenant = self.lock()?.options().tenant.clone();
+        let parsed = crate::live::events_arg(events, tenant.as_deref())?;
         let inner = &self.inner;
         let report = py
             .detach(|| {

@@ -53,28 +53,22 @@ impl PyLive {
     }
 }
 
-/// Decodes events; every one that does not decode is named (index and code) in one
-/// `invalid_events` error, and nothing is applied.
-pub(crate) fn events_arg(events: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
+/// Decodes events by the batch rules: every one that does not decode or validate is named
+/// (index and code) in one `invalid_events` error, and nothing is applied.
+pub(crate) fn events_arg(events: &Bound<'_, PyAny>, tenant: Option<&str>) -> PyResult<Vec<Event>> {
     let py = events.py();
-    if events.cast::<PyDict>().is_ok() {
-        return match parse_event(events) {
-            Ok(e) => Ok(vec![e]),
-            Err(err) => Err(invalid(vec![issue(py, 0, &err)])),
-        };
-    }
-    let (mut out, mut issues) = (Vec::new(), Vec::new());
-    for (index, e) in events.try_iter()?.enumerate() {
-        match parse_event(&e?) {
-            Ok(e) => out.push(e),
-            Err(err) => issues.push(issue(py, index, &err)),
-        }
-    }
-    if issues.is_empty() {
-        Ok(out)
+    let one =
+        |index: usize, e: &Bound<'_, PyAny>| parse_event(e).map_err(|err| issue(py, index, &err));
+    let decoded = if events.cast::<PyDict>().is_ok() {
+        vec![one(0, events)]
     } else {
-        Err(invalid(issues))
-    }
+        let mut out = Vec::new();
+        for (index, e) in events.try_iter()?.enumerate() {
+            out.push(one(index, &e?));
+        }
+        out
+    };
+    teamkpi::engine::collect_batch(tenant, decoded).map_err(raise)
 }
 
 fn issue(py: Python<'_>, index: usize, err: &PyErr) -> EventIssue {
@@ -88,10 +82,6 @@ fn issue(py: Python<'_>, index: usize, err: &PyErr) -> EventIssue {
         code,
         message: value.str().map(|s| s.to_string()).unwrap_or_default(),
     }
-}
-
-fn invalid(errors: Vec<EventIssue>) -> PyErr {
-    raise(Error::InvalidEvents { errors })
 }
 
 fn period_kind(period: &str) -> PyResult<PeriodKind> {
@@ -138,7 +128,7 @@ impl PyLive {
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let events = events_arg(events)?;
+        let events = events_arg(events, self.tenant())?;
         let host = self.host(py);
         let report = py
             .detach(|| host.live_apply(&self.options, &events))

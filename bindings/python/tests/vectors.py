@@ -359,6 +359,19 @@ def run_engine(inp: dict[str, Any]) -> Any:
     return {"day": engine.rows("day")}
 
 
+def run_engine_batch(inp: dict[str, Any]) -> Any:
+    engine = teamkpi.Engine(inp["timezone"], strict=inp.get("strict", False))
+    batches: list[Any] = []
+    for batch in inp["batches"]:
+        try:
+            batches.append(engine.apply_many(natives(batch)))
+        except teamkpi.InvalidInputError as e:
+            if e.code != "invalid_events":
+                raise
+            batches.append({"code": e.code, "errors": e.errors})  # type: ignore[attr-defined]
+    return {"batches": batches, "day": engine.rows("day")}
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "achievement": run_achievement,
     "overall_score": run_overall_score,
@@ -381,6 +394,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "analytics": run_analytics,
     "assignment": run_assignment,
     "engine": run_engine,
+    "engine_batch": run_engine_batch,
 }
 
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::calendar::BusinessCalendar;
-use crate::error::{Error, Result};
+use crate::error::{Error, EventIssue, Result};
 use crate::hashing::{fingerprint, FastBuild};
 use crate::metrics::{
     AgentMessage, AgentSession, Bucketing, Call, GroupBy, GroupKey, MetricsOptions, SessionKind,
@@ -658,11 +658,7 @@ pub fn validate_batch(tenant: Option<&str>, events: &[Event]) -> Result<()> {
     let mut errors = Vec::new();
     for (index, e) in events.iter().enumerate() {
         if let Err(err) = validate_event(tenant, e) {
-            errors.push(crate::error::EventIssue {
-                index,
-                code: err.code().to_owned(),
-                message: err.to_string(),
-            });
+            errors.push(EventIssue::of(index, &err));
         }
     }
     if errors.is_empty() {
@@ -698,16 +694,33 @@ fn validate_event(tenant: Option<&str>, e: &Event) -> Result<()> {
 /// type, an instant without an offset) or validate is reported with its index and code in one
 /// `invalid_events` error.
 pub fn decode_batch(tenant: Option<&str>, values: Vec<serde_json::Value>) -> Result<Vec<Event>> {
+    collect_batch(
+        tenant,
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(index, v)| crate::from_json::<Event>(v).map_err(|e| EventIssue::of(index, &e)))
+            .collect(),
+    )
+}
+
+/// A batch a binding decoded from its own objects, one result per event (a failure as the
+/// event's issue): the events that decoded are validated too, and every bad event — not decoded
+/// or not valid — is reported with its index and code in one `invalid_events` error, in index
+/// order, as [`decode_batch`] does for JSON.
+pub fn collect_batch(
+    tenant: Option<&str>,
+    decoded: Vec<std::result::Result<Event, EventIssue>>,
+) -> Result<Vec<Event>> {
     let mut errors = Vec::new();
-    let mut events = Vec::with_capacity(values.len());
-    for (index, v) in values.into_iter().enumerate() {
-        match crate::from_json::<Event>(v).and_then(|e| validate_event(tenant, &e).map(|_| e)) {
-            Ok(e) => events.push(e),
-            Err(err) => errors.push(crate::error::EventIssue {
-                index,
-                code: err.code().to_owned(),
-                message: err.to_string(),
-            }),
+    let mut events = Vec::with_capacity(decoded.len());
+    for (index, d) in decoded.into_iter().enumerate() {
+        match d {
+            Ok(e) => match validate_event(tenant, &e) {
+                Ok(()) => events.push(e),
+                Err(err) => errors.push(EventIssue::of(index, &err)),
+            },
+            Err(issue) => errors.push(EventIssue { index, ..issue }),
         }
     }
     if errors.is_empty() {

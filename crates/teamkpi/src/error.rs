@@ -277,6 +277,17 @@ pub struct EventIssue {
     pub message: String,
 }
 
+impl EventIssue {
+    /// The issue of the event at `index` failing with `error`.
+    pub fn of(index: usize, error: &Error) -> Self {
+        EventIssue {
+            index,
+            code: error.code().to_owned(),
+            message: error.to_string(),
+        }
+    }
+}
+
 fn describe_issues(errors: &[EventIssue]) -> String {
     let mut shown: Vec<String> = errors
         .iter()

@@ -51,8 +51,8 @@ use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::{Error, Result};
 use crate::metrics::Mergeable;
 use crate::metrics::{
-    call_center_dashboard, QuantileSketch, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
-    GroupBy, GroupKey, TicketAggregate, TicketMetrics,
+    call_center_dashboard, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
+    GroupBy, GroupKey, QuantileSketch, TicketAggregate, TicketMetrics,
 };
 use crate::period::{Period, PeriodKind};
 use crate::update::MetricSource;
