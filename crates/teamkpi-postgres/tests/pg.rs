@@ -450,6 +450,29 @@ fn live_worker_process() {
     println!("applied={applied}");
 }
 
+/// The crash test's worker (runs only when spawned with the env set).
+#[test]
+#[ignore]
+fn live_crash_worker_process() {
+    if let Ok(url) = std::env::var("TEAMKPI_LIVE_CRASH_PG") {
+        teamkpi::conformance::live::crash_worker(&PgStore::connect(&url).unwrap());
+    }
+}
+
+#[test]
+fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
+    let Some(admin) = admin_url() else { return };
+    let url = fresh_db(&admin);
+    drop(PgStore::connect(&url).unwrap());
+    let committed = teamkpi::conformance::live::spawn_and_kill(
+        "live_crash_worker_process",
+        ("TEAMKPI_LIVE_CRASH_PG", &url),
+    );
+    // The killed connection's transaction is rolled back by the server.
+    let store = PgStore::connect(&url).unwrap();
+    teamkpi::conformance::live::check_after_crash(&store, committed);
+}
+
 #[test]
 fn live_eight_processes_on_one_database_equal_batch() {
     let Some(admin) = admin_url() else { return };

@@ -209,78 +209,24 @@ fn live_eight_processes_on_one_file_equal_batch() {
     teamkpi::conformance::live::check_after_workers(&store, applied);
 }
 
-/// The crash test's worker: applies the concurrency stream in batches of 500, saying after each
-/// commit how many batches are in (runs only when spawned with the env set).
+/// The crash test's worker (runs only when spawned with the env set).
 #[test]
 #[ignore]
 fn live_crash_worker_process() {
-    let Ok(path) = std::env::var("TEAMKPI_LIVE_CRASH_DB") else {
-        return;
-    };
-    use std::io::Write as _;
-    let store = SqliteStore::open(&path).unwrap();
-    let options = teamkpi::conformance::live::live_options();
-    let events = teamkpi::conformance::live::concurrency_stream();
-    for (k, chunk) in events.chunks(500).enumerate() {
-        teamkpi::live::LiveStore::live_apply(&store, &options, chunk).unwrap();
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "committed={}", k + 1).unwrap();
-        out.flush().unwrap();
+    if let Ok(path) = std::env::var("TEAMKPI_LIVE_CRASH_DB") {
+        teamkpi::conformance::live::crash_worker(&SqliteStore::open(&path).unwrap());
     }
 }
 
 #[test]
 fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.sqlite");
     drop(SqliteStore::open(&path).unwrap());
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "live_crash_worker_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("TEAMKPI_LIVE_CRASH_DB", &path)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut committed = 0usize;
-    while committed < 5 {
-        let line = lines.next().expect("the worker commits batches").unwrap();
-        if let Some((_, n)) = line.split_once("committed=") {
-            committed = n.trim().parse().unwrap();
-        }
-    }
-    // The next batch is being planned or written: kill -9.
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let events = teamkpi::conformance::live::concurrency_stream();
-    let options = teamkpi::conformance::live::live_options();
+    let committed = teamkpi::conformance::live::spawn_and_kill(
+        "live_crash_worker_process",
+        ("TEAMKPI_LIVE_CRASH_DB", path.to_str().unwrap()),
+    );
     let store = SqliteStore::open(&path).unwrap();
-    let day = |n: usize| {
-        teamkpi::engine::batch_rows_from_events(
-            &options,
-            teamkpi::PeriodKind::Day,
-            &events[..(n * 500).min(events.len())],
-        )
-        .unwrap()
-    };
-    let live = teamkpi::conformance::live::all_live_rows(
-        &store,
-        teamkpi::PeriodKind::Day,
-        teamkpi::metrics::GroupBy::Agent,
-    );
-    assert!(
-        live == day(committed) || live == day(committed + 1),
-        "the store holds part of a batch"
-    );
-    // Re-applying everything converges.
-    for chunk in events.chunks(1000) {
-        teamkpi::live::LiveStore::live_apply(&store, &options, chunk).unwrap();
-    }
-    teamkpi::conformance::live::assert_live_equals_batch(&store, &options, &events);
+    teamkpi::conformance::live::check_after_crash(&store, committed);
 }

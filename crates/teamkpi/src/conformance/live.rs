@@ -499,20 +499,10 @@ pub fn check_after_workers(store: &dyn LiveStore, applied: u64) {
 /// Runs `workers` copies of the current test binary's ignored test `name`, each with `env` and
 /// `TEAMKPI_LIVE_WORKER` set to its number; returns the sum of the `applied=N` they print.
 pub fn spawn_workers(name: &str, env: (&str, &str), workers: u64) -> u64 {
-    let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..workers)
         .map(|w| {
-            std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    name,
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(env.0, env.1)
+            worker_command(name, env)
                 .env("TEAMKPI_LIVE_WORKER", w.to_string())
-                .stdout(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
@@ -776,4 +766,74 @@ fn transfers_back_and_forth() -> Vec<Event> {
         EventKind::Resolved { ticket_id: ticket },
     ));
     out
+}
+
+/// The ignored test `name` of the running test binary, as a worker process with `env` set.
+fn worker_command(name: &str, env: (&str, &str)) -> std::process::Command {
+    let mut c = std::process::Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(env.0, env.1)
+    .stdout(std::process::Stdio::piped());
+    c
+}
+
+/// The crash test's worker: applies [`concurrency_stream`] in batches of 500, printing
+/// `committed=k` after each commit.
+pub fn crash_worker(store: &dyn LiveStore) {
+    use std::io::Write as _;
+    let options = live_options();
+    for (k, chunk) in concurrency_stream().chunks(500).enumerate() {
+        store.live_apply(&options, chunk).unwrap();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "committed={}", k + 1).unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// Spawns the crash worker (the ignored test `name`, with `env` set), lets it commit 5 batches
+/// and kills it (SIGKILL) while it plans or writes the next; returns how many it had committed.
+pub fn spawn_and_kill(name: &str, env: (&str, &str)) -> usize {
+    use std::io::BufRead as _;
+    let mut child = worker_command(name, env).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut committed = 0usize;
+    while committed < 5 {
+        let line = lines.next().expect("the worker commits batches").unwrap();
+        if let Some((_, n)) = line.split_once("committed=") {
+            committed = n.trim().parse().unwrap();
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    committed
+}
+
+/// After the kill: the store holds `committed` batches or one more, never part of one; applying
+/// everything again converges to the batch computation.
+pub fn check_after_crash(store: &dyn LiveStore, committed: usize) {
+    let events = concurrency_stream();
+    let options = live_options();
+    let day = |n: usize| {
+        crate::engine::batch_rows_from_events(
+            &options,
+            PeriodKind::Day,
+            &events[..(n * 500).min(events.len())],
+        )
+        .unwrap()
+    };
+    let live = all_live_rows(store, PeriodKind::Day, GroupBy::Agent);
+    assert!(
+        live == day(committed) || live == day(committed + 1),
+        "the store holds part of a batch"
+    );
+    for chunk in events.chunks(1000) {
+        store.live_apply(&options, chunk).unwrap();
+    }
+    assert_live_equals_batch(store, &options, &events);
 }
