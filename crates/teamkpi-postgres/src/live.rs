@@ -11,7 +11,7 @@ use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
 };
-use teamkpi::metrics::{AgentSession, Call, GroupBy};
+use teamkpi::metrics::{AgentSession, Call, GroupBy, TicketKind};
 
 use crate::{corrupt, pg, t, PgError, PgStore};
 
@@ -48,6 +48,8 @@ pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
         ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;
     ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS breach_at BIGINT;
+    ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS agent_id BIGINT;
+    ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS kind TEXT NOT NULL DEFAULT 'ticket';
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_breached
         ON teamkpi_live_tickets (tenant, breach_at) WHERE NOT finished AND breach_at IS NOT NULL;";
 
@@ -158,14 +160,24 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let finished: Vec<bool> = c.tickets.iter().map(|w| w.finished).collect();
         let last: Vec<i64> = c.tickets.iter().map(|w| w.last_at).collect();
         let breach: Vec<Option<i64>> = c.tickets.iter().map(|w| w.breach_at).collect();
+        let agents: Vec<Option<i64>> = c
+            .tickets
+            .iter()
+            .map(|w| w.agent_id.map(|a| a as i64))
+            .collect();
+        let kinds: Vec<&str> = c.tickets.iter().map(|w| w.kind.as_str()).collect();
         tx.execute(
-            "INSERT INTO teamkpi_live_tickets (tenant, id, state, finished, last_at, breach_at)
+            "INSERT INTO teamkpi_live_tickets
+               (tenant, id, state, finished, last_at, breach_at, agent_id, kind)
              SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bool[], $5::bigint[],
-                                      $6::bigint[])
+                                      $6::bigint[], $7::bigint[], $8::text[])
              ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
                finished = excluded.finished, last_at = excluded.last_at,
-               breach_at = excluded.breach_at",
-            &[&tenant, &ids, &states, &finished, &last, &breach],
+               breach_at = excluded.breach_at, agent_id = excluded.agent_id,
+               kind = excluded.kind",
+            &[
+                &tenant, &ids, &states, &finished, &last, &breach, &agents, &kinds,
+            ],
         )?;
     }
     let (put, gone): (Vec<_>, Vec<_>) = c.aggregates.iter().partition(|a| a.state.is_some());
@@ -318,6 +330,29 @@ impl LiveStore for PgStore {
             .into_iter()
             .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
             .collect())
+    }
+
+    fn live_open_counts(
+        &self,
+        tenant: Option<&str>,
+    ) -> teamkpi::Result<Vec<(Option<u64>, TicketKind, u64)>> {
+        let rows = self
+            .lock()?
+            .query(
+                "SELECT agent_id, kind, COUNT(*) FROM teamkpi_live_tickets
+                 WHERE tenant = $1 AND NOT finished AND state IS NOT NULL GROUP BY agent_id, kind",
+                &[&t(tenant)],
+            )
+            .map_err(pg)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0).map(|a| a as u64),
+                    TicketKind::parse(r.get::<_, &str>(1))?,
+                    r.get::<_, i64>(2) as u64,
+                ))
+            })
+            .collect()
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {

@@ -9,7 +9,7 @@ use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
 };
-use teamkpi::metrics::{AgentSession, Call, GroupBy};
+use teamkpi::metrics::{AgentSession, Call, GroupBy, TicketKind};
 
 use crate::{date, json, t, to_json, SqliteError, SqliteStore};
 
@@ -65,6 +65,8 @@ pub(crate) const MIGRATION: &str = "
 pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;
     ALTER TABLE live_tickets ADD COLUMN breach_at INTEGER;
+    ALTER TABLE live_tickets ADD COLUMN agent_id INTEGER;
+    ALTER TABLE live_tickets ADD COLUMN kind TEXT NOT NULL DEFAULT 'ticket';
     CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
         WHERE finished = 0 AND breach_at IS NOT NULL;";
 
@@ -182,11 +184,11 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
         )?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO live_tickets (tenant, id, state, finished, last_at, breach_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO live_tickets (tenant, id, state, finished, last_at, breach_at, agent_id, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
            finished = excluded.finished, last_at = excluded.last_at,
-           breach_at = excluded.breach_at",
+           breach_at = excluded.breach_at, agent_id = excluded.agent_id, kind = excluded.kind",
     )?;
     for w in &c.tickets {
         stmt.execute(params![
@@ -195,7 +197,9 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
             w.state,
             w.finished,
             w.last_at,
-            w.breach_at
+            w.breach_at,
+            w.agent_id.map(|a| a as i64),
+            w.kind.as_str()
         ])?;
     }
     let mut put = tx.prepare_cached(
@@ -345,6 +349,34 @@ impl LiveStore for SqliteStore {
             })
             .map_err(storage)?;
         rows.map(|r| r.map_err(storage)).collect()
+    }
+
+    fn live_open_counts(
+        &self,
+        tenant: Option<&str>,
+    ) -> teamkpi::Result<Vec<(Option<u64>, TicketKind, u64)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT agent_id, kind, COUNT(*) FROM live_tickets
+                 WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL GROUP BY agent_id, kind",
+            )
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map(params![t(tenant)], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?.map(|a| a as u64),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(storage)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (agent, kind, n) = r.map_err(storage)?;
+            out.push((agent, TicketKind::parse(&kind)?, n as u64));
+        }
+        Ok(out)
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {

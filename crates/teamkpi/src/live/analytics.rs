@@ -8,8 +8,7 @@ use super::{decoded_rows, live_aggregate_rows, plan::ticket_snapshot, LiveQuery,
 use crate::error::Result;
 use crate::metrics::analytics::{sla_breach_list, SlaBreachList};
 use crate::metrics::analytics::{
-    workload_distribution, AnalyticsOptions, Scope, WindowSource, WindowTotals,
-    WorkloadDistribution,
+    AnalyticsOptions, Scope, WindowSource, WindowTotals, WorkloadDistribution,
 };
 use crate::metrics::{GroupBy, GroupKey, Ticket, TicketAggregate};
 use crate::period::{local_date, PeriodKind};
@@ -109,10 +108,10 @@ impl WindowSource for LiveWindows<'_> {
     }
 
     fn workload(&self) -> Result<WorkloadDistribution> {
-        let tickets = live_open_snapshots(self.store, self.options.tenant.as_deref())?;
-        Ok(workload_distribution(
-            &tickets,
-            self.options.tenant.as_deref(),
+        // Counted by the store per assignee and kind: no ticket state is read.
+        Ok(WorkloadDistribution::from_counts(
+            self.store
+                .live_open_counts(self.options.tenant.as_deref())?,
         ))
     }
 }

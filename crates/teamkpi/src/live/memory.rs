@@ -8,15 +8,26 @@ use super::{
 };
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::Result;
-use crate::metrics::{AgentSession, Call};
+use crate::metrics::{AgentSession, Call, TicketKind};
 use crate::store::InMemoryStore;
+
+/// A live ticket row.
+#[derive(Debug, Clone)]
+struct TicketRow {
+    /// `None` once evicted.
+    state: Option<String>,
+    finished: bool,
+    last_at: i64,
+    breach_at: Option<i64>,
+    agent_id: Option<u64>,
+    kind: TicketKind,
+}
 
 /// One tenant's live tables.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoryTables {
     meta: Option<LiveMeta>,
-    /// Ticket id → (state or `None` when evicted, finished, last event, breached from).
-    tickets: BTreeMap<u64, (Option<String>, bool, i64, Option<i64>)>,
+    tickets: BTreeMap<u64, TicketRow>,
     aggregates: BTreeMap<RowKey, (NaiveDate, String)>,
     calls: BTreeMap<u64, Call>,
     sessions: BTreeMap<u64, String>,
@@ -29,7 +40,7 @@ impl LiveReads for &MemoryTables {
     fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<String>)>> {
         Ok(ids
             .iter()
-            .filter_map(|id| self.tickets.get(id).map(|(s, ..)| (*id, s.clone())))
+            .filter_map(|id| self.tickets.get(id).map(|t| (*id, t.state.clone())))
             .collect())
     }
     fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, String)>> {
@@ -59,8 +70,17 @@ impl MemoryTables {
             self.meta = Some(m);
         }
         for t in changes.tickets {
-            self.tickets
-                .insert(t.id, (Some(t.state), t.finished, t.last_at, t.breach_at));
+            self.tickets.insert(
+                t.id,
+                TicketRow {
+                    state: Some(t.state),
+                    finished: t.finished,
+                    last_at: t.last_at,
+                    breach_at: t.breach_at,
+                    agent_id: t.agent_id,
+                    kind: t.kind,
+                },
+            );
         }
         for a in changes.aggregates {
             match a.state {
@@ -153,9 +173,9 @@ impl LiveStore for InMemoryStore {
         let t = inner.live.entry(tenant.map(str::to_owned)).or_default();
         let horizon = before.timestamp();
         let mut evicted = 0;
-        for (state, finished, last_at, _) in t.tickets.values_mut() {
-            if state.is_some() && *finished && *last_at < horizon {
-                *state = None;
+        for row in t.tickets.values_mut() {
+            if row.state.is_some() && row.finished && row.last_at < horizon {
+                row.state = None;
                 evicted += 1;
             }
         }
@@ -183,8 +203,8 @@ impl LiveStore for InMemoryStore {
             .map_or_else(Vec::new, |t| {
                 t.tickets
                     .iter()
-                    .filter_map(|(id, (state, finished, _, breach))| match state {
-                        Some(s) if !finished && breach.is_some_and(|b| b < now) => {
+                    .filter_map(|(id, row)| match &row.state {
+                        Some(s) if !row.finished && row.breach_at.is_some_and(|b| b < now) => {
                             Some((*id, s.clone()))
                         }
                         _ => None,
@@ -201,11 +221,35 @@ impl LiveStore for InMemoryStore {
             .map_or_else(Vec::new, |t| {
                 t.tickets
                     .iter()
-                    .filter_map(|(id, (state, finished, ..))| match state {
-                        Some(s) if !finished => Some((*id, s.clone())),
+                    .filter_map(|(id, row)| match &row.state {
+                        Some(s) if !row.finished => Some((*id, s.clone())),
                         _ => None,
                     })
                     .collect()
             }))
+    }
+
+    fn live_open_counts(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Vec<(Option<u64>, TicketKind, u64)>> {
+        let inner = self.lock()?;
+        let mut counts: BTreeMap<(Option<u64>, &'static str), (TicketKind, u64)> = BTreeMap::new();
+        if let Some(t) = inner.live.get(&tenant.map(str::to_owned)) {
+            for row in t
+                .tickets
+                .values()
+                .filter(|r| !r.finished && r.state.is_some())
+            {
+                counts
+                    .entry((row.agent_id, row.kind.as_str()))
+                    .or_insert((row.kind, 0))
+                    .1 += 1;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((agent, _), (kind, n))| (agent, kind, n))
+            .collect())
     }
 }

@@ -49,11 +49,11 @@ use std::collections::BTreeMap;
 
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::{Error, Result};
-use crate::metrics::Mergeable;
 use crate::metrics::{
     call_center_dashboard, AgentSession, Call, Campaign, Contact, DashboardRequest, DashboardStats,
     GroupBy, GroupKey, QuantileSketch, TicketAggregate, TicketMetrics,
 };
+use crate::metrics::{Mergeable, TicketKind};
 use crate::period::{Period, PeriodKind};
 use crate::update::MetricSource;
 
@@ -190,6 +190,10 @@ pub struct TicketWrite {
     /// When its SLA counts as breached from (Unix seconds): the earliest due instant of a target
     /// missed or still open; `None` without one.
     pub breach_at: Option<i64>,
+    /// Its current assignee (the open backlog's workload is counted per assignee and kind).
+    pub agent_id: Option<u64>,
+    /// Its kind.
+    pub kind: TicketKind,
 }
 
 /// An aggregate row to write or delete.
@@ -296,6 +300,9 @@ pub trait LiveStore {
     /// The states of the tickets held that are neither resolved nor closed, by id (the open
     /// backlog: its size, not the history's, bounds the read).
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>>;
+    /// The open backlog counted per current assignee and kind.
+    fn live_open_counts(&self, tenant: Option<&str>)
+        -> Result<Vec<(Option<u64>, TicketKind, u64)>>;
     /// The states of the open tickets held (neither resolved nor closed) whose SLA counts as
     /// breached before `now` ([`TicketWrite::breach_at`]), by id.
     fn live_breached_tickets(

@@ -324,6 +324,8 @@ pub fn plan(
                         .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some()),
                     last_at: w.events.iter().map(|l| l.t).max().unwrap_or_default(),
                     breach_at,
+                    agent_id: snapshot.as_ref().and_then(|t| t.agent_id),
+                    kind: snapshot.as_ref().map(|t| t.kind).unwrap_or_default(),
                 });
             }
             // A snapshot the metrics refuse: the ticket's events of this batch are refused

@@ -441,38 +441,47 @@ pub struct WorkloadDistribution {
 
 /// Open items (neither resolved nor closed) per current assignee and kind.
 pub fn workload_distribution(tickets: &[Ticket], tenant: Option<&str>) -> WorkloadDistribution {
-    let mut per: BTreeMap<u64, AgentWorkload> = BTreeMap::new();
-    let mut unassigned = 0;
-    let mut total = 0;
-    for t in tickets
-        .iter()
-        .filter(|t| t.tenant.as_deref() == tenant && t.is_open())
-    {
-        total += 1;
-        let Some(agent_id) = t.agent_id else {
-            unassigned += 1;
-            continue;
-        };
-        let w = per.entry(agent_id).or_insert(AgentWorkload {
-            agent_id,
-            open_tickets: 0,
-            open_disputes: 0,
-            open_orders: 0,
-            open_clients: 0,
-            total_open: 0,
-        });
-        match t.kind {
-            TicketKind::Ticket => w.open_tickets += 1,
-            TicketKind::Dispute => w.open_disputes += 1,
-            TicketKind::Order => w.open_orders += 1,
-            TicketKind::Client => w.open_clients += 1,
+    WorkloadDistribution::from_counts(
+        tickets
+            .iter()
+            .filter(|t| t.tenant.as_deref() == tenant && t.is_open())
+            .map(|t| (t.agent_id, t.kind, 1)),
+    )
+}
+
+impl WorkloadDistribution {
+    /// The distribution of open items counted per `(current assignee, kind, count)`.
+    pub fn from_counts(counts: impl IntoIterator<Item = (Option<u64>, TicketKind, u64)>) -> Self {
+        let mut per: BTreeMap<u64, AgentWorkload> = BTreeMap::new();
+        let mut unassigned = 0;
+        let mut total = 0;
+        for (agent, kind, n) in counts {
+            total += n;
+            let Some(agent_id) = agent else {
+                unassigned += n;
+                continue;
+            };
+            let w = per.entry(agent_id).or_insert(AgentWorkload {
+                agent_id,
+                open_tickets: 0,
+                open_disputes: 0,
+                open_orders: 0,
+                open_clients: 0,
+                total_open: 0,
+            });
+            match kind {
+                TicketKind::Ticket => w.open_tickets += n,
+                TicketKind::Dispute => w.open_disputes += n,
+                TicketKind::Order => w.open_orders += n,
+                TicketKind::Client => w.open_clients += n,
+            }
+            w.total_open += n;
         }
-        w.total_open += 1;
-    }
-    WorkloadDistribution {
-        agents: per.into_values().collect(),
-        unassigned_open: unassigned,
-        total_open: total,
+        WorkloadDistribution {
+            agents: per.into_values().collect(),
+            unassigned_open: unassigned,
+            total_open: total,
+        }
     }
 }
 
