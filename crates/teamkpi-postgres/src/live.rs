@@ -45,11 +45,11 @@ pub(crate) const MIGRATION: &str = "
 /// The open backlog's index (the workload reads open tickets without scanning the history) and
 /// each ticket's SLA breach instant (the breaches list reads only open breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
-    CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
-        ON teamkpi_live_tickets (tenant, id) WHERE NOT finished;
     ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS breach_at BIGINT;
     ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS agent_id BIGINT;
     ALTER TABLE teamkpi_live_tickets ADD COLUMN IF NOT EXISTS kind TEXT NOT NULL DEFAULT 'ticket';
+    CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_open
+        ON teamkpi_live_tickets (tenant, agent_id, kind) WHERE NOT finished;
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_breached
         ON teamkpi_live_tickets (tenant, breach_at) WHERE NOT finished AND breach_at IS NOT NULL;";
 
@@ -340,7 +340,7 @@ impl LiveStore for PgStore {
             .lock()?
             .query(
                 "SELECT agent_id, kind, COUNT(*) FROM teamkpi_live_tickets
-                 WHERE tenant = $1 AND NOT finished AND state IS NOT NULL GROUP BY agent_id, kind",
+                 WHERE tenant = $1 AND NOT finished GROUP BY agent_id, kind",
                 &[&t(tenant)],
             )
             .map_err(pg)?;

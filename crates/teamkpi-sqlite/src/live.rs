@@ -63,10 +63,10 @@ pub(crate) const MIGRATION: &str = "
 /// The open backlog's index (the workload reads open tickets without scanning the history) and
 /// each ticket's SLA breach instant (the breaches list reads only open breached tickets).
 pub(crate) const MIGRATION_OPEN: &str = "
-    CREATE INDEX live_tickets_open ON live_tickets (tenant, id) WHERE finished = 0;
     ALTER TABLE live_tickets ADD COLUMN breach_at INTEGER;
     ALTER TABLE live_tickets ADD COLUMN agent_id INTEGER;
     ALTER TABLE live_tickets ADD COLUMN kind TEXT NOT NULL DEFAULT 'ticket';
+    CREATE INDEX live_tickets_open ON live_tickets (tenant, agent_id, kind) WHERE finished = 0;
     CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
         WHERE finished = 0 AND breach_at IS NOT NULL;";
 
@@ -358,8 +358,9 @@ impl LiveStore for SqliteStore {
         let conn = self.lock()?;
         let mut stmt = conn
             .prepare_cached(
+                // Open tickets are never evicted: the count reads the covering index alone.
                 "SELECT agent_id, kind, COUNT(*) FROM live_tickets
-                 WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL GROUP BY agent_id, kind",
+                 WHERE tenant = ?1 AND finished = 0 GROUP BY agent_id, kind",
             )
             .map_err(storage)?;
         let rows = stmt

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{decoded_rows, live_aggregate_rows, plan::ticket_snapshot, LiveQuery, LiveStore};
+use super::{decoded_rows, lite_day_rows, plan::ticket_snapshot, LiveQuery, LiveStore};
 use crate::error::Result;
 use crate::metrics::analytics::{sla_breach_list, SlaBreachList};
 use crate::metrics::analytics::{
@@ -72,7 +72,7 @@ impl WindowSource for LiveWindows<'_> {
             to,
         };
         let mut by_group: BTreeMap<GroupKey, Vec<(NaiveDate, TicketAggregate)>> = BTreeMap::new();
-        for (key, _, agg) in live_aggregate_rows(self.store, &query, Some(self.options.now))? {
+        for (key, _, agg) in lite_day_rows(self.store, &query, self.options.now)? {
             by_group
                 .entry(key.group)
                 .or_default()

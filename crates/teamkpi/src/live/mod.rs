@@ -367,10 +367,34 @@ pub(crate) fn decoded_rows(
     as_of: Option<DateTime<Utc>>,
     detail: bool,
 ) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
+    decode_rows(store, query, as_of, detail, false)
+}
+
+/// Day rows of a query for window analytics: as of `as_of`, without quantile sketches and SLA
+/// tasks (which they do not read).
+pub(crate) fn lite_day_rows(
+    store: &dyn LiveStore,
+    query: &LiveQuery,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
+    decode_rows(store, query, Some(as_of), false, true)
+}
+
+fn decode_rows(
+    store: &dyn LiveStore,
+    query: &LiveQuery,
+    as_of: Option<DateTime<Utc>>,
+    detail: bool,
+    lite: bool,
+) -> Result<Vec<(RowKey, NaiveDate, TicketAggregate)>> {
     query.validate()?;
     let mut rows: BTreeMap<RowKey, (NaiveDate, TicketAggregate)> = BTreeMap::new();
     for (key, end, text) in store.live_aggregates(query)? {
-        let mut agg: TicketAggregate = decode_state(codec::AGGREGATE, &text)?;
+        let mut agg: TicketAggregate = if lite && query.period == PeriodKind::Day {
+            decode_state::<crate::metrics::LiteAggregate>(codec::AGGREGATE, &text)?.into()
+        } else {
+            decode_state(codec::AGGREGATE, &text)?
+        };
         if let Some(at) = as_of {
             agg.settle(at);
         }

@@ -397,3 +397,92 @@ impl TicketAggregate {
         total
     }
 }
+
+/// A stored aggregate read without its quantile sketches and SLA tasks: the figures window
+/// analytics use (counts, sums, assignment links, open SLA targets). Skipping the sketches'
+/// buckets and the per-ticket tasks makes the read several times cheaper.
+#[derive(Deserialize)]
+pub(crate) struct LiteAggregate {
+    #[serde(default)]
+    tickets_assigned: u64,
+    #[serde(default)]
+    assigned_resolved: u64,
+    #[serde(default)]
+    tickets_created: u64,
+    #[serde(default)]
+    tickets_resolved: u64,
+    #[serde(default)]
+    tickets_reopened: u64,
+    #[serde(default)]
+    transfers_in: u64,
+    #[serde(default)]
+    transfers_out: u64,
+    #[serde(default)]
+    agent_messages: u64,
+    #[serde(default)]
+    first_response: LiteStats,
+    #[serde(default)]
+    first_response_business: LiteStats,
+    #[serde(default)]
+    resolution: LiteStats,
+    #[serde(default)]
+    resolution_business: LiteStats,
+    #[serde(default)]
+    sla_met: u64,
+    #[serde(default)]
+    sla_breached: u64,
+    #[serde(default)]
+    window: Option<LiteWindow>,
+}
+
+#[derive(Default, Deserialize)]
+struct LiteStats {
+    #[serde(default)]
+    count: u64,
+    #[serde(default)]
+    sum: i64,
+}
+
+#[derive(Deserialize)]
+struct LiteWindow {
+    #[serde(default, with = "flat")]
+    assignments: BTreeMap<(u32, u32), u64>,
+    #[serde(default, with = "flat")]
+    sla_pending: BTreeMap<(i64, i64), u64>,
+}
+
+impl From<LiteStats> for DurationStats {
+    fn from(s: LiteStats) -> Self {
+        DurationStats {
+            count: s.count,
+            sum: s.sum,
+            sketch: None,
+        }
+    }
+}
+
+impl From<LiteAggregate> for TicketAggregate {
+    fn from(a: LiteAggregate) -> Self {
+        TicketAggregate {
+            tickets_assigned: a.tickets_assigned,
+            assigned_resolved: a.assigned_resolved,
+            tickets_created: a.tickets_created,
+            tickets_resolved: a.tickets_resolved,
+            tickets_reopened: a.tickets_reopened,
+            transfers_in: a.transfers_in,
+            transfers_out: a.transfers_out,
+            agent_messages: a.agent_messages,
+            first_response: a.first_response.into(),
+            first_response_business: a.first_response_business.into(),
+            resolution: a.resolution.into(),
+            resolution_business: a.resolution_business.into(),
+            sla_met: a.sla_met,
+            sla_breached: a.sla_breached,
+            window: a.window.map(|w| WindowDetail {
+                assignments: w.assignments,
+                sla_pending: w.sla_pending,
+                sla_tasks: BTreeMap::new(),
+            }),
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod dashboard;
 mod records;
 mod sketch;
 
+pub(crate) use aggregate::LiteAggregate;
 pub use aggregate::{DurationStats, TicketAggregate, WindowDetail};
 pub use batch::{
     rows_of, Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
