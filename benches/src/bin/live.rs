@@ -3,10 +3,11 @@
 //! ```text
 //! teamkpi-live-bench [--store sqlite|postgres] [--url postgres://…] [--retained 1000]
 //!                    [--singles 400] [--batches 20] [--batch 1000] [--seed 1] [--quantiles 1]
+//!                    [--days 30]
 //! ```
 //!
-//! It fills a fresh store with `--retained` tickets of a realistic desk (30 days, 25 agents; the
-//! last step of each held back), then times a realistic mix — new tickets of the day
+//! It fills a fresh store with `--retained` tickets of a realistic desk (over `--days` days, 25
+//! agents; the last step of each held back), then times a realistic mix — new tickets of the day
 //! and the held-back replies, transfers, resolutions, reopenings and closings of tickets created
 //! days earlier — applied one event a call (median, p90) and `--batch` events a call (events/s).
 //! One JSON object on stdout.
@@ -93,12 +94,13 @@ fn run(args: &[String]) -> Fallible<()> {
     let batches = num(args, "batches", 20)? as usize;
     let batch = num(args, "batch", 1000)?.max(1) as usize;
     let seed = num(args, "seed", 1)?;
+    let days = num(args, "days", 30)?.max(1);
     let (store, _dir) = open(args)?;
     let mut options = live_options();
     options.quantiles = num(args, "quantiles", 1)? == 1;
 
     // The desk's history; the last steps of every fifth ticket are held back for the mix.
-    let history = realistic_stream(seed, 1, retained, 30, 25);
+    let history = realistic_stream(seed, 1, retained, days, 25);
     let mut last_of: std::collections::HashMap<u64, usize> = Default::default();
     for (i, e) in history.iter().enumerate() {
         if let Some(t) = ticket_of(e) {
@@ -131,8 +133,9 @@ fn run(args: &[String]) -> Fallible<()> {
     let mut fresh = Vec::new();
     let mut next = retained + 1;
     while fresh.len() < needed {
-        let created =
-            stream_start() + Duration::days(30) + Duration::seconds(rng.below(10 * 3600) as i64);
+        let created = stream_start()
+            + Duration::days(days as i64)
+            + Duration::seconds(rng.below(10 * 3600) as i64);
         fresh.extend(teamkpi::conformance::live::ticket_lifecycle(
             &mut rng, "n", next, created, 25,
         ));
@@ -179,6 +182,7 @@ fn run(args: &[String]) -> Fallible<()> {
             "store": arg(args, "store").unwrap_or_else(|| "sqlite".into()),
             "quantiles": options.quantiles,
             "retained_tickets": retained,
+            "days": days,
             "preload_events": preload.len(),
             "preload_events_per_s": (preload.len() as f64 / preload_secs).round(),
             "mix_events": mix.len(),
