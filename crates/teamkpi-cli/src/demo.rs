@@ -134,6 +134,8 @@ pub fn run(
             "--agents and --days must be at least 1",
         ));
     }
+    // Checked before the old database is removed: a refused run changes nothing.
+    teamkpi::limits::check_days("--days", u64::from(days))?;
     remove_db(path)?;
     let store = SqliteStore::open(path)
         .map_err(|e| Failure::new(e.code(), format!("cannot create {}: {e}", path.display())))?;

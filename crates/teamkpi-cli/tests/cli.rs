@@ -367,3 +367,22 @@ fn live_backfill_apply_and_rows() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("0 failed"), "{}", stdout(&o));
 }
+
+#[test]
+fn limits_are_refused_with_out_of_range_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    for args in [
+        vec!["report", "--days", "10000000"],
+        vec!["reassign", "--inactive-hours", "9223372036854775807"],
+        vec!["demo", "--days", "100000"],
+    ] {
+        let o = teamkpi(&db, &args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.contains("out_of_range"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The refused demo left the store as it was.
+    assert!(teamkpi(&db, &["report"]).status.success());
+}

@@ -1071,6 +1071,7 @@ impl ActivitySource for PgStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Ticket>> {
+        teamkpi::store::check_window("tickets", from, to)?;
         let Some(a) = &self.activity else {
             return self.own_window(
                 "teamkpi_tickets",
@@ -1144,6 +1145,7 @@ impl ActivitySource for PgStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Call>> {
+        teamkpi::store::check_window("calls", from, to)?;
         // Calls and sessions always come from teamkpi's own tables (host ticket tables are
         // mapped by `ActivityTables`; seed 003 has no call tables to map).
         self.own_window(
@@ -1162,6 +1164,7 @@ impl ActivitySource for PgStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<AgentSession>> {
+        teamkpi::store::check_window("sessions", from, to)?;
         self.own_window(
             "teamkpi_sessions",
             "SELECT record FROM teamkpi_sessions WHERE tenant = $1 AND start_at < $3

@@ -1178,6 +1178,7 @@ impl ActivitySource for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Ticket>> {
+        teamkpi::store::check_window("tickets", from, to)?;
         self.window(
             "tickets",
             "SELECT record FROM tickets WHERE tenant = ?1 AND created_at < ?3
@@ -1194,6 +1195,7 @@ impl ActivitySource for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<Call>> {
+        teamkpi::store::check_window("calls", from, to)?;
         self.window(
             "calls",
             "SELECT record FROM calls WHERE tenant = ?1 AND started_at >= ?2 AND started_at < ?3
@@ -1210,6 +1212,7 @@ impl ActivitySource for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<AgentSession>> {
+        teamkpi::store::check_window("sessions", from, to)?;
         self.window(
             "agent_sessions",
             "SELECT record FROM agent_sessions WHERE tenant = ?1 AND start < ?3

@@ -230,3 +230,24 @@ fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
     let store = SqliteStore::open(&path).unwrap();
     teamkpi::conformance::live::check_after_crash(&store, committed);
 }
+
+#[test]
+fn an_activity_window_ending_before_it_starts_is_invalid_range() {
+    use teamkpi::store::ActivitySource;
+    let store = SqliteStore::open_in_memory().unwrap();
+    let t = chrono::Utc::now();
+    let before = t - chrono::Duration::hours(1);
+    assert_eq!(
+        store.tickets(None, t, before).unwrap_err().code(),
+        "invalid_range"
+    );
+    assert_eq!(
+        store.calls(None, t, before).unwrap_err().code(),
+        "invalid_range"
+    );
+    assert_eq!(
+        store.sessions(None, t, before).unwrap_err().code(),
+        "invalid_range"
+    );
+    assert!(store.tickets(None, before, t).unwrap().is_empty());
+}

@@ -111,23 +111,29 @@ impl AgentState {
             if c < 0 {
                 return bad("capacity", c);
             }
+            crate::limits::check_load("capacity", c)?;
         }
         for (k, c) in &self.capacity_per_kind {
             if *c < 0 {
                 return bad(&format!("capacity for {k}"), *c);
             }
+            crate::limits::check_load("capacity_per_kind", *c)?;
         }
         for (k, l) in &self.open_load {
             if *l < 0 {
                 return bad(&format!("open load of {k}"), *l);
             }
+            crate::limits::check_load("open_load", *l)?;
         }
         Ok(())
     }
 
-    /// Open items in total.
+    /// Open items in total (each load is at most 2^32, so a sum of any number of kinds a host
+    /// can hold saturates rather than wraps).
     pub fn total_load(&self) -> i64 {
-        self.open_load.values().sum()
+        self.open_load
+            .values()
+            .fold(0i64, |acc, l| acc.saturating_add(*l))
     }
 }
 
@@ -493,6 +499,7 @@ impl Assigner {
         if load < 0 {
             return Err(Error::argument("load", "must not be negative"));
         }
+        crate::limits::check_load("load", load)?;
         self.update(id, |a| {
             a.open_load.insert(kind.to_owned(), load);
         })
@@ -708,7 +715,8 @@ impl Assigner {
     fn give(&mut self, slot: usize, kind: &str, now: DateTime<Utc>) {
         self.update_slot(slot, |a| {
             match a.open_load.get_mut(kind) {
-                Some(l) => *l += 1,
+                // Loads start at most 2^32 and grow one an assignment: saturating, never wrapping.
+                Some(l) => *l = l.saturating_add(1),
                 None => {
                     a.open_load.insert(kind.to_owned(), 1);
                 }
@@ -751,19 +759,9 @@ impl Assigner {
         inactive_hours: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<AssignmentBatch> {
-        if settings.re_assign_hours < 0 {
-            return Err(Error::NegativeDuration {
-                field: "re_assign_hours".into(),
-                value: settings.re_assign_hours.to_string(),
-            });
-        }
+        crate::limits::check_hours("re_assign_hours", settings.re_assign_hours)?;
         if let Some(h) = inactive_hours {
-            if h < 0 {
-                return Err(Error::NegativeDuration {
-                    field: "inactive_hours".into(),
-                    value: h.to_string(),
-                });
-            }
+            crate::limits::check_hours("inactive_hours", h)?;
         }
         let stale_after = Duration::hours(settings.re_assign_hours);
         let is_inactive = |a: &AgentState| {

@@ -641,15 +641,7 @@ pub struct BatchReport {
 
 /// The instants an event may carry: the documented limits, years 1000 to 9000.
 fn check_instant(at: DateTime<Utc>) -> Result<()> {
-    use chrono::Datelike;
-    if (1000..=9000).contains(&at.year()) {
-        Ok(())
-    } else {
-        Err(Error::OutOfRange {
-            field: "at".into(),
-            reason: format!("{} is outside the years 1000-9000", at.to_rfc3339()),
-        })
-    }
+    crate::limits::check_instant("at", at)
 }
 
 /// Checks a batch before anything is applied: every event's id, instant and tenant (and a call's

@@ -116,6 +116,7 @@ pub mod fields;
 pub mod formula;
 mod hashing;
 pub mod kpi;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod num;

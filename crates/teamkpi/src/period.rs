@@ -190,6 +190,7 @@ impl DateRange {
         if end < start {
             return Err(Error::range("date_range", start, end));
         }
+        crate::limits::check_span("date_range", start, end)?;
         Ok(DateRange { start, end })
     }
 
@@ -247,6 +248,7 @@ pub fn last_n_days(now: DateTime<Utc>, tz: Tz, n: u32) -> Result<DateRange> {
     if n == 0 {
         return Err(Error::argument("days", "must be at least 1"));
     }
+    crate::limits::check_days("days", u64::from(n))?;
     let end = today(now, tz);
     let start = end
         .checked_sub_signed(Duration::days(i64::from(n) - 1))

@@ -449,6 +449,14 @@ impl SlaPolicy {
 
     /// Evaluates a ticket's timeline at `now`. Events after `now` are not yet known and ignored.
     pub fn evaluate(&self, ticket: &TicketTimeline, now: DateTime<Utc>) -> Result<SlaEvaluation> {
+        // An evaluation before the ticket existed has no answer (it is not "pending").
+        if now < ticket.created_at {
+            return Err(Error::range(
+                "now",
+                ticket.created_at.to_rfc3339(),
+                now.to_rfc3339(),
+            ));
+        }
         let created = ticket.created_at.timestamp();
         let now_s = now.timestamp();
         let mut prev = created;

@@ -169,6 +169,19 @@ pub trait ActivitySource {
     ) -> Result<Vec<crate::metrics::AgentSession>>;
 }
 
+/// Refuses a window that ends before it starts (`invalid_range`): an activity read never answers
+/// an impossible window with nothing.
+pub fn check_window(
+    what: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if to < from {
+        return Err(Error::range(what, from.to_rfc3339(), to.to_rfc3339()));
+    }
+    Ok(())
+}
+
 /// Everything `update_kpis` needs from a store.
 pub trait KpiStore:
     DefinitionStore + AssignmentStore + MeasurementStore + ManualValueStore

@@ -76,6 +76,7 @@ impl Bucketing {
 
     pub(crate) fn validate(&self) -> Result<()> {
         if let Bucketing::Windows { days, count, .. } = self {
+            crate::limits::check_days("windows", u64::from(*days) * u64::from(*count))?;
             if *days == 0 || *count == 0 {
                 return Err(Error::argument(
                     "windows",
