@@ -197,7 +197,20 @@ type CliResult<T = ()> = Result<T, Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // A bug must not end in a backtrace: the panic's message becomes an `internal` failure.
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(|| run(cli)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Err(Failure::new(
+            "internal",
+            format!("a bug in teamkpi ({what}); please report it"),
+        ))
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!(

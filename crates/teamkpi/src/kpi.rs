@@ -156,9 +156,15 @@ impl KpiSource {
                         "a metric source needs \"query_key\" or \"metric\"",
                     )
                 }),
-            "formula" => text(&["expression", "formula"])
-                .map(|expression| KpiSource::Formula { expression })
-                .ok_or_else(|| Error::argument("config", "a formula source needs \"expression\"")),
+            "formula" => {
+                let expression = text(&["expression", "formula"]).ok_or_else(|| {
+                    Error::argument("config", "a formula source needs \"expression\"")
+                })?;
+                // Checked as `KpiDefinition::validate` checks it: a source that cannot be
+                // parsed is refused here, not when a KPI first runs.
+                crate::formula::Formula::parse(&expression, &crate::MetricCatalog::builtin())?;
+                Ok(KpiSource::Formula { expression })
+            }
             "manual" => Ok(KpiSource::Manual),
             "api" | "external" => Ok(KpiSource::External {
                 provider_key: text(&["provider_key", "provider", "key"]),

@@ -135,3 +135,15 @@ fn an_end_before_the_start_is_invalid_range() {
         "invalid_range"
     );
 }
+
+#[test]
+fn a_formula_source_that_does_not_parse_is_refused() {
+    let e = KpiSource::from_calculation_type("formula", &serde_json::json!({"formula": "((("}))
+        .unwrap_err();
+    assert_eq!(e.code(), "formula_syntax");
+    let ok = KpiSource::from_calculation_type(
+        "formula",
+        &serde_json::json!({"expression": "tickets_resolved / 2"}),
+    );
+    assert!(ok.is_ok());
+}
