@@ -31,9 +31,13 @@ use teamkpi::{
 /// `teamkpi::Error::Storage` (code `storage`), input errors keep their core code.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    /// The server or the driver reported an error.
-    #[error("postgres: {0}")]
+    /// The server or the driver reported an error (the server's own message and SQLSTATE when it
+    /// sent one: "password authentication failed", "database … does not exist").
+    #[error("postgres: {}", describe(.0))]
     Postgres(#[from] postgres::Error),
+    /// The server did not answer within the connect timeout.
+    #[error("postgres: no answer from the server within {0} s (connect_timeout)")]
+    Timeout(u64),
     /// A stored value does not decode.
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {
@@ -45,6 +49,18 @@ pub enum PgError {
     /// An error of the core (bad input).
     #[error(transparent)]
     Core(#[from] teamkpi::Error),
+}
+
+/// A driver error with the server's message: the driver's own text for a server error is only
+/// "db error".
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({}: {})", db.message(), db.severity(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 impl PgError {
@@ -287,8 +303,37 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects (`postgres://user@host:port/db`) and runs pending migrations.
+    ///
+    /// Every wait on the server is bounded: connecting (and the server's first answer) waits at
+    /// most `connect_timeout` seconds (default 10, from the URL's `connect_timeout` parameter),
+    /// and each statement at most `statement_timeout` (default 30 s, the server setting, given in
+    /// the URL as `options=-c statement_timeout=…` to change it).
     pub fn connect(url: &str) -> Result<Self> {
-        let client = Client::connect(url, NoTls)?;
+        let mut config: postgres::Config = url.parse()?;
+        let wait = config
+            .get_connect_timeout()
+            .map_or(10, |d| d.as_secs().max(1));
+        config.connect_timeout(std::time::Duration::from_secs(wait));
+        if !config
+            .get_options()
+            .is_some_and(|o| o.contains("statement_timeout"))
+        {
+            let options = match config.get_options() {
+                Some(o) => format!("{o} -c statement_timeout=30000"),
+                None => "-c statement_timeout=30000".to_owned(),
+            };
+            config.options(&options);
+        }
+        // The driver's timeout covers the TCP connect only: a server that accepts and never
+        // answers would hang the handshake, so the whole connect runs under a deadline.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(config.connect(NoTls));
+        });
+        let client = match rx.recv_timeout(std::time::Duration::from_secs(wait)) {
+            Ok(connected) => connected?,
+            Err(_) => return Err(PgError::Timeout(wait)),
+        };
         let store = PgStore {
             client: Mutex::new(client),
             activity: None,

@@ -486,3 +486,35 @@ fn live_eight_processes_on_one_database_equal_batch() {
     let store = PgStore::connect(&url).unwrap();
     teamkpi::conformance::live::check_after_workers(&store, applied);
 }
+
+#[test]
+fn a_server_that_accepts_and_never_answers_fails_within_the_timeout() {
+    // A listener that takes the connection and says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        drop(socket);
+    });
+    let started = std::time::Instant::now();
+    let url = format!("postgres://teamkpi@127.0.0.1:{port}/nothing?connect_timeout=1");
+    let e = PgStore::connect(&url)
+        .err()
+        .expect("no store from a silent server");
+    assert_eq!(e.code(), "storage");
+    assert!(e.to_string().contains("connect_timeout"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    held.join().unwrap();
+}
+
+#[test]
+fn a_missing_database_says_so() {
+    let Some(admin) = admin_url() else { return };
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/teamkpi_no_such_database", &admin[..i]),
+        None => return,
+    };
+    let e = PgStore::connect(&url).err().expect("no such database");
+    assert!(e.to_string().contains("does not exist"), "{e}");
+}
