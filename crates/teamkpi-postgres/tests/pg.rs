@@ -515,6 +515,8 @@ fn a_missing_database_says_so() {
         Some(i) => format!("{}/teamkpi_no_such_database", &admin[..i]),
         None => return,
     };
-    let e = PgStore::connect(&url).err().expect("no such database");
+    let Err(e) = PgStore::connect(&url) else {
+        panic!("no such database")
+    };
     assert!(e.to_string().contains("does not exist"), "{e}");
 }
