@@ -286,6 +286,8 @@ pub fn update_kpis(
         include_inactive: false,
     })?;
     let mut report = UpdateReport::default();
+    // Written together at the end, in one transaction: a run is stored whole or not at all.
+    let mut measured: Vec<Measurement> = Vec::new();
     let mut definitions: BTreeMap<String, Option<KpiDefinition>> = BTreeMap::new();
     for a in &assignments {
         let def = match definitions.get(&a.definition) {
@@ -309,8 +311,11 @@ pub fn update_kpis(
             }
             let outcome = measure(store, source, external, catalog, request, &def, a, &period);
             let (kind, reason) = match outcome {
-                Ok(None) => (KpiOutcomeKind::Stored, None),
-                Ok(Some(why)) => (KpiOutcomeKind::Skipped, Some(why)),
+                Ok(Ok(m)) => {
+                    measured.push(m);
+                    (KpiOutcomeKind::Stored, None)
+                }
+                Ok(Err(why)) => (KpiOutcomeKind::Skipped, Some(why)),
                 Err(e) => (KpiOutcomeKind::Failed, Some(e.code().to_owned())),
             };
             match kind {
@@ -329,6 +334,9 @@ pub fn update_kpis(
             });
         }
     }
+    // A KPI that fails to compute is a failure of its own; a store that cannot write fails the
+    // run, and nothing of it is kept.
+    store.upsert_measurements(&measured)?;
     Ok(report)
 }
 
@@ -347,7 +355,7 @@ impl UpdateReport {
     }
 }
 
-/// Measures and stores one (assignment, period): `Ok(None)` stored, `Ok(Some(why))` skipped.
+/// Measures one (assignment, period): `Ok(Ok(measurement))` to store, `Ok(Err(why))` skipped.
 #[allow(clippy::too_many_arguments)]
 fn measure(
     store: &dyn KpiStore,
@@ -358,13 +366,13 @@ fn measure(
     def: &KpiDefinition,
     a: &KpiAssignment,
     period: &Period,
-) -> Result<Option<String>> {
+) -> Result<std::result::Result<Measurement, String>> {
     let (actual, metadata) = match actual_for(def, a, period, store, source, external, catalog)? {
         Actual::Value(v, m) => (v, m),
-        Actual::NoData(why) => return Ok(Some(why)),
+        Actual::NoData(why) => return Ok(Err(why)),
     };
     let ach = achievement(actual, a.target, def.direction, &request.policy)?;
-    store.upsert_measurement(&Measurement {
+    Ok(Ok(Measurement {
         assignment_id: a.id,
         tenant: a.tenant.clone(),
         agent_id: a.agent_id,
@@ -377,8 +385,7 @@ fn measure(
         achievement: ach,
         metadata,
         calculated_at: request.now,
-    })?;
-    Ok(None)
+    }))
 }
 
 /// Seed 000's AgentKPI row: an agent's day.
