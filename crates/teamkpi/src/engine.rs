@@ -914,12 +914,9 @@ impl Engine {
 
     /// Applies one event. A failing event changes nothing.
     pub fn apply(&mut self, event: &Event) -> Result<Applied> {
-        if event.tenant != self.options.tenant {
-            return Err(Error::TenantMismatch {
-                expected: self.options.tenant.clone(),
-                got: event.tenant.clone(),
-            });
-        }
+        // Checked before anything changes: an id, an instant within the limits (a local day
+        // near the end of the calendar could not be computed), the tenant, a call's fields.
+        validate_event(self.options.tenant.as_deref(), event)?;
         match &event.kind {
             EventKind::CallEnded { call } => {
                 call.validate()?;

@@ -147,3 +147,27 @@ fn a_formula_source_that_does_not_parse_is_refused() {
     );
     assert!(ok.is_ok());
 }
+
+#[test]
+fn an_event_at_the_end_of_the_calendar_is_refused_and_changes_nothing() {
+    use teamkpi::engine::{Engine, EngineOptions, Event, EventKind};
+    let mut engine = Engine::new(EngineOptions::new(
+        parse_timezone("Pacific/Kiritimati").unwrap(),
+    ));
+    let at = Utc.with_ymd_and_hms(9999, 12, 31, 23, 0, 0).unwrap();
+    let e = Event {
+        id: "late".into(),
+        tenant: None,
+        at,
+        kind: EventKind::TicketCreated {
+            ticket_id: 1,
+            agent_id: Some(1),
+            team: None,
+            priority: None,
+            kind: Default::default(),
+        },
+    };
+    assert_eq!(engine.apply(&e).unwrap_err().code(), "out_of_range");
+    assert_eq!(engine.tickets_in_memory(), 0);
+    assert!(engine.rows(PeriodKind::Day).is_empty());
+}
