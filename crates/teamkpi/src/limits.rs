@@ -71,9 +71,14 @@ pub fn check_load(field: &str, value: i64) -> Result<()> {
     Ok(())
 }
 
+/// 1000-01-01T00:00:00Z and 9001-01-01T00:00:00Z in Unix seconds: a comparison of two integers
+/// on the event path instead of a calendar computation.
+const FIRST_SECOND: i64 = -30_610_224_000;
+const AFTER_LAST_SECOND: i64 = 221_876_928_000;
+
 /// An instant in the years 1000–9000.
 pub fn check_instant(field: &str, at: DateTime<Utc>) -> Result<()> {
-    if YEARS.contains(&at.year()) {
+    if (FIRST_SECOND..AFTER_LAST_SECOND).contains(&at.timestamp()) {
         Ok(())
     } else {
         Err(out_of_range(
@@ -98,6 +103,21 @@ pub fn check_date(field: &str, d: NaiveDate) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instant_bounds_are_the_years_1000_to_9000() {
+        use chrono::TimeZone;
+        let first = Utc.with_ymd_and_hms(1000, 1, 1, 0, 0, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(9001, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            (first.timestamp(), after.timestamp()),
+            (FIRST_SECOND, AFTER_LAST_SECOND)
+        );
+        assert!(check_instant("at", first).is_ok());
+        assert!(check_instant("at", after - chrono::Duration::seconds(1)).is_ok());
+        assert!(check_instant("at", after).is_err());
+        assert!(check_instant("at", first - chrono::Duration::seconds(1)).is_err());
+    }
 
     #[test]
     fn limits_refuse_with_out_of_range() {
