@@ -386,3 +386,44 @@ fn limits_are_refused_with_out_of_range_and_no_panic() {
     // The refused demo left the store as it was.
     assert!(teamkpi(&db, &["report"]).status.success());
 }
+
+/// The measurements' `calculated_at` instants in the store.
+fn calculated_instants(db: &Path) -> std::collections::BTreeSet<String> {
+    use teamkpi::store::{AssignmentFilter, AssignmentStore, MeasurementStore};
+    let store = teamkpi_sqlite::SqliteStore::open(db).unwrap();
+    let mut out = std::collections::BTreeSet::new();
+    for a in store.assignments(&AssignmentFilter::default()).unwrap() {
+        for m in store.measurements(None, a.id).unwrap() {
+            out.insert(m.calculated_at.to_rfc3339());
+        }
+    }
+    out
+}
+
+#[test]
+fn update_killed_midway_leaves_the_run_whole_or_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let run = |now: &str| {
+        Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--now", now, "update", "--days", "21"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    assert!(run("2025-11-14T16:00:00Z").wait().unwrap().success());
+    assert_eq!(calculated_instants(&db).len(), 1, "one run, one instant");
+    // Killed at different moments of a second run: its measurements are all there or none.
+    for (i, wait_ms) in [5u64, 20, 60, 150].into_iter().enumerate() {
+        let now = format!("2025-11-14T16:0{}:00Z", i + 1);
+        let mut child = run(&now);
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let seen = calculated_instants(&db);
+        assert_eq!(seen.len(), 1, "a run in pieces: {seen:?}");
+    }
+}
