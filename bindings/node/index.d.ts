@@ -290,6 +290,8 @@ export interface AssignmentEvent {
 export interface AssignmentBatch {
   events: AssignmentEvent[]
   unassigned: Array<{ item_id: number; reason: string }>
+  /** A second copy of an item id (`duplicate_record`): the first copy counts. */
+  rejected: Array<{ item_id: number; code: string; reason: string }>
 }
 export interface AssignmentSettings {
   auto_assign_enabled: boolean

@@ -190,6 +190,7 @@ const RUNNERS = {
     const batch = (b) => ({
       events: b.events.map((e) => (e.from != null ? [e.item_id, e.from, e.to, e.reason] : [e.item_id, e.to])),
       unassigned: b.unassigned.map((u) => [u.item_id, u.reason]),
+      rejected: b.rejected.map((r) => ({ item_id: r.item_id, code: r.code })),
     })
     return inp.ops.map((op) => {
       switch (op.op) {

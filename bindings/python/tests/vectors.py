@@ -306,6 +306,7 @@ def run_assignment(inp: dict[str, Any]) -> Any:
         return {
             "events": events,
             "unassigned": [[u["item_id"], u["reason"]] for u in b["unassigned"]],
+            "rejected": [{"item_id": r["item_id"], "code": r["code"]} for r in b["rejected"]],
         }
 
     results: list[Any] = []

@@ -334,6 +334,35 @@ pub struct AssignmentBatch {
     pub events: Vec<AssignmentEvent>,
     /// Items left where they were.
     pub unassigned: Vec<Unassigned>,
+    /// Items refused: a second copy of an item id in the batch (`duplicate_record`; the first
+    /// copy counts).
+    #[serde(default)]
+    pub rejected: Vec<RejectedItem>,
+}
+
+/// An item of a batch that was not considered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedItem {
+    /// The item.
+    pub item_id: u64,
+    /// The stable code.
+    pub code: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl RejectedItem {
+    fn duplicate(item_id: u64) -> Self {
+        let e = Error::DuplicateRecord {
+            what: "item".into(),
+            id: item_id,
+        };
+        RejectedItem {
+            item_id,
+            code: e.code().to_owned(),
+            reason: e.to_string(),
+        }
+    }
 }
 
 /// An item already assigned, for re-assignment scans.
@@ -728,10 +757,18 @@ impl Assigner {
     /// Assigns a backlog in SPEC §9's order (urgent > high > normal > low, then oldest, then
     /// id), respecting capacity; items nobody can take stay unassigned with the reason.
     pub fn drain(&mut self, backlog: &[WorkItem], now: DateTime<Utc>) -> AssignmentBatch {
-        let mut order: Vec<(BacklogKey, &WorkItem)> =
-            backlog.iter().map(|i| (backlog_key(i), i)).collect();
-        order.sort_unstable_by_key(|(k, _)| *k);
         let mut batch = AssignmentBatch::default();
+        // A repeated id is one item: its first copy (in the batch's order) counts.
+        let mut seen = std::collections::HashSet::new();
+        let mut order: Vec<(BacklogKey, &WorkItem)> = Vec::with_capacity(backlog.len());
+        for i in backlog {
+            if seen.insert(i.id) {
+                order.push((backlog_key(i), i));
+            } else {
+                batch.rejected.push(RejectedItem::duplicate(i.id));
+            }
+        }
+        order.sort_unstable_by_key(|(k, _)| *k);
         for (_, item) in order {
             match self.assign(item, now, AssignmentReason::Backlog) {
                 Ok(e) => batch.events.push(e),
@@ -777,7 +814,13 @@ impl Assigner {
             .map(|a| a.id)
             .collect();
         let mut candidates: Vec<(&OpenItem, AssignmentReason)> = Vec::new();
+        let mut batch = AssignmentBatch::default();
+        let mut seen = std::collections::HashSet::new();
         for it in items {
+            if !seen.insert(it.item.id) {
+                batch.rejected.push(RejectedItem::duplicate(it.item.id));
+                continue;
+            }
             let inactive = inactive_agents.contains(&it.agent_id);
             let not_contacted = settings.re_assign_enabled
                 && now - it.assigned_at > stale_after
@@ -789,7 +832,6 @@ impl Assigner {
             }
         }
         candidates.sort_by_cached_key(|(it, _)| backlog_key(&it.item));
-        let mut batch = AssignmentBatch::default();
         for (it, reason) in candidates {
             let mut exclude = inactive_agents.clone();
             exclude.push(it.agent_id);

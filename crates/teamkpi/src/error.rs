@@ -264,6 +264,15 @@ pub enum Error {
         /// What the limit is.
         reason: String,
     },
+    /// A second record with the same id in one batch: the first copy counts, this one is
+    /// reported.
+    #[error("{what} {id} appears more than once in the batch; the first copy counts")]
+    DuplicateRecord {
+        /// The kind of record.
+        what: String,
+        /// Its id.
+        id: u64,
+    },
 }
 
 /// One bad event of a batch ([`Error::InvalidEvents`]).
@@ -354,6 +363,7 @@ impl Error {
             Error::InvalidEvents { .. } => "invalid_events",
             Error::IncompatibleState(_) => "incompatible_state",
             Error::OutOfRange { .. } => "out_of_range",
+            Error::DuplicateRecord { .. } => "duplicate_record",
         }
     }
 
@@ -469,4 +479,5 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_events",
     "incompatible_state",
     "out_of_range",
+    "duplicate_record",
 ];

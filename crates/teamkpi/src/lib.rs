@@ -94,6 +94,7 @@
 //! | `invalid_events` | a batch with events that do not decode or validate (each one's index and code listed); nothing applied |
 //! | `incompatible_state` | stored live state built with other settings (zone, calendar, SLA policy) or by another version |
 //! | `out_of_range` | a value beyond the documented limits (an instant outside the years 1000–9000) |
+//! | `duplicate_record` | a second record with the same id in one batch (the first copy counts; the others are reported) |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
 //! (`invalid_choice`, `invalid_number`, …), or `invalid_argument` for a missing or mistyped field.
@@ -128,8 +129,8 @@ pub mod update;
 
 pub use assignment::{
     priority_rank, AgentState, AgentStatus, Assigner, AssignmentBatch, AssignmentEvent,
-    AssignmentPolicy, AssignmentReason, AssignmentSettings, NoAgentReason, OpenItem, StrategyKind,
-    Unassigned, WorkItem,
+    AssignmentPolicy, AssignmentReason, AssignmentSettings, NoAgentReason, OpenItem, RejectedItem,
+    StrategyKind, Unassigned, WorkItem,
 };
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
 pub use error::{from_json, Error, EventIssue, Result, ERROR_CODES};

@@ -447,6 +447,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
                         None => json!([e.item_id, e.to]),
                     }).collect::<Vec<_>>(),
                     "unassigned": b.unassigned.iter().map(|u| json!([u.item_id, u.reason.as_str()])).collect::<Vec<_>>(),
+                    "rejected": b.rejected.iter().map(|r| json!({"item_id": r.item_id, "code": r.code})).collect::<Vec<_>>(),
                 })
             };
             let mut results = Vec::new();
