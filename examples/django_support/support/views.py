@@ -130,5 +130,5 @@ def performance_trends(
 
 @api
 def sla_breaches(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
-    # Seed 001: all active breaches — the breached targets of open tickets.
+    # All active breaches: the breached targets of the open tickets.
     return kpi.live().sla_breaches(now=timezone.now(), agent_id=agent_id)

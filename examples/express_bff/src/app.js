@@ -144,7 +144,7 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     const a = store.assignment(userKpiId)
     if (!a) throw new HttpError(404, 'unknown_assignment', `unknown user KPI ${userKpiId}`)
     // The KPI's natural periods touched by the range are recomputed from live figures, off the
-    // main thread; a period without data gets no measurement rather than a 0 (SPEC §9).
+    // main thread; a period without data gets no measurement rather than a 0.
     const t = now()
     let guard = 0
     for (let d = start; d <= end; d = nextDay(d)) {
