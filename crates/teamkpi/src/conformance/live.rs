@@ -667,6 +667,25 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
     }
 }
 
+fn event(id: String, at: DateTime<Utc>, kind: EventKind) -> Event {
+    Event {
+        id,
+        tenant: None,
+        at,
+        kind,
+    }
+}
+
+fn creation(ticket_id: u64, agent: u64, team: &str, priority: &str) -> EventKind {
+    EventKind::TicketCreated {
+        ticket_id,
+        agent_id: Some(agent),
+        team: Some(team.into()),
+        priority: Some(priority.into()),
+        kind: TicketKind::Ticket,
+    }
+}
+
 /// Tickets moved from agent 1 to 2 and back over several days, some resolved days later, one
 /// never answered (its SLA targets fall due and breach).
 fn transfers_back_and_forth() -> Vec<Event> {
@@ -675,23 +694,10 @@ fn transfers_back_and_forth() -> Vec<Event> {
     for i in 0..12u64 {
         let ticket = 10_000 + i;
         let at = start + Duration::hours(i64::try_from(i * 7).unwrap_or(0));
-        let ev = |n: &str, at: DateTime<Utc>, kind: EventKind| Event {
-            id: format!("back:{ticket}:{n}"),
-            tenant: None,
-            at,
-            kind,
-        };
-        out.push(ev(
-            "c",
-            at,
-            EventKind::TicketCreated {
-                ticket_id: ticket,
-                agent_id: Some(1),
-                team: Some(if i % 2 == 0 { "a" } else { "b" }.into()),
-                priority: Some(["normal", "high", "urgent"][(i % 3) as usize].into()),
-                kind: TicketKind::Ticket,
-            },
-        ));
+        let ev = |n: &str, at, kind| event(format!("back:{ticket}:{n}"), at, kind);
+        let team = if i % 2 == 0 { "a" } else { "b" };
+        let priority = ["normal", "high", "urgent"][(i % 3) as usize];
+        out.push(ev("c", at, creation(ticket, 1, team, priority)));
         if i == 11 {
             continue;
         }
@@ -726,23 +732,8 @@ fn transfers_back_and_forth() -> Vec<Event> {
     // Answered exactly at its due instant (met), then moved to an agent with nothing else on
     // its creation day (the task lives in a row that counts nothing else).
     let (ticket, at) = (20_001, stream_start() - Duration::days(5));
-    let ev = |n: &str, at: DateTime<Utc>, kind: EventKind| Event {
-        id: format!("edge:{n}"),
-        tenant: None,
-        at,
-        kind,
-    };
-    out.push(ev(
-        "c",
-        at,
-        EventKind::TicketCreated {
-            ticket_id: ticket,
-            agent_id: Some(1),
-            team: Some("a".into()),
-            priority: Some("urgent".into()),
-            kind: TicketKind::Ticket,
-        },
-    ));
+    let ev = |n: &str, at, kind| event(format!("edge:{n}"), at, kind);
+    out.push(ev("c", at, creation(ticket, 1, "a", "urgent")));
     out.push(ev(
         "r",
         at + Duration::seconds(900),

@@ -97,6 +97,29 @@ impl MemoryTables {
     }
 }
 
+impl InMemoryStore {
+    /// The states of a tenant's open tickets held that `keep` accepts, by id.
+    fn held_open(
+        &self,
+        tenant: Option<&str>,
+        keep: impl Fn(&TicketRow) -> bool,
+    ) -> Result<Vec<(u64, String)>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .live
+            .get(&tenant.map(str::to_owned))
+            .map_or_else(Vec::new, |t| {
+                t.tickets
+                    .iter()
+                    .filter_map(|(id, row)| match &row.state {
+                        Some(s) if !row.finished && keep(row) => Some((*id, s.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            }))
+    }
+}
+
 impl LiveStore for InMemoryStore {
     fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> Result<BatchReport> {
         let mut inner = self.lock()?;
@@ -195,38 +218,12 @@ impl LiveStore for InMemoryStore {
         tenant: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<(u64, String)>> {
-        let inner = self.lock()?;
         let now = now.timestamp();
-        Ok(inner
-            .live
-            .get(&tenant.map(str::to_owned))
-            .map_or_else(Vec::new, |t| {
-                t.tickets
-                    .iter()
-                    .filter_map(|(id, row)| match &row.state {
-                        Some(s) if !row.finished && row.breach_at.is_some_and(|b| b < now) => {
-                            Some((*id, s.clone()))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            }))
+        self.held_open(tenant, |row| row.breach_at.is_some_and(|b| b < now))
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
-        let inner = self.lock()?;
-        Ok(inner
-            .live
-            .get(&tenant.map(str::to_owned))
-            .map_or_else(Vec::new, |t| {
-                t.tickets
-                    .iter()
-                    .filter_map(|(id, row)| match &row.state {
-                        Some(s) if !row.finished => Some((*id, s.clone())),
-                        _ => None,
-                    })
-                    .collect()
-            }))
+        self.held_open(tenant, |_| true)
     }
 
     fn live_open_counts(
