@@ -86,13 +86,20 @@ fn rows(path: &Path) -> CliResult<Vec<(usize, Value)>> {
     }
 }
 
+/// Decoded rows, rows refused (line, reason), and later copies of an id already seen (line,
+/// reason: `duplicate_record` — the first copy counts).
+type Decoded<T> = (Vec<T>, Vec<(usize, String)>, Vec<(usize, String)>);
+
 fn decode<T: DeserializeOwned>(
     rows: Vec<(usize, Value)>,
     tenant: Option<&str>,
     check: impl Fn(&T) -> teamkpi::Result<()>,
-) -> (Vec<T>, Vec<(usize, String)>) {
+    id: impl Fn(&T) -> Option<u64>,
+) -> Decoded<T> {
     let mut ok = Vec::new();
     let mut rejected = Vec::new();
+    let mut duplicates = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (line, mut v) in rows {
         if let Value::String(reason) = v {
             rejected.push((line, reason));
@@ -103,11 +110,20 @@ fn decode<T: DeserializeOwned>(
                 .or_insert_with(|| Value::String(t.to_owned()));
         }
         match teamkpi::from_json::<T>(v).and_then(|r| check(&r).map(|()| r)) {
-            Ok(r) => ok.push(r),
+            Ok(r) => match id(&r) {
+                Some(i) if !seen.insert(i) => {
+                    let e = teamkpi::Error::DuplicateRecord {
+                        what: "row".into(),
+                        id: i,
+                    };
+                    duplicates.push((line, format!("[{}] {e}", e.code())));
+                }
+                _ => ok.push(r),
+            },
             Err(e) => rejected.push((line, format!("[{}] {e}", e.code()))),
         }
     }
-    (ok, rejected)
+    (ok, rejected, duplicates)
 }
 
 /// Imports one file.
@@ -124,36 +140,51 @@ pub fn run(ctx: &Ctx, kind: &str, file: &Path) -> CliResult {
         }
         Ok(())
     };
-    let (count, rejected) = match kind {
+    let (count, rejected, duplicates) = match kind {
         "tickets" => {
-            let (ok, rej) = decode::<Ticket>(rows, tenant, |t| {
-                check_tenant(&t.tenant)?;
-                t.validate()
-            });
+            let (ok, rej, dup) = decode::<Ticket>(
+                rows,
+                tenant,
+                |t| {
+                    check_tenant(&t.tenant)?;
+                    t.validate()
+                },
+                |t| Some(t.id),
+            );
             if rej.is_empty() {
                 ctx.store.put_tickets(&ok)?;
             }
-            (ok.len(), rej)
+            (ok.len(), rej, dup)
         }
         "calls" => {
-            let (ok, rej) = decode::<Call>(rows, tenant, |c| {
-                check_tenant(&c.tenant)?;
-                c.validate()
-            });
+            let (ok, rej, dup) = decode::<Call>(
+                rows,
+                tenant,
+                |c| {
+                    check_tenant(&c.tenant)?;
+                    c.validate()
+                },
+                |c| Some(c.id),
+            );
             if rej.is_empty() {
                 ctx.store.put_calls(&ok)?;
             }
-            (ok.len(), rej)
+            (ok.len(), rej, dup)
         }
         _ => {
-            let (ok, rej) = decode::<AgentSession>(rows, tenant, |s| {
-                check_tenant(&s.tenant)?;
-                s.validate()
-            });
+            let (ok, rej, dup) = decode::<AgentSession>(
+                rows,
+                tenant,
+                |s| {
+                    check_tenant(&s.tenant)?;
+                    s.validate()
+                },
+                |_| None,
+            );
             if rej.is_empty() {
                 ctx.store.put_sessions(&ok)?;
             }
-            (ok.len(), rej)
+            (ok.len(), rej, dup)
         }
     };
     if !rejected.is_empty() {
@@ -169,6 +200,17 @@ pub fn run(ctx: &Ctx, kind: &str, file: &Path) -> CliResult {
             ),
         ));
     }
-    out!("imported {count} {kind} from {}", file.display());
+    for (line, reason) in &duplicates {
+        eprintln!("line {line}: {reason}");
+    }
+    if duplicates.is_empty() {
+        out!("imported {count} {kind} from {}", file.display());
+    } else {
+        out!(
+            "imported {count} {kind} from {} ({} repeated rows skipped: the first copy counts)",
+            file.display(),
+            duplicates.len()
+        );
+    }
     Ok(())
 }

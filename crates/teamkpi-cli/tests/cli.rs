@@ -427,3 +427,34 @@ fn update_killed_midway_leaves_the_run_whole_or_absent() {
         assert_eq!(seen.len(), 1, "a run in pieces: {seen:?}");
     }
 }
+
+#[test]
+fn import_counts_a_repeated_id_once_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kpi.sqlite");
+    let csv = dir.path().join("tickets.csv");
+    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,,\n1,8,low,2025-11-10T10:00:00Z,,\n2,7,low,2025-11-10T11:00:00Z,,\n").unwrap();
+    let o = teamkpi(&db, &["import", "tickets", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("imported 2 tickets") && stdout(&o).contains("1 repeated rows skipped"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("line 3: [duplicate_record]"),
+        "{}",
+        stderr(&o)
+    );
+    use teamkpi::store::ActivitySource;
+    let store = teamkpi_sqlite::SqliteStore::open(&db).unwrap();
+    let from = chrono::DateTime::parse_from_rfc3339("2025-11-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let to = chrono::DateTime::parse_from_rfc3339("2025-12-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let held = store.tickets(None, from, to).unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(held[0].agent_id, Some(7), "the first copy counts");
+}
