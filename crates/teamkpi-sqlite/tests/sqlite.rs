@@ -251,3 +251,74 @@ fn an_activity_window_ending_before_it_starts_is_invalid_range() {
     );
     assert!(store.tickets(None, before, t).unwrap().is_empty());
 }
+
+#[test]
+fn an_update_run_that_cannot_write_keeps_nothing_of_it() {
+    use chrono::TimeZone;
+    use teamkpi::store::{AssignmentStore, DefinitionStore, MeasurementStore};
+    use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateRange, UpdateRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let def: teamkpi::KpiDefinition = teamkpi::from_json(serde_json::json!({
+        "key": "resolved", "name": "Resolved", "unit": "count", "direction": "higher_better",
+        "period": "daily", "source": {"type": "metric", "metric": "tickets_resolved"}}))
+    .unwrap();
+    store.upsert_definition(&def).unwrap();
+    let assignment = |agent: u64| teamkpi::NewKpiAssignment {
+        tenant: None,
+        agent_id: agent,
+        definition: "resolved".into(),
+        target: 2.into(),
+        weight: 100.into(),
+        valid_from: chrono::NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+        valid_to: None,
+        active: true,
+        assigned_by: None,
+    };
+    let first = store.insert_assignment(assignment(1)).unwrap();
+    let second = store.insert_assignment(assignment(2)).unwrap();
+    let at = chrono::Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+    let tickets: Vec<teamkpi::metrics::Ticket> = (1..=2)
+        .map(|agent| {
+            teamkpi::from_json(serde_json::json!({
+                "id": agent, "agent_id": agent, "created_at": at,
+                "resolved_at": at + chrono::Duration::hours(1)}))
+            .unwrap()
+        })
+        .collect();
+    let utc = teamkpi::parse_timezone("UTC").unwrap();
+    let options = teamkpi::metrics::MetricsOptions::daily(utc);
+    let source = SnapshotMetrics::new(&tickets, &options).unwrap();
+    let run = |now| {
+        update_kpis(
+            &store,
+            &source,
+            None,
+            &teamkpi::MetricCatalog::builtin(),
+            &UpdateRequest {
+                tenant: None,
+                range: UpdateRange::Date(at.date_naive()),
+                agent_id: None,
+                now,
+                timezone: utc,
+                policy: teamkpi::AchievementPolicy::default(),
+            },
+        )
+    };
+    let t1 = at + chrono::Duration::hours(12);
+    assert_eq!(run(t1).unwrap().successes, 2);
+    // The store refuses the second agent's row (a full disk, a constraint): the run fails and
+    // the first agent's new measurement is not kept either.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(&format!(
+        "CREATE TRIGGER refuse BEFORE UPDATE ON kpi_measurements WHEN NEW.user_kpi_id = {}
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        second.id
+    ))
+    .unwrap();
+    let e = run(t1 + chrono::Duration::hours(1)).unwrap_err();
+    assert_eq!(e.code(), "storage");
+    let kept = store.latest_measurement(None, first.id).unwrap().unwrap();
+    assert_eq!(kept.calculated_at, t1, "the failed run left nothing behind");
+}
