@@ -458,3 +458,50 @@ fn import_counts_a_repeated_id_once_and_says_so() {
     assert_eq!(held.len(), 2);
     assert_eq!(held[0].agent_id, Some(7), "the first copy counts");
 }
+
+#[test]
+fn a_silent_postgres_server_neither_hangs_nor_ignores_ctrl_c() {
+    // A listener that takes connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let url = |timeout: u32| {
+        format!("postgres://teamkpi@127.0.0.1:{port}/kpis?connect_timeout={timeout}")
+    };
+    // The wait is bounded: a failure with the reason, not a hang.
+    let o = Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+        .args(["--db", &url(1), "report"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("connect_timeout"), "{}", stderr(&o));
+    // Ctrl-C while waiting ends the command.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+        .args(["--db", &url(60), "report"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success());
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "Ctrl-C was ignored"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
