@@ -237,7 +237,7 @@ def _store_agent_kpi(agent_id: int, day: dt.date) -> AgentKPI:
 def update_kpis(
     *, date: dt.date | None = None, days: int | None = None, agent_id: int | None = None
 ) -> dict[str, Any]:
-    """Seed 000's `update_kpis` command: measurements for the days from live figures (one
+    """The desk's `update_kpis` command: measurements for the days from live figures (one
     failing KPI never stops the rest), then the AgentKPI rows of every agent and day covered."""
     now = timezone.now()
     if date is not None:

@@ -5,7 +5,7 @@ every process, after the transaction commits (`transaction.on_commit`: a rolled-
 applies nothing), then refreshes the AgentKPI rows of the agents concerned. Handlers never break
 the host operation: any error is logged, not raised — the event is then missing from live state
 until `python manage.py backfill_live` runs again (it applies only what is missing). They are
-switched off by the `DISABLE_SUPPORT_SIGNALS` setting (seed 001), e.g. in tests of unrelated code
+switched off by the `DISABLE_SUPPORT_SIGNALS` setting, e.g. in tests of unrelated code
 or imports.
 """
 
@@ -72,7 +72,7 @@ def stamp_ticket_times(sender: type, instance: Ticket, **kwargs: Any) -> None:
 @receiver(post_save, sender=Ticket)
 @guarded
 def ticket_saved(sender: type, instance: Ticket, created: bool, **kwargs: Any) -> None:
-    """Seed 000: a new ticket and a resolved or closed ticket update the assignee's KPIs."""
+    """A new ticket and a resolved or closed ticket update the assignee's KPIs."""
     events = kpi.ticket_events(instance, created=created)
     if events:
         after_commit(events, [instance.assigned_agent_id])

@@ -1,7 +1,7 @@
-"""The seeds' workflows on teamkpi: real-time signals applying live events after commit
-(seed 000), the backfill, the update_kpis command (seed 000), the analytics endpoints with their
-access rules (seed 001), client auto-assign and re-assign (seed 002). Figures read from live state
-are compared with teamkpi's computation over the ORM's ticket snapshots."""
+"""The support desk's workflows on teamkpi: real-time signals applying live events after commit,
+the backfill, the update_kpis command, the dashboard endpoints with their access rules, client
+auto-assign and re-assign. Figures read from live state are compared with teamkpi's computation
+over the ORM's ticket snapshots."""
 
 from __future__ import annotations
 
