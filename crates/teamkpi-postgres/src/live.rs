@@ -85,10 +85,7 @@ impl LiveReads for Reads<'_, '_> {
                 &[&self.tenant, &ids_of(ids)],
             )
             .map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        Ok(id_and_second(&rows))
     }
 
     fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, String)>> {
@@ -134,11 +131,15 @@ impl LiveReads for Reads<'_, '_> {
                 &[&self.tenant, &ids_of(ids)],
             )
             .map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        Ok(id_and_second(&rows))
     }
+}
+
+/// Rows of (id, value): ids are stored as their 64-bit patterns.
+fn id_and_second<'a, T: postgres::types::FromSql<'a>>(rows: &'a [postgres::Row]) -> Vec<(u64, T)> {
+    rows.iter()
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+        .collect()
 }
 
 fn day(s: &str) -> teamkpi::Result<NaiveDate> {
@@ -326,10 +327,7 @@ impl LiveStore for PgStore {
                 &[&t(tenant), &now.timestamp()],
             )
             .map_err(pg)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
-            .collect())
+        Ok(id_and_second(&rows))
     }
 
     fn live_open_counts(
@@ -364,10 +362,7 @@ impl LiveStore for PgStore {
                 &[&t(tenant)],
             )
             .map_err(pg)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
-            .collect())
+        Ok(id_and_second(&rows))
     }
 
     fn live_calls(

@@ -262,6 +262,24 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
     Ok(())
 }
 
+impl SqliteStore {
+    /// `(id, state)` rows of live tickets a query selects.
+    fn ticket_states(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> teamkpi::Result<Vec<(u64, String)>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(sql).map_err(storage)?;
+        let rows = stmt
+            .query_map(args, |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(storage)?;
+        rows.map(|r| r.map_err(storage)).collect()
+    }
+}
+
 impl LiveStore for SqliteStore {
     fn live_apply(
         &self,
@@ -335,20 +353,12 @@ impl LiveStore for SqliteStore {
         tenant: Option<&str>,
         now: DateTime<Utc>,
     ) -> teamkpi::Result<Vec<(u64, String)>> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, state FROM live_tickets
-                 WHERE tenant = ?1 AND finished = 0 AND breach_at < ?2 AND state IS NOT NULL
-                 ORDER BY id",
-            )
-            .map_err(storage)?;
-        let rows = stmt
-            .query_map(params![t(tenant), now.timestamp()], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })
-            .map_err(storage)?;
-        rows.map(|r| r.map_err(storage)).collect()
+        self.ticket_states(
+            "SELECT id, state FROM live_tickets
+             WHERE tenant = ?1 AND finished = 0 AND breach_at < ?2 AND state IS NOT NULL
+             ORDER BY id",
+            params![t(tenant), now.timestamp()],
+        )
     }
 
     fn live_open_counts(
@@ -381,19 +391,11 @@ impl LiveStore for SqliteStore {
     }
 
     fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, state FROM live_tickets
-                 WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL ORDER BY id",
-            )
-            .map_err(storage)?;
-        let rows = stmt
-            .query_map(params![t(tenant)], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })
-            .map_err(storage)?;
-        rows.map(|r| r.map_err(storage)).collect()
+        self.ticket_states(
+            "SELECT id, state FROM live_tickets
+             WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL ORDER BY id",
+            params![t(tenant)],
+        )
     }
 
     fn live_calls(

@@ -917,15 +917,14 @@ impl Engine {
         // Checked before anything changes: an id, an instant within the limits (a local day
         // near the end of the calendar could not be computed), the tenant, a call's fields.
         validate_event(self.options.tenant.as_deref(), event)?;
+        self.apply_valid(event)
+    }
+
+    /// [`apply`](Self::apply) for an event already validated.
+    fn apply_valid(&mut self, event: &Event) -> Result<Applied> {
         match &event.kind {
+            // The call's fields and tenant were checked with the event.
             EventKind::CallEnded { call } => {
-                call.validate()?;
-                if call.tenant != self.options.tenant {
-                    return Err(Error::TenantMismatch {
-                        expected: self.options.tenant.clone(),
-                        got: call.tenant.clone(),
-                    });
-                }
                 let duplicate = self.calls.insert(call.id, call.clone()).is_some();
                 Ok(Applied {
                     duplicate,
@@ -989,7 +988,7 @@ impl Engine {
         validate_batch(self.options.tenant.as_deref(), events)?;
         let mut report = BatchReport::default();
         for (index, e) in events.iter().enumerate() {
-            let outcome = self.apply(e);
+            let outcome = self.apply_valid(e);
             report.count(index, &e.id, outcome);
         }
         Ok(report.finish())

@@ -285,8 +285,12 @@ pub fn plan(
             continue;
         }
         match ticket_deltas(tenant, options.sla.as_ref(), &sets, &mut offsets, *id, w) {
-            Ok((list, breach_at)) => {
-                for (kind, (group, (start, end), c), sign) in list {
+            Ok(TicketDelta {
+                contributions,
+                breach_at,
+                snapshot,
+            }) => {
+                for (kind, (group, (start, end), c), sign) in contributions {
                     // An open SLA target's due day changes no figure until it is read as of
                     // a later instant.
                     let visible = !matches!(
@@ -310,7 +314,6 @@ pub fn plan(
                         .1
                         .push((c, sign));
                 }
-                let snapshot = w.snapshot(tenant, *id, w.events.len())?;
                 changes.tickets.push(TicketWrite {
                     id: *id,
                     state: encode_state(
@@ -445,6 +448,14 @@ fn ticket_step(
 
 type Signed = (PeriodKind, Keyed, i64);
 
+/// What a ticket's batch changes: its contributions after minus before, the instant its SLA
+/// counts as breached from, and its snapshot after the batch.
+struct TicketDelta {
+    contributions: Vec<Signed>,
+    breach_at: Option<i64>,
+    snapshot: Option<Ticket>,
+}
+
 /// What a ticket's snapshot contributes after the batch minus before it, per period kind, to
 /// its agents' rows and its team's row.
 fn ticket_deltas(
@@ -454,18 +465,14 @@ fn ticket_deltas(
     offsets: &mut ZoneOffsets,
     id: u64,
     w: &Work,
-) -> Result<(Vec<Signed>, Option<i64>)> {
+) -> Result<TicketDelta> {
     let old = w.snapshot(tenant, id, w.before)?;
     let new = w.snapshot(tenant, id, w.events.len())?;
-    let tasks =
-        [(&old, w.latest(w.before)), (&new, w.latest(w.events.len()))].map(|(t, latest)| {
-            match (sla, t) {
-                (Some(p), Some(t)) => sla_task(p, t, latest),
-                _ => Ok(None),
-            }
-        });
-    let [old_task, new_task] = tasks;
-    let tasks = [old_task?, new_task?];
+    let task = |t: &Option<Ticket>, upto: usize| match (sla, t) {
+        (Some(p), Some(t)) => sla_task(p, t, w.latest(upto)),
+        _ => Ok(None),
+    };
+    let tasks = [task(&old, w.before)?, task(&new, w.events.len())?];
     let breach_at = match tasks[1] {
         Some(Contribution::SlaTask { breach, .. }) if breach != i64::MAX => Some(breach),
         _ => None,
@@ -492,7 +499,11 @@ fn ticket_deltas(
         out.extend(gone.into_iter().map(|k| (*kind, k.clone(), -1)));
         out.extend(added.into_iter().map(|k| (*kind, k.clone(), 1)));
     }
-    Ok((out, breach_at))
+    Ok(TicketDelta {
+        contributions: out,
+        breach_at,
+        snapshot: new,
+    })
 }
 
 /// A ticket's agent contributions (in the order computed) followed by its team's: the same
