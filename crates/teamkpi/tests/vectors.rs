@@ -80,6 +80,17 @@ fn range_json(start: chrono::NaiveDate, end: chrono::NaiveDate) -> Value {
     json!({"start": start.to_string(), "end": end.to_string()})
 }
 
+/// The engine a vector's input describes: its `timezone` and `strict` mode.
+fn engine_of(input: &Value) -> Result<teamkpi::engine::Engine> {
+    let zone = input["timezone"].as_str().expect("timezone");
+    let mut options = teamkpi::engine::EngineOptions::new(parse_timezone(zone)?);
+    options.require_created_first = input
+        .get("strict")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    Ok(teamkpi::engine::Engine::new(options))
+}
+
 fn run(function: &str, input: &Value) -> Result<Value> {
     match function {
         "achievement" => {
@@ -501,12 +512,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         }
         "engine" => {
             use teamkpi::engine::*;
-            let mut options = EngineOptions::new(parse_timezone(s(input, "timezone"))?);
-            options.require_created_first = input
-                .get("strict")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let mut engine = Engine::new(options);
+            let mut engine = engine_of(input)?;
             let events: Vec<Event> = from_json(input["events"].clone())?;
             for e in &events {
                 engine.apply(e)?;
@@ -529,12 +535,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         }
         "engine_batch" => {
             use teamkpi::engine::*;
-            let mut options = EngineOptions::new(parse_timezone(s(input, "timezone"))?);
-            options.require_created_first = input
-                .get("strict")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let mut engine = Engine::new(options);
+            let mut engine = engine_of(input)?;
             let mut batches = Vec::new();
             for batch in input["batches"].as_array().expect("batches") {
                 let list = batch.as_array().expect("a batch").clone();
