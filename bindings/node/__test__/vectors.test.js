@@ -164,7 +164,7 @@ const RUNNERS = {
     const report = t.ticketMetrics(natives(inp.tickets), o)
     return {
       rows: report.rows.map((r) => ({ agent_id: null, team: null, ...r })),
-      rejected: report.rejected.map((r) => ({ id: r.id, code: r.code })),
+      rejected: report.rejected.map((r) => ({ id: r.id, index: r.index, code: r.code })),
     }
   },
   dashboard: (inp) =>

@@ -29,8 +29,25 @@ pub struct PyStore {
     pub inner: Box<dyn HostStore>,
 }
 
-fn open(db: &str) -> PyResult<PyStore> {
-    let inner = teamkpi_stores::open(db).map_err(|e| coded(e.code(), e.to_string(), None, None))?;
+/// Opens a store with the GIL released; while a server is slow to answer, Python's signal
+/// handlers run, so Ctrl-C raises `KeyboardInterrupt` at once instead of at the timeout.
+fn open(py: Python<'_>, db: &str) -> PyResult<PyStore> {
+    let mut interrupt: Option<PyErr> = None;
+    let opened = py.detach(|| {
+        teamkpi_stores::open_cancellable(db, &mut || {
+            Python::attach(|py| match py.check_signals() {
+                Ok(()) => false,
+                Err(e) => {
+                    interrupt = Some(e);
+                    true
+                }
+            })
+        })
+    });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    let inner = opened.map_err(|e| coded(e.code(), e.to_string(), None, None))?;
     Ok(PyStore { inner })
 }
 
@@ -42,7 +59,7 @@ pub struct PySqliteStore;
 impl PySqliteStore {
     #[new]
     #[pyo3(signature = (path=None))]
-    fn new(path: Option<std::path::PathBuf>) -> PyResult<PyClassInitializer<Self>> {
+    fn new(py: Python<'_>, path: Option<std::path::PathBuf>) -> PyResult<PyClassInitializer<Self>> {
         let db = path
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| ":memory:".to_owned());
@@ -52,7 +69,7 @@ impl PySqliteStore {
                 "a postgres:// URL opens with PostgresStore",
             )));
         }
-        Ok(PyClassInitializer::from(open(&db)?).add_subclass(PySqliteStore))
+        Ok(PyClassInitializer::from(open(py, &db)?).add_subclass(PySqliteStore))
     }
 }
 
@@ -63,14 +80,14 @@ pub struct PyPostgresStore;
 #[pymethods]
 impl PyPostgresStore {
     #[new]
-    fn new(url: &str) -> PyResult<PyClassInitializer<Self>> {
+    fn new(py: Python<'_>, url: &str) -> PyResult<PyClassInitializer<Self>> {
         if !teamkpi_stores::is_postgres_url(url) {
             return Err(raise(Error::argument_error(
                 "url",
                 "expected postgres://user@host:port/db",
             )));
         }
-        Ok(PyClassInitializer::from(open(url)?).add_subclass(PyPostgresStore))
+        Ok(PyClassInitializer::from(open(py, url)?).add_subclass(PyPostgresStore))
     }
 }
 

@@ -20,6 +20,7 @@ use postgres::{Client, NoTls, Transaction};
 use rust_decimal::Decimal;
 use std::sync::{Mutex, MutexGuard};
 
+use teamkpi::limits::{db_id, db_id32, db_id32_opt, db_id_opt};
 use teamkpi::metrics::{AgentSession, Call, Ticket};
 use teamkpi::{
     ActivitySource, AssignmentFilter, AssignmentStore, DefinitionStore, KpiAssignment,
@@ -38,6 +39,9 @@ pub enum PgError {
     /// The server did not answer within the connect timeout.
     #[error("postgres: no answer from the server within {0} s (connect_timeout)")]
     Timeout(u64),
+    /// The host asked to stop waiting for the server (an interrupt).
+    #[error("postgres: connecting was cancelled")]
+    Cancelled,
     /// A stored value does not decode.
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {
@@ -309,7 +313,27 @@ impl PgStore {
     /// and each statement at most `statement_timeout` (default 30 s, the server setting, given in
     /// the URL as `options=-c statement_timeout=…` to change it).
     pub fn connect(url: &str) -> Result<Self> {
+        Self::connect_cancellable(url, &mut || false)
+    }
+
+    /// [`PgStore::connect`], asking `cancelled` about ten times a second while it waits for the
+    /// server: a host's interrupt (Ctrl-C in Python) ends the wait with [`PgError::Cancelled`]
+    /// instead of at the timeout.
+    ///
+    /// TCP keepalives (idle 10 s, every 5 s, 3 probes) and a TCP user timeout (30 s) are on
+    /// unless the URL sets them, so a connection to a host that vanished fails instead of
+    /// waiting forever.
+    pub fn connect_cancellable(url: &str, cancelled: &mut dyn FnMut() -> bool) -> Result<Self> {
         let mut config: postgres::Config = url.parse()?;
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(std::time::Duration::from_secs(30));
+        }
+        if config.get_keepalives() && !url.contains("keepalives_idle") {
+            config
+                .keepalives_idle(std::time::Duration::from_secs(10))
+                .keepalives_interval(std::time::Duration::from_secs(5))
+                .keepalives_retries(3);
+        }
         let wait = config
             .get_connect_timeout()
             .map_or(10, |d| d.as_secs().max(1));
@@ -330,9 +354,22 @@ impl PgStore {
         std::thread::spawn(move || {
             let _ = tx.send(config.connect(NoTls));
         });
-        let client = match rx.recv_timeout(std::time::Duration::from_secs(wait)) {
-            Ok(connected) => connected?,
-            Err(_) => return Err(PgError::Timeout(wait)),
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+        let client = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(PgError::Timeout(wait));
+            }
+            match rx.recv_timeout(left.min(std::time::Duration::from_millis(100))) {
+                Ok(connected) => break connected?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if cancelled() => {
+                    return Err(PgError::Cancelled)
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PgError::Timeout(wait))
+                }
+            }
         };
         let store = PgStore {
             client: Mutex::new(client),
@@ -439,8 +476,8 @@ impl PgStore {
                      ON CONFLICT (tenant, id) DO UPDATE SET created_at = EXCLUDED.created_at,
                        last_activity_at = EXCLUDED.last_activity_at, is_open = EXCLUDED.is_open,
                        agent_id = EXCLUDED.agent_id, record = EXCLUDED.record",
-                    &[&t(tk.tenant.as_deref()), &(tk.id as i64), &tk.created_at.timestamp(), &tk.last_activity_at().timestamp(),
-                      &tk.is_open(), &tk.agent_id.map(|a| a as i64), &to_value(tk)?],
+                    &[&t(tk.tenant.as_deref()), &db_id("id", tk.id)?, &tk.created_at.timestamp(), &tk.last_activity_at().timestamp(),
+                      &tk.is_open(), &db_id_opt("agent_id", tk.agent_id)?, &to_value(tk)?],
                 )?;
             }
             Ok(tickets.len())
@@ -468,7 +505,7 @@ impl PgStore {
                 tx.execute(
                     "INSERT INTO teamkpi_calls (tenant, id, started_at, record) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (tenant, id) DO UPDATE SET started_at = EXCLUDED.started_at, record = EXCLUDED.record",
-                    &[&t(c.tenant.as_deref()), &(c.id as i64), &c.started_at.timestamp(), &to_value(c)?],
+                    &[&t(c.tenant.as_deref()), &db_id("id", c.id)?, &c.started_at.timestamp(), &to_value(c)?],
                 )?;
             }
             Ok(calls.len())
@@ -505,7 +542,7 @@ impl PgStore {
                         "INSERT INTO {table} (tenant, id, record) VALUES ($1, $2, $3)
                               ON CONFLICT (tenant, id) DO UPDATE SET record = EXCLUDED.record"
                     ),
-                    &[&t(tenant), &(id as i64), &to_value(r)?],
+                    &[&t(tenant), &db_id("id", id)?, &to_value(r)?],
                 )?;
             }
             Ok(records.len())
@@ -557,7 +594,7 @@ impl PgStore {
                 tx.execute(
                     "INSERT INTO teamkpi_agents (tenant, id, name, record) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (tenant, id) DO UPDATE SET name = EXCLUDED.name, record = EXCLUDED.record",
-                    &[&t(a.tenant.as_deref()), &(a.id as i64), name, &to_value(a)?],
+                    &[&t(a.tenant.as_deref()), &db_id("id", a.id)?, name, &to_value(a)?],
                 )?;
             }
             Ok(agents.len())
@@ -752,7 +789,7 @@ fn load_assignments(
     c: &mut impl postgres::GenericClient,
     f: &AssignmentFilter,
 ) -> Result<Vec<KpiAssignment>> {
-    let agent = f.agent_id.map(|a| a as i32);
+    let agent = db_id32_opt("agent_id", f.agent_id)?;
     let rows = c.query(
         &format!(
             "{ASSIGNMENT_SELECT} WHERE a.tenant = $1 AND ($2::INT IS NULL OR a.user_id = $2)
@@ -815,13 +852,13 @@ impl AssignmentStore for PgStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 &[
                     &t(new.tenant.as_deref()),
-                    &(new.agent_id as i32),
+                    &db_id32("agent_id", new.agent_id)?,
                     &def_id,
                     &new.target,
                     &new.weight,
                     &new.valid_from,
                     &new.valid_to,
-                    &new.assigned_by.map(|b| b as i32),
+                    &db_id32_opt("assigned_by", new.assigned_by)?,
                     &new.active,
                 ],
             )
@@ -865,14 +902,14 @@ impl AssignmentStore for PgStore {
             "UPDATE user_kpis SET user_id = $2, kpi_definition_id = $3, target_value = $4, weight = $5,
                start_date = $6, end_date = $7, assigned_by = $8, is_active = $9 WHERE id = $1",
             &[
-                &(a.id as i32),
-                &(a.agent_id as i32),
+                &db_id32("id", a.id)?,
+                &db_id32("agent_id", a.agent_id)?,
                 &def_id,
                 &a.target,
                 &a.weight,
                 &a.valid_from,
                 &a.valid_to,
-                &a.assigned_by.map(|b| b as i32),
+                &db_id32_opt("assigned_by", a.assigned_by)?,
                 &a.active,
             ],
         )
@@ -886,7 +923,7 @@ impl AssignmentStore for PgStore {
         let row = c
             .query_opt(
                 &format!("{ASSIGNMENT_SELECT} WHERE a.tenant = $1 AND a.id = $2"),
-                &[&t(tenant), &(id as i32)],
+                &[&t(tenant), &db_id32("id", id)?],
             )
             .map_err(pg)?;
         Ok(row.as_ref().map(decode_assignment).transpose()?)
@@ -934,7 +971,7 @@ fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u6
     let owner: Option<String> = c
         .query_opt(
             "SELECT tenant FROM user_kpis WHERE id = $1",
-            &[&(m.assignment_id as i32)],
+            &[&db_id32("assignment_id", m.assignment_id)?],
         )?
         .map(|r| r.get(0));
     if owner.as_deref() != Some(t(m.tenant.as_deref())) {
@@ -962,7 +999,7 @@ fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u6
          RETURNING id",
         &[
             &t(s.tenant.as_deref()),
-            &(s.assignment_id as i32),
+            &db_id32("assignment_id", s.assignment_id)?,
             &s.period_start,
             &s.period_end,
             &s.complete,
@@ -995,7 +1032,7 @@ impl MeasurementStore for PgStore {
         let rows = c
             .query(
                 &format!("{MEASUREMENT_SELECT} WHERE m.tenant = $1 AND m.user_kpi_id = $2 ORDER BY m.period_start"),
-                &[&t(tenant), &(assignment_id as i32)],
+                &[&t(tenant), &db_id32("assignment_id", assignment_id)?],
             )
             .map_err(pg)?;
         Ok(rows.iter().map(decode_measurement).collect::<Result<_>>()?)
@@ -1023,7 +1060,7 @@ impl ManualValueStore for PgStore {
         let owner: Option<String> = c
             .query_opt(
                 "SELECT tenant FROM user_kpis WHERE id = $1",
-                &[&(v.assignment_id as i32)],
+                &[&db_id32("assignment_id", v.assignment_id)?],
             )
             .map_err(pg)?
             .map(|r| r.get(0));
@@ -1037,11 +1074,11 @@ impl ManualValueStore for PgStore {
                recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at",
             &[
                 &t(tenant),
-                &(v.assignment_id as i32),
+                &db_id32("assignment_id", v.assignment_id)?,
                 &v.period_start,
                 &v.period_end,
                 &v.value,
-                &v.recorded_by.map(|b| b as i64),
+                &db_id_opt("recorded_by", v.recorded_by)?,
                 &v.recorded_at,
             ],
         )
@@ -1061,7 +1098,12 @@ impl ManualValueStore for PgStore {
             .query_opt(
                 "SELECT value, recorded_by, recorded_at FROM kpi_manual_values
                  WHERE tenant = $1 AND user_kpi_id = $2 AND period_start = $3 AND period_end = $4",
-                &[&t(tenant), &(assignment_id as i32), &start, &end],
+                &[
+                    &t(tenant),
+                    &db_id32("assignment_id", assignment_id)?,
+                    &start,
+                    &end,
+                ],
             )
             .map_err(pg)?;
         Ok(row.map(|r| ManualValue {

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Transaction;
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
+use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
@@ -58,8 +59,8 @@ struct Reads<'a, 'b> {
     tenant: &'a str,
 }
 
-fn ids_of(ids: &[u64]) -> Vec<i64> {
-    ids.iter().map(|i| *i as i64).collect()
+fn ids_of(ids: &[u64]) -> teamkpi::Result<Vec<i64>> {
+    ids.iter().map(|i| db_id("id", *i)).collect()
 }
 
 impl LiveReads for Reads<'_, '_> {
@@ -82,7 +83,7 @@ impl LiveReads for Reads<'_, '_> {
             .tx
             .query(
                 "SELECT id, state FROM teamkpi_live_tickets WHERE tenant = $1 AND id = ANY($2)",
-                &[&self.tenant, &ids_of(ids)],
+                &[&self.tenant, &ids_of(ids)?],
             )
             .map_err(pg)?;
         Ok(id_and_second(&rows))
@@ -117,7 +118,7 @@ impl LiveReads for Reads<'_, '_> {
             .tx
             .query(
                 "SELECT id FROM teamkpi_live_calls WHERE tenant = $1 AND id = ANY($2)",
-                &[&self.tenant, &ids_of(ids)],
+                &[&self.tenant, &ids_of(ids)?],
             )
             .map_err(pg)?;
         Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
@@ -128,7 +129,7 @@ impl LiveReads for Reads<'_, '_> {
             .tx
             .query(
                 "SELECT id, state FROM teamkpi_live_sessions WHERE tenant = $1 AND id = ANY($2)",
-                &[&self.tenant, &ids_of(ids)],
+                &[&self.tenant, &ids_of(ids)?],
             )
             .map_err(pg)?;
         Ok(id_and_second(&rows))
@@ -156,7 +157,11 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         )?;
     }
     if !c.tickets.is_empty() {
-        let ids: Vec<i64> = c.tickets.iter().map(|w| w.id as i64).collect();
+        let ids: Vec<i64> = c
+            .tickets
+            .iter()
+            .map(|w| db_id("id", w.id))
+            .collect::<teamkpi::Result<_>>()?;
         let states: Vec<&str> = c.tickets.iter().map(|w| w.state.as_str()).collect();
         let finished: Vec<bool> = c.tickets.iter().map(|w| w.finished).collect();
         let last: Vec<i64> = c.tickets.iter().map(|w| w.last_at).collect();
@@ -164,8 +169,8 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let agents: Vec<Option<i64>> = c
             .tickets
             .iter()
-            .map(|w| w.agent_id.map(|a| a as i64))
-            .collect();
+            .map(|w| db_id_opt("agent_id", w.agent_id))
+            .collect::<teamkpi::Result<_>>()?;
         let kinds: Vec<&str> = c.tickets.iter().map(|w| w.kind.as_str()).collect();
         tx.execute(
             "INSERT INTO teamkpi_live_tickets
@@ -214,7 +219,11 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         )?;
     }
     if !c.calls.is_empty() {
-        let ids: Vec<i64> = c.calls.iter().map(|x| x.id as i64).collect();
+        let ids: Vec<i64> = c
+            .calls
+            .iter()
+            .map(|x| db_id("id", x.id))
+            .collect::<teamkpi::Result<_>>()?;
         let started: Vec<i64> = c.calls.iter().map(|x| x.started_at.timestamp()).collect();
         let records = c
             .calls
@@ -230,8 +239,16 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         )?;
     }
     if !c.sessions.is_empty() {
-        let ids: Vec<i64> = c.sessions.iter().map(|s| s.id as i64).collect();
-        let agents: Vec<i64> = c.sessions.iter().map(|s| s.agent_id as i64).collect();
+        let ids: Vec<i64> = c
+            .sessions
+            .iter()
+            .map(|s| db_id("id", s.id))
+            .collect::<teamkpi::Result<_>>()?;
+        let agents: Vec<i64> = c
+            .sessions
+            .iter()
+            .map(|s| db_id("agent_id", s.agent_id))
+            .collect::<teamkpi::Result<_>>()?;
         let starts: Vec<Option<i64>> = c.sessions.iter().map(|s| s.start).collect();
         let ends: Vec<Option<i64>> = c.sessions.iter().map(|s| s.end).collect();
         let states: Vec<&str> = c.sessions.iter().map(|s| s.state.as_str()).collect();

@@ -375,6 +375,30 @@ fn seed_003_queries_match_teamkpi() {
 }
 
 #[test]
+fn ids_beyond_their_columns_are_refused_not_truncated() {
+    let Some(admin) = admin_url() else { return };
+    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
+    // The KPI tables keep the desk's INTEGER columns: agent 2^32 + 1 must not become agent 1.
+    let wide = serde_json::json!({"agent_id": (1_u64 << 32) + 1, "definition": "k", "target": 10, "valid_from": "2025-10-01"});
+    let err = store
+        .insert_assignment(from_json(wide).unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), "out_of_range", "{err}");
+    assert!(store.assignments(&Default::default()).unwrap().is_empty());
+    let at = Utc.with_ymd_and_hms(2025, 11, 5, 9, 0, 0).unwrap();
+    let big = teamkpi::metrics::Ticket {
+        id: 1 << 63,
+        created_at: at,
+        ..Default::default()
+    };
+    assert_eq!(
+        store.put_tickets(&[big]).unwrap_err().code(),
+        "out_of_range"
+    );
+}
+
+#[test]
 fn calls_and_sessions_read_back_by_window_and_tenant() {
     use teamkpi::metrics::{AgentSession, Call};
     let Some(admin) = admin_url() else { return };

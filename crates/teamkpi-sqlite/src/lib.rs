@@ -29,6 +29,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
+use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
 use teamkpi::store::merged_rollup;
 use teamkpi::{
@@ -365,11 +366,11 @@ impl SqliteStore {
                 let last = tk.last_activity_at().timestamp();
                 stmt.execute(params![
                     t(tk.tenant.as_deref()),
-                    tk.id as i64,
+                    db_id("id", tk.id)?,
                     tk.created_at.timestamp(),
                     last,
                     tk.is_open(),
-                    tk.agent_id.map(|a| a as i64),
+                    db_id_opt("agent_id", tk.agent_id)?,
                     to_json(tk)?
                 ])?;
             }
@@ -393,7 +394,7 @@ impl SqliteStore {
         let rec: Option<String> = conn
             .query_row(
                 "SELECT record FROM tickets WHERE tenant = ?1 AND id = ?2",
-                params![t(tenant), id as i64],
+                params![t(tenant), db_id("id", id)?],
                 |r| r.get(0),
             )
             .optional()?;
@@ -414,8 +415,8 @@ impl SqliteStore {
             for c in calls {
                 stmt.execute(params![
                     t(c.tenant.as_deref()),
-                    c.id as i64,
-                    c.agent_id as i64,
+                    db_id("id", c.id)?,
+                    db_id("agent_id", c.agent_id)?,
                     c.started_at.timestamp(),
                     to_json(c)?
                 ])?;
@@ -436,7 +437,7 @@ impl SqliteStore {
             for s in sessions {
                 stmt.execute(params![
                     t(s.tenant.as_deref()),
-                    s.agent_id as i64,
+                    db_id("agent_id", s.agent_id)?,
                     s.start.timestamp(),
                     s.end.map(|e| e.timestamp()),
                     to_json(s)?
@@ -469,7 +470,7 @@ impl SqliteStore {
             ))?;
             for r in records {
                 let (tenant, id) = key(r);
-                stmt.execute(params![t(tenant), id as i64, to_json(r)?])?;
+                stmt.execute(params![t(tenant), db_id("id", id)?, to_json(r)?])?;
             }
             Ok(records.len())
         })
@@ -506,7 +507,7 @@ impl SqliteStore {
                  ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, record = excluded.record",
             )?;
             for (a, name) in agents {
-                stmt.execute(params![t(a.tenant.as_deref()), a.id as i64, name, to_json(a)?])?;
+                stmt.execute(params![t(a.tenant.as_deref()), db_id("id", a.id)?, name, to_json(a)?])?;
             }
             Ok(agents.len())
         })
@@ -759,7 +760,7 @@ fn load_assignments(conn: &Connection, filter: &AssignmentFilter) -> Result<Vec<
     let rows = stmt.query_map(
         params![
             t(filter.tenant.as_deref()),
-            filter.agent_id.map(|a| a as i64),
+            db_id_opt("agent_id", filter.agent_id)?,
             filter.definition
         ],
         assignment_row,
@@ -802,13 +803,13 @@ impl AssignmentStore for SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 t(new.tenant.as_deref()),
-                new.agent_id as i64,
+                db_id("agent_id", new.agent_id)?,
                 def_id,
                 new.target.to_string(),
                 new.weight.to_string(),
                 new.valid_from.to_string(),
                 new.valid_to.map(|d| d.to_string()),
-                new.assigned_by.map(|b| b as i64),
+                db_id_opt("assigned_by", new.assigned_by)?,
                 new.active
             ],
         )
@@ -841,14 +842,14 @@ impl AssignmentStore for SqliteStore {
             "UPDATE user_kpis SET user_id = ?2, kpi_definition_id = ?3, target_value = ?4, weight = ?5,
                start_date = ?6, end_date = ?7, assigned_by = ?8, is_active = ?9 WHERE id = ?1",
             params![
-                a.id as i64,
-                a.agent_id as i64,
+                db_id("id", a.id)?,
+                db_id("agent_id", a.agent_id)?,
                 def_id,
                 a.target.to_string(),
                 a.weight.to_string(),
                 a.valid_from.to_string(),
                 a.valid_to.map(|d| d.to_string()),
-                a.assigned_by.map(|b| b as i64),
+                db_id_opt("assigned_by", a.assigned_by)?,
                 a.active
             ],
         )
@@ -862,7 +863,7 @@ impl AssignmentStore for SqliteStore {
         let row = conn
             .query_row(
                 &format!("{ASSIGNMENT_SELECT} WHERE a.tenant = ?1 AND a.id = ?2"),
-                params![t(tenant), id as i64],
+                params![t(tenant), db_id("id", id)?],
                 assignment_row,
             )
             .optional()
@@ -931,7 +932,7 @@ fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
     let owner: Option<String> = tx
         .query_row(
             "SELECT tenant FROM user_kpis WHERE id = ?1",
-            [m.assignment_id as i64],
+            [db_id("assignment_id", m.assignment_id)?],
             |r| r.get(0),
         )
         .optional()?;
@@ -959,7 +960,7 @@ fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
          RETURNING id",
         params![
             t(s.tenant.as_deref()),
-            s.assignment_id as i64,
+            db_id("assignment_id", s.assignment_id)?,
             s.period_start.to_string(),
             s.period_end.to_string(),
             s.complete,
@@ -996,7 +997,10 @@ impl MeasurementStore for SqliteStore {
             ))
             .map_err(SqliteError::from)?;
         let rows = stmt
-            .query_map(params![t(tenant), assignment_id as i64], measurement_row)
+            .query_map(
+                params![t(tenant), db_id("assignment_id", assignment_id)?],
+                measurement_row,
+            )
             .map_err(SqliteError::from)?;
         let mut out = Vec::new();
         for r in rows {
@@ -1027,7 +1031,7 @@ impl ManualValueStore for SqliteStore {
         let owner: Option<String> = conn
             .query_row(
                 "SELECT tenant FROM user_kpis WHERE id = ?1",
-                [v.assignment_id as i64],
+                [db_id("assignment_id", v.assignment_id)?],
                 |r| r.get(0),
             )
             .optional()
@@ -1042,11 +1046,11 @@ impl ManualValueStore for SqliteStore {
                recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
             params![
                 t(tenant),
-                v.assignment_id as i64,
+                db_id("assignment_id", v.assignment_id)?,
                 v.period_start.to_string(),
                 v.period_end.to_string(),
                 v.value.to_string(),
-                v.recorded_by.map(|b| b as i64),
+                db_id_opt("recorded_by", v.recorded_by)?,
                 v.recorded_at.to_rfc3339()
             ],
         )
@@ -1068,7 +1072,7 @@ impl ManualValueStore for SqliteStore {
                  WHERE tenant = ?1 AND user_kpi_id = ?2 AND period_start = ?3 AND period_end = ?4",
                 params![
                     t(tenant),
-                    assignment_id as i64,
+                    db_id("assignment_id", assignment_id)?,
                     start.to_string(),
                     end.to_string()
                 ],

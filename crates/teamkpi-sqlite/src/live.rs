@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
+use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
@@ -104,7 +105,7 @@ impl LiveReads for Reads<'_> {
         let mut out = Vec::new();
         for id in ids {
             let state: Option<Option<String>> = stmt
-                .query_row(params![self.tenant, *id as i64], |r| r.get(0))
+                .query_row(params![self.tenant, db_id("id", *id)?], |r| r.get(0))
                 .optional()
                 .map_err(storage)?;
             if let Some(state) = state {
@@ -147,7 +148,7 @@ impl LiveReads for Reads<'_> {
         let mut out = Vec::new();
         for id in ids {
             if stmt
-                .exists(params![self.tenant, *id as i64])
+                .exists(params![self.tenant, db_id("id", *id)?])
                 .map_err(storage)?
             {
                 out.push(*id);
@@ -164,7 +165,7 @@ impl LiveReads for Reads<'_> {
         let mut out = Vec::new();
         for id in ids {
             let state: Option<String> = stmt
-                .query_row(params![self.tenant, *id as i64], |r| r.get(0))
+                .query_row(params![self.tenant, db_id("id", *id)?], |r| r.get(0))
                 .optional()
                 .map_err(storage)?;
             if let Some(s) = state {
@@ -193,12 +194,12 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
     for w in &c.tickets {
         stmt.execute(params![
             tenant,
-            w.id as i64,
+            db_id("id", w.id)?,
             w.state,
             w.finished,
             w.last_at,
             w.breach_at,
-            w.agent_id.map(|a| a as i64),
+            db_id_opt("agent_id", w.agent_id)?,
             w.kind.as_str()
         ])?;
     }
@@ -238,7 +239,7 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
     for call in &c.calls {
         stmt.execute(params![
             tenant,
-            call.id as i64,
+            db_id("id", call.id)?,
             call.started_at.timestamp(),
             to_json(call)?
         ])?;
@@ -252,8 +253,8 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
     for s in &c.sessions {
         stmt.execute(params![
             tenant,
-            s.id as i64,
-            s.agent_id as i64,
+            db_id("id", s.id)?,
+            db_id("agent_id", s.agent_id)?,
             s.start,
             s.end,
             s.state

@@ -322,3 +322,41 @@ fn an_update_run_that_cannot_write_keeps_nothing_of_it() {
     let kept = store.latest_measurement(None, first.id).unwrap().unwrap();
     assert_eq!(kept.calculated_at, t1, "the failed run left nothing behind");
 }
+
+#[test]
+fn ids_beyond_a_signed_column_are_refused_not_wrapped() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let at = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+    let big = Ticket {
+        id: 1 << 63,
+        created_at: at,
+        ..Ticket::default()
+    };
+    let err = store.put_tickets(&[big]).unwrap_err();
+    assert_eq!(err.code(), "out_of_range", "{err}");
+    let agent = Ticket {
+        id: 1,
+        agent_id: Some(u64::MAX),
+        created_at: at,
+        ..Ticket::default()
+    };
+    assert_eq!(
+        store.put_tickets(&[agent]).unwrap_err().code(),
+        "out_of_range"
+    );
+    assert!(
+        store.ticket(None, 1).unwrap().is_none(),
+        "nothing was written"
+    );
+    assert_eq!(
+        store.ticket(None, u64::MAX).unwrap_err().code(),
+        "out_of_range"
+    );
+    let largest = Ticket {
+        id: i64::MAX as u64,
+        created_at: at,
+        ..Ticket::default()
+    };
+    store.put_tickets(&[largest]).unwrap();
+    assert!(store.ticket(None, i64::MAX as u64).unwrap().is_some());
+}

@@ -136,8 +136,17 @@ impl OpenError {
 /// Opens `db`: a `postgres://` URL, `:memory:` for a private in-memory SQLite database, or a
 /// SQLite file (created when missing). Pending migrations run.
 pub fn open(db: &str) -> Result<Box<dyn HostStore>, OpenError> {
+    open_cancellable(db, &mut || false)
+}
+
+/// [`open`], asking `cancelled` about ten times a second while a PostgreSQL server is slow to
+/// answer (see [`PgStore::connect_cancellable`]).
+pub fn open_cancellable(
+    db: &str,
+    cancelled: &mut dyn FnMut() -> bool,
+) -> Result<Box<dyn HostStore>, OpenError> {
     if is_postgres_url(db) {
-        return Ok(Box::new(PgStore::connect(db)?));
+        return Ok(Box::new(PgStore::connect_cancellable(db, cancelled)?));
     }
     let sqlite = if db == ":memory:" {
         SqliteStore::open_in_memory()

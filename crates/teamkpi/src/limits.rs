@@ -8,6 +8,7 @@
 //! | durations and hour settings (`re_assign_hours`, `inactive_hours`) | 100 years (876 600 hours) |
 //! | loads and capacities | 2^32 |
 //! | instants and dates | years 1000–9000 |
+//! | ids kept in a store | 2^63 − 1 (a signed 64-bit column); 2^31 − 1 in the KPI tables' `INTEGER` columns on PostgreSQL |
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -98,6 +99,27 @@ pub fn check_date(field: &str, d: NaiveDate) -> Result<()> {
             format!("{d} is outside the years 1000-9000"),
         ))
     }
+}
+
+/// An id as a signed 64-bit database integer (SQLite `INTEGER`, PostgreSQL `BIGINT`): ids above
+/// 2^63 − 1 are refused instead of wrapping to negative numbers.
+pub fn db_id(field: &str, id: u64) -> Result<i64> {
+    i64::try_from(id).map_err(|_| out_of_range(field, format!("id {id} is more than 2^63 - 1")))
+}
+
+/// [`db_id`] of an optional id.
+pub fn db_id_opt(field: &str, id: Option<u64>) -> Result<Option<i64>> {
+    id.map(|i| db_id(field, i)).transpose()
+}
+
+/// An id in a 32-bit `INTEGER` column (the KPI tables on PostgreSQL keep the desk's schema).
+pub fn db_id32(field: &str, id: u64) -> Result<i32> {
+    i32::try_from(id).map_err(|_| out_of_range(field, format!("id {id} is more than 2^31 - 1")))
+}
+
+/// [`db_id32`] of an optional id.
+pub fn db_id32_opt(field: &str, id: Option<u64>) -> Result<Option<i32>> {
+    id.map(|i| db_id32(field, i)).transpose()
 }
 
 #[cfg(test)]

@@ -390,7 +390,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             }
             Ok(json!({
                 "rows": rows,
-                "rejected": report.rejected.iter().map(|r| json!({"id": r.id, "code": r.code})).collect::<Vec<_>>(),
+                "rejected": report.rejected.iter().map(|r| json!({"id": r.id, "index": r.index, "code": r.code})).collect::<Vec<_>>(),
             }))
         }
         "dashboard" => {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::calendar::BusinessCalendar;
 use crate::choice::string_enum;
@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::hashing::FastBuild;
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::records::Ticket;
+use crate::metrics::repeats::repeated_ticket;
 use crate::metrics::Mergeable;
 use crate::num::{percent_of as pct, serde_number_opt};
 use crate::period::{local_date, local_midnight, Period, PeriodKind, ZoneOffsets};
@@ -325,6 +326,8 @@ pub struct TicketMetricsAggregator {
     state: TicketMetricsState,
     rejected: Vec<RejectedRecord>,
     seen: usize,
+    /// Ids taken by `add_all`, to refuse a second copy.
+    ids: HashSet<u64, FastBuild>,
 }
 
 /// The result of a batch computation.
@@ -684,6 +687,7 @@ impl TicketMetricsAggregator {
             state: TicketMetricsState::default(),
             rejected: Vec::new(),
             seen: 0,
+            ids: HashSet::default(),
         })
     }
 
@@ -710,11 +714,16 @@ impl TicketMetricsAggregator {
     }
 
     /// Counts many tickets; invalid ones are recorded as rejected (id, position, reason) and the
-    /// rest are counted.
+    /// rest are counted. All `add_all` calls of one aggregator are one batch: a second copy of a
+    /// ticket id is rejected as `duplicate_record` and the first copy counts.
     pub fn add_all<'a>(&mut self, tickets: impl IntoIterator<Item = &'a Ticket>) {
         for t in tickets {
             let index = self.seen;
             self.seen += 1;
+            if !self.ids.insert(t.id) {
+                self.rejected.push(repeated_ticket(t.id, index));
+                continue;
+            }
             if let Err(e) = self.add(t) {
                 self.rejected.push(RejectedRecord {
                     id: t.id,

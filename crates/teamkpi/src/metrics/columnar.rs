@@ -17,6 +17,7 @@ use crate::metrics::batch::{
     TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
 };
 use crate::metrics::records::Ticket;
+use crate::metrics::repeats::{KeptRows, RowCopy};
 use crate::metrics::sketch::{bucket_of, QuantileSketch};
 use crate::metrics::Mergeable;
 use crate::period::{local_midnight, PeriodKind, ZoneOffsets};
@@ -46,7 +47,7 @@ pub struct TicketColumns<'a> {
 }
 
 impl<'a> TicketColumns<'a> {
-    fn len(&self) -> Result<usize> {
+    pub(crate) fn len(&self) -> Result<usize> {
         let n = self.created_at.len();
         let lengths = [
             self.agent_id.len(),
@@ -455,6 +456,11 @@ pub fn ticket_metrics_columns(
     let n = columns.len()?;
     // The options are checked as the row aggregator checks them, whatever path counts.
     options.bucketing.validate()?;
+    if let Some(kept) = KeptRows::of(columns) {
+        let mut report = ticket_metrics_columns(&kept.columns(columns), options)?;
+        kept.restore(&mut report.rejected);
+        return Ok(report);
+    }
     if options.dense_eligible() && n <= u32::MAX as usize {
         if let Some(totals) = dense_kernel(columns, options, n)? {
             return Ok(totals.into_report());
@@ -505,12 +511,50 @@ impl ColumnarAggregator {
 
     /// Counts one chunk. Invalid rows are recorded as rejected (their `index`, and their `id` when
     /// the chunk has no id column, count from the first row of the first chunk); only columns of
-    /// unequal lengths fail the call.
+    /// unequal lengths fail the call. A chunk is one batch: a second copy of an id in it is
+    /// rejected as `duplicate_record` (the first copy counts); ids are not remembered across
+    /// chunks, so memory stays flat.
     pub fn add(&mut self, columns: &TicketColumns<'_>) -> Result<()> {
         let n = columns.len()?;
-        let options = self.inner.options();
+        match KeptRows::of(columns) {
+            None => self.add_unique(columns, n),
+            Some(kept) => {
+                let offset = self.seen;
+                let cols = kept.columns(columns);
+                let mut rejected = self.count(&cols, cols.len()?)?;
+                kept.restore(&mut rejected);
+                self.record(rejected, offset, columns.id.is_none());
+                self.seen = offset + n;
+                Ok(())
+            }
+        }
+    }
+
+    /// [`ColumnarAggregator::add`] for a chunk known to hold no repeated id.
+    fn add_unique(&mut self, columns: &TicketColumns<'_>, n: usize) -> Result<()> {
         let offset = self.seen;
-        let mut rejected = if options.dense_eligible() && n <= u32::MAX as usize {
+        let rejected = self.count(columns, n)?;
+        self.record(rejected, offset, columns.id.is_none());
+        self.seen += n;
+        Ok(())
+    }
+
+    /// Keeps a chunk's rejections, numbered from the first row of the first chunk.
+    fn record(&mut self, mut rejected: Vec<RejectedRecord>, offset: usize, by_position: bool) {
+        for r in &mut rejected {
+            r.index += offset;
+            if by_position {
+                // Without an id column a row is known by its position in the whole input.
+                r.id = r.index as u64;
+            }
+        }
+        self.rejected.append(&mut rejected);
+    }
+
+    /// Counts a chunk's rows; returns the rejections with chunk positions.
+    fn count(&mut self, columns: &TicketColumns<'_>, n: usize) -> Result<Vec<RejectedRecord>> {
+        let options = self.inner.options();
+        Ok(if options.dense_eligible() && n <= u32::MAX as usize {
             match dense_kernel(columns, options, n)? {
                 Some(mut totals) => {
                     let q = options.quantiles;
@@ -524,17 +568,7 @@ impl ColumnarAggregator {
             }
         } else {
             self.add_rows(columns, n)
-        };
-        for r in &mut rejected {
-            r.index += offset;
-            if columns.id.is_none() {
-                // Without an id column a row is known by its position in the whole input.
-                r.id = r.index as u64;
-            }
-        }
-        self.rejected.append(&mut rejected);
-        self.seen += n;
-        Ok(())
+        })
     }
 
     fn add_rows(&mut self, columns: &TicketColumns<'_>, n: usize) -> Vec<RejectedRecord> {
@@ -623,6 +657,12 @@ fn parallel(
     if threads == 1 {
         return ticket_metrics_columns(columns, options);
     }
+    // Repeats are found over the whole input, so a copy in another share still counts once.
+    if let Some(kept) = KeptRows::of(columns) {
+        let mut report = parallel(&kept.columns(columns), options, threads, min_rows)?;
+        kept.restore(&mut report.rejected);
+        return Ok(report);
+    }
     let share = n.div_ceil(threads);
     let parts: Vec<TicketColumns<'_>> = (0..threads)
         .map(|t| columns.slice(t * share, (t + 1) * share))
@@ -634,7 +674,7 @@ fn parallel(
             .map(|(t, part)| {
                 scope.spawn(move || {
                     let mut agg = ColumnarAggregator::starting_at(options.clone(), t * share)?;
-                    agg.add(part)?;
+                    agg.add_unique(part, part.len()?)?;
                     Ok(agg)
                 })
             })
@@ -881,7 +921,7 @@ fn dense_counts<S: Samples>(
         // Rows answered or resolved after `hi`: the layout grows by whole buckets at its end (the
         // bucket-major layout keeps every slot where it is), and those rows go through the loop
         // again with a bucket function that skips what the first pass counted.
-        let late_cols = LateRows::gather(c, &late);
+        let late_cols = RowCopy::gather(c, &late, false);
         let cols = late_cols.columns(c.priority_labels);
         let hi2 = latest(cols.first_response_at).max(latest(cols.resolved_at));
         let span2 = ZoneOffsets::new().span(tz, lo, hi2);
@@ -1250,47 +1290,6 @@ fn cutoffs_of(options: &MetricsOptions, buckets: &[(NaiveDate, NaiveDate, i64)])
         .collect()
 }
 
-/// The rows the dense kernel found late, copied out of the columns.
-struct LateRows {
-    agent_id: Vec<u64>,
-    agent_valid: Option<Vec<bool>>,
-    priority: Option<Vec<u32>>,
-    created_at: Vec<i64>,
-    first_response_at: Vec<i64>,
-    resolved_at: Vec<i64>,
-}
-
-impl LateRows {
-    fn gather(c: &TicketColumns<'_>, rows: &[usize]) -> Self {
-        fn pick<T: Copy + Default>(col: &[T], rows: &[usize]) -> Vec<T> {
-            rows.iter()
-                .map(|i| col.get(*i).copied().unwrap_or_default())
-                .collect()
-        }
-        LateRows {
-            agent_id: pick(c.agent_id, rows),
-            agent_valid: c.agent_valid.map(|v| pick(v, rows)),
-            priority: c.priority.map(|p| pick(p, rows)),
-            created_at: pick(c.created_at, rows),
-            first_response_at: pick(c.first_response_at, rows),
-            resolved_at: pick(c.resolved_at, rows),
-        }
-    }
-
-    fn columns<'a>(&'a self, priority_labels: &'a [String]) -> TicketColumns<'a> {
-        TicketColumns {
-            id: None,
-            agent_id: &self.agent_id,
-            agent_valid: self.agent_valid.as_deref(),
-            priority: self.priority.as_deref(),
-            priority_labels,
-            created_at: &self.created_at,
-            first_response_at: &self.first_response_at,
-            resolved_at: &self.resolved_at,
-        }
-    }
-}
-
 /// `max_id`, the largest agent id of the rows with an assignee, when it is small enough for ids
 /// to index the accumulators directly: under [`DIRECT_IDS`], and no more slots than about twice
 /// the rows.
@@ -1462,6 +1461,48 @@ mod tests {
             first_response_at: &fr,
             resolved_at: &res,
         };
+        // Ids with repeats, sparse enough for the hash-set layout in one run and dense enough
+        // for the bitmap in the other: every path keeps the first copy of each id.
+        for spread in [2_500_u64, 1 << 50] {
+            let ids: Vec<u64> = (0..n).map(|_| next(2_500) * (spread / 2_500)).collect();
+            // Every row a ticket, so the row aggregator sees the rows the kernel sees.
+            let created: Vec<i64> = created
+                .iter()
+                .map(|c| if *c == NULL_INSTANT { t0 } else { *c })
+                .collect();
+            let with_ids = TicketColumns {
+                id: Some(&ids),
+                created_at: &created,
+                ..cols
+            };
+            let mut options = MetricsOptions::daily(chrono_tz::UTC);
+            options.quantiles = true;
+            let one = ticket_metrics_columns(&with_ids, &options).unwrap();
+            let repeats: Vec<usize> = one
+                .rejected
+                .iter()
+                .filter(|r| r.code == "duplicate_record")
+                .map(|r| r.index)
+                .collect();
+            let mut first = std::collections::HashSet::new();
+            let expected: Vec<usize> = (0..n).filter(|i| !first.insert(ids[*i])).collect();
+            assert_eq!(repeats, expected);
+            assert!(one.rejected.windows(2).all(|w| w[0].index < w[1].index));
+            for threads in [2, 3] {
+                assert_eq!(parallel(&with_ids, &options, threads, 1).unwrap(), one);
+            }
+            let mut chunked = ColumnarAggregator::new(options.clone()).unwrap();
+            chunked.add(&with_ids).unwrap();
+            assert_eq!(chunked.finish(), one);
+            // The row aggregator, fed the same rows, keeps the same copies.
+            let mut rows = TicketMetricsAggregator::new(options.clone()).unwrap();
+            let tickets: Vec<_> = (0..n).filter_map(|i| with_ids.ticket(i)).collect();
+            assert_eq!(tickets.len(), n);
+            rows.add_all(&tickets);
+            let rows = rows.finish();
+            assert_eq!(rows.rows, one.rows);
+            assert_eq!(rows.rejected, one.rejected);
+        }
         for (kind, quantiles, zone) in [
             (PeriodKind::Day, false, chrono_tz::UTC),
             (PeriodKind::Week, false, chrono_tz::America::New_York),

@@ -9,6 +9,7 @@ mod catalog;
 mod columnar;
 mod dashboard;
 mod records;
+mod repeats;
 mod sketch;
 
 pub(crate) use aggregate::LiteAggregate;
