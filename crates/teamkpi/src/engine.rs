@@ -660,6 +660,7 @@ pub fn validate_batch(tenant: Option<&str>, events: &[Event]) -> Result<()> {
     }
 }
 
+#[inline]
 fn validate_event(tenant: Option<&str>, e: &Event) -> Result<()> {
     if e.id.is_empty() {
         return Err(Error::argument("id", "an event id must not be empty"));

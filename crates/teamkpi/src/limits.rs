@@ -72,14 +72,11 @@ pub fn check_load(field: &str, value: i64) -> Result<()> {
     Ok(())
 }
 
-/// 1000-01-01T00:00:00Z and 9001-01-01T00:00:00Z in Unix seconds: a comparison of two integers
-/// on the event path instead of a calendar computation.
-const FIRST_SECOND: i64 = -30_610_224_000;
-const AFTER_LAST_SECOND: i64 = 221_876_928_000;
-
-/// An instant in the years 1000–9000.
+/// An instant in the years 1000–9000 (UTC). The year is read from the date's packed form, a
+/// shift: this check runs on every event.
+#[inline]
 pub fn check_instant(field: &str, at: DateTime<Utc>) -> Result<()> {
-    if (FIRST_SECOND..AFTER_LAST_SECOND).contains(&at.timestamp()) {
+    if YEARS.contains(&at.naive_utc().date().year()) {
         Ok(())
     } else {
         Err(out_of_range(
@@ -131,10 +128,6 @@ mod tests {
         use chrono::TimeZone;
         let first = Utc.with_ymd_and_hms(1000, 1, 1, 0, 0, 0).unwrap();
         let after = Utc.with_ymd_and_hms(9001, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(
-            (first.timestamp(), after.timestamp()),
-            (FIRST_SECOND, AFTER_LAST_SECOND)
-        );
         assert!(check_instant("at", first).is_ok());
         assert!(check_instant("at", after - chrono::Duration::seconds(1)).is_ok());
         assert!(check_instant("at", after).is_err());
