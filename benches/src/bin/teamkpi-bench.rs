@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! teamkpi-bench gen-w1 --rows N [--agents 1000] [--seed 1] --out DIR   W1 as .npy columns
-//! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE] [--quantiles 1]  time the columnar kernel
+//! teamkpi-bench w1 --dir DIR [--repeat 5] [--threads 1] [--csv FILE] [--quantiles 1] [--ids sorted|shuffled]  time the columnar kernel
 //! teamkpi-bench w1-stream --rows N [--chunk 1000000] [--seed 1]        streaming W1, peak RSS
 //! teamkpi-bench w2 [--tickets 10000] [--events 200000] [--only reply|customer] [--uuid-ids 1]  engine apply
 //! teamkpi-bench w3 [--n 100000] [--out DIR]                            business-time add
@@ -22,7 +22,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use teamkpi::engine::EventKind;
 use teamkpi::metrics::{
-    ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator,
+    ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator, TicketColumns,
 };
 use teamkpi::{Assigner, AssignmentPolicy, AssignmentReason};
 use teamkpi_benches::{
@@ -232,7 +232,24 @@ fn time<R>(repeat: u64, mut f: impl FnMut() -> R) -> (f64, f64) {
 fn w1(o: &Opts) -> Fallible<()> {
     let data = load_w1(&o.path("dir")?)?;
     let labels = w1_priority_labels();
-    let cols = data.columns(&labels);
+    // `--ids sorted|shuffled`: an id column too, so the repeated-id check runs (none repeat).
+    let ids: Option<Vec<u64>> = match o.0.get("ids").map(String::as_str) {
+        None => None,
+        Some("sorted") => Some((1..=data.len() as u64).collect()),
+        Some("shuffled") => {
+            let mut v: Vec<u64> = (1..=data.len() as u64).collect();
+            let mut rng = teamkpi_benches::SplitMix64::new(7);
+            for i in (1..v.len()).rev() {
+                v.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            Some(v)
+        }
+        Some(other) => return Err(format!("--ids: sorted or shuffled, not {other}")),
+    };
+    let cols = TicketColumns {
+        id: ids.as_deref(),
+        ..data.columns(&labels)
+    };
     let mut options = w1_options(chrono_tz::UTC);
     // `--quantiles 1`: W1 plus the median and p90 of both durations (the library's default).
     options.quantiles = o.num("quantiles", 0)? == 1;

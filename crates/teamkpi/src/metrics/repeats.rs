@@ -15,7 +15,7 @@ use crate::metrics::columnar::TicketColumns;
 /// increasing ids cannot repeat, and ids within a span of 64 per row are marked in a bitmap (at
 /// most 8 bytes a row). Anything else goes through a hash set.
 pub(crate) fn repeated_positions(ids: &[u64]) -> Vec<usize> {
-    if ids.windows(2).all(|w| w[0] < w[1]) {
+    if strictly_increasing(ids) {
         return Vec::new();
     }
     let (min, max) = ids
@@ -43,6 +43,20 @@ pub(crate) fn repeated_positions(ids: &[u64]) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Whether each id is above the one before. Blocks of 1 024 are folded without an early exit, so
+/// the compiler vectorises the comparisons (the check runs on every id column).
+fn strictly_increasing(ids: &[u64]) -> bool {
+    let mut last: Option<u64> = None;
+    for block in ids.chunks(1024) {
+        let inside = block.windows(2).fold(true, |ok, w| ok & (w[0] < w[1]));
+        if !inside || last.is_some_and(|l| l >= block[0]) {
+            return false;
+        }
+        last = block.last().copied();
+    }
+    true
 }
 
 /// The report entry of a repeated ticket.
@@ -172,5 +186,13 @@ mod tests {
         let sparse = [u64::MAX, 0, u64::MAX, 1 << 40];
         assert_eq!(repeated_positions(&sparse), vec![2]);
         assert!(repeated_positions(&[3, 1, 2]).is_empty());
+        // Across the increasing check's blocks.
+        let mut long: Vec<u64> = (0..5000).collect();
+        assert!(repeated_positions(&long).is_empty());
+        long[2048] = 2047;
+        assert_eq!(repeated_positions(&long), vec![2048]);
+        long[2048] = 2048;
+        long[1024] = 1023;
+        assert_eq!(repeated_positions(&long), vec![1024]);
     }
 }
