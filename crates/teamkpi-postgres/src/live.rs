@@ -8,6 +8,7 @@ use postgres::Transaction;
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
 use teamkpi::limits::{db_id, db_id_opt};
+use teamkpi::live::session_key_column;
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
@@ -129,7 +130,12 @@ impl LiveReads for Reads<'_, '_> {
             .tx
             .query(
                 "SELECT id, state FROM teamkpi_live_sessions WHERE tenant = $1 AND id = ANY($2)",
-                &[&self.tenant, &ids_of(ids)?],
+                &[
+                    &self.tenant,
+                    &ids.iter()
+                        .map(|i| session_key_column(*i))
+                        .collect::<Vec<_>>(),
+                ],
             )
             .map_err(pg)?;
         Ok(id_and_second(&rows))
@@ -242,8 +248,8 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let ids: Vec<i64> = c
             .sessions
             .iter()
-            .map(|s| db_id("id", s.id))
-            .collect::<teamkpi::Result<_>>()?;
+            .map(|s| session_key_column(s.id))
+            .collect();
         let agents: Vec<i64> = c
             .sessions
             .iter()

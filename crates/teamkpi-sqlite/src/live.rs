@@ -6,6 +6,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
 use teamkpi::limits::{db_id, db_id_opt};
+use teamkpi::live::session_key_column;
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
     LiveStore, RowKey,
@@ -165,7 +166,7 @@ impl LiveReads for Reads<'_> {
         let mut out = Vec::new();
         for id in ids {
             let state: Option<String> = stmt
-                .query_row(params![self.tenant, db_id("id", *id)?], |r| r.get(0))
+                .query_row(params![self.tenant, session_key_column(*id)], |r| r.get(0))
                 .optional()
                 .map_err(storage)?;
             if let Some(s) = state {
@@ -253,7 +254,7 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
     for s in &c.sessions {
         stmt.execute(params![
             tenant,
-            db_id("id", s.id)?,
+            session_key_column(s.id),
             db_id("agent_id", s.agent_id)?,
             s.start,
             s.end,

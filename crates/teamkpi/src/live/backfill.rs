@@ -157,6 +157,12 @@ pub fn session_id(s: &AgentSession) -> u64 {
     crate::hashing::fingerprint(session_key(s).as_bytes())
 }
 
+/// A session key ([`session_id`], a fingerprint) as a signed 64-bit column: its bits are stored
+/// unchanged, so every key round-trips (host ids, which are numbers, are range-checked instead).
+pub fn session_key_column(id: u64) -> i64 {
+    i64::from_ne_bytes(id.to_ne_bytes())
+}
+
 /// The events of a session record: started, and ended when it is over.
 pub fn session_events(s: &AgentSession) -> Vec<Event> {
     let key = session_key(s);

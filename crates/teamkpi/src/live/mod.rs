@@ -36,8 +36,8 @@ mod plan;
 
 pub use analytics::{live_open_snapshots, LiveWindows};
 pub use backfill::{
-    apply_records, backfill, call_event, session_events, session_id, ticket_events,
-    BackfillProgress, BackfillReport,
+    apply_records, backfill, call_event, session_events, session_id, session_key_column,
+    ticket_events, BackfillProgress, BackfillReport,
 };
 pub use codec::{decode_state, encode_state, STATE_VERSION};
 pub(crate) use memory::MemoryTables;
