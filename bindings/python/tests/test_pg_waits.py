@@ -58,9 +58,7 @@ def test_ctrl_c_while_waiting_raises_keyboard_interrupt(silent_port: int) -> Non
         "    sys.exit(0)\n"
         "sys.exit(3)\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "waiting"
     time.sleep(0.5)  # inside the connect wait

@@ -258,7 +258,8 @@ def run_ticket_metrics(inp: dict[str, Any]) -> Any:
         r.setdefault("agent_id", None)
         r.setdefault("team", None)
         out.append(r)
-    return {"rows": out, "rejected": [{"id": r["id"], "index": r["index"], "code": r["code"]} for r in rows.rejected]}
+    rejected = [{"id": r["id"], "index": r["index"], "code": r["code"]} for r in rows.rejected]
+    return {"rows": out, "rejected": rejected}
 
 
 def run_dashboard(inp: dict[str, Any]) -> Any:
