@@ -2,7 +2,6 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -18,7 +17,7 @@ use crate::errors::{coded, raise};
 /// share between threads (calls are serialised).
 #[pyclass(name = "Assigner", module = "teamkpi", frozen)]
 pub struct PyAssigner {
-    inner: Mutex<Assigner>,
+    pub(crate) inner: Mutex<Assigner>,
 }
 
 fn no_agent(reason: NoAgentReason) -> PyErr {
@@ -32,9 +31,7 @@ fn no_agent(reason: NoAgentReason) -> PyErr {
 
 impl PyAssigner {
     fn lock(&self) -> PyResult<MutexGuard<'_, Assigner>> {
-        self.inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("assigner lock poisoned"))
+        Ok(crate::errors::lock(&self.inner))
     }
 }
 
@@ -101,13 +98,15 @@ impl PyAssigner {
     #[new]
     #[pyo3(signature = (agents, policy=None))]
     fn new(agents: &Bound<'_, PyAny>, policy: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let agents: Vec<AgentState> = from_py_list(Some(agents))?;
-        let policy: AssignmentPolicy = match policy {
-            Some(p) if !p.is_none() => from_py(p)?,
-            _ => AssignmentPolicy::default(),
-        };
-        Ok(PyAssigner {
-            inner: Mutex::new(Assigner::new(agents, policy).map_err(raise)?),
+        crate::errors::guard(|| {
+            let agents: Vec<AgentState> = from_py_list(Some(agents))?;
+            let policy: AssignmentPolicy = match policy {
+                Some(p) if !p.is_none() => from_py(p)?,
+                _ => AssignmentPolicy::default(),
+            };
+            Ok(PyAssigner {
+                inner: Mutex::new(Assigner::new(agents, policy).map_err(raise)?),
+            })
         })
     }
 
@@ -120,11 +119,13 @@ impl PyAssigner {
         now: &Bound<'_, PyAny>,
         exclude: Option<Vec<u64>>,
     ) -> PyResult<u64> {
-        let item = work_item(item)?;
-        let now = instant(now, "now")?;
-        self.lock()?
-            .pick(&item, now, &exclude.unwrap_or_default())
-            .map_err(no_agent)
+        crate::errors::guard(|| {
+            let item = work_item(item)?;
+            let now = instant(now, "now")?;
+            self.lock()?
+                .pick(&item, now, &exclude.unwrap_or_default())
+                .map_err(no_agent)
+        })
     }
 
     /// Assigns `item` to the picked agent (its load and last-assigned time change) and returns
@@ -135,13 +136,15 @@ impl PyAssigner {
         item: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let item = work_item(item)?;
-        let now = instant(now, "now")?;
-        let e = self
-            .lock()?
-            .assign(&item, now, AssignmentReason::AutoAssign)
-            .map_err(no_agent)?;
-        to_py(py, &e, Shape::Native)
+        crate::errors::guard(|| {
+            let item = work_item(item)?;
+            let now = instant(now, "now")?;
+            let e = self
+                .lock()?
+                .assign(&item, now, AssignmentReason::AutoAssign)
+                .map_err(no_agent)?;
+            to_py(py, &e, Shape::Native)
+        })
     }
 
     /// Seed 002's auto-assign on creation, honouring the tenant's settings
@@ -153,14 +156,16 @@ impl PyAssigner {
         settings: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let item = work_item(item)?;
-        let settings: AssignmentSettings = from_py(settings)?;
-        let now = instant(now, "now")?;
-        let e = self
-            .lock()?
-            .auto_assign(&item, &settings, now)
-            .map_err(no_agent)?;
-        to_py(py, &e, Shape::Native)
+        crate::errors::guard(|| {
+            let item = work_item(item)?;
+            let settings: AssignmentSettings = from_py(settings)?;
+            let now = instant(now, "now")?;
+            let e = self
+                .lock()?
+                .auto_assign(&item, &settings, now)
+                .map_err(no_agent)?;
+            to_py(py, &e, Shape::Native)
+        })
     }
 
     /// Assigns a backlog, urgent first then oldest: `events` and `unassigned` (with reasons).
@@ -170,16 +175,13 @@ impl PyAssigner {
         items: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let items: Vec<WorkItem> = from_py_list(Some(items))?;
-        let now = instant(now, "now")?;
-        let inner = &self.inner;
-        let batch = py
-            .detach(|| match inner.lock() {
-                Ok(mut a) => Some(a.drain(&items, now)),
-                Err(_) => None,
-            })
-            .ok_or_else(|| PyRuntimeError::new_err("assigner lock poisoned"))?;
-        to_py(py, &batch, Shape::Native)
+        crate::errors::guard(|| {
+            let items: Vec<WorkItem> = from_py_list(Some(items))?;
+            let now = instant(now, "now")?;
+            let inner = &self.inner;
+            let batch = py.detach(|| crate::errors::lock(inner).drain(&items, now));
+            to_py(py, &batch, Shape::Native)
+        })
     }
 
     /// Seed 002's hourly job: moves open items whose agent has been inactive (or not contacted)
@@ -193,65 +195,106 @@ impl PyAssigner {
         now: &Bound<'py, PyAny>,
         inactive_hours: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let items: Vec<OpenItem> = from_py_list(Some(items))?;
-        let settings: AssignmentSettings = from_py(settings)?;
-        let now = instant(now, "now")?;
-        let batch = self
-            .lock()?
-            .reassign_stale(&items, &settings, inactive_hours, now)
-            .map_err(raise)?;
-        to_py(py, &batch, Shape::Native)
+        crate::errors::guard(|| {
+            let items: Vec<OpenItem> = from_py_list(Some(items))?;
+            let settings: AssignmentSettings = from_py(settings)?;
+            let now = instant(now, "now")?;
+            let batch = self
+                .lock()?
+                .reassign_stale(&items, &settings, inactive_hours, now)
+                .map_err(raise)?;
+            to_py(py, &batch, Shape::Native)
+        })
     }
 
     /// Sets an agent's status (`online`, `busy`, `away`, `offline`).
-    fn set_status(&self, agent_id: u64, status: &str) -> PyResult<()> {
-        let status = AgentStatus::parse(status).map_err(raise)?;
-        self.lock()?.set_status(agent_id, status).map_err(raise)
+    fn set_status(
+        &self,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+        status: &str,
+    ) -> PyResult<()> {
+        crate::errors::guard(|| {
+            let status = AgentStatus::parse(status).map_err(raise)?;
+            self.lock()?.set_status(agent_id, status).map_err(raise)
+        })
     }
 
     /// Records activity of an agent at `at` (last active).
-    fn touch(&self, agent_id: u64, at: &Bound<'_, PyAny>) -> PyResult<()> {
-        let at = instant(at, "at")?;
-        self.lock()?.touch(agent_id, at).map_err(raise)
+    fn touch(
+        &self,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+        at: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        crate::errors::guard(|| {
+            let at = instant(at, "at")?;
+            self.lock()?.touch(agent_id, at).map_err(raise)
+        })
     }
 
     /// Sets an agent's open load of one kind (e.g. from a fresh count in the host's tables).
-    fn set_load(&self, agent_id: u64, kind: &str, load: i64) -> PyResult<()> {
-        self.lock()?.set_load(agent_id, kind, load).map_err(raise)
+    fn set_load(
+        &self,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+        kind: &str,
+        #[pyo3(from_py_with = crate::convert::int)] load: i64,
+    ) -> PyResult<()> {
+        crate::errors::guard(|| self.lock()?.set_load(agent_id, kind, load).map_err(raise))
     }
 
     /// One item of `kind` finished: the agent's open load drops by one.
-    fn release(&self, agent_id: u64, kind: &str) -> PyResult<()> {
-        self.lock()?.release(agent_id, kind).map_err(raise)
+    fn release(
+        &self,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+        kind: &str,
+    ) -> PyResult<()> {
+        crate::errors::guard(|| self.lock()?.release(agent_id, kind).map_err(raise))
     }
 
     /// Adds an agent.
     fn add_agent(&self, agent: &Bound<'_, PyAny>) -> PyResult<()> {
-        let agent: AgentState = from_py(agent)?;
-        self.lock()?.add_agent(agent).map_err(raise)
+        crate::errors::guard(|| {
+            let agent: AgentState = from_py(agent)?;
+            self.lock()?.add_agent(agent).map_err(raise)
+        })
     }
 
     /// Removes an agent and returns its state.
-    fn remove_agent<'py>(&self, py: Python<'py>, agent_id: u64) -> PyResult<Bound<'py, PyAny>> {
-        let a = self.lock()?.remove_agent(agent_id).map_err(raise)?;
-        to_py(py, &a, Shape::Native)
+    fn remove_agent<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::errors::guard(|| {
+            let a = self.lock()?.remove_agent(agent_id).map_err(raise)?;
+            to_py(py, &a, Shape::Native)
+        })
     }
 
     /// One agent's state, or `None`.
-    fn agent<'py>(&self, py: Python<'py>, agent_id: u64) -> PyResult<Bound<'py, PyAny>> {
-        let a = self.lock()?.agent(agent_id).cloned();
-        to_py(py, &a, Shape::Native)
+    fn agent<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::errors::guard(|| {
+            let a = self.lock()?.agent(agent_id).cloned();
+            to_py(py, &a, Shape::Native)
+        })
     }
 
     /// Every agent's state, by id.
     fn agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let list: Vec<AgentState> = self.lock()?.agents().cloned().collect();
-        to_py(py, &list, Shape::Native)
+        crate::errors::guard(|| {
+            let list: Vec<AgentState> = self.lock()?.agents().cloned().collect();
+            to_py(py, &list, Shape::Native)
+        })
     }
 
     /// Open load per agent and kind (seed 001's workload view).
     fn workload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let w = self.lock()?.workload();
-        to_py(py, &w, Shape::Native)
+        crate::errors::guard(|| {
+            let w = self.lock()?.workload();
+            to_py(py, &w, Shape::Native)
+        })
     }
 }

@@ -27,40 +27,42 @@ impl PyBusinessCalendar {
         overrides: Option<&Bound<'_, PyAny>>,
         deadline_at_close: &str,
     ) -> PyResult<Self> {
-        let tz = zone(Some(timezone))?;
-        let opt = |o: Option<&Bound<'_, PyAny>>, empty: Value| -> PyResult<Value> {
-            match o {
-                Some(o) if !o.is_none() => to_json(o),
-                _ => Ok(empty),
+        crate::errors::guard(|| {
+            let tz = zone(Some(timezone))?;
+            let opt = |o: Option<&Bound<'_, PyAny>>, empty: Value| -> PyResult<Value> {
+                match o {
+                    Some(o) if !o.is_none() => to_json(o),
+                    _ => Ok(empty),
+                }
+            };
+            // Dates given as text are checked as dates (`invalid_date`), not as any JSON string.
+            let holidays = opt(holidays, json!([]))?;
+            let overrides = opt(overrides, json!({}))?;
+            let texts = holidays
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .chain(
+                    overrides
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|m| m.keys().map(String::as_str)),
+                );
+            for text in texts {
+                teamkpi::parse_date("holidays", text).map_err(raise)?;
             }
-        };
-        // Dates given as text are checked as dates (`invalid_date`), not as any JSON string.
-        let holidays = opt(holidays, json!([]))?;
-        let overrides = opt(overrides, json!({}))?;
-        let texts = holidays
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .chain(
-                overrides
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|m| m.keys().map(String::as_str)),
-            );
-        for text in texts {
-            teamkpi::parse_date("holidays", text).map_err(raise)?;
-        }
-        let spec = json!({
-            "timezone": tz.name(),
-            "hours": to_json(hours)?,
-            "holidays": holidays,
-            "overrides": overrides,
-            "deadline_at_close": deadline_at_close,
-        });
-        let spec: CalendarSpec = teamkpi::from_json(spec).map_err(raise)?;
-        Ok(PyBusinessCalendar {
-            inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+            let spec = json!({
+                "timezone": tz.name(),
+                "hours": to_json(hours)?,
+                "holidays": holidays,
+                "overrides": overrides,
+                "deadline_at_close": deadline_at_close,
+            });
+            let spec: CalendarSpec = teamkpi::from_json(spec).map_err(raise)?;
+            Ok(PyBusinessCalendar {
+                inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+            })
         })
     }
 
@@ -68,30 +70,34 @@ impl PyBusinessCalendar {
     #[staticmethod]
     #[pyo3(signature = (timezone=None))]
     fn always_open(timezone: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let tz = zone(timezone)?;
-        Ok(PyBusinessCalendar {
-            inner: teamkpi::BusinessCalendar::always_open(tz.name()).map_err(raise)?,
+        crate::errors::guard(|| {
+            let tz = zone(timezone)?;
+            Ok(PyBusinessCalendar {
+                inner: teamkpi::BusinessCalendar::always_open(tz.name()).map_err(raise)?,
+            })
         })
     }
 
     /// A calendar from its dict form (`to_dict()`, or a `calendar` object of a vector or policy).
     #[staticmethod]
     fn from_dict(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let spec: CalendarSpec = from_py(spec)?;
-        Ok(PyBusinessCalendar {
-            inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+        crate::errors::guard(|| {
+            let spec: CalendarSpec = from_py(spec)?;
+            Ok(PyBusinessCalendar {
+                inner: teamkpi::BusinessCalendar::from_spec(&spec).map_err(raise)?,
+            })
         })
     }
 
     /// The calendar as a dict (JSON-ready).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.to_spec(), Shape::Json)
+        crate::errors::guard(|| to_py(py, &self.inner.to_spec(), Shape::Json))
     }
 
     /// The IANA zone name.
     #[getter]
-    fn timezone(&self) -> &'static str {
-        self.inner.timezone().name()
+    fn timezone(&self) -> PyResult<&'static str> {
+        crate::errors::guard(|| Ok(self.inner.timezone().name()))
     }
 
     /// The instant `seconds` business seconds after `start`.
@@ -99,13 +105,15 @@ impl PyBusinessCalendar {
         &self,
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
-        seconds: i64,
+        #[pyo3(from_py_with = crate::convert::int)] seconds: i64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = self
-            .inner
-            .add_business_seconds(instant(start, "start")?, seconds)
-            .map_err(raise)?;
-        instant_to_py(py, t)
+        crate::errors::guard(|| {
+            let t = self
+                .inner
+                .add_business_seconds(instant(start, "start")?, seconds)
+                .map_err(raise)?;
+            instant_to_py(py, t)
+        })
     }
 
     /// Business seconds in `[start, end)`.
@@ -114,14 +122,16 @@ impl PyBusinessCalendar {
         start: &Bound<'_, PyAny>,
         end: &Bound<'_, PyAny>,
     ) -> PyResult<i64> {
-        self.inner
-            .business_seconds_between(instant(start, "start")?, instant(end, "end")?)
-            .map_err(raise)
+        crate::errors::guard(|| {
+            self.inner
+                .business_seconds_between(instant(start, "start")?, instant(end, "end")?)
+                .map_err(raise)
+        })
     }
 
     /// Whether the calendar is open at `at`.
     fn is_open(&self, at: &Bound<'_, PyAny>) -> PyResult<bool> {
-        self.inner.is_open(instant(at, "at")?).map_err(raise)
+        crate::errors::guard(|| self.inner.is_open(instant(at, "at")?).map_err(raise))
     }
 
     /// `at` when open, else the next opening instant.
@@ -130,18 +140,22 @@ impl PyBusinessCalendar {
         py: Python<'py>,
         at: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        instant_to_py(py, self.inner.next_open(instant(at, "at")?).map_err(raise)?)
+        crate::errors::guard(|| {
+            instant_to_py(py, self.inner.next_open(instant(at, "at")?).map_err(raise)?)
+        })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let d = self.to_dict(py)?;
-        let d = d.cast::<PyDict>()?;
-        Ok(format!(
-            "BusinessCalendar({:?}, always_open={})",
-            self.inner.timezone().name(),
-            d.get_item("always_open")?
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        ))
+        crate::errors::guard(|| {
+            let d = self.to_dict(py)?;
+            let d = d.cast::<PyDict>()?;
+            Ok(format!(
+                "BusinessCalendar({:?}, always_open={})",
+                self.inner.timezone().name(),
+                d.get_item("always_open")?
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            ))
+        })
     }
 }

@@ -230,7 +230,7 @@ fn utc_datetime_fields(obj: &Bound<'_, PyAny>) -> PyResult<Option<DatetimeFields
 /// compare that path with the attribute path.
 #[pyfunction]
 pub fn _datetime_fast_path(py: Python<'_>) -> PyResult<bool> {
-    datetime_layout_ok(py)
+    crate::errors::guard(|| datetime_layout_ok(py))
 }
 
 /// `None` or an aware `datetime`.
@@ -490,13 +490,27 @@ pub fn to_py<'py, T: Serialize + ?Sized>(
     crate::pyser::Ctx::new(py, shape).convert(value)
 }
 
+/// A result Python cannot hold (a date outside its years 1–9999) is `out_of_range`, not
+/// Python's bare `ValueError`.
+fn representable(field: &str, year: i32) -> PyResult<()> {
+    if (1..=9999).contains(&year) {
+        return Ok(());
+    }
+    Err(raise(Error::OutOfRange {
+        field: field.to_owned(),
+        reason: format!("year {year} is outside the years a Python date can hold (1-9999)"),
+    }))
+}
+
 pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyAny>> {
+    representable("date", d.year())?;
     date_type(py)?.call1((d.year(), d.month(), d.day()))
 }
 
 pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<Bound<'_, PyAny>> {
     // The constructor with fields is cheaper than `fromtimestamp` under the limited API.
     let n = t.naive_utc();
+    representable("datetime", n.year())?;
     datetime_type(py)?.call1((
         n.year(),
         n.month(),
@@ -522,4 +536,48 @@ pub fn opt_dec_to_py(py: Python<'_>, d: Option<Decimal>) -> PyResult<Bound<'_, P
         Some(d) => dec_to_py(py, d),
         None => Ok(py.None().into_bound(py)),
     }
+}
+
+/// An id argument (`agent_id`, `assignment_id`): a Python `int` from 0 to 2^64 − 1. Another type
+/// is `invalid_type`, a negative or larger int `out_of_range` (not Python's `TypeError` /
+/// `OverflowError` without a code).
+pub fn id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(raise(Error::InvalidType {
+            field: "id".into(),
+            expected: "int".into(),
+            got: obj
+                .get_type()
+                .name()
+                .map_or_else(|_| "?".into(), |n| n.to_string()),
+        }));
+    }
+    obj.extract::<u64>().map_err(|_| {
+        raise(Error::OutOfRange {
+            field: "id".into(),
+            reason: format!("{obj} is not an id from 0 to 2^64 - 1"),
+        })
+    })
+}
+
+/// A signed whole-number argument (a load, a number of seconds): an `int` within 64 bits.
+/// Another type is `invalid_type` (a `float`, even a whole one: seconds and loads are counted),
+/// an int beyond 64 bits `out_of_range`.
+pub fn int(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(raise(Error::InvalidType {
+            field: "value".into(),
+            expected: "int".into(),
+            got: obj
+                .get_type()
+                .name()
+                .map_or_else(|_| "?".into(), |n| n.to_string()),
+        }));
+    }
+    obj.extract::<i64>().map_err(|_| {
+        raise(Error::OutOfRange {
+            field: "value".into(),
+            reason: format!("{obj} is beyond a 64-bit integer"),
+        })
+    })
 }

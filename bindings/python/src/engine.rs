@@ -4,7 +4,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -20,7 +19,7 @@ use crate::rules::zone;
 /// month metrics current. Safe to share between threads (calls are serialised).
 #[pyclass(name = "Engine", module = "teamkpi", frozen)]
 pub struct PyEngine {
-    inner: Mutex<Engine>,
+    pub(crate) inner: Mutex<Engine>,
     /// The `date` of the last touched day: most events touch today, and dates are immutable,
     /// so one object serves them all.
     last_day: Mutex<Option<(NaiveDate, Py<PyAny>)>>,
@@ -28,9 +27,7 @@ pub struct PyEngine {
 
 impl PyEngine {
     pub fn lock(&self) -> PyResult<MutexGuard<'_, Engine>> {
-        self.inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))
+        Ok(crate::errors::lock(&self.inner))
     }
 }
 
@@ -151,9 +148,7 @@ fn applied_to_py<'py>(
     last_day: &Mutex<Option<(NaiveDate, Py<PyAny>)>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let day_obj = |d: NaiveDate| -> PyResult<Bound<'py, PyAny>> {
-        let mut cache = last_day
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("cache poisoned"))?;
+        let mut cache = crate::errors::lock(last_day);
         if let Some((cached, obj)) = cache.as_ref() {
             if *cached == d {
                 return Ok(obj.bind(py).clone());
@@ -189,15 +184,17 @@ impl PyEngine {
         quantiles: bool,
         strict: bool,
     ) -> PyResult<Self> {
-        let mut options = EngineOptions::new(zone(timezone)?);
-        options.tenant = tenant;
-        options.calendar = calendar_arg(calendar)?;
-        options.sla = sla_arg(sla)?;
-        options.quantiles = quantiles;
-        options.require_created_first = strict;
-        Ok(PyEngine {
-            inner: Mutex::new(Engine::new(options)),
-            last_day: Mutex::new(None),
+        crate::errors::guard(|| {
+            let mut options = EngineOptions::new(zone(timezone)?);
+            options.tenant = tenant;
+            options.calendar = calendar_arg(calendar)?;
+            options.sla = sla_arg(sla)?;
+            options.quantiles = quantiles;
+            options.require_created_first = strict;
+            Ok(PyEngine {
+                inner: Mutex::new(Engine::new(options)),
+                last_day: Mutex::new(None),
+            })
         })
     }
 
@@ -209,9 +206,11 @@ impl PyEngine {
         py: Python<'py>,
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let e = parse_event(event)?;
-        let applied = self.lock()?.apply(&e).map_err(raise)?;
-        applied_to_py(py, &applied, &self.last_day)
+        crate::errors::guard(|| {
+            let e = parse_event(event)?;
+            let applied = self.lock()?.apply(&e).map_err(raise)?;
+            applied_to_py(py, &applied, &self.last_day)
+        })
     }
 
     /// Applies many events in order with the GIL released, by the batch rules: an event that
@@ -224,27 +223,25 @@ impl PyEngine {
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let tenant = self.lock()?.options().tenant.clone();
-        let parsed = crate::live::events_arg(events, tenant.as_deref())?;
-        let inner = &self.inner;
-        let report = py
-            .detach(|| {
-                inner
-                    .lock()
-                    .map(|mut engine| engine.apply_batch(&parsed))
-                    .map_err(|_| ())
-            })
-            .map_err(|_| PyRuntimeError::new_err("engine lock poisoned"))?
-            .map_err(raise)?;
-        to_py(py, &report, Shape::Native)
+        crate::errors::guard(|| {
+            let tenant = self.lock()?.options().tenant.clone();
+            let parsed = crate::live::events_arg(events, tenant.as_deref())?;
+            let inner = &self.inner;
+            let report = py
+                .detach(|| crate::errors::lock(inner).apply_batch(&parsed))
+                .map_err(raise)?;
+            to_py(py, &report, Shape::Native)
+        })
     }
 
     /// Metric rows per agent and period (`day`, `week` or `month`), as `ticket_metrics` gives.
     #[pyo3(signature = (period="day"))]
     fn rows<'py>(&self, py: Python<'py>, period: &str) -> PyResult<Bound<'py, PyAny>> {
-        let kind = PeriodKind::parse(period).map_err(raise)?;
-        let rows = self.lock()?.rows(kind);
-        to_py(py, &rows, Shape::Native)
+        crate::errors::guard(|| {
+            let kind = PeriodKind::parse(period).map_err(raise)?;
+            let rows = self.lock()?.rows(kind);
+            to_py(py, &rows, Shape::Native)
+        })
     }
 
     /// One agent's row for the period containing `day`; `None` without activity.
@@ -256,54 +253,66 @@ impl PyEngine {
         day: &Bound<'py, PyAny>,
         period: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind = PeriodKind::parse(period).map_err(raise)?;
-        let p = teamkpi::Period::containing(kind, date(day, "day")?);
-        let row = self.lock()?.agent_metrics(agent_id, &p);
-        to_py(py, &row, Shape::Native)
+        crate::errors::guard(|| {
+            let kind = PeriodKind::parse(period).map_err(raise)?;
+            let p = teamkpi::Period::containing(kind, date(day, "day")?);
+            let row = self.lock()?.agent_metrics(agent_id, &p);
+            to_py(py, &row, Shape::Native)
+        })
     }
 
     /// Forgets finished tickets with no activity since `before`; later events for them raise
     /// `late_event`. Returns how many were evicted.
     fn evict_before(&self, before: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let t = instant(before, "before")?;
-        Ok(self.lock()?.evict_before(t))
+        crate::errors::guard(|| {
+            let t = instant(before, "before")?;
+            Ok(self.lock()?.evict_before(t))
+        })
     }
 
     /// Tickets held in memory.
     #[getter]
     fn tickets_in_memory(&self) -> PyResult<usize> {
-        Ok(self.lock()?.tickets_in_memory())
+        crate::errors::guard(|| Ok(self.lock()?.tickets_in_memory()))
     }
 
     /// Ids of tickets with events held until their creation arrives.
     fn pending(&self) -> PyResult<Vec<u64>> {
-        Ok(self.lock()?.pending())
+        crate::errors::guard(|| Ok(self.lock()?.pending()))
     }
 
     /// The tickets as snapshots (dicts), for batch checks or storage.
     fn snapshots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.lock()?.snapshots();
-        to_py(py, &s, Shape::Native)
+        crate::errors::guard(|| {
+            let s = self.lock()?.snapshots();
+            to_py(py, &s, Shape::Native)
+        })
     }
 
     /// The calls seen.
     fn calls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.lock()?.calls();
-        to_py(py, &c, Shape::Native)
+        crate::errors::guard(|| {
+            let c = self.lock()?.calls();
+            to_py(py, &c, Shape::Native)
+        })
     }
 
     /// The sessions seen (open ones without `end`).
     fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.lock()?.sessions();
-        to_py(py, &s, Shape::Native)
+        crate::errors::guard(|| {
+            let s = self.lock()?.sessions();
+            to_py(py, &s, Shape::Native)
+        })
     }
 
     fn __repr__(&self) -> PyResult<String> {
-        let e = self.lock()?;
-        Ok(format!(
-            "Engine(timezone={:?}, tickets_in_memory={})",
-            e.options().timezone.name(),
-            e.tickets_in_memory()
-        ))
+        crate::errors::guard(|| {
+            let e = self.lock()?;
+            Ok(format!(
+                "Engine(timezone={:?}, tickets_in_memory={})",
+                e.options().timezone.name(),
+                e.tickets_in_memory()
+            ))
+        })
     }
 }

@@ -7,6 +7,7 @@ use pyo3::sync::PyOnceLock;
 use teamkpi::Error;
 
 static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static BASE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Builds the exception for a coded error: the class is chosen by code in Python, so the
 /// hierarchy lives in one readable place.
@@ -53,4 +54,81 @@ pub fn raise(e: Error) -> PyErr {
         .unwrap_or_default();
     }
     err
+}
+
+/// Runs a binding entry point so that a panic in it (a bug) raises a `TeamKpiError` with code
+/// `internal` instead of pyo3's `PanicException`, which is not an `Exception` and carries no code.
+/// The happy path costs nothing (the unwinding tables are only read when a panic happens).
+#[inline]
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(coded_host_error(e)),
+        Err(payload) => Err(raise(Error::Internal(panic_message(payload.as_ref())))),
+    }
+}
+
+/// Python's own `TypeError` / `OverflowError` from converting a value inside a call (a `str`
+/// where an `int` is read, an int beyond 64 bits) as the coded `invalid_type` / `out_of_range`;
+/// everything else unchanged.
+#[cold]
+fn coded_host_error(e: PyErr) -> PyErr {
+    Python::attach(|py| {
+        let value = e.value(py);
+        let is_ours = BASE
+            .import(py, "teamkpi._errors", "TeamKpiError")
+            .is_ok_and(|cls| value.is_instance(cls).unwrap_or(false));
+        if is_ours {
+            return e;
+        }
+        let code = if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py) {
+            "out_of_range"
+        } else if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+            "invalid_type"
+        } else {
+            return e;
+        };
+        let coded = coded(code, value.to_string(), None, None);
+        coded.set_cause(py, Some(e));
+        coded
+    })
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Locks `m`, taking it back if a panic left it poisoned: the core checks its inputs before it
+/// changes state, so what a failed call left is the state before it, and the object stays usable.
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| {
+        m.clear_poison();
+        poisoned.into_inner()
+    })
+}
+
+/// `_panic_for_tests(target=None)`: panics inside the guard — while holding `target`'s lock when
+/// it is an `Engine` or an `Assigner` — so the tests can show that a bug in the library raises
+/// `InternalError` and leaves the object usable. Not part of the API.
+#[pyfunction]
+#[pyo3(signature = (target=None))]
+pub fn _panic_for_tests(target: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    guard(|| {
+        if let Some(t) = target {
+            if let Ok(engine) = t.cast::<crate::engine::PyEngine>() {
+                let _held = lock(&engine.get().inner);
+                panic!("a test panic while the engine is locked");
+            }
+            if let Ok(assigner) = t.cast::<crate::assignment::PyAssigner>() {
+                let _held = lock(&assigner.get().inner);
+                panic!("a test panic while the assigner is locked");
+            }
+        }
+        panic!("a test panic")
+    })
 }

@@ -102,20 +102,22 @@ impl PyLive {
         quantiles: bool,
         strict: bool,
     ) -> PyResult<Self> {
-        let mut options =
-            teamkpi_stores::live_options(&*store.get().inner, tenant.as_deref()).map_err(raise)?;
-        if timezone.is_some_and(|t| !t.is_none()) {
-            options.timezone = zone(timezone)?;
-        }
-        if let Some(policy) = sla_arg(sla)? {
-            options.sla = Some(policy);
-        }
-        options.calendar = calendar_arg(calendar)?;
-        options.quantiles = quantiles;
-        options.require_created_first = strict;
-        Ok(PyLive {
-            store: store.clone().unbind(),
-            options,
+        crate::errors::guard(|| {
+            let mut options = teamkpi_stores::live_options(&*store.get().inner, tenant.as_deref())
+                .map_err(raise)?;
+            if timezone.is_some_and(|t| !t.is_none()) {
+                options.timezone = zone(timezone)?;
+            }
+            if let Some(policy) = sla_arg(sla)? {
+                options.sla = Some(policy);
+            }
+            options.calendar = calendar_arg(calendar)?;
+            options.quantiles = quantiles;
+            options.require_created_first = strict;
+            Ok(PyLive {
+                store: store.clone().unbind(),
+                options,
+            })
         })
     }
 
@@ -128,12 +130,14 @@ impl PyLive {
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let events = events_arg(events, self.tenant())?;
-        let host = self.host(py);
-        let report = py
-            .detach(|| host.live_apply(&self.options, &events))
-            .map_err(raise)?;
-        to_py(py, &report, Shape::Native)
+        crate::errors::guard(|| {
+            let events = events_arg(events, self.tenant())?;
+            let host = self.host(py);
+            let report = py
+                .detach(|| host.live_apply(&self.options, &events))
+                .map_err(raise)?;
+            to_py(py, &report, Shape::Native)
+        })
     }
 
     /// Applies the events of records from the host's own tables — ticket snapshots, calls,
@@ -149,26 +153,29 @@ impl PyLive {
         sessions: Option<&Bound<'py, PyAny>>,
         batch: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let tickets = match tickets.filter(|t| !t.is_none()) {
-            Some(t) => tickets_arg(t)?,
-            None => Vec::new(),
-        };
-        let calls: Vec<teamkpi::metrics::Call> = crate::convert::from_py_list(calls)?;
-        let sessions: Vec<teamkpi::metrics::AgentSession> = crate::convert::from_py_list(sessions)?;
-        let host = self.host(py);
-        let report = py
-            .detach(|| {
-                live::apply_records(
-                    host.live(),
-                    &self.options,
-                    &tickets,
-                    &calls,
-                    &sessions,
-                    batch,
-                )
-            })
-            .map_err(raise)?;
-        to_py(py, &report, Shape::Native)
+        crate::errors::guard(|| {
+            let tickets = match tickets.filter(|t| !t.is_none()) {
+                Some(t) => tickets_arg(t)?,
+                None => Vec::new(),
+            };
+            let calls: Vec<teamkpi::metrics::Call> = crate::convert::from_py_list(calls)?;
+            let sessions: Vec<teamkpi::metrics::AgentSession> =
+                crate::convert::from_py_list(sessions)?;
+            let host = self.host(py);
+            let report = py
+                .detach(|| {
+                    live::apply_records(
+                        host.live(),
+                        &self.options,
+                        &tickets,
+                        &calls,
+                        &sessions,
+                        batch,
+                    )
+                })
+                .map_err(raise)?;
+            to_py(py, &report, Shape::Native)
+        })
     }
 
     /// `apply_records(tickets=tickets)`: the events of ticket snapshots.
@@ -179,7 +186,7 @@ impl PyLive {
         tickets: &Bound<'py, PyAny>,
         batch: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.apply_records(py, Some(tickets), None, None, batch)
+        crate::errors::guard(|| self.apply_records(py, Some(tickets), None, None, batch))
     }
 
     /// Loads the store's own activity (tickets, calls, sessions) of `[start, end)` into live
@@ -193,35 +200,37 @@ impl PyLive {
         batch: usize,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (from, to) = (instant(start, "start")?, instant(end, "end")?);
-        let host = self.host(py);
-        let callback = progress.filter(|p| !p.is_none()).map(Bound::unbind);
-        let mut failed: Option<PyErr> = None;
-        let report = py.detach(|| {
-            let mut on_day = |p: &live::BackfillProgress| {
-                if let (Some(cb), None) = (&callback, &failed) {
-                    Python::attach(|py| {
-                        let call = to_py(py, p, Shape::Native).and_then(|d| cb.call1(py, (d,)));
-                        if let Err(e) = call {
-                            failed = Some(e);
-                        }
-                    });
-                }
-            };
-            live::backfill(
-                host.live(),
-                host,
-                &self.options,
-                from,
-                to,
-                batch,
-                &mut on_day,
-            )
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        to_py(py, &report.map_err(raise)?, Shape::Native)
+        crate::errors::guard(|| {
+            let (from, to) = (instant(start, "start")?, instant(end, "end")?);
+            let host = self.host(py);
+            let callback = progress.filter(|p| !p.is_none()).map(Bound::unbind);
+            let mut failed: Option<PyErr> = None;
+            let report = py.detach(|| {
+                let mut on_day = |p: &live::BackfillProgress| {
+                    if let (Some(cb), None) = (&callback, &failed) {
+                        Python::attach(|py| {
+                            let call = to_py(py, p, Shape::Native).and_then(|d| cb.call1(py, (d,)));
+                            if let Err(e) = call {
+                                failed = Some(e);
+                            }
+                        });
+                    }
+                };
+                live::backfill(
+                    host.live(),
+                    host,
+                    &self.options,
+                    from,
+                    to,
+                    batch,
+                    &mut on_day,
+                )
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            to_py(py, &report.map_err(raise)?, Shape::Native)
+        })
     }
 
     /// Live rows of `period` (`day`, `week`, `month`) starting in `[start, end]`, per agent or
@@ -240,32 +249,34 @@ impl PyLive {
         team: Option<String>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let group_by = GroupBy::parse(group_by).map_err(raise)?;
-        let group = match (agent_id, team) {
-            (Some(_), Some(_)) => {
-                return Err(raise(Error::argument_error(
-                    "agent_id",
-                    "give agent_id or team, not both",
-                )))
-            }
-            (Some(a), None) => Some(GroupKey::Agent(Some(a))),
-            (None, Some(t)) => Some(GroupKey::Team(Some(t))),
-            (None, None) => None,
-        };
-        let query = LiveQuery {
-            tenant: self.options.tenant.clone(),
-            period: period_kind(period)?,
-            group_by,
-            group,
-            from: date(start, "start")?,
-            to: date(end, "end")?,
-        };
-        let as_of = opt_instant(now, "now")?;
-        let host = self.host(py);
-        let rows = py
-            .detach(|| live::live_rows_as_of(host.live(), &query, as_of))
-            .map_err(raise)?;
-        to_py(py, &rows, Shape::Native)
+        crate::errors::guard(|| {
+            let group_by = GroupBy::parse(group_by).map_err(raise)?;
+            let group = match (agent_id, team) {
+                (Some(_), Some(_)) => {
+                    return Err(raise(Error::argument_error(
+                        "agent_id",
+                        "give agent_id or team, not both",
+                    )))
+                }
+                (Some(a), None) => Some(GroupKey::Agent(Some(a))),
+                (None, Some(t)) => Some(GroupKey::Team(Some(t))),
+                (None, None) => None,
+            };
+            let query = LiveQuery {
+                tenant: self.options.tenant.clone(),
+                period: period_kind(period)?,
+                group_by,
+                group,
+                from: date(start, "start")?,
+                to: date(end, "end")?,
+            };
+            let as_of = opt_instant(now, "now")?;
+            let host = self.host(py);
+            let rows = py
+                .detach(|| live::live_rows_as_of(host.live(), &query, as_of))
+                .map_err(raise)?;
+            to_py(py, &rows, Shape::Native)
+        })
     }
 
     /// One agent's figures for the natural period (`day`, `week`, `month`) containing `day`, as
@@ -274,30 +285,32 @@ impl PyLive {
     fn metrics<'py>(
         &self,
         py: Python<'py>,
-        agent_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
         day: &Bound<'py, PyAny>,
         period: &str,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let period = Period::containing(period_kind(period)?, date(day, "day")?);
-        let as_of = opt_instant(now, "now")?;
-        let host = self.host(py);
-        let tenant = self.tenant();
-        let row = py
-            .detach(|| {
-                live::live_metrics(
-                    host.live(),
-                    tenant,
-                    &GroupKey::Agent(Some(agent_id)),
-                    &period,
-                    as_of,
-                )
-            })
-            .map_err(raise)?;
-        match row {
-            Some(r) => to_py(py, &r, Shape::Native),
-            None => Ok(py.None().into_bound(py)),
-        }
+        crate::errors::guard(|| {
+            let period = Period::containing(period_kind(period)?, date(day, "day")?);
+            let as_of = opt_instant(now, "now")?;
+            let host = self.host(py);
+            let tenant = self.tenant();
+            let row = py
+                .detach(|| {
+                    live::live_metrics(
+                        host.live(),
+                        tenant,
+                        &GroupKey::Agent(Some(agent_id)),
+                        &period,
+                        as_of,
+                    )
+                })
+                .map_err(raise)?;
+            match row {
+                Some(r) => to_py(py, &r, Shape::Native),
+                None => Ok(py.None().into_bound(py)),
+            }
+        })
     }
 
     /// One of the desk's analytics results (`performance`, `trends`, `comparison`, `workload`,
@@ -312,20 +325,22 @@ impl PyLive {
         days: u32,
         agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind: AnalyticsKind = result.parse().map_err(raise)?;
-        let o = self.analytics_options(now, days)?;
-        let host = self.host(py);
-        let out = py
-            .detach(|| {
-                teamkpi::metrics::analytics::analytics(
-                    kind,
-                    &LiveWindows::new(host.live(), &o),
-                    &o,
-                    agent_id,
-                )
-            })
-            .map_err(raise)?;
-        to_py(py, &out, Shape::Json)
+        crate::errors::guard(|| {
+            let kind: AnalyticsKind = result.parse().map_err(raise)?;
+            let o = self.analytics_options(now, days)?;
+            let host = self.host(py);
+            let out = py
+                .detach(|| {
+                    teamkpi::metrics::analytics::analytics(
+                        kind,
+                        &LiveWindows::new(host.live(), &o),
+                        &o,
+                        agent_id,
+                    )
+                })
+                .map_err(raise)?;
+            to_py(py, &out, Shape::Json)
+        })
     }
 
     /// The desk's SLA analytics of the tickets created in `[start, end)` as of `now` (grouped
@@ -341,20 +356,23 @@ impl PyLive {
         group_by: Option<&Bound<'py, PyAny>>,
         agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let policy = self.policy()?;
-        let group: teamkpi::SlaGroupBy = match group_by {
-            Some(g) if !g.is_none() => crate::convert::from_py(g)?,
-            _ => teamkpi::SlaGroupBy::All,
-        };
-        let (from, to) = (instant(start, "start")?, instant(end, "end")?);
-        let o = self.analytics_options(now, 1)?;
-        let host = self.host(py);
-        let rows = py
-            .detach(|| {
-                LiveWindows::new(host.live(), &o).sla_analytics(policy, from, to, group, agent_id)
-            })
-            .map_err(raise)?;
-        to_py(py, &rows, Shape::Json)
+        crate::errors::guard(|| {
+            let policy = self.policy()?;
+            let group: teamkpi::SlaGroupBy = match group_by {
+                Some(g) if !g.is_none() => crate::convert::from_py(g)?,
+                _ => teamkpi::SlaGroupBy::All,
+            };
+            let (from, to) = (instant(start, "start")?, instant(end, "end")?);
+            let o = self.analytics_options(now, 1)?;
+            let host = self.host(py);
+            let rows = py
+                .detach(|| {
+                    LiveWindows::new(host.live(), &o)
+                        .sla_analytics(policy, from, to, group, agent_id)
+                })
+                .map_err(raise)?;
+            to_py(py, &rows, Shape::Json)
+        })
     }
 
     /// The desk's list of active SLA breaches as of `now`: every breached target of the open
@@ -367,13 +385,15 @@ impl PyLive {
         now: &Bound<'py, PyAny>,
         agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let policy = self.policy()?;
-        let o = self.analytics_options(now, 1)?;
-        let host = self.host(py);
-        let list = py
-            .detach(|| LiveWindows::new(host.live(), &o).sla_breaches(policy, agent_id))
-            .map_err(raise)?;
-        to_py(py, &list, Shape::Json)
+        crate::errors::guard(|| {
+            let policy = self.policy()?;
+            let o = self.analytics_options(now, 1)?;
+            let host = self.host(py);
+            let list = py
+                .detach(|| LiveWindows::new(host.live(), &o).sla_breaches(policy, agent_id))
+                .map_err(raise)?;
+            to_py(py, &list, Shape::Json)
+        })
     }
 
     /// `update_kpis` over live aggregates: one row read per agent and period (no ticket scan).
@@ -391,25 +411,27 @@ impl PyLive {
         floor: Option<&Bound<'py, PyAny>>,
         external: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request = UpdateRequest {
-            tenant: self.options.tenant.clone(),
-            range: update_range(date, days)?,
-            agent_id,
-            now: instant(now, "now")?,
-            timezone: self.options.timezone,
-            policy: policy(cap, floor, "zero")?,
-        };
-        let provider = external
-            .filter(|e| !e.is_none())
-            .map(|f| PyExternal { func: f.clone() });
-        let host = self.host(py);
-        // A Python provider needs the GIL: the run keeps it then.
-        let report = match &provider {
-            Some(p) => teamkpi_stores::update_from_live(host, &request, Some(p)),
-            None => py.detach(|| teamkpi_stores::update_from_live(host, &request, None)),
-        }
-        .map_err(raise)?;
-        to_py(py, &report, Shape::Native)
+        crate::errors::guard(|| {
+            let request = UpdateRequest {
+                tenant: self.options.tenant.clone(),
+                range: update_range(date, days)?,
+                agent_id,
+                now: instant(now, "now")?,
+                timezone: self.options.timezone,
+                policy: policy(cap, floor, "zero")?,
+            };
+            let provider = external
+                .filter(|e| !e.is_none())
+                .map(|f| PyExternal { func: f.clone() });
+            let host = self.host(py);
+            // A Python provider needs the GIL: the run keeps it then.
+            let report = match &provider {
+                Some(p) => teamkpi_stores::update_from_live(host, &request, Some(p)),
+                None => py.detach(|| teamkpi_stores::update_from_live(host, &request, None)),
+            }
+            .map_err(raise)?;
+            to_py(py, &report, Shape::Native)
+        })
     }
 
     /// The desk's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`, `overall_kpi_score`)
@@ -417,30 +439,32 @@ impl PyLive {
     fn agent_kpi<'py>(
         &self,
         py: Python<'py>,
-        agent_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
         day: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let day = crate::convert::date(day, "day")?;
-        let host = self.host(py);
-        let tenant = self.tenant();
-        let row = py
-            .detach(|| {
-                let source = live::LiveMetrics::new(host.live(), tenant, None);
-                teamkpi::update::agent_kpi(
-                    host,
-                    &source,
-                    tenant,
-                    agent_id,
-                    day,
-                    &teamkpi::AchievementPolicy::default(),
-                )
-            })
-            .map_err(raise)?;
-        let out = to_py(py, &row, Shape::Native)?;
-        if let Some(s) = row.overall_kpi_score {
-            out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
-        }
-        Ok(out)
+        crate::errors::guard(|| {
+            let day = crate::convert::date(day, "day")?;
+            let host = self.host(py);
+            let tenant = self.tenant();
+            let row = py
+                .detach(|| {
+                    let source = live::LiveMetrics::new(host.live(), tenant, None);
+                    teamkpi::update::agent_kpi(
+                        host,
+                        &source,
+                        tenant,
+                        agent_id,
+                        day,
+                        &teamkpi::AchievementPolicy::default(),
+                    )
+                })
+                .map_err(raise)?;
+            let out = to_py(py, &row, Shape::Native)?;
+            if let Some(s) = row.overall_kpi_score {
+                out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
+            }
+            Ok(out)
+        })
     }
 
     /// The call-center dashboard's twelve figures from live calls and sessions of `date`
@@ -450,83 +474,97 @@ impl PyLive {
     fn dashboard<'py>(
         &self,
         py: Python<'py>,
-        agent_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
         date: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
         contacts: Option<&Bound<'py, PyAny>>,
         campaigns: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = DashboardRequest {
-            tenant: self.options.tenant.clone(),
-            agent_id,
-            date: crate::convert::date(date, "date")?,
-            timezone: self.options.timezone,
-            now: instant(now, "now")?,
-        };
-        let host = self.host(py);
-        let contacts = match contacts.filter(|c| !c.is_none()) {
-            Some(c) => crate::convert::from_py_list(Some(c))?,
-            None => host.contacts(self.tenant()).map_err(raise)?,
-        };
-        let campaigns = match campaigns.filter(|c| !c.is_none()) {
-            Some(c) => crate::convert::from_py_list(Some(c))?,
-            None => host.campaigns(self.tenant()).map_err(raise)?,
-        };
-        let stats = py
-            .detach(|| live::live_dashboard(host.live(), &req, &contacts, &campaigns))
-            .map_err(raise)?;
-        to_py(py, &stats, Shape::Json)
+        crate::errors::guard(|| {
+            let req = DashboardRequest {
+                tenant: self.options.tenant.clone(),
+                agent_id,
+                date: crate::convert::date(date, "date")?,
+                timezone: self.options.timezone,
+                now: instant(now, "now")?,
+            };
+            let host = self.host(py);
+            let contacts = match contacts.filter(|c| !c.is_none()) {
+                Some(c) => crate::convert::from_py_list(Some(c))?,
+                None => host.contacts(self.tenant()).map_err(raise)?,
+            };
+            let campaigns = match campaigns.filter(|c| !c.is_none()) {
+                Some(c) => crate::convert::from_py_list(Some(c))?,
+                None => host.campaigns(self.tenant()).map_err(raise)?,
+            };
+            let stats = py
+                .detach(|| live::live_dashboard(host.live(), &req, &contacts, &campaigns))
+                .map_err(raise)?;
+            to_py(py, &stats, Shape::Json)
+        })
     }
 
     /// Snapshots of the open tickets held (neither resolved nor closed).
     fn open_tickets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let host = self.host(py);
-        let tenant = self.tenant();
-        let list = py
-            .detach(|| live::live_open_snapshots(host.live(), tenant))
-            .map_err(raise)?;
-        to_py(py, &list, Shape::Native)
+        crate::errors::guard(|| {
+            let host = self.host(py);
+            let tenant = self.tenant();
+            let list = py
+                .detach(|| live::live_open_snapshots(host.live(), tenant))
+                .map_err(raise)?;
+            to_py(py, &list, Shape::Native)
+        })
     }
 
     /// Forgets the events of finished tickets whose last event is before `before` (their
     /// figures stay); a later event for one of them is `late_event`. Returns how many.
     fn evict(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let before = instant(before, "before")?;
-        let host = self.host(py);
-        let tenant = self.tenant();
-        py.detach(|| host.live_evict(tenant, before)).map_err(raise)
+        crate::errors::guard(|| {
+            let before = instant(before, "before")?;
+            let host = self.host(py);
+            let tenant = self.tenant();
+            py.detach(|| host.live_evict(tenant, before)).map_err(raise)
+        })
     }
 
     /// Deletes the tenant's live state (to rebuild it, with other settings, by a backfill).
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
-        let host = self.host(py);
-        let tenant = self.tenant();
-        py.detach(|| host.live_reset(tenant)).map_err(raise)
+        crate::errors::guard(|| {
+            let host = self.host(py);
+            let tenant = self.tenant();
+            py.detach(|| host.live_reset(tenant)).map_err(raise)
+        })
     }
 
     /// The settings in use: `timezone`, `sla` (or `None`), `quantiles`, `tenant`.
     #[getter]
     fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let d = PyDict::new(py);
-        d.set_item("timezone", self.options.timezone.name())?;
-        d.set_item(
-            "sla",
-            match &self.options.sla {
-                Some(p) => to_py(py, p.spec(), Shape::Json)?,
-                None => py.None().into_bound(py),
-            },
-        )?;
-        d.set_item("quantiles", self.options.quantiles)?;
-        d.set_item("tenant", self.options.tenant.as_deref())?;
-        Ok(d.into_any())
+        crate::errors::guard(|| {
+            let d = PyDict::new(py);
+            d.set_item("timezone", self.options.timezone.name())?;
+            d.set_item(
+                "sla",
+                match &self.options.sla {
+                    Some(p) => to_py(py, p.spec(), Shape::Json)?,
+                    None => py.None().into_bound(py),
+                },
+            )?;
+            d.set_item("quantiles", self.options.quantiles)?;
+            d.set_item("tenant", self.options.tenant.as_deref())?;
+            Ok(d.into_any())
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "LiveMetrics(timezone={:?}, tenant={:?})",
-            self.options.timezone.name(),
-            self.options.tenant
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        crate::errors::guard(|| {
+            Ok({
+                format!(
+                    "LiveMetrics(timezone={:?}, tenant={:?})",
+                    self.options.timezone.name(),
+                    self.options.tenant
+                )
+            })
+        })
     }
 }
 
@@ -537,11 +575,13 @@ pub fn ticket_events<'py>(
     py: Python<'py>,
     ticket: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for t in tickets_arg(PyList::new(py, [ticket])?.as_any())? {
-        for e in live::ticket_events(&t) {
-            list.append(to_py(py, &e, Shape::Native)?)?;
+    crate::errors::guard(|| {
+        let list = PyList::empty(py);
+        for t in tickets_arg(PyList::new(py, [ticket])?.as_any())? {
+            for e in live::ticket_events(&t) {
+                list.append(to_py(py, &e, Shape::Native)?)?;
+            }
         }
-    }
-    Ok(list)
+        Ok(list)
+    })
 }

@@ -281,51 +281,53 @@ pub fn ticket_metrics<'py>(
     windows: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let options = metrics_options(
-        timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
-    )?;
-    // W1-shaped input goes to the columnar kernel; anything richer switches to the row
-    // aggregator, fed in chunks with the GIL released.
-    let mut columns = ColumnBuf::default();
-    let mut agg: Option<TicketMetricsAggregator> = None;
-    let mut chunk: Vec<Ticket> = Vec::new();
-    for item in tickets.try_iter()? {
-        let parsed = parse_ticket(&item?)?;
-        match (parsed, &mut agg) {
-            (Parsed::Simple(t), None) => columns.push(t)?,
-            (Parsed::Simple(t), Some(_)) => {
-                let mut one = ColumnBuf::default();
-                one.push(t)?;
-                chunk.extend(one.tickets());
-            }
-            (Parsed::General(t), slot) => {
-                if slot.is_none() {
-                    *slot = Some(TicketMetricsAggregator::new(options.clone()).map_err(raise)?);
-                    chunk.extend(std::mem::take(&mut columns).tickets());
+    crate::errors::guard(|| {
+        let options = metrics_options(
+            timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
+        )?;
+        // W1-shaped input goes to the columnar kernel; anything richer switches to the row
+        // aggregator, fed in chunks with the GIL released.
+        let mut columns = ColumnBuf::default();
+        let mut agg: Option<TicketMetricsAggregator> = None;
+        let mut chunk: Vec<Ticket> = Vec::new();
+        for item in tickets.try_iter()? {
+            let parsed = parse_ticket(&item?)?;
+            match (parsed, &mut agg) {
+                (Parsed::Simple(t), None) => columns.push(t)?,
+                (Parsed::Simple(t), Some(_)) => {
+                    let mut one = ColumnBuf::default();
+                    one.push(t)?;
+                    chunk.extend(one.tickets());
                 }
-                chunk.push(*t);
+                (Parsed::General(t), slot) => {
+                    if slot.is_none() {
+                        *slot = Some(TicketMetricsAggregator::new(options.clone()).map_err(raise)?);
+                        chunk.extend(std::mem::take(&mut columns).tickets());
+                    }
+                    chunk.push(*t);
+                }
+            }
+            if chunk.len() >= CHUNK {
+                if let Some(a) = agg.as_mut() {
+                    let batch = std::mem::take(&mut chunk);
+                    py.detach(|| a.add_all(&batch));
+                }
             }
         }
-        if chunk.len() >= CHUNK {
-            if let Some(a) = agg.as_mut() {
-                let batch = std::mem::take(&mut chunk);
-                py.detach(|| a.add_all(&batch));
+        let report = match agg {
+            None => {
+                let cols = &columns;
+                let opts = &options;
+                py.detach(|| ticket_metrics_columns(&cols.columns(), opts))
+                    .map_err(raise)?
             }
-        }
-    }
-    let report = match agg {
-        None => {
-            let cols = &columns;
-            let opts = &options;
-            py.detach(|| ticket_metrics_columns(&cols.columns(), opts))
-                .map_err(raise)?
-        }
-        Some(mut a) => py.detach(move || {
-            a.add_all(&chunk);
-            a.finish()
-        }),
-    };
-    report_to_py(py, &report)
+            Some(mut a) => py.detach(move || {
+                a.add_all(&chunk);
+                a.finish()
+            }),
+        };
+        report_to_py(py, &report)
+    })
 }
 
 fn slice_of<'a, T: Element>(buf: &'a PyBuffer<T>, name: &str) -> PyResult<&'a [T]> {
@@ -377,59 +379,61 @@ pub fn _ticket_metrics_buffers<'py>(
     threads: usize,
     output: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if !matches!(output, "rows" | "numpy") {
-        return Err(raise(Error::InvalidChoice {
-            field: "output".into(),
-            value: output.into(),
-            expected: "rows, numpy".into(),
-        }));
-    }
-    let options = metrics_options(
-        timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
-    )?;
-    let id_buf: Option<PyBuffer<u64>> = opt_buffer(id)?;
-    let agent_buf: PyBuffer<u64> = PyBuffer::get(agent_id)?;
-    // Validity as bytes (numpy's bool viewed as uint8), copied into bools: 1 byte a row.
-    let valid_buf: Option<PyBuffer<u8>> = opt_buffer(agent_valid)?;
-    let valid: Option<Vec<bool>> = valid_buf
-        .as_ref()
-        .map(|b| slice_of(b, "agent_valid").map(|s| s.iter().map(|v| *v != 0).collect()))
-        .transpose()?;
-    let prio_buf: Option<PyBuffer<u32>> = opt_buffer(priority)?;
-    let created_buf: PyBuffer<i64> = PyBuffer::get(created_at)?;
-    let first_buf: PyBuffer<i64> = PyBuffer::get(first_response_at)?;
-    let resolved_buf: PyBuffer<i64> = PyBuffer::get(resolved_at)?;
-    let cols = TicketColumns {
-        id: id_buf.as_ref().map(|b| slice_of(b, "id")).transpose()?,
-        agent_id: slice_of(&agent_buf, "agent_id")?,
-        agent_valid: valid.as_deref(),
-        priority: prio_buf
-            .as_ref()
-            .map(|b| slice_of(b, "priority"))
-            .transpose()?,
-        priority_labels: &priority_labels,
-        created_at: slice_of(&created_buf, "created_at")?,
-        first_response_at: slice_of(&first_buf, "first_response_at")?,
-        resolved_at: slice_of(&resolved_buf, "resolved_at")?,
-    };
-    if let Some(p) = cols.priority {
-        if let Some(bad) = p.iter().find(|c| **c as usize >= priority_labels.len()) {
-            return Err(raise(Error::argument_error(
-                "priority",
-                format!("code {bad} has no label"),
-            )));
+    crate::errors::guard(|| {
+        if !matches!(output, "rows" | "numpy") {
+            return Err(raise(Error::InvalidChoice {
+                field: "output".into(),
+                value: output.into(),
+                expected: "rows, numpy".into(),
+            }));
         }
-    }
-    let opts = &options;
-    let report = py
-        .detach(|| ticket_metrics_columns_parallel(&cols, opts, threads))
-        .map_err(raise)?;
-    if output == "numpy" {
-        let raw = report_columns(py, &report.rows, options.group_by)?;
-        let rejected = to_py(py, &report.rejected, Shape::Native)?;
-        return Ok(PyTuple::new(py, [raw.into_any(), rejected])?.into_any());
-    }
-    report_to_py(py, &report)
+        let options = metrics_options(
+            timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
+        )?;
+        let id_buf: Option<PyBuffer<u64>> = opt_buffer(id)?;
+        let agent_buf: PyBuffer<u64> = PyBuffer::get(agent_id)?;
+        // Validity as bytes (numpy's bool viewed as uint8), copied into bools: 1 byte a row.
+        let valid_buf: Option<PyBuffer<u8>> = opt_buffer(agent_valid)?;
+        let valid: Option<Vec<bool>> = valid_buf
+            .as_ref()
+            .map(|b| slice_of(b, "agent_valid").map(|s| s.iter().map(|v| *v != 0).collect()))
+            .transpose()?;
+        let prio_buf: Option<PyBuffer<u32>> = opt_buffer(priority)?;
+        let created_buf: PyBuffer<i64> = PyBuffer::get(created_at)?;
+        let first_buf: PyBuffer<i64> = PyBuffer::get(first_response_at)?;
+        let resolved_buf: PyBuffer<i64> = PyBuffer::get(resolved_at)?;
+        let cols = TicketColumns {
+            id: id_buf.as_ref().map(|b| slice_of(b, "id")).transpose()?,
+            agent_id: slice_of(&agent_buf, "agent_id")?,
+            agent_valid: valid.as_deref(),
+            priority: prio_buf
+                .as_ref()
+                .map(|b| slice_of(b, "priority"))
+                .transpose()?,
+            priority_labels: &priority_labels,
+            created_at: slice_of(&created_buf, "created_at")?,
+            first_response_at: slice_of(&first_buf, "first_response_at")?,
+            resolved_at: slice_of(&resolved_buf, "resolved_at")?,
+        };
+        if let Some(p) = cols.priority {
+            if let Some(bad) = p.iter().find(|c| **c as usize >= priority_labels.len()) {
+                return Err(raise(Error::argument_error(
+                    "priority",
+                    format!("code {bad} has no label"),
+                )));
+            }
+        }
+        let opts = &options;
+        let report = py
+            .detach(|| ticket_metrics_columns_parallel(&cols, opts, threads))
+            .map_err(raise)?;
+        if output == "numpy" {
+            let raw = report_columns(py, &report.rows, options.group_by)?;
+            let rejected = to_py(py, &report.rejected, Shape::Native)?;
+            return Ok(PyTuple::new(py, [raw.into_any(), rejected])?.into_any());
+        }
+        report_to_py(py, &report)
+    })
 }
 
 /// One result column as raw little-endian data and its numpy dtype (the wrapper views it with
@@ -578,7 +582,7 @@ pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
 #[allow(clippy::too_many_arguments)]
 pub fn call_center_dashboard_stats<'py>(
     py: Python<'py>,
-    agent_id: u64,
+    #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
     date: &Bound<'py, PyAny>,
     calls: &Bound<'py, PyAny>,
     now: &Bound<'py, PyAny>,
@@ -588,20 +592,22 @@ pub fn call_center_dashboard_stats<'py>(
     timezone: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let req = DashboardRequest {
-        tenant,
-        agent_id,
-        date: crate::convert::date(date, "date")?,
-        timezone: zone(timezone)?,
-        now: instant(now, "now")?,
-    };
-    let calls: Vec<Call> = from_py_list(Some(calls))?;
-    let sessions: Vec<AgentSession> = from_py_list(sessions)?;
-    let contacts: Vec<Contact> = from_py_list(contacts)?;
-    let campaigns: Vec<Campaign> = from_py_list(campaigns)?;
-    let stats =
-        call_center_dashboard(&req, &calls, &sessions, &contacts, &campaigns).map_err(raise)?;
-    to_py(py, &stats, Shape::Json)
+    crate::errors::guard(|| {
+        let req = DashboardRequest {
+            tenant,
+            agent_id,
+            date: crate::convert::date(date, "date")?,
+            timezone: zone(timezone)?,
+            now: instant(now, "now")?,
+        };
+        let calls: Vec<Call> = from_py_list(Some(calls))?;
+        let sessions: Vec<AgentSession> = from_py_list(sessions)?;
+        let contacts: Vec<Contact> = from_py_list(contacts)?;
+        let campaigns: Vec<Campaign> = from_py_list(campaigns)?;
+        let stats =
+            call_center_dashboard(&req, &calls, &sessions, &contacts, &campaigns).map_err(raise)?;
+        to_py(py, &stats, Shape::Json)
+    })
 }
 
 fn analytics_options(
@@ -633,15 +639,22 @@ pub fn analytics<'py>(
     sla: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kind: AnalyticsKind = result.parse().map_err(raise)?;
-    let list = tickets_arg(tickets)?;
-    let o = analytics_options(timezone, now, days, sla, tenant)?;
-    let out = py
-        .detach(|| {
-            teamkpi::metrics::analytics::analytics(kind, &Snapshots::new(&list, &o), &o, agent_id)
-        })
-        .map_err(raise)?;
-    to_py(py, &out, Shape::Json)
+    crate::errors::guard(|| {
+        let kind: AnalyticsKind = result.parse().map_err(raise)?;
+        let list = tickets_arg(tickets)?;
+        let o = analytics_options(timezone, now, days, sla, tenant)?;
+        let out = py
+            .detach(|| {
+                teamkpi::metrics::analytics::analytics(
+                    kind,
+                    &Snapshots::new(&list, &o),
+                    &o,
+                    agent_id,
+                )
+            })
+            .map_err(raise)?;
+        to_py(py, &out, Shape::Json)
+    })
 }
 
 /// sla_analytics(policy, tickets, *, now, start, end, group_by="all") -> list[dict]: seed 001's
@@ -657,27 +670,29 @@ pub fn sla_analytics<'py>(
     end: &Bound<'py, PyAny>,
     group_by: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let policy =
-        sla_arg(Some(policy))?.ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
-    let list = timelines(tickets)?;
-    let now = instant(now, "now")?;
-    let evals = list
-        .iter()
-        .map(|t| policy.evaluate(t, now))
-        .collect::<teamkpi::Result<Vec<_>>>()
+    crate::errors::guard(|| {
+        let policy = sla_arg(Some(policy))?
+            .ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
+        let list = timelines(tickets)?;
+        let now = instant(now, "now")?;
+        let evals = list
+            .iter()
+            .map(|t| policy.evaluate(t, now))
+            .collect::<teamkpi::Result<Vec<_>>>()
+            .map_err(raise)?;
+        let group: SlaGroupBy = match group_by {
+            Some(g) if !g.is_none() => from_py(g)?,
+            _ => teamkpi::from_json(serde_json::json!("all")).map_err(raise)?,
+        };
+        let rows = teamkpi::sla_analytics(
+            &evals,
+            instant(start, "start")?,
+            instant(end, "end")?,
+            group,
+        )
         .map_err(raise)?;
-    let group: SlaGroupBy = match group_by {
-        Some(g) if !g.is_none() => from_py(g)?,
-        _ => teamkpi::from_json(serde_json::json!("all")).map_err(raise)?,
-    };
-    let rows = teamkpi::sla_analytics(
-        &evals,
-        instant(start, "start")?,
-        instant(end, "end")?,
-        group,
-    )
-    .map_err(raise)?;
-    to_py(py, &rows, Shape::Json)
+        to_py(py, &rows, Shape::Json)
+    })
 }
 
 /// sla_breaches(policy, tickets, *, now, agent_id=None, already_alerted=()) -> dict: seed 001's
@@ -692,15 +707,17 @@ pub fn sla_breaches<'py>(
     agent_id: Option<u64>,
     already_alerted: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let policy =
-        sla_arg(Some(policy))?.ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
-    let list = timelines(tickets)?;
-    let alerted: std::collections::BTreeSet<String> = match already_alerted {
-        Some(a) if !a.is_none() => from_py(a)?,
-        _ => Default::default(),
-    };
-    let scan = policy.scan(&list, instant(now, "now")?, &alerted);
-    to_py(py, &sla_breach_list(&scan, agent_id), Shape::Json)
+    crate::errors::guard(|| {
+        let policy = sla_arg(Some(policy))?
+            .ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
+        let list = timelines(tickets)?;
+        let alerted: std::collections::BTreeSet<String> = match already_alerted {
+            Some(a) if !a.is_none() => from_py(a)?,
+            _ => Default::default(),
+        };
+        let scan = policy.scan(&list, instant(now, "now")?, &alerted);
+        to_py(py, &sla_breach_list(&scan, agent_id), Shape::Json)
+    })
 }
 
 /// Builds `TicketTimeline`s from snapshot dicts (created, first response, resolution, status)
@@ -710,13 +727,15 @@ pub fn timelines_from_tickets<'py>(
     py: Python<'py>,
     tickets: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let out = PyList::empty(py);
-    for t in tickets_arg(tickets)? {
-        out.append(to_py(
-            py,
-            &teamkpi::TicketTimeline::from_ticket(&t),
-            Shape::Native,
-        )?)?;
-    }
-    Ok(out)
+    crate::errors::guard(|| {
+        let out = PyList::empty(py);
+        for t in tickets_arg(tickets)? {
+            out.append(to_py(
+                py,
+                &teamkpi::TicketTimeline::from_ticket(&t),
+                Shape::Native,
+            )?)?;
+        }
+        Ok(out)
+    })
 }

@@ -54,14 +54,16 @@ pub fn achievement<'py>(
     floor: Option<&Bound<'py, PyAny>>,
     zero_target: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let actual = decimal(actual, "actual")?;
-    let target = decimal(target, "target")?;
-    let direction = Direction::parse(direction).map_err(raise)?;
-    let policy = policy(cap, floor, zero_target)?;
-    dec_to_py(
-        py,
-        teamkpi::achievement(actual, target, direction, &policy).map_err(raise)?,
-    )
+    crate::errors::guard(|| {
+        let actual = decimal(actual, "actual")?;
+        let target = decimal(target, "target")?;
+        let direction = Direction::parse(direction).map_err(raise)?;
+        let policy = policy(cap, floor, zero_target)?;
+        dec_to_py(
+            py,
+            teamkpi::achievement(actual, target, direction, &policy).map_err(raise)?,
+        )
+    })
 }
 
 /// overall_score(items, *, cap=None, floor=None) -> Decimal | None
@@ -76,26 +78,29 @@ pub fn overall_score<'py>(
     cap: Option<&Bound<'py, PyAny>>,
     floor: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut list = Vec::new();
-    for item in items.try_iter()? {
-        let item = item?;
-        let (w, a) = if let Ok(d) = item.cast::<PyDict>() {
-            (
-                d.get_item("weight")?
-                    .ok_or_else(|| raise(teamkpi::Error::argument_error("weight", "missing")))?,
-                d.get_item("achievement")?,
-            )
-        } else {
-            let (w, a): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
-            (w, Some(a))
-        };
-        list.push(WeightedAchievement {
-            weight: decimal(&w, "weight")?,
-            achievement: opt_decimal(a.as_ref(), "achievement")?,
-        });
-    }
-    let policy = policy(cap, floor, "zero")?;
-    opt_dec_to_py(py, teamkpi::overall_score(&list, &policy).map_err(raise)?)
+    crate::errors::guard(|| {
+        let mut list = Vec::new();
+        for item in items.try_iter()? {
+            let item = item?;
+            let (w, a) = if let Ok(d) = item.cast::<PyDict>() {
+                (
+                    d.get_item("weight")?.ok_or_else(|| {
+                        raise(teamkpi::Error::argument_error("weight", "missing"))
+                    })?,
+                    d.get_item("achievement")?,
+                )
+            } else {
+                let (w, a): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
+                (w, Some(a))
+            };
+            list.push(WeightedAchievement {
+                weight: decimal(&w, "weight")?,
+                achievement: opt_decimal(a.as_ref(), "achievement")?,
+            });
+        }
+        let policy = policy(cap, floor, "zero")?;
+        opt_dec_to_py(py, teamkpi::overall_score(&list, &policy).map_err(raise)?)
+    })
 }
 
 /// performance_score(resolution_rate, avg_response_hours, sla_compliance_rate, *, weights=None,
@@ -110,34 +115,36 @@ pub fn performance_score<'py>(
     weights: Option<&Bound<'py, PyDict>>,
     horizon_hours: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let inputs = PerformanceInputs {
-        resolution_rate: opt_decimal(resolution_rate, "resolution_rate")?,
-        avg_response_hours: opt_decimal(avg_response_hours, "avg_response_hours")?,
-        sla_compliance_rate: opt_decimal(sla_compliance_rate, "sla_compliance_rate")?,
-    };
-    let mut w = PerformanceWeights::default();
-    if let Some(weights) = weights {
-        for (k, v) in weights.iter() {
-            let key: String = k.extract()?;
-            let value = decimal(&v, &key)?;
-            match key.as_str() {
-                "resolution_rate" => w.resolution_rate = value,
-                "response" => w.response = value,
-                "sla_compliance" => w.sla_compliance = value,
-                other => {
-                    return Err(raise(teamkpi::Error::InvalidChoice {
-                        field: "weights".into(),
-                        value: other.into(),
-                        expected: "resolution_rate response sla_compliance".into(),
-                    }))
+    crate::errors::guard(|| {
+        let inputs = PerformanceInputs {
+            resolution_rate: opt_decimal(resolution_rate, "resolution_rate")?,
+            avg_response_hours: opt_decimal(avg_response_hours, "avg_response_hours")?,
+            sla_compliance_rate: opt_decimal(sla_compliance_rate, "sla_compliance_rate")?,
+        };
+        let mut w = PerformanceWeights::default();
+        if let Some(weights) = weights {
+            for (k, v) in weights.iter() {
+                let key: String = k.extract()?;
+                let value = decimal(&v, &key)?;
+                match key.as_str() {
+                    "resolution_rate" => w.resolution_rate = value,
+                    "response" => w.response = value,
+                    "sla_compliance" => w.sla_compliance = value,
+                    other => {
+                        return Err(raise(teamkpi::Error::InvalidChoice {
+                            field: "weights".into(),
+                            value: other.into(),
+                            expected: "resolution_rate response sla_compliance".into(),
+                        }))
+                    }
                 }
             }
         }
-    }
-    if let Some(h) = opt_decimal(horizon_hours, "horizon_hours")? {
-        w.horizon_hours = h;
-    }
-    opt_dec_to_py(py, teamkpi::performance_score(&inputs, &w).map_err(raise)?)
+        if let Some(h) = opt_decimal(horizon_hours, "horizon_hours")? {
+            w.horizon_hours = h;
+        }
+        opt_dec_to_py(py, teamkpi::performance_score(&inputs, &w).map_err(raise)?)
+    })
 }
 
 /// validate_weights(assignments, on) -> list[dict]: agents whose active weights do not sum to 100.
@@ -147,9 +154,11 @@ pub fn validate_weights<'py>(
     assignments: &Bound<'py, PyAny>,
     on: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let list: Vec<KpiAssignment> = from_py(assignments)?;
-    let on = date(on, "on")?;
-    to_py(py, &teamkpi::validate_weights(&list, on), Shape::Native)
+    crate::errors::guard(|| {
+        let list: Vec<KpiAssignment> = from_py(assignments)?;
+        let on = date(on, "on")?;
+        to_py(py, &teamkpi::validate_weights(&list, on), Shape::Native)
+    })
 }
 
 /// score_band(score, bands=None) -> str | None: the label of the band a score falls in.
@@ -159,16 +168,18 @@ pub fn score_band(
     score: &Bound<'_, PyAny>,
     bands: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<String>> {
-    let score = decimal(score, "score")?;
-    let bands = match bands {
-        None => ScoreBands::default(),
-        Some(b) if b.is_none() => ScoreBands::default(),
-        Some(b) => {
-            let list: Vec<Band> = from_py(b)?;
-            ScoreBands::new(list).map_err(raise)?
-        }
-    };
-    Ok(bands.label(score).map(str::to_owned))
+    crate::errors::guard(|| {
+        let score = decimal(score, "score")?;
+        let bands = match bands {
+            None => ScoreBands::default(),
+            Some(b) if b.is_none() => ScoreBands::default(),
+            Some(b) => {
+                let list: Vec<Band> = from_py(b)?;
+                ScoreBands::new(list).map_err(raise)?
+            }
+        };
+        Ok(bands.label(score).map(str::to_owned))
+    })
 }
 
 /// evaluate_formula(expression, values) -> Decimal | None
@@ -178,29 +189,33 @@ pub fn evaluate_formula<'py>(
     expression: &str,
     values: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let catalog = MetricCatalog::builtin();
-    let f = Formula::parse(expression, &catalog).map_err(raise)?;
-    let mut map: BTreeMap<String, Decimal> = BTreeMap::new();
-    for (k, v) in values.iter() {
-        let key: String = k.extract()?;
-        if !v.is_none() {
-            let d = decimal(&v, &key)?;
-            map.insert(key, d);
+    crate::errors::guard(|| {
+        let catalog = MetricCatalog::builtin();
+        let f = Formula::parse(expression, &catalog).map_err(raise)?;
+        let mut map: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (k, v) in values.iter() {
+            let key: String = k.extract()?;
+            if !v.is_none() {
+                let d = decimal(&v, &key)?;
+                map.insert(key, d);
+            }
         }
-    }
-    opt_dec_to_py(
-        py,
-        f.evaluate(&|name: &str| map.get(name).copied())
-            .map_err(raise)?,
-    )
+        opt_dec_to_py(
+            py,
+            f.evaluate(&|name: &str| map.get(name).copied())
+                .map_err(raise)?,
+        )
+    })
 }
 
 /// check_formula(expression) -> list[str]: the metric names a formula uses (raises when invalid).
 #[pyfunction]
 pub fn check_formula(expression: &str) -> PyResult<Vec<String>> {
-    let catalog = MetricCatalog::builtin();
-    let f = Formula::parse(expression, &catalog).map_err(raise)?;
-    Ok(f.metrics().into_iter().map(str::to_owned).collect())
+    crate::errors::guard(|| {
+        let catalog = MetricCatalog::builtin();
+        let f = Formula::parse(expression, &catalog).map_err(raise)?;
+        Ok(f.metrics().into_iter().map(str::to_owned).collect())
+    })
 }
 
 /// convert_unit(value, from_unit, to_unit) -> Decimal
@@ -211,12 +226,14 @@ pub fn convert_unit<'py>(
     from_unit: &str,
     to_unit: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let from = Unit::parse(from_unit).map_err(raise)?;
-    let to = Unit::parse(to_unit).map_err(raise)?;
-    dec_to_py(
-        py,
-        from.convert(decimal(value, "value")?, to).map_err(raise)?,
-    )
+    crate::errors::guard(|| {
+        let from = Unit::parse(from_unit).map_err(raise)?;
+        let to = Unit::parse(to_unit).map_err(raise)?;
+        dec_to_py(
+            py,
+            from.convert(decimal(value, "value")?, to).map_err(raise)?,
+        )
+    })
 }
 
 /// kpi_source(calculation_type, config) -> dict: seed 003's calculation type and config as a
@@ -227,9 +244,11 @@ pub fn kpi_source<'py>(
     calculation_type: &str,
     config: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let src =
-        KpiSource::from_calculation_type(calculation_type, &to_json(config)?).map_err(raise)?;
-    to_py(py, &src, Shape::Json)
+    crate::errors::guard(|| {
+        let src =
+            KpiSource::from_calculation_type(calculation_type, &to_json(config)?).map_err(raise)?;
+        to_py(py, &src, Shape::Json)
+    })
 }
 
 /// validate_definition(definition) -> dict: the definition, normalised (aliases resolved).
@@ -238,16 +257,20 @@ pub fn validate_definition<'py>(
     py: Python<'py>,
     definition: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let def: KpiDefinition = from_py(definition)?;
-    def.validate(&MetricCatalog::builtin()).map_err(raise)?;
-    to_py(py, &def, Shape::Native)
+    crate::errors::guard(|| {
+        let def: KpiDefinition = from_py(definition)?;
+        def.validate(&MetricCatalog::builtin()).map_err(raise)?;
+        to_py(py, &def, Shape::Native)
+    })
 }
 
 /// metric_catalog() -> list[dict]: the built-in metrics with their units.
 #[pyfunction]
 pub fn metric_catalog<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-    let catalog = MetricCatalog::builtin();
-    to_py(py, &catalog.iter().collect::<Vec<_>>(), Shape::Json)
+    crate::errors::guard(|| {
+        let catalog = MetricCatalog::builtin();
+        to_py(py, &catalog.iter().collect::<Vec<_>>(), Shape::Json)
+    })
 }
 
 fn range_dict<'py>(
@@ -271,14 +294,16 @@ pub fn period_bounds<'py>(
     day: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kind = PeriodKind::parse(kind).map_err(raise)?;
-    let tz = zone(timezone)?;
-    let p = teamkpi::Period::containing(kind, date(day, "day")?);
-    let (a, b) = p.utc_bounds(tz);
-    let d = range_dict(py, p.start, p.end)?;
-    d.set_item("utc_start", crate::convert::instant_to_py(py, a)?)?;
-    d.set_item("utc_end", crate::convert::instant_to_py(py, b)?)?;
-    Ok(d)
+    crate::errors::guard(|| {
+        let kind = PeriodKind::parse(kind).map_err(raise)?;
+        let tz = zone(timezone)?;
+        let p = teamkpi::Period::containing(kind, date(day, "day")?);
+        let (a, b) = p.utc_bounds(tz);
+        let d = range_dict(py, p.start, p.end)?;
+        d.set_item("utc_start", crate::convert::instant_to_py(py, a)?)?;
+        d.set_item("utc_end", crate::convert::instant_to_py(py, b)?)?;
+        Ok(d)
+    })
 }
 
 pub fn zone(obj: Option<&Bound<'_, PyAny>>) -> PyResult<chrono_tz::Tz> {
@@ -297,13 +322,16 @@ pub fn periods<'py>(
     start: &Bound<'py, PyAny>,
     end: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let range = teamkpi::DateRange::new(date(start, "start")?, date(end, "end")?).map_err(raise)?;
-    let kind = PeriodKind::parse(kind).map_err(raise)?;
-    let out = PyList::empty(py);
-    for p in range.periods(kind) {
-        out.append(range_dict(py, p.start, p.end)?)?;
-    }
-    Ok(out)
+    crate::errors::guard(|| {
+        let range =
+            teamkpi::DateRange::new(date(start, "start")?, date(end, "end")?).map_err(raise)?;
+        let kind = PeriodKind::parse(kind).map_err(raise)?;
+        let out = PyList::empty(py);
+        for p in range.periods(kind) {
+            out.append(range_dict(py, p.start, p.end)?)?;
+        }
+        Ok(out)
+    })
 }
 
 /// date_range(helper, now, timezone="UTC", days=None) -> dict with start and end dates for
@@ -317,31 +345,33 @@ pub fn date_range<'py>(
     timezone: Option<&Bound<'py, PyAny>>,
     days: Option<u32>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let tz = zone(timezone)?;
-    let now = instant(now, "now")?;
-    match helper {
-        "today" => {
-            let d = teamkpi::today(now, tz);
-            range_dict(py, d, d)
+    crate::errors::guard(|| {
+        let tz = zone(timezone)?;
+        let now = instant(now, "now")?;
+        match helper {
+            "today" => {
+                let d = teamkpi::today(now, tz);
+                range_dict(py, d, d)
+            }
+            "last_n_days" => {
+                let n =
+                    days.ok_or_else(|| raise(teamkpi::Error::argument_error("days", "required")))?;
+                let r = teamkpi::last_n_days(now, tz, n).map_err(raise)?;
+                range_dict(py, r.start, r.end)
+            }
+            "last_full_week" => {
+                let p = teamkpi::last_full_week(now, tz);
+                range_dict(py, p.start, p.end)
+            }
+            "last_month" => {
+                let p = teamkpi::last_month(now, tz);
+                range_dict(py, p.start, p.end)
+            }
+            other => Err(raise(teamkpi::Error::InvalidChoice {
+                field: "helper".into(),
+                value: other.into(),
+                expected: "today last_n_days last_full_week last_month".into(),
+            })),
         }
-        "last_n_days" => {
-            let n =
-                days.ok_or_else(|| raise(teamkpi::Error::argument_error("days", "required")))?;
-            let r = teamkpi::last_n_days(now, tz, n).map_err(raise)?;
-            range_dict(py, r.start, r.end)
-        }
-        "last_full_week" => {
-            let p = teamkpi::last_full_week(now, tz);
-            range_dict(py, p.start, p.end)
-        }
-        "last_month" => {
-            let p = teamkpi::last_month(now, tz);
-            range_dict(py, p.start, p.end)
-        }
-        other => Err(raise(teamkpi::Error::InvalidChoice {
-            field: "helper".into(),
-            value: other.into(),
-            expected: "today last_n_days last_full_week last_month".into(),
-        })),
-    }
+    })
 }

@@ -26,21 +26,23 @@ impl PySlaPolicy {
     /// `pause_statuses`, `at_risk`.
     #[new]
     fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let spec: SlaPolicySpec = from_py(spec)?;
-        Ok(PySlaPolicy {
-            inner: teamkpi::SlaPolicy::new(spec).map_err(raise)?,
+        crate::errors::guard(|| {
+            let spec: SlaPolicySpec = from_py(spec)?;
+            Ok(PySlaPolicy {
+                inner: teamkpi::SlaPolicy::new(spec).map_err(raise)?,
+            })
         })
     }
 
     /// The policy's name.
     #[getter]
-    fn name(&self) -> &str {
-        self.inner.name()
+    fn name(&self) -> PyResult<&str> {
+        crate::errors::guard(|| Ok(self.inner.name()))
     }
 
     /// The policy as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, self.inner.spec(), Shape::Json)
+        crate::errors::guard(|| to_py(py, self.inner.spec(), Shape::Json))
     }
 
     /// Evaluates one ticket timeline (`ticket_id`, `priority`, `created_at`, `events`) at `now`:
@@ -51,12 +53,14 @@ impl PySlaPolicy {
         ticket: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t: TicketTimeline = from_py(ticket)?;
-        let eval = self
-            .inner
-            .evaluate(&t, instant(now, "now")?)
-            .map_err(raise)?;
-        to_py(py, &eval, Shape::Native)
+        crate::errors::guard(|| {
+            let t: TicketTimeline = from_py(ticket)?;
+            let eval = self
+                .inner
+                .evaluate(&t, instant(now, "now")?)
+                .map_err(raise)?;
+            to_py(py, &eval, Shape::Native)
+        })
     }
 
     /// Scans many timelines at `now`: new breaches and at-risk alerts (keys
@@ -69,21 +73,23 @@ impl PySlaPolicy {
         now: &Bound<'py, PyAny>,
         already_alerted: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let list = timelines(tickets)?;
-        let now = instant(now, "now")?;
-        let alerted: BTreeSet<String> = match already_alerted {
-            Some(a) if !a.is_none() => a
-                .try_iter()?
-                .map(|k| k.and_then(|k| k.extract::<String>()))
-                .collect::<PyResult<_>>()?,
-            _ => BTreeSet::new(),
-        };
-        let policy = &self.inner;
-        let scan = py.detach(|| policy.scan(&list, now, &alerted));
-        to_py(py, &scan, Shape::Native)
+        crate::errors::guard(|| {
+            let list = timelines(tickets)?;
+            let now = instant(now, "now")?;
+            let alerted: BTreeSet<String> = match already_alerted {
+                Some(a) if !a.is_none() => a
+                    .try_iter()?
+                    .map(|k| k.and_then(|k| k.extract::<String>()))
+                    .collect::<PyResult<_>>()?,
+                _ => BTreeSet::new(),
+            };
+            let policy = &self.inner;
+            let scan = py.detach(|| policy.scan(&list, now, &alerted));
+            to_py(py, &scan, Shape::Native)
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!("SlaPolicy({:?})", self.inner.name())
+    fn __repr__(&self) -> PyResult<String> {
+        crate::errors::guard(|| Ok(format!("SlaPolicy({:?})", self.inner.name())))
     }
 }

@@ -60,16 +60,18 @@ impl PySqliteStore {
     #[new]
     #[pyo3(signature = (path=None))]
     fn new(py: Python<'_>, path: Option<std::path::PathBuf>) -> PyResult<PyClassInitializer<Self>> {
-        let db = path
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|| ":memory:".to_owned());
-        if teamkpi_stores::is_postgres_url(&db) {
-            return Err(raise(Error::argument_error(
-                "path",
-                "a postgres:// URL opens with PostgresStore",
-            )));
-        }
-        Ok(PyClassInitializer::from(open(py, &db)?).add_subclass(PySqliteStore))
+        crate::errors::guard(|| {
+            let db = path
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| ":memory:".to_owned());
+            if teamkpi_stores::is_postgres_url(&db) {
+                return Err(raise(Error::argument_error(
+                    "path",
+                    "a postgres:// URL opens with PostgresStore",
+                )));
+            }
+            Ok(PyClassInitializer::from(open(py, &db)?).add_subclass(PySqliteStore))
+        })
     }
 }
 
@@ -81,13 +83,15 @@ pub struct PyPostgresStore;
 impl PyPostgresStore {
     #[new]
     fn new(py: Python<'_>, url: &str) -> PyResult<PyClassInitializer<Self>> {
-        if !teamkpi_stores::is_postgres_url(url) {
-            return Err(raise(Error::argument_error(
-                "url",
-                "expected postgres://user@host:port/db",
-            )));
-        }
-        Ok(PyClassInitializer::from(open(py, url)?).add_subclass(PyPostgresStore))
+        crate::errors::guard(|| {
+            if !teamkpi_stores::is_postgres_url(url) {
+                return Err(raise(Error::argument_error(
+                    "url",
+                    "expected postgres://user@host:port/db",
+                )));
+            }
+            Ok(PyClassInitializer::from(open(py, url)?).add_subclass(PyPostgresStore))
+        })
     }
 }
 
@@ -113,10 +117,12 @@ fn with_ids<'py>(
 impl PyStore {
     /// Inserts or replaces a KPI definition (seed 003's columns and strings are accepted).
     fn upsert_definition(&self, definition: &Bound<'_, PyAny>) -> PyResult<()> {
-        let def: KpiDefinition = from_py(definition)?;
-        def.validate(&teamkpi::MetricCatalog::builtin())
-            .map_err(raise)?;
-        self.inner.upsert_definition(&def).map_err(raise)
+        crate::errors::guard(|| {
+            let def: KpiDefinition = from_py(definition)?;
+            def.validate(&teamkpi::MetricCatalog::builtin())
+                .map_err(raise)?;
+            self.inner.upsert_definition(&def).map_err(raise)
+        })
     }
 
     /// One definition by key, or by its integer row `id` (seed 003's `kpi_definition_id`), or
@@ -128,19 +134,21 @@ impl PyStore {
         key: &Bound<'py, PyAny>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let key = match key.extract::<u64>() {
-            Ok(id) => {
-                match teamkpi_stores::definition_key(&*self.inner, tenant, id).map_err(raise)? {
-                    Some(k) => k,
-                    None => return Ok(py.None().into_bound(py)),
+        crate::errors::guard(|| {
+            let key = match key.extract::<u64>() {
+                Ok(id) => {
+                    match teamkpi_stores::definition_key(&*self.inner, tenant, id).map_err(raise)? {
+                        Some(k) => k,
+                        None => return Ok(py.None().into_bound(py)),
+                    }
                 }
-            }
-            Err(_) => key.extract::<String>()?,
-        };
-        let Some(d) = self.inner.definition(tenant, &key).map_err(raise)? else {
-            return Ok(py.None().into_bound(py));
-        };
-        with_ids(py, &*self.inner, vec![d], tenant)?.get_item(0)
+                Err(_) => key.extract::<String>()?,
+            };
+            let Some(d) = self.inner.definition(tenant, &key).map_err(raise)? else {
+                return Ok(py.None().into_bound(py));
+            };
+            with_ids(py, &*self.inner, vec![d], tenant)?.get_item(0)
+        })
     }
 
     /// Every definition of the tenant, by key; each dict carries its integer row `id`.
@@ -150,8 +158,10 @@ impl PyStore {
         py: Python<'py>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner.definitions(tenant).map_err(raise)?;
-        with_ids(py, &*self.inner, d, tenant)
+        crate::errors::guard(|| {
+            let d = self.inner.definitions(tenant).map_err(raise)?;
+            with_ids(py, &*self.inner, d, tenant)
+        })
     }
 
     /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition` (key) or
@@ -162,17 +172,21 @@ impl PyStore {
         py: Python<'py>,
         assignment: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut v = to_json(assignment)?;
-        teamkpi_stores::resolve_definition_id(&*self.inner, &mut v).map_err(raise)?;
-        let new: NewKpiAssignment = teamkpi::from_json(v).map_err(raise)?;
-        let a = self.inner.insert_assignment(new).map_err(raise)?;
-        to_py(py, &a, Shape::Native)
+        crate::errors::guard(|| {
+            let mut v = to_json(assignment)?;
+            teamkpi_stores::resolve_definition_id(&*self.inner, &mut v).map_err(raise)?;
+            let new: NewKpiAssignment = teamkpi::from_json(v).map_err(raise)?;
+            let a = self.inner.insert_assignment(new).map_err(raise)?;
+            to_py(py, &a, Shape::Native)
+        })
     }
 
     /// Replaces a stored assignment (same id).
     fn update_assignment(&self, assignment: &Bound<'_, PyAny>) -> PyResult<()> {
-        let a: KpiAssignment = from_py(assignment)?;
-        self.inner.update_assignment(&a).map_err(raise)
+        crate::errors::guard(|| {
+            let a: KpiAssignment = from_py(assignment)?;
+            self.inner.update_assignment(&a).map_err(raise)
+        })
     }
 
     /// One assignment by id, or `None`.
@@ -180,14 +194,16 @@ impl PyStore {
     fn assignment<'py>(
         &self,
         py: Python<'py>,
-        assignment_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let a = self
-            .inner
-            .assignment(tenant, assignment_id)
-            .map_err(raise)?;
-        to_py(py, &a, Shape::Native)
+        crate::errors::guard(|| {
+            let a = self
+                .inner
+                .assignment(tenant, assignment_id)
+                .map_err(raise)?;
+            to_py(py, &a, Shape::Native)
+        })
     }
 
     /// Assignments, filtered by agent, definition, the dates they apply to (`start`..`end`) and
@@ -204,27 +220,31 @@ impl PyStore {
         end: Option<&Bound<'py, PyAny>>,
         include_inactive: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let applies_between = match (start, end) {
-            (None, None) => None,
-            (Some(s), None) => Some((date(s, "start")?, NaiveDate::MAX)),
-            (None, Some(e)) => Some((NaiveDate::MIN, date(e, "end")?)),
-            (Some(s), Some(e)) => Some((date(s, "start")?, date(e, "end")?)),
-        };
-        let filter = AssignmentFilter {
-            tenant,
-            agent_id,
-            definition,
-            applies_between,
-            include_inactive,
-        };
-        let list = self.inner.assignments(&filter).map_err(raise)?;
-        to_py(py, &list, Shape::Native)
+        crate::errors::guard(|| {
+            let applies_between = match (start, end) {
+                (None, None) => None,
+                (Some(s), None) => Some((date(s, "start")?, NaiveDate::MAX)),
+                (None, Some(e)) => Some((NaiveDate::MIN, date(e, "end")?)),
+                (Some(s), Some(e)) => Some((date(s, "start")?, date(e, "end")?)),
+            };
+            let filter = AssignmentFilter {
+                tenant,
+                agent_id,
+                definition,
+                applies_between,
+                include_inactive,
+            };
+            let list = self.inner.assignments(&filter).map_err(raise)?;
+            to_py(py, &list, Shape::Native)
+        })
     }
 
     /// Inserts or replaces a measurement (one per assignment and period); returns its id.
     fn upsert_measurement(&self, measurement: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let m: Measurement = from_py(measurement)?;
-        self.inner.upsert_measurement(&m).map_err(raise)
+        crate::errors::guard(|| {
+            let m: Measurement = from_py(measurement)?;
+            self.inner.upsert_measurement(&m).map_err(raise)
+        })
     }
 
     /// An assignment's measurements, oldest period first.
@@ -232,14 +252,16 @@ impl PyStore {
     fn measurements<'py>(
         &self,
         py: Python<'py>,
-        assignment_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self
-            .inner
-            .measurements(tenant, assignment_id)
-            .map_err(raise)?;
-        to_py(py, &m, Shape::Native)
+        crate::errors::guard(|| {
+            let m = self
+                .inner
+                .measurements(tenant, assignment_id)
+                .map_err(raise)?;
+            to_py(py, &m, Shape::Native)
+        })
     }
 
     /// An assignment's latest measurement, or `None`.
@@ -247,29 +269,35 @@ impl PyStore {
     fn latest_measurement<'py>(
         &self,
         py: Python<'py>,
-        assignment_id: u64,
+        #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self
-            .inner
-            .latest_measurement(tenant, assignment_id)
-            .map_err(raise)?;
-        to_py(py, &m, Shape::Native)
+        crate::errors::guard(|| {
+            let m = self
+                .inner
+                .latest_measurement(tenant, assignment_id)
+                .map_err(raise)?;
+            to_py(py, &m, Shape::Native)
+        })
     }
 
     /// Records a manager's value for a manual KPI (`assignment_id`, `period_start`,
     /// `period_end`, `value`, `recorded_by`…).
     #[pyo3(signature = (value, *, tenant=None))]
     fn record_manual_value(&self, value: &Bound<'_, PyAny>, tenant: Option<&str>) -> PyResult<()> {
-        let v: ManualValue = from_py(value)?;
-        self.inner.record_manual_value(tenant, &v).map_err(raise)
+        crate::errors::guard(|| {
+            let v: ManualValue = from_py(value)?;
+            self.inner.record_manual_value(tenant, &v).map_err(raise)
+        })
     }
 
     /// Inserts or replaces tickets (dicts as `ticket_metrics` takes, with transfers, messages…)
     /// in teamkpi's activity tables; returns how many.
     fn put_tickets(&self, tickets: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let list = tickets_arg(tickets)?;
-        self.inner.put_tickets(&list).map_err(raise)
+        crate::errors::guard(|| {
+            let list = tickets_arg(tickets)?;
+            self.inner.put_tickets(&list).map_err(raise)
+        })
     }
 
     /// Tickets with activity in `[start, end)`.
@@ -281,11 +309,13 @@ impl PyStore {
         end: &Bound<'py, PyAny>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = self
-            .inner
-            .tickets(tenant, instant(start, "start")?, instant(end, "end")?)
-            .map_err(raise)?;
-        to_py(py, &t, Shape::Native)
+        crate::errors::guard(|| {
+            let t = self
+                .inner
+                .tickets(tenant, instant(start, "start")?, instant(end, "end")?)
+                .map_err(raise)?;
+            to_py(py, &t, Shape::Native)
+        })
     }
 
     /// Open tickets, by id.
@@ -295,14 +325,18 @@ impl PyStore {
         py: Python<'py>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let t = self.inner.open_tickets(tenant).map_err(raise)?;
-        to_py(py, &t, Shape::Native)
+        crate::errors::guard(|| {
+            let t = self.inner.open_tickets(tenant).map_err(raise)?;
+            to_py(py, &t, Shape::Native)
+        })
     }
 
     /// Inserts or replaces calls (seed 004's `calls` rows).
     fn put_calls(&self, calls: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let list: Vec<Call> = from_py_list(Some(calls))?;
-        self.inner.put_calls(&list).map_err(raise)
+        crate::errors::guard(|| {
+            let list: Vec<Call> = from_py_list(Some(calls))?;
+            self.inner.put_calls(&list).map_err(raise)
+        })
     }
 
     /// Calls started in `[start, end)`.
@@ -314,17 +348,21 @@ impl PyStore {
         end: &Bound<'py, PyAny>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let c = self
-            .inner
-            .calls(tenant, instant(start, "start")?, instant(end, "end")?)
-            .map_err(raise)?;
-        to_py(py, &c, Shape::Native)
+        crate::errors::guard(|| {
+            let c = self
+                .inner
+                .calls(tenant, instant(start, "start")?, instant(end, "end")?)
+                .map_err(raise)?;
+            to_py(py, &c, Shape::Native)
+        })
     }
 
     /// Adds agent session intervals (seed 004's `agent_sessions`).
     fn put_sessions(&self, sessions: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let list: Vec<AgentSession> = from_py_list(Some(sessions))?;
-        self.inner.put_sessions(&list).map_err(raise)
+        crate::errors::guard(|| {
+            let list: Vec<AgentSession> = from_py_list(Some(sessions))?;
+            self.inner.put_sessions(&list).map_err(raise)
+        })
     }
 
     /// Session intervals overlapping `[start, end)`.
@@ -336,87 +374,103 @@ impl PyStore {
         end: &Bound<'py, PyAny>,
         tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let s = self
-            .inner
-            .sessions(tenant, instant(start, "start")?, instant(end, "end")?)
-            .map_err(raise)?;
-        to_py(py, &s, Shape::Native)
+        crate::errors::guard(|| {
+            let s = self
+                .inner
+                .sessions(tenant, instant(start, "start")?, instant(end, "end")?)
+                .map_err(raise)?;
+            to_py(py, &s, Shape::Native)
+        })
     }
 
     /// Inserts or replaces contacts.
     fn put_contacts(&self, contacts: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let list: Vec<Contact> = from_py_list(Some(contacts))?;
-        self.inner.put_contacts(&list).map_err(raise)
+        crate::errors::guard(|| {
+            let list: Vec<Contact> = from_py_list(Some(contacts))?;
+            self.inner.put_contacts(&list).map_err(raise)
+        })
     }
 
     /// All contacts.
     #[pyo3(signature = (*, tenant=None))]
     fn contacts<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.inner.contacts(tenant).map_err(raise)?;
-        to_py(py, &c, Shape::Native)
+        crate::errors::guard(|| {
+            let c = self.inner.contacts(tenant).map_err(raise)?;
+            to_py(py, &c, Shape::Native)
+        })
     }
 
     /// Inserts or replaces campaigns (`id`, `name`, `active`).
     fn put_campaigns(&self, campaigns: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let list: Vec<Campaign> = from_py_list(Some(campaigns))?;
-        self.inner.put_campaigns(&list).map_err(raise)
+        crate::errors::guard(|| {
+            let list: Vec<Campaign> = from_py_list(Some(campaigns))?;
+            self.inner.put_campaigns(&list).map_err(raise)
+        })
     }
 
     /// All campaigns.
     #[pyo3(signature = (*, tenant=None))]
     fn campaigns<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.inner.campaigns(tenant).map_err(raise)?;
-        to_py(py, &c, Shape::Native)
+        crate::errors::guard(|| {
+            let c = self.inner.campaigns(tenant).map_err(raise)?;
+            to_py(py, &c, Shape::Native)
+        })
     }
 
     /// Inserts or replaces agents: dicts as `Assigner` takes, with an optional `name`.
     fn put_agents(&self, agents: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let mut rows = Vec::new();
-        for a in agents.try_iter()? {
-            let a = a?;
-            let name: Option<String> = match a.cast::<PyDict>() {
-                Ok(d) => d.get_item("name")?.and_then(|n| n.extract().ok()),
-                Err(_) => None,
-            };
-            let mut v = to_json(&a)?;
-            if let Some(m) = v.as_object_mut() {
-                m.remove("name");
+        crate::errors::guard(|| {
+            let mut rows = Vec::new();
+            for a in agents.try_iter()? {
+                let a = a?;
+                let name: Option<String> = match a.cast::<PyDict>() {
+                    Ok(d) => d.get_item("name")?.and_then(|n| n.extract().ok()),
+                    Err(_) => None,
+                };
+                let mut v = to_json(&a)?;
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("name");
+                }
+                let state: AgentState = teamkpi::from_json(v).map_err(raise)?;
+                rows.push((state, name));
             }
-            let state: AgentState = teamkpi::from_json(v).map_err(raise)?;
-            rows.push((state, name));
-        }
-        self.inner.put_agents(&rows).map_err(raise)
+            self.inner.put_agents(&rows).map_err(raise)
+        })
     }
 
     /// All agents (dicts with `name`), by id.
     #[pyo3(signature = (*, tenant=None))]
     fn agents<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let rows = self.inner.agents(tenant).map_err(raise)?;
-        let out = pyo3::types::PyList::empty(py);
-        for (state, name) in rows {
-            let d = to_py(py, &state, Shape::Native)?;
-            d.set_item("name", name)?;
-            out.append(d)?;
-        }
-        Ok(out.into_any())
+        crate::errors::guard(|| {
+            let rows = self.inner.agents(tenant).map_err(raise)?;
+            let out = pyo3::types::PyList::empty(py);
+            for (state, name) in rows {
+                let d = to_py(py, &state, Shape::Native)?;
+                d.set_item("name", name)?;
+                out.append(d)?;
+            }
+            Ok(out.into_any())
+        })
     }
 
     /// The company settings: `timezone`, `assignment` settings and `sla` policy (or `None`).
     #[pyo3(signature = (*, tenant=None))]
     fn settings<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let (tz, assignment, sla): (String, AssignmentSettings, _) =
-            self.inner.settings(tenant).map_err(raise)?;
-        let d = PyDict::new(py);
-        d.set_item("timezone", tz)?;
-        d.set_item("assignment", to_py(py, &assignment, Shape::Native)?)?;
-        d.set_item(
-            "sla",
-            match sla {
-                Some(p) => to_py(py, p.spec(), Shape::Json)?,
-                None => py.None().into_bound(py),
-            },
-        )?;
-        Ok(d.into_any())
+        crate::errors::guard(|| {
+            let (tz, assignment, sla): (String, AssignmentSettings, _) =
+                self.inner.settings(tenant).map_err(raise)?;
+            let d = PyDict::new(py);
+            d.set_item("timezone", tz)?;
+            d.set_item("assignment", to_py(py, &assignment, Shape::Native)?)?;
+            d.set_item(
+                "sla",
+                match sla {
+                    Some(p) => to_py(py, p.spec(), Shape::Json)?,
+                    None => py.None().into_bound(py),
+                },
+            )?;
+            Ok(d.into_any())
+        })
     }
 }
 
@@ -510,48 +564,53 @@ pub fn update_kpis<'py>(
     floor: Option<&Bound<'py, PyAny>>,
     external: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let store = &store.get().inner;
-    let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
-    let request = UpdateRequest {
-        tenant: tenant.clone(),
-        range: update_range(date, days)?,
-        agent_id,
-        now: instant(now, "now")?,
-        timezone: tz,
-        policy: policy(cap, floor, "zero")?,
-    };
-    let mut options = MetricsOptions::daily(tz);
-    options.tenant = tenant;
-    options.sla = sla_arg(sla)?;
-    options.calendar = calendar_arg(calendar)?;
-    options.as_of = Some(request.now);
-    let provider = external
-        .filter(|e| !e.is_none())
-        .map(|f| PyExternal { func: f.clone() });
-    let external: Option<&dyn teamkpi::ExternalValueProvider> = provider
-        .as_ref()
-        .map(|p| p as &dyn teamkpi::ExternalValueProvider);
-    let catalog = teamkpi::MetricCatalog::builtin();
-    let report = match (engine, tickets) {
-        (Some(_), Some(_)) => {
-            return Err(raise(Error::argument_error(
-                "engine",
-                "give engine or tickets, not both",
-            )))
+    crate::errors::guard(|| {
+        let store = &store.get().inner;
+        let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
+        let request = UpdateRequest {
+            tenant: tenant.clone(),
+            range: update_range(date, days)?,
+            agent_id,
+            now: instant(now, "now")?,
+            timezone: tz,
+            policy: policy(cap, floor, "zero")?,
+        };
+        let mut options = MetricsOptions::daily(tz);
+        options.tenant = tenant;
+        options.sla = sla_arg(sla)?;
+        options.calendar = calendar_arg(calendar)?;
+        options.as_of = Some(request.now);
+        let provider = external
+            .filter(|e| !e.is_none())
+            .map(|f| PyExternal { func: f.clone() });
+        let external: Option<&dyn teamkpi::ExternalValueProvider> = provider
+            .as_ref()
+            .map(|p| p as &dyn teamkpi::ExternalValueProvider);
+        let catalog = teamkpi::MetricCatalog::builtin();
+        let report = match (engine, tickets) {
+            (Some(_), Some(_)) => {
+                return Err(raise(Error::argument_error(
+                    "engine",
+                    "give engine or tickets, not both",
+                )))
+            }
+            (Some(e), None) => {
+                let engine = e.get().lock()?;
+                teamkpi::update::update_kpis(&**store, &*engine, external, &catalog, &request)
+            }
+            (None, Some(t)) => {
+                let list = tickets_arg(t)?;
+                let source =
+                    teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
+                teamkpi::update::update_kpis(&**store, &source, external, &catalog, &request)
+            }
+            (None, None) => {
+                teamkpi_stores::update_from_store(&**store, &request, &options, external)
+            }
         }
-        (Some(e), None) => {
-            let engine = e.get().lock()?;
-            teamkpi::update::update_kpis(&**store, &*engine, external, &catalog, &request)
-        }
-        (None, Some(t)) => {
-            let list = tickets_arg(t)?;
-            let source = teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
-            teamkpi::update::update_kpis(&**store, &source, external, &catalog, &request)
-        }
-        (None, None) => teamkpi_stores::update_from_store(&**store, &request, &options, external),
-    }
-    .map_err(raise)?;
-    to_py(py, &report, Shape::Native)
+        .map_err(raise)?;
+        to_py(py, &report, Shape::Native)
+    })
 }
 
 /// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None)
@@ -563,48 +622,58 @@ pub fn update_kpis<'py>(
 pub fn agent_kpi<'py>(
     py: Python<'py>,
     store: &Bound<'py, PyStore>,
-    agent_id: u64,
+    #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
     day: &Bound<'py, PyAny>,
     engine: Option<&Bound<'py, PyEngine>>,
     tickets: Option<&Bound<'py, PyAny>>,
     tenant: Option<String>,
     timezone: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let store = &store.get().inner;
-    let day = date(day, "day")?;
-    let policy = teamkpi::AchievementPolicy::default();
-    let row = match engine {
-        Some(e) => {
-            let engine = e.get().lock()?;
-            teamkpi::update::agent_kpi(
-                &**store,
-                &*engine,
-                tenant.as_deref(),
-                agent_id,
-                day,
-                &policy,
-            )
+    crate::errors::guard(|| {
+        let store = &store.get().inner;
+        let day = date(day, "day")?;
+        let policy = teamkpi::AchievementPolicy::default();
+        let row = match engine {
+            Some(e) => {
+                let engine = e.get().lock()?;
+                teamkpi::update::agent_kpi(
+                    &**store,
+                    &*engine,
+                    tenant.as_deref(),
+                    agent_id,
+                    day,
+                    &policy,
+                )
+            }
+            None => {
+                let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
+                let list = match tickets {
+                    Some(t) => tickets_arg(t)?,
+                    None => {
+                        let (from, to) = teamkpi::DateRange::day(day).utc_bounds(tz);
+                        store.tickets(tenant.as_deref(), from, to).map_err(raise)?
+                    }
+                };
+                let mut options = MetricsOptions::daily(tz);
+                options.tenant = tenant.clone();
+                let source =
+                    teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
+                teamkpi::update::agent_kpi(
+                    &**store,
+                    &source,
+                    tenant.as_deref(),
+                    agent_id,
+                    day,
+                    &policy,
+                )
+            }
         }
-        None => {
-            let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
-            let list = match tickets {
-                Some(t) => tickets_arg(t)?,
-                None => {
-                    let (from, to) = teamkpi::DateRange::day(day).utc_bounds(tz);
-                    store.tickets(tenant.as_deref(), from, to).map_err(raise)?
-                }
-            };
-            let mut options = MetricsOptions::daily(tz);
-            options.tenant = tenant.clone();
-            let source = teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
-            teamkpi::update::agent_kpi(&**store, &source, tenant.as_deref(), agent_id, day, &policy)
+        .map_err(raise)?;
+        let out = to_py(py, &row, Shape::Native)?;
+        // The score as a Decimal with its 2 stored places.
+        if let Some(s) = row.overall_kpi_score {
+            out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
         }
-    }
-    .map_err(raise)?;
-    let out = to_py(py, &row, Shape::Native)?;
-    // The score as a Decimal with its 2 stored places.
-    if let Some(s) = row.overall_kpi_score {
-        out.set_item("overall_kpi_score", dec_to_py(py, s)?)?;
-    }
-    Ok(out)
+        Ok(out)
+    })
 }

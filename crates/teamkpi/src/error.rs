@@ -264,6 +264,20 @@ pub enum Error {
         /// What the limit is.
         reason: String,
     },
+    /// A bug caught at a language boundary (a panic in the library): the call fails with this
+    /// error and the object it was called on stays usable.
+    #[error("internal error (a bug in teamkpi; please report it): {0}")]
+    Internal(String),
+    /// A value of the wrong type from a host language (a string where a number is expected).
+    #[error("{field}: expected {expected}, got {got}")]
+    InvalidType {
+        /// The argument or field name.
+        field: String,
+        /// The accepted type(s).
+        expected: String,
+        /// The type given.
+        got: String,
+    },
     /// A second record with the same id in one batch: the first copy counts, this one is
     /// reported.
     #[error("{what} {id} appears more than once in the batch; the first copy counts")]
@@ -364,6 +378,8 @@ impl Error {
             Error::IncompatibleState(_) => "incompatible_state",
             Error::OutOfRange { .. } => "out_of_range",
             Error::DuplicateRecord { .. } => "duplicate_record",
+            Error::Internal(_) => "internal",
+            Error::InvalidType { .. } => "invalid_type",
         }
     }
 
@@ -480,4 +496,6 @@ pub const ERROR_CODES: &[&str] = &[
     "incompatible_state",
     "out_of_range",
     "duplicate_record",
+    "internal",
+    "invalid_type",
 ];

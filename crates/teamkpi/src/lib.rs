@@ -95,6 +95,8 @@
 //! | `incompatible_state` | stored live state built with other settings (zone, calendar, SLA policy) or by another version |
 //! | `out_of_range` | a value beyond the documented limits (an instant outside the years 1000–9000) |
 //! | `duplicate_record` | a second record with the same id in one batch (the first copy counts; the others are reported) |
+//! | `internal` | a bug caught at a language boundary (a panic): the call fails, the object stays usable |
+//! | `invalid_type` | a host value of the wrong type (Python `InvalidTypeError`, also a `TypeError`) |
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
 //! (`invalid_choice`, `invalid_number`, …), or `invalid_argument` for a missing or mistyped field.

@@ -718,6 +718,9 @@ const SUPPORTED: &[&str] = &[
 /// instants without an offset fail to decode); `incompatible_state`, which needs stored state
 /// (the live-store conformance tests of every store cover it, `teamkpi::conformance::live`).
 const UNREACHABLE_HERE: &[&str] = &[
+    // Codes of the language boundaries (a caught panic, a host value of the wrong type).
+    "internal",
+    "invalid_type",
     "storage",
     "unknown_assignment",
     "no_eligible_agent",

@@ -9,15 +9,19 @@ names (or ``zoneinfo.ZoneInfo``). Every error is a ``TeamKpiError`` with a stabl
 
 from __future__ import annotations
 
+from . import _teamkpi
 from ._columns import ticket_metrics_columns
 from ._errors import (
     ConflictError,
     FormulaError,
+    InternalError,
     InvalidInputError,
+    InvalidTypeError,
     NoEligibleAgentError,
     NotFoundError,
     StorageError,
     TeamKpiError,
+    _coded,
     exception_class,
 )
 from ._json import json_default
@@ -33,30 +37,33 @@ from ._teamkpi import (
     SqliteStore,
     Store,
     __version__,
-    achievement,
-    agent_kpi,
-    analytics,
-    call_center_dashboard_stats,
-    check_formula,
-    convert_unit,
-    date_range,
-    evaluate_formula,
-    kpi_source,
-    metric_catalog,
-    overall_score,
-    performance_score,
-    period_bounds,
-    periods,
-    score_band,
-    sla_analytics,
-    sla_breaches,
-    ticket_events,
-    ticket_metrics,
-    timelines_from_tickets,
-    update_kpis,
-    validate_definition,
-    validate_weights,
 )
+
+# Module functions raise coded errors for arguments Python itself refuses to convert (a `str`
+# where an `int` is expected is `InvalidTypeError`, an int beyond 64 bits `out_of_range`).
+achievement = _coded(_teamkpi.achievement)
+agent_kpi = _coded(_teamkpi.agent_kpi)
+analytics = _coded(_teamkpi.analytics)
+call_center_dashboard_stats = _coded(_teamkpi.call_center_dashboard_stats)
+check_formula = _coded(_teamkpi.check_formula)
+convert_unit = _coded(_teamkpi.convert_unit)
+date_range = _coded(_teamkpi.date_range)
+evaluate_formula = _coded(_teamkpi.evaluate_formula)
+kpi_source = _coded(_teamkpi.kpi_source)
+metric_catalog = _coded(_teamkpi.metric_catalog)
+overall_score = _coded(_teamkpi.overall_score)
+performance_score = _coded(_teamkpi.performance_score)
+period_bounds = _coded(_teamkpi.period_bounds)
+periods = _coded(_teamkpi.periods)
+score_band = _coded(_teamkpi.score_band)
+sla_analytics = _coded(_teamkpi.sla_analytics)
+sla_breaches = _coded(_teamkpi.sla_breaches)
+ticket_events = _coded(_teamkpi.ticket_events)
+ticket_metrics = _coded(_teamkpi.ticket_metrics)
+timelines_from_tickets = _coded(_teamkpi.timelines_from_tickets)
+update_kpis = _coded(_teamkpi.update_kpis)
+validate_definition = _coded(_teamkpi.validate_definition)
+validate_weights = _coded(_teamkpi.validate_weights)
 
 __all__ = [
     "ERROR_CODES",
@@ -65,7 +72,9 @@ __all__ = [
     "ConflictError",
     "Engine",
     "FormulaError",
+    "InternalError",
     "InvalidInputError",
+    "InvalidTypeError",
     "LiveMetrics",
     "MetricColumns",
     "MetricRows",

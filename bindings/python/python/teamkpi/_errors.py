@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 
 class TeamKpiError(Exception):
     """Base of every teamkpi error; ``code`` is the stable code shared with Rust and Node."""
@@ -55,6 +62,15 @@ class StorageError(TeamKpiError):
     """The database failed (connection, constraint, corrupt file)."""
 
 
+class InvalidTypeError(InvalidInputError, TypeError):
+    """A value of the wrong type (a string where a number is expected); also a ``TypeError``."""
+
+
+class InternalError(TeamKpiError):
+    """A bug in teamkpi, caught at the language boundary (code ``internal``): the call failed and
+    the object it was called on is still usable. Please report it."""
+
+
 _FORMULA = {"formula_syntax", "formula_type", "formula_too_large", "formula_too_deep"}
 _NOT_FOUND = {"unknown_definition", "unknown_assignment", "unknown_agent", "unknown_ticket"}
 _CONFLICT = {"duplicate_assignment", "incompatible_state", "late_event", "tenant_mismatch"}
@@ -72,6 +88,10 @@ def exception_class(code: str) -> type[TeamKpiError]:
         return NoEligibleAgentError
     if code == "storage":
         return StorageError
+    if code == "invalid_type":
+        return InvalidTypeError
+    if code == "internal":
+        return InternalError
     if code == "arithmetic_overflow":
         return TeamKpiError
     return InvalidInputError
@@ -85,3 +105,22 @@ def _from_native(code: str, message: str, position: int | None, reason: str | No
     if cls is NoEligibleAgentError:
         return NoEligibleAgentError(message, code, reason)
     return cls(message, code)
+
+
+def _coded(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` raising coded errors where Python refuses to convert an argument before teamkpi
+    sees it: ``TypeError`` becomes ``InvalidTypeError`` (still a ``TypeError``), ``OverflowError``
+    (a negative or too large int) ``out_of_range``."""
+
+    @functools.wraps(fn)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        except TeamKpiError:
+            raise
+        except OverflowError as e:
+            raise InvalidInputError(str(e), "out_of_range") from e
+        except TypeError as e:
+            raise InvalidTypeError(str(e), "invalid_type") from e
+
+    return call

@@ -32,6 +32,7 @@ ERROR_CODES: list[str]
 NULL_INSTANT: int
 
 __all__ = [
+    "_panic_for_tests",
     "__version__",
     "ERROR_CODES",
     "NULL_INSTANT",
@@ -318,6 +319,9 @@ class LiveMetrics:
     def settings(self) -> dict[str, Any]: ...
 
 def ticket_events(ticket: _Record) -> list[dict[str, Any]]: ...
+def _panic_for_tests(target: Engine | Assigner | None = None) -> None:
+    """Panics inside the binding's guard (tests only; not part of the API)."""
+
 def achievement(
     actual: Number,
     target: Number,

@@ -1,0 +1,84 @@
+"""Nothing crosses into Python but results and coded errors: a panic in the library is an
+``InternalError`` and leaves the object usable; wrong types and out-of-range ints are coded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import teamkpi
+from teamkpi import _teamkpi
+
+UTC = dt.UTC
+NOW = dt.datetime(2025, 11, 3, 9, tzinfo=UTC)
+
+
+def test_a_panic_is_an_internal_error_not_a_panic_exception() -> None:
+    with pytest.raises(teamkpi.InternalError) as info:
+        _teamkpi._panic_for_tests()
+    assert info.value.code == "internal"
+    assert isinstance(info.value, Exception)
+    assert "a test panic" in str(info.value)
+
+
+def test_objects_stay_usable_after_a_panic_while_locked() -> None:
+    assigner = teamkpi.Assigner([{"id": 1, "status": "online"}, {"id": 2, "status": "online"}])
+    assigner.set_load(1, "ticket", 3)
+    engine = teamkpi.Engine()
+    for target in (assigner, engine):
+        with pytest.raises(teamkpi.InternalError):
+            _teamkpi._panic_for_tests(target)
+    # Usable and unchanged: the lock is taken back, the state is what it was.
+    event = assigner.assign({"id": 9, "kind": "ticket", "created_at": NOW}, NOW)
+    assert event["to"] == 2
+    agent = assigner.agent(1)
+    assert agent is not None and agent["open_load"]["ticket"] == 3
+    engine.apply({"id": "e1", "at": NOW, "type": "ticket_created", "ticket_id": 1})
+    assert len(engine.rows()) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda a: a.set_load("one", "ticket", 1), "invalid_type"),
+        (lambda a: a.set_load(True, "ticket", 1), "invalid_type"),
+        (lambda a: a.set_load(-1, "ticket", 1), "out_of_range"),
+        (lambda a: a.set_load(2**64, "ticket", 1), "out_of_range"),
+        (lambda a: a.remove_agent(None), "invalid_type"),
+        (lambda a: a.set_load(1, "ticket", 2**63), "out_of_range"),
+        (lambda a: a.set_status(1, "asleep"), "invalid_choice"),
+    ],
+)
+def test_assigner_arguments_are_coded(call: Any, code: str) -> None:
+    assigner = teamkpi.Assigner([{"id": 1, "status": "online"}])
+    with pytest.raises(teamkpi.TeamKpiError) as info:
+        call(assigner)
+    assert info.value.code == code
+    if code == "invalid_type":
+        assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda: teamkpi.periods(1, "2025-01-01", "2025-01-02"), "invalid_type"),  # type: ignore[arg-type]
+        (lambda: teamkpi.ticket_metrics([], quantiles="yes"), "invalid_type"),  # type: ignore[arg-type]
+        (lambda: teamkpi.date_range("last_n_days", NOW, days=-1), "out_of_range"),
+        (lambda: teamkpi.date_range("last_n_days", NOW, days=2**40), "out_of_range"),
+        (lambda: teamkpi.ticket_metrics(5), "invalid_type"),  # type: ignore[arg-type]
+    ],
+)
+def test_module_function_arguments_are_coded(call: Any, code: str) -> None:
+    with pytest.raises(teamkpi.TeamKpiError) as info:
+        call()
+    assert info.value.code == code
+
+
+def test_business_seconds_are_whole_ints() -> None:
+    cal = teamkpi.BusinessCalendar("UTC", {"mon": [("09:00", "17:00")]})
+    for bad, code in [(1.5, "invalid_type"), ("60", "invalid_type"), (2**63, "out_of_range")]:
+        with pytest.raises(teamkpi.TeamKpiError) as info:
+            cal.add_business_seconds(NOW, bad)  # type: ignore[arg-type]
+        assert info.value.code == code
