@@ -21,19 +21,39 @@ class TeamKpiError extends Error {
   }
 }
 
+// The statuses napi-rs gives a value it cannot convert to the native parameter's type.
+const NAPI_TYPE_STATUSES = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected',
+  'ArrayBufferExpected', 'DetachableArraybufferExpected',
+])
+
+// Every error leaves as a `TeamKpiError` with a code from the error table: the native side's
+// coded errors (JSON in the message), napi-rs's conversion failures and the wrapper's own
+// `TypeError`s (a value of the wrong type: `invalid_type`) and `RangeError`s (`out_of_range`).
 function rethrow(e) {
+  if (e instanceof TeamKpiError) throw e
   if (e && typeof e.message === 'string' && e.message.startsWith('{')) {
     let body
     try {
       body = JSON.parse(e.message)
     } catch {
-      throw e
+      body = null
     }
     if (body && typeof body.code === 'string') {
       throw new TeamKpiError(body.message, body.code, body)
     }
   }
+  if (e && NAPI_TYPE_STATUSES.has(e.code)) throw coded(e, 'invalid_type')
+  if (e instanceof TypeError) throw coded(e, 'invalid_type')
+  if (e instanceof RangeError) throw coded(e, 'out_of_range')
   throw e
+}
+
+function coded(e, code) {
+  const out = new TeamKpiError(e.message, code)
+  out.cause = e
+  return out
 }
 
 // Keys whose values are instants (teamkpi::fields): revived as `Date`s.
@@ -51,6 +71,10 @@ function revive(key, value) {
 // instants): `toISOString` costs microseconds a call. An invalid Date or a non-finite number is an
 // error.
 function prep(value, key) {
+  const type = typeof value
+  if (type === 'bigint' || type === 'symbol' || type === 'function') {
+    throw new TeamKpiError(`${key || 'value'}: a ${type} is not accepted (use a number or a string)`, 'invalid_type')
+  }
   if (value instanceof Date) {
     const ms = value.getTime()
     if (Number.isNaN(ms)) {
@@ -124,7 +148,10 @@ function options(o = {}) {
 }
 
 function asDate(value, field) {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+  if (!(value instanceof Date)) {
+    throw new TeamKpiError(`${field}: expected a Date, got ${typeName(value)}`, 'invalid_type')
+  }
+  if (Number.isNaN(value.getTime())) {
     throw new TeamKpiError(`${field}: expected a valid Date`, 'invalid_argument')
   }
   return value.getTime()
@@ -718,8 +745,18 @@ function ticketEvents(ticket) {
 }
 
 function updateKpis(store, o = {}) {
+  if (!(store instanceof Store)) {
+    throw new TeamKpiError(`store: expected a Store, got ${typeName(store)}`, 'invalid_type')
+  }
   const args = metricOptions(o)
   return store._op('update_kpis', args)
+}
+
+function typeName(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return v.constructor && v.constructor.name ? `a ${v.constructor.name}` : 'an object'
+  return `a ${typeof v}`
 }
 
 module.exports = {

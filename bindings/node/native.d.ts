@@ -43,6 +43,8 @@ export declare class NativeCalendar {
 export declare class NativeEngine {
   /** From `{timezone, tenant, calendar, sla, quantiles, strict}`. */
   constructor(options: string)
+  /** Panics while holding the engine's lock (tests only): the engine must stay usable. */
+  panicForTests(): void
   /** Applies one event. */
   apply(eventJson: string): string
   /**
@@ -128,6 +130,12 @@ export declare function errorCodes(): Array<string>
 
 /** The ticket event types `applyEvent` takes, in code order. */
 export declare function eventTypes(): Array<string>
+
+/**
+ * Panics inside the guard, so the tests can show that a bug in the library throws an error
+ * with code `internal` instead of aborting Node. Not part of the API.
+ */
+export declare function panicForTests(): void
 
 /**
  * W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids

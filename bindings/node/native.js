@@ -845,5 +845,6 @@ module.exports.call = nativeBinding.call
 module.exports.callAsync = nativeBinding.callAsync
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.eventTypes = nativeBinding.eventTypes
+module.exports.panicForTests = nativeBinding.panicForTests
 module.exports.ticketMetricsColumns = nativeBinding.ticketMetricsColumns
 module.exports.ticketMetricsColumnsAsync = nativeBinding.ticketMetricsColumnsAsync

@@ -542,7 +542,10 @@ impl Columns {
                 .collect()
         };
         Ok(Columns {
-            ids: ids.iter().map(|x| *x as u64).collect(),
+            ids: ids
+                .iter()
+                .map(|x| js_id(*x, "id"))
+                .collect::<napi::Result<_>>()?,
             agent_ids: agents
                 .iter()
                 .map(|x| if x.is_finite() { *x as u64 } else { 0 })
@@ -606,7 +609,7 @@ impl Task for Columns {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        self.run()
+        guard(|| self.run())
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -642,7 +645,7 @@ pub fn ticket_metrics_columns_async(
 /// Calls a stateless function with JSON arguments; returns JSON.
 #[napi]
 pub fn call(name: String, args: String) -> napi::Result<String> {
-    call_function(&name, &parse(&args)?)
+    guard(|| call_function(&name, &parse(&args)?))
 }
 
 /// The same off the main thread (batch work: `ticketMetrics`, `analytics`, …).
@@ -656,7 +659,7 @@ impl Task for CallTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        call(self.name.clone(), self.args.clone())
+        guard(|| call(self.name.clone(), self.args.clone()))
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -666,17 +669,54 @@ impl Task for CallTask {
 
 /// `call` on the libuv thread pool; resolves to JSON.
 #[napi]
-pub fn call_async(name: String, args: String) -> AsyncTask<CallTask> {
-    AsyncTask::new(CallTask { name, args })
+pub fn call_async(name: String, args: String) -> napi::Result<AsyncTask<CallTask>> {
+    guard(|| Ok(AsyncTask::new(CallTask { name, args })))
 }
 
 /// Every error code, in the crate docs' order.
 #[napi]
-pub fn error_codes() -> Vec<String> {
-    teamkpi::ERROR_CODES
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect()
+pub fn error_codes() -> napi::Result<Vec<String>> {
+    guard(|| {
+        Ok({
+            teamkpi::ERROR_CODES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect()
+        })
+    })
+}
+
+/// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A JS number where a whole number is expected (seconds, loads): NaN, ±Infinity and fractions
+/// are `invalid_number` (checked before the sign, so -0.5 is one too), beyond ±(2^53 − 1)
+/// `out_of_range` — never truncated silently.
+pub(crate) fn js_int(x: f64, field: &str) -> napi::Result<i64> {
+    if !x.is_finite() || x.fract() != 0.0 {
+        return Err(err(Error::InvalidNumber {
+            field: field.into(),
+            value: x.to_string(),
+        }));
+    }
+    if x.abs() > MAX_SAFE {
+        return Err(err(Error::OutOfRange {
+            field: field.into(),
+            reason: format!("{x} is beyond Number.MAX_SAFE_INTEGER"),
+        }));
+    }
+    Ok(x as i64)
+}
+
+/// A JS number where an id is expected: [`js_int`], and not negative (`out_of_range`).
+pub(crate) fn js_id(x: f64, field: &str) -> napi::Result<u64> {
+    let v = js_int(x, field)?;
+    u64::try_from(v).map_err(|_| {
+        err(Error::OutOfRange {
+            field: field.into(),
+            reason: format!("{x} is not an id (ids are 0 or more)"),
+        })
+    })
 }
 
 fn ms(t: f64, field: &str) -> napi::Result<DateTime<Utc>> {
@@ -687,8 +727,12 @@ fn ms(t: f64, field: &str) -> napi::Result<DateTime<Utc>> {
         }));
     }
     // Whole seconds, truncated toward the past (SPEC §9).
-    DateTime::from_timestamp((t / 1000.0).floor() as i64, 0)
-        .ok_or_else(|| err(Error::argument_error(field, "out of range")))
+    DateTime::from_timestamp((t / 1000.0).floor() as i64, 0).ok_or_else(|| {
+        err(Error::OutOfRange {
+            field: field.into(),
+            reason: format!("{t} ms is beyond the instants a Date holds"),
+        })
+    })
 }
 
 fn to_ms(t: DateTime<Utc>) -> f64 {
@@ -707,45 +751,51 @@ impl NativeCalendar {
     /// `deadline_at_close`, `always_open`).
     #[napi(constructor)]
     pub fn new(spec: String) -> napi::Result<Self> {
-        let spec: CalendarSpec = teamkpi::from_json(parse(&spec)?).map_err(err)?;
-        Ok(NativeCalendar {
-            inner: BusinessCalendar::from_spec(&spec).map_err(err)?,
+        guard(|| {
+            let spec: CalendarSpec = teamkpi::from_json(parse(&spec)?).map_err(err)?;
+            Ok(NativeCalendar {
+                inner: BusinessCalendar::from_spec(&spec).map_err(err)?,
+            })
         })
     }
 
     /// The JSON form.
     #[napi]
     pub fn to_json(&self) -> napi::Result<String> {
-        out(&self.inner.to_spec())
+        guard(|| out(&self.inner.to_spec()))
     }
 
     /// `seconds` business seconds after `start`.
     #[napi]
-    pub fn add_business_seconds(&self, start: f64, seconds: i64) -> napi::Result<f64> {
-        self.inner
-            .add_business_seconds(ms(start, "start")?, seconds)
-            .map(to_ms)
-            .map_err(err)
+    pub fn add_business_seconds(&self, start: f64, seconds: f64) -> napi::Result<f64> {
+        guard(|| {
+            self.inner
+                .add_business_seconds(ms(start, "start")?, js_int(seconds, "seconds")?)
+                .map(to_ms)
+                .map_err(err)
+        })
     }
 
     /// Business seconds in `[start, end)`.
     #[napi]
     pub fn business_seconds_between(&self, start: f64, end: f64) -> napi::Result<i64> {
-        self.inner
-            .business_seconds_between(ms(start, "start")?, ms(end, "end")?)
-            .map_err(err)
+        guard(|| {
+            self.inner
+                .business_seconds_between(ms(start, "start")?, ms(end, "end")?)
+                .map_err(err)
+        })
     }
 
     /// Open at `at`?
     #[napi]
     pub fn is_open(&self, at: f64) -> napi::Result<bool> {
-        self.inner.is_open(ms(at, "at")?).map_err(err)
+        guard(|| self.inner.is_open(ms(at, "at")?).map_err(err))
     }
 
     /// `at` when open, else the next opening.
     #[napi]
     pub fn next_open(&self, at: f64) -> napi::Result<f64> {
-        self.inner.next_open(ms(at, "at")?).map(to_ms).map_err(err)
+        guard(|| self.inner.next_open(ms(at, "at")?).map(to_ms).map_err(err))
     }
 }
 
@@ -760,49 +810,85 @@ impl NativeSlaPolicy {
     /// From the policy's JSON form.
     #[napi(constructor)]
     pub fn new(spec: String) -> napi::Result<Self> {
-        Ok(NativeSlaPolicy {
-            inner: SlaPolicy::new(teamkpi::from_json(parse(&spec)?).map_err(err)?).map_err(err)?,
+        guard(|| {
+            Ok(NativeSlaPolicy {
+                inner: SlaPolicy::new(teamkpi::from_json(parse(&spec)?).map_err(err)?)
+                    .map_err(err)?,
+            })
         })
     }
 
     /// The JSON form.
     #[napi]
     pub fn to_json(&self) -> napi::Result<String> {
-        out(self.inner.spec())
+        guard(|| out(self.inner.spec()))
     }
 
     /// Evaluates `{ticket, now}`.
     #[napi]
     pub fn evaluate(&self, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let t: teamkpi::TicketTimeline = de(&v, "ticket")?;
-        out(&self.inner.evaluate(&t, instant(&v, "now")?).map_err(err)?)
+        guard(|| {
+            let v = parse(&args)?;
+            let t: teamkpi::TicketTimeline = de(&v, "ticket")?;
+            out(&self.inner.evaluate(&t, instant(&v, "now")?).map_err(err)?)
+        })
     }
 
     /// Scans `{tickets, now, already_alerted}`.
     #[napi]
     pub fn scan(&self, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
-        let alerted: std::collections::BTreeSet<String> =
-            opt(&v, "already_alerted")?.unwrap_or_default();
-        out(&self.inner.scan(&tickets, instant(&v, "now")?, &alerted))
+        guard(|| {
+            let v = parse(&args)?;
+            let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
+            let alerted: std::collections::BTreeSet<String> =
+                opt(&v, "already_alerted")?.unwrap_or_default();
+            out(&self.inner.scan(&tickets, instant(&v, "now")?, &alerted))
+        })
     }
 
     /// Seed 001's breach list for `{tickets, now, agent_id, already_alerted}`.
     #[napi]
     pub fn breaches(&self, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
-        let alerted: std::collections::BTreeSet<String> =
-            opt(&v, "already_alerted")?.unwrap_or_default();
-        let scan = self.inner.scan(&tickets, instant(&v, "now")?, &alerted);
-        out(&analytics::sla_breach_list(&scan, opt(&v, "agent_id")?))
+        guard(|| {
+            let v = parse(&args)?;
+            let tickets: Vec<teamkpi::TicketTimeline> = de(&v, "tickets")?;
+            let alerted: std::collections::BTreeSet<String> =
+                opt(&v, "already_alerted")?.unwrap_or_default();
+            let scan = self.inner.scan(&tickets, instant(&v, "now")?, &alerted);
+            out(&analytics::sla_breach_list(&scan, opt(&v, "agent_id")?))
+        })
     }
 }
 
-fn poisoned() -> napi::Error {
-    err(Error::Storage("lock poisoned".into()))
+/// Runs a native entry point so that a panic in it (a bug) becomes an error with code `internal`:
+/// a panic unwinding into N-API aborts the whole Node process. Async tasks run their work through
+/// it too. Costs nothing unless a panic happens.
+#[inline]
+pub(crate) fn guard<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        Err(err(Error::Internal(message)))
+    })
+}
+
+/// Panics inside the guard, so the tests can show that a bug in the library throws an error
+/// with code `internal` instead of aborting Node. Not part of the API.
+#[napi]
+pub fn panic_for_tests() -> napi::Result<()> {
+    guard(|| panic!("a test panic"))
+}
+
+/// Locks `m`, taking it back if a panic left it poisoned: the core checks its inputs before it
+/// changes state, so the object stays usable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| {
+        m.clear_poison();
+        poisoned.into_inner()
+    })
 }
 
 /// The incremental engine (calls are serialised).
@@ -815,7 +901,7 @@ pub struct NativeEngine {
 
 impl NativeEngine {
     fn lock(&self) -> napi::Result<MutexGuard<'_, Engine>> {
-        self.inner.lock().map_err(|_| poisoned())
+        Ok(lock(&self.inner))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -829,16 +915,7 @@ impl NativeEngine {
         from: f64,
         text: TextFields,
     ) -> napi::Result<f64> {
-        let whole = |x: f64, field: &str| -> napi::Result<u64> {
-            if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
-                Ok(x as u64)
-            } else {
-                Err(err(Error::argument_error(
-                    field,
-                    format!("{x} is not a non-negative integer id"),
-                )))
-            }
-        };
+        let whole = js_id;
         // NaN is "absent"; anything else must be a whole id.
         let opt_whole = |x: f64, field: &str| (!x.is_nan()).then(|| whole(x, field)).transpose();
         let ticket_id = whole(ticket_id, "ticket_id")?;
@@ -904,7 +981,7 @@ impl NativeEngine {
                     pairs.push(agent.map_or(f64::NAN, |a| a as f64));
                     pairs.push(epoch_day(*date) as f64);
                 }
-                *self.last_touched.lock().map_err(|_| poisoned())? = pairs;
+                *lock(&self.last_touched) = pairs;
                 Ok(-1.0 - flags(&applied))
             }
         }
@@ -935,8 +1012,8 @@ const EVENT_TYPES: [&str; 9] = [
 
 /// The ticket event types `applyEvent` takes, in code order.
 #[napi]
-pub fn event_types() -> Vec<String> {
-    EVENT_TYPES.iter().map(|s| (*s).to_owned()).collect()
+pub fn event_types() -> napi::Result<Vec<String>> {
+    guard(|| Ok(EVENT_TYPES.iter().map(|s| (*s).to_owned()).collect()))
 }
 
 /// `duplicate | pending << 1`.
@@ -1110,40 +1187,53 @@ impl NativeEngine {
     /// From `{timezone, tenant, calendar, sla, quantiles, strict}`.
     #[napi(constructor)]
     pub fn new(options: String) -> napi::Result<Self> {
-        let v = parse(&options)?;
-        let mut o = EngineOptions::new(zone(&v)?);
-        o.tenant = opt(&v, "tenant")?;
-        o.calendar = calendar(&v)?;
-        o.sla = sla(&v)?;
-        o.quantiles = v.get("quantiles").and_then(Value::as_bool).unwrap_or(true);
-        o.require_created_first = v.get("strict").and_then(Value::as_bool).unwrap_or(false);
-        Ok(NativeEngine {
-            inner: Mutex::new(Engine::new(o)),
-            last_touched: Mutex::new(Vec::new()),
+        guard(|| {
+            let v = parse(&options)?;
+            let mut o = EngineOptions::new(zone(&v)?);
+            o.tenant = opt(&v, "tenant")?;
+            o.calendar = calendar(&v)?;
+            o.sla = sla(&v)?;
+            o.quantiles = v.get("quantiles").and_then(Value::as_bool).unwrap_or(true);
+            o.require_created_first = v.get("strict").and_then(Value::as_bool).unwrap_or(false);
+            Ok(NativeEngine {
+                inner: Mutex::new(Engine::new(o)),
+                last_touched: Mutex::new(Vec::new()),
+            })
+        })
+    }
+
+    /// Panics while holding the engine's lock (tests only): the engine must stay usable.
+    #[napi]
+    pub fn panic_for_tests(&self) -> napi::Result<()> {
+        guard(|| {
+            let _held = lock(&self.inner);
+            panic!("a test panic while the engine is locked")
         })
     }
 
     /// Applies one event.
     #[napi]
     pub fn apply(&self, event_json: String) -> napi::Result<String> {
-        let raw: Value = serde_json::from_str(&event_json)
-            .map_err(|e| err(Error::argument_error("arguments", e.to_string())))?;
-        let e = decode_event(raw)?;
-        let applied = self.lock()?.apply(&e).map_err(err)?;
-        // Written by hand: the reply is on every event's path.
-        let mut out = format!(
-            "{{\"duplicate\":{},\"pending\":{},\"touched\":[",
-            applied.duplicate, applied.pending
-        );
-        for (i, (agent, date)) in applied.touched.iter().enumerate() {
-            let agent = agent.map_or_else(|| "null".to_owned(), |a| a.to_string());
-            let sep = if i == 0 { "" } else { "," };
-            out.push_str(&format!(
-                "{sep}{{\"agent_id\":{agent},\"date\":\"{date}\"}}"
-            ));
-        }
-        out.push_str("]}");
-        Ok(out)
+        guard(|| {
+            let raw: Value = serde_json::from_str(&event_json)
+                .map_err(|e| err(Error::argument_error("arguments", e.to_string())))?;
+            let e = decode_event(raw)?;
+            let applied = self.lock()?.apply(&e).map_err(err)?;
+            // Written by hand: the reply is on every event's path.
+            let mut out = format!(
+                "{{\"duplicate\":{},\"pending\":{},\"touched\":[",
+                applied.duplicate, applied.pending
+            );
+            for (i, (agent, date)) in applied.touched.iter().enumerate() {
+                let agent = agent.map_or_else(|| "null".to_owned(), |a| a.to_string());
+                let sep = if i == 0 { "" } else { "," };
+                out.push_str(&format!(
+                    "{sep}{{\"agent_id\":{agent},\"date\":\"{date}\"}}"
+                ));
+            }
+            out.push_str("]}");
+            Ok(out)
+        })
     }
 
     /// Applies one plain ticket event given field by field (the wrapper's path for most events:
@@ -1162,7 +1252,7 @@ impl NativeEngine {
         agent: f64,
         from: f64,
     ) -> napi::Result<f64> {
-        self.apply_fields(id, at, code, ticket_id, agent, from, TextFields::default())
+        guard(|| self.apply_fields(id, at, code, ticket_id, agent, from, TextFields::default()))
     }
 
     /// `applyEvent` for events with text fields (a creation's priority and
@@ -1194,8 +1284,10 @@ impl NativeEngine {
     /// The (agent or NaN, epoch day) pairs of the last event whose result did not fit one number.
     #[napi]
     pub fn last_touched(&self) -> napi::Result<Float64Array> {
-        let mut last = self.last_touched.lock().map_err(|_| poisoned())?;
-        Ok(Float64Array::new(std::mem::take(&mut *last)))
+        guard(|| {
+            let mut last = lock(&self.last_touched);
+            Ok(Float64Array::new(std::mem::take(&mut *last)))
+        })
     }
 
     /// Applies many by the batch rules: an event that does not decode or validate refuses the
@@ -1203,48 +1295,56 @@ impl NativeEngine {
     /// event refused in context is listed in `rejected` and the rest applied.
     #[napi]
     pub fn apply_many(&self, events_json: String) -> napi::Result<String> {
-        let list: Vec<Value> = serde_json::from_str(&events_json)
-            .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
-        let mut engine = self.lock()?;
-        let tenant = engine.options().tenant.clone();
-        let events = decode_events(list, tenant.as_deref())?;
-        out(&engine.apply_batch(&events).map_err(err)?)
+        guard(|| {
+            let list: Vec<Value> = serde_json::from_str(&events_json)
+                .map_err(|e| err(Error::argument_error("events", e.to_string())))?;
+            let mut engine = self.lock()?;
+            let tenant = engine.options().tenant.clone();
+            let events = decode_events(list, tenant.as_deref())?;
+            out(&engine.apply_batch(&events).map_err(err)?)
+        })
     }
 
     /// Rows per agent and `period`.
     #[napi]
     pub fn rows(&self, period: String) -> napi::Result<String> {
-        let kind = PeriodKind::parse(&period).map_err(err)?;
-        out(&self.lock()?.rows(kind))
+        guard(|| {
+            let kind = PeriodKind::parse(&period).map_err(err)?;
+            out(&self.lock()?.rows(kind))
+        })
     }
 
     /// One agent's row for the period containing `{agent_id, day, period}`.
     #[napi]
     pub fn agent_metrics(&self, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let kind = PeriodKind::parse(v.get("period").and_then(Value::as_str).unwrap_or("day"))
-            .map_err(err)?;
-        let p = teamkpi::Period::containing(kind, day(&v, "day")?);
-        out(&self.lock()?.agent_metrics(opt(&v, "agent_id")?, &p))
+        guard(|| {
+            let v = parse(&args)?;
+            let kind = PeriodKind::parse(v.get("period").and_then(Value::as_str).unwrap_or("day"))
+                .map_err(err)?;
+            let p = teamkpi::Period::containing(kind, day(&v, "day")?);
+            out(&self.lock()?.agent_metrics(opt(&v, "agent_id")?, &p))
+        })
     }
 
     /// Evicts finished tickets idle since `before` (epoch ms).
     #[napi]
     pub fn evict_before(&self, before: f64) -> napi::Result<u32> {
-        let t = ms(before, "before")?;
-        Ok(self.lock()?.evict_before(t) as u32)
+        guard(|| {
+            let t = ms(before, "before")?;
+            Ok(self.lock()?.evict_before(t) as u32)
+        })
     }
 
     /// Tickets in memory.
     #[napi]
     pub fn tickets_in_memory(&self) -> napi::Result<u32> {
-        Ok(self.lock()?.tickets_in_memory() as u32)
+        guard(|| Ok(self.lock()?.tickets_in_memory() as u32))
     }
 
     /// The tickets as snapshots.
     #[napi]
     pub fn snapshots(&self) -> napi::Result<String> {
-        out(&self.lock()?.snapshots())
+        guard(|| out(&self.lock()?.snapshots()))
     }
 }
 
@@ -1267,11 +1367,13 @@ impl NativeAssigner {
     /// From `{agents, policy}`.
     #[napi(constructor)]
     pub fn new(args: String) -> napi::Result<Self> {
-        let v = parse(&args)?;
-        let agents: Vec<AgentState> = de(&v, "agents")?;
-        let policy: AssignmentPolicy = opt(&v, "policy")?.unwrap_or_default();
-        Ok(NativeAssigner {
-            inner: Mutex::new(Assigner::new(agents, policy).map_err(err)?),
+        guard(|| {
+            let v = parse(&args)?;
+            let agents: Vec<AgentState> = de(&v, "agents")?;
+            let policy: AssignmentPolicy = opt(&v, "policy")?.unwrap_or_default();
+            Ok(NativeAssigner {
+                inner: Mutex::new(Assigner::new(agents, policy).map_err(err)?),
+            })
         })
     }
 
@@ -1279,73 +1381,75 @@ impl NativeAssigner {
     /// `set_status`, `touch`, `set_load`, `release`, `agent`, `agents`, `workload`.
     #[napi]
     pub fn op(&self, name: String, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let mut a = self.inner.lock().map_err(|_| poisoned())?;
-        match name.as_str() {
-            "pick" => {
-                let item: WorkItem = de(&v, "item")?;
-                let exclude: Vec<u64> = opt(&v, "exclude")?.unwrap_or_default();
-                Ok(a.pick(&item, instant(&v, "now")?, &exclude)
-                    .map_err(no_agent)?
-                    .to_string())
+        guard(|| {
+            let v = parse(&args)?;
+            let mut a = lock(&self.inner);
+            match name.as_str() {
+                "pick" => {
+                    let item: WorkItem = de(&v, "item")?;
+                    let exclude: Vec<u64> = opt(&v, "exclude")?.unwrap_or_default();
+                    Ok(a.pick(&item, instant(&v, "now")?, &exclude)
+                        .map_err(no_agent)?
+                        .to_string())
+                }
+                "assign" => {
+                    let item: WorkItem = de(&v, "item")?;
+                    out(&a
+                        .assign(&item, instant(&v, "now")?, AssignmentReason::AutoAssign)
+                        .map_err(no_agent)?)
+                }
+                "auto_assign" => {
+                    let item: WorkItem = de(&v, "item")?;
+                    let settings: AssignmentSettings = de(&v, "settings")?;
+                    out(&a
+                        .auto_assign(&item, &settings, instant(&v, "now")?)
+                        .map_err(no_agent)?)
+                }
+                "drain" => {
+                    let items: Vec<WorkItem> = de(&v, "items")?;
+                    out(&a.drain(&items, instant(&v, "now")?))
+                }
+                "reassign_stale" => {
+                    let items: Vec<OpenItem> = de(&v, "items")?;
+                    let settings: AssignmentSettings = de(&v, "settings")?;
+                    out(&a
+                        .reassign_stale(
+                            &items,
+                            &settings,
+                            opt(&v, "inactive_hours")?,
+                            instant(&v, "now")?,
+                        )
+                        .map_err(err)?)
+                }
+                "set_status" => {
+                    let status = AgentStatus::parse(&text(&v, "status")?).map_err(err)?;
+                    a.set_status(de(&v, "agent_id")?, status).map_err(err)?;
+                    Ok("null".into())
+                }
+                "touch" => {
+                    a.touch(de(&v, "agent_id")?, instant(&v, "at")?)
+                        .map_err(err)?;
+                    Ok("null".into())
+                }
+                "set_load" => {
+                    a.set_load(de(&v, "agent_id")?, &text(&v, "kind")?, de(&v, "load")?)
+                        .map_err(err)?;
+                    Ok("null".into())
+                }
+                "release" => {
+                    a.release(de(&v, "agent_id")?, &text(&v, "kind")?)
+                        .map_err(err)?;
+                    Ok("null".into())
+                }
+                "agent" => out(&a.agent(de(&v, "agent_id")?).cloned()),
+                "agents" => out(&a.agents().cloned().collect::<Vec<_>>()),
+                "workload" => out(&a.workload()),
+                other => Err(err(Error::argument_error(
+                    "op",
+                    format!("no operation {other}"),
+                ))),
             }
-            "assign" => {
-                let item: WorkItem = de(&v, "item")?;
-                out(&a
-                    .assign(&item, instant(&v, "now")?, AssignmentReason::AutoAssign)
-                    .map_err(no_agent)?)
-            }
-            "auto_assign" => {
-                let item: WorkItem = de(&v, "item")?;
-                let settings: AssignmentSettings = de(&v, "settings")?;
-                out(&a
-                    .auto_assign(&item, &settings, instant(&v, "now")?)
-                    .map_err(no_agent)?)
-            }
-            "drain" => {
-                let items: Vec<WorkItem> = de(&v, "items")?;
-                out(&a.drain(&items, instant(&v, "now")?))
-            }
-            "reassign_stale" => {
-                let items: Vec<OpenItem> = de(&v, "items")?;
-                let settings: AssignmentSettings = de(&v, "settings")?;
-                out(&a
-                    .reassign_stale(
-                        &items,
-                        &settings,
-                        opt(&v, "inactive_hours")?,
-                        instant(&v, "now")?,
-                    )
-                    .map_err(err)?)
-            }
-            "set_status" => {
-                let status = AgentStatus::parse(&text(&v, "status")?).map_err(err)?;
-                a.set_status(de(&v, "agent_id")?, status).map_err(err)?;
-                Ok("null".into())
-            }
-            "touch" => {
-                a.touch(de(&v, "agent_id")?, instant(&v, "at")?)
-                    .map_err(err)?;
-                Ok("null".into())
-            }
-            "set_load" => {
-                a.set_load(de(&v, "agent_id")?, &text(&v, "kind")?, de(&v, "load")?)
-                    .map_err(err)?;
-                Ok("null".into())
-            }
-            "release" => {
-                a.release(de(&v, "agent_id")?, &text(&v, "kind")?)
-                    .map_err(err)?;
-                Ok("null".into())
-            }
-            "agent" => out(&a.agent(de(&v, "agent_id")?).cloned()),
-            "agents" => out(&a.agents().cloned().collect::<Vec<_>>()),
-            "workload" => out(&a.workload()),
-            other => Err(err(Error::argument_error(
-                "op",
-                format!("no operation {other}"),
-            ))),
-        }
+        })
     }
 }
 
@@ -1394,183 +1498,189 @@ impl NativeStore {
     /// Opens `db` (migrations run).
     #[napi(constructor)]
     pub fn new(db: String) -> napi::Result<Self> {
-        let inner =
-            teamkpi_stores::open(&db).map_err(|e| fail(e.code(), e.to_string(), json!({})))?;
-        Ok(NativeStore {
-            inner: inner.into(),
+        guard(|| {
+            let inner =
+                teamkpi_stores::open(&db).map_err(|e| fail(e.code(), e.to_string(), json!({})))?;
+            Ok(NativeStore {
+                inner: inner.into(),
+            })
         })
     }
 
     /// One store operation with JSON arguments (see `index.js` for the methods).
     #[napi]
     pub fn op(&self, name: String, args: String) -> napi::Result<String> {
-        let v = parse(&args)?;
-        let s = &self.inner;
-        let tenant: Option<String> = opt(&v, "tenant")?;
-        let t = tenant.as_deref();
-        match name.as_str() {
-            "upsert_definition" => {
-                let d: KpiDefinition = de(&v, "definition")?;
-                d.validate(&MetricCatalog::builtin()).map_err(err)?;
-                s.upsert_definition(&d).map_err(err)?;
-                Ok("null".into())
-            }
-            "definitions" => {
-                Ok(rounded(with_ids(&**s, s.definitions(t).map_err(err)?, t)?).to_string())
-            }
-            "definition" => {
-                let key = match v.get("key") {
-                    Some(Value::Number(n)) => match n
-                        .as_u64()
-                        .map(|id| teamkpi_stores::definition_key(&**s, t, id))
-                        .transpose()
-                        .map_err(err)?
-                        .flatten()
-                    {
-                        Some(k) => k,
-                        None => return Ok("null".into()),
-                    },
-                    _ => text(&v, "key")?,
-                };
-                match s.definition(t, &key).map_err(err)? {
-                    Some(d) => Ok(rounded(with_ids(&**s, vec![d], t)?)[0].to_string()),
-                    None => Ok("null".into()),
+        guard(|| {
+            let v = parse(&args)?;
+            let s = &self.inner;
+            let tenant: Option<String> = opt(&v, "tenant")?;
+            let t = tenant.as_deref();
+            match name.as_str() {
+                "upsert_definition" => {
+                    let d: KpiDefinition = de(&v, "definition")?;
+                    d.validate(&MetricCatalog::builtin()).map_err(err)?;
+                    s.upsert_definition(&d).map_err(err)?;
+                    Ok("null".into())
                 }
-            }
-            "insert_assignment" => {
-                let mut a = v.get("assignment").cloned().unwrap_or(Value::Null);
-                teamkpi_stores::resolve_definition_id(&**s, &mut a).map_err(err)?;
-                let new: NewKpiAssignment = teamkpi::from_json(a).map_err(err)?;
-                out(&s.insert_assignment(new).map_err(err)?)
-            }
-            "update_assignment" => {
-                s.update_assignment(&de(&v, "assignment")?).map_err(err)?;
-                Ok("null".into())
-            }
-            "assignment" => out(&s.assignment(t, de(&v, "id")?).map_err(err)?),
-            "assignments" => {
-                let between = match (opt_day(&v, "start")?, opt_day(&v, "end")?) {
-                    (None, None) => None,
-                    (a, b) => Some((a.unwrap_or(NaiveDate::MIN), b.unwrap_or(NaiveDate::MAX))),
-                };
-                out(&s
-                    .assignments(&AssignmentFilter {
-                        tenant: tenant.clone(),
-                        agent_id: opt(&v, "agent_id")?,
-                        definition: opt(&v, "definition")?,
-                        applies_between: between,
-                        include_inactive: v
-                            .get("include_inactive")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false),
-                    })
-                    .map_err(err)?)
-            }
-            "upsert_measurement" => {
-                let m: Measurement = de(&v, "measurement")?;
-                Ok(s.upsert_measurement(&m).map_err(err)?.to_string())
-            }
-            "measurements" => out(&s.measurements(t, de(&v, "assignment_id")?).map_err(err)?),
-            "latest_measurement" => out(&s
-                .latest_measurement(t, de(&v, "assignment_id")?)
-                .map_err(err)?),
-            "record_manual_value" => {
-                let m: ManualValue = de(&v, "value")?;
-                s.record_manual_value(t, &m).map_err(err)?;
-                Ok("null".into())
-            }
-            "put_tickets" => Ok(s
-                .put_tickets(&de::<Vec<Ticket>>(&v, "items")?)
-                .map_err(err)?
-                .to_string()),
-            "put_calls" => Ok(s
-                .put_calls(&de::<Vec<Call>>(&v, "items")?)
-                .map_err(err)?
-                .to_string()),
-            "put_sessions" => Ok(s
-                .put_sessions(&de::<Vec<AgentSession>>(&v, "items")?)
-                .map_err(err)?
-                .to_string()),
-            "put_contacts" => Ok(s
-                .put_contacts(&de::<Vec<Contact>>(&v, "items")?)
-                .map_err(err)?
-                .to_string()),
-            "put_campaigns" => Ok(s
-                .put_campaigns(&de::<Vec<Campaign>>(&v, "items")?)
-                .map_err(err)?
-                .to_string()),
-            "tickets" => out(&s
-                .tickets(t, instant(&v, "start")?, instant(&v, "end")?)
-                .map_err(err)?),
-            "calls" => out(&s
-                .calls(t, instant(&v, "start")?, instant(&v, "end")?)
-                .map_err(err)?),
-            "sessions" => out(&s
-                .sessions(t, instant(&v, "start")?, instant(&v, "end")?)
-                .map_err(err)?),
-            "contacts" => out(&s.contacts(t).map_err(err)?),
-            "campaigns" => out(&s.campaigns(t).map_err(err)?),
-            "put_agents" => {
-                let mut rows = Vec::new();
-                for mut a in de::<Vec<Value>>(&v, "items")? {
-                    let name = a
-                        .as_object_mut()
-                        .and_then(|m| m.remove("name"))
-                        .and_then(|n| n.as_str().map(str::to_owned));
-                    rows.push((teamkpi::from_json(a).map_err(err)?, name));
+                "definitions" => {
+                    Ok(rounded(with_ids(&**s, s.definitions(t).map_err(err)?, t)?).to_string())
                 }
-                Ok(s.put_agents(&rows).map_err(err)?.to_string())
-            }
-            "agents" => {
-                let rows = s.agents(t).map_err(err)?;
-                let list: Vec<Value> = rows
-                    .into_iter()
-                    .map(|(a, n)| {
-                        let mut x = serde_json::to_value(a).unwrap_or(Value::Null);
-                        x["name"] = json!(n);
-                        x
-                    })
-                    .collect();
-                Ok(Value::Array(list).to_string())
-            }
-            "update_kpis" => {
-                let tz = match v.get("timezone").and_then(Value::as_str) {
-                    Some(z) => teamkpi::parse_timezone(z).map_err(err)?,
-                    None => teamkpi::parse_timezone(&s.settings(t).map_err(err)?.0).map_err(err)?,
-                };
-                let range = update_range(&v)?;
-                let request = UpdateRequest {
-                    tenant: tenant.clone(),
-                    range,
-                    agent_id: opt(&v, "agent_id")?,
-                    now: instant(&v, "now")?,
-                    timezone: tz,
-                    policy: policy(&v)?,
-                };
-                let mut o = metrics_options(&v)?;
-                o.timezone = tz;
-                o.tenant = tenant.clone();
-                o.as_of = Some(request.now);
-                let report = match opt::<Vec<Ticket>>(&v, "tickets")? {
-                    Some(tickets) => {
-                        let source = SnapshotMetrics::new(&tickets, &o).map_err(err)?;
-                        teamkpi::update::update_kpis(
-                            &**s,
-                            &source,
-                            None,
-                            &MetricCatalog::builtin(),
-                            &request,
-                        )
+                "definition" => {
+                    let key = match v.get("key") {
+                        Some(Value::Number(n)) => match n
+                            .as_u64()
+                            .map(|id| teamkpi_stores::definition_key(&**s, t, id))
+                            .transpose()
+                            .map_err(err)?
+                            .flatten()
+                        {
+                            Some(k) => k,
+                            None => return Ok("null".into()),
+                        },
+                        _ => text(&v, "key")?,
+                    };
+                    match s.definition(t, &key).map_err(err)? {
+                        Some(d) => Ok(rounded(with_ids(&**s, vec![d], t)?)[0].to_string()),
+                        None => Ok("null".into()),
                     }
-                    None => teamkpi_stores::update_from_store(&**s, &request, &o, None),
                 }
-                .map_err(err)?;
-                out(&report)
+                "insert_assignment" => {
+                    let mut a = v.get("assignment").cloned().unwrap_or(Value::Null);
+                    teamkpi_stores::resolve_definition_id(&**s, &mut a).map_err(err)?;
+                    let new: NewKpiAssignment = teamkpi::from_json(a).map_err(err)?;
+                    out(&s.insert_assignment(new).map_err(err)?)
+                }
+                "update_assignment" => {
+                    s.update_assignment(&de(&v, "assignment")?).map_err(err)?;
+                    Ok("null".into())
+                }
+                "assignment" => out(&s.assignment(t, de(&v, "id")?).map_err(err)?),
+                "assignments" => {
+                    let between = match (opt_day(&v, "start")?, opt_day(&v, "end")?) {
+                        (None, None) => None,
+                        (a, b) => Some((a.unwrap_or(NaiveDate::MIN), b.unwrap_or(NaiveDate::MAX))),
+                    };
+                    out(&s
+                        .assignments(&AssignmentFilter {
+                            tenant: tenant.clone(),
+                            agent_id: opt(&v, "agent_id")?,
+                            definition: opt(&v, "definition")?,
+                            applies_between: between,
+                            include_inactive: v
+                                .get("include_inactive")
+                                .and_then(Value::as_bool)
+                                .unwrap_or(false),
+                        })
+                        .map_err(err)?)
+                }
+                "upsert_measurement" => {
+                    let m: Measurement = de(&v, "measurement")?;
+                    Ok(s.upsert_measurement(&m).map_err(err)?.to_string())
+                }
+                "measurements" => out(&s.measurements(t, de(&v, "assignment_id")?).map_err(err)?),
+                "latest_measurement" => out(&s
+                    .latest_measurement(t, de(&v, "assignment_id")?)
+                    .map_err(err)?),
+                "record_manual_value" => {
+                    let m: ManualValue = de(&v, "value")?;
+                    s.record_manual_value(t, &m).map_err(err)?;
+                    Ok("null".into())
+                }
+                "put_tickets" => Ok(s
+                    .put_tickets(&de::<Vec<Ticket>>(&v, "items")?)
+                    .map_err(err)?
+                    .to_string()),
+                "put_calls" => Ok(s
+                    .put_calls(&de::<Vec<Call>>(&v, "items")?)
+                    .map_err(err)?
+                    .to_string()),
+                "put_sessions" => Ok(s
+                    .put_sessions(&de::<Vec<AgentSession>>(&v, "items")?)
+                    .map_err(err)?
+                    .to_string()),
+                "put_contacts" => Ok(s
+                    .put_contacts(&de::<Vec<Contact>>(&v, "items")?)
+                    .map_err(err)?
+                    .to_string()),
+                "put_campaigns" => Ok(s
+                    .put_campaigns(&de::<Vec<Campaign>>(&v, "items")?)
+                    .map_err(err)?
+                    .to_string()),
+                "tickets" => out(&s
+                    .tickets(t, instant(&v, "start")?, instant(&v, "end")?)
+                    .map_err(err)?),
+                "calls" => out(&s
+                    .calls(t, instant(&v, "start")?, instant(&v, "end")?)
+                    .map_err(err)?),
+                "sessions" => out(&s
+                    .sessions(t, instant(&v, "start")?, instant(&v, "end")?)
+                    .map_err(err)?),
+                "contacts" => out(&s.contacts(t).map_err(err)?),
+                "campaigns" => out(&s.campaigns(t).map_err(err)?),
+                "put_agents" => {
+                    let mut rows = Vec::new();
+                    for mut a in de::<Vec<Value>>(&v, "items")? {
+                        let name = a
+                            .as_object_mut()
+                            .and_then(|m| m.remove("name"))
+                            .and_then(|n| n.as_str().map(str::to_owned));
+                        rows.push((teamkpi::from_json(a).map_err(err)?, name));
+                    }
+                    Ok(s.put_agents(&rows).map_err(err)?.to_string())
+                }
+                "agents" => {
+                    let rows = s.agents(t).map_err(err)?;
+                    let list: Vec<Value> = rows
+                        .into_iter()
+                        .map(|(a, n)| {
+                            let mut x = serde_json::to_value(a).unwrap_or(Value::Null);
+                            x["name"] = json!(n);
+                            x
+                        })
+                        .collect();
+                    Ok(Value::Array(list).to_string())
+                }
+                "update_kpis" => {
+                    let tz = match v.get("timezone").and_then(Value::as_str) {
+                        Some(z) => teamkpi::parse_timezone(z).map_err(err)?,
+                        None => {
+                            teamkpi::parse_timezone(&s.settings(t).map_err(err)?.0).map_err(err)?
+                        }
+                    };
+                    let range = update_range(&v)?;
+                    let request = UpdateRequest {
+                        tenant: tenant.clone(),
+                        range,
+                        agent_id: opt(&v, "agent_id")?,
+                        now: instant(&v, "now")?,
+                        timezone: tz,
+                        policy: policy(&v)?,
+                    };
+                    let mut o = metrics_options(&v)?;
+                    o.timezone = tz;
+                    o.tenant = tenant.clone();
+                    o.as_of = Some(request.now);
+                    let report = match opt::<Vec<Ticket>>(&v, "tickets")? {
+                        Some(tickets) => {
+                            let source = SnapshotMetrics::new(&tickets, &o).map_err(err)?;
+                            teamkpi::update::update_kpis(
+                                &**s,
+                                &source,
+                                None,
+                                &MetricCatalog::builtin(),
+                                &request,
+                            )
+                        }
+                        None => teamkpi_stores::update_from_store(&**s, &request, &o, None),
+                    }
+                    .map_err(err)?;
+                    out(&report)
+                }
+                other => Err(err(Error::argument_error(
+                    "op",
+                    format!("no operation {other}"),
+                ))),
             }
-            other => Err(err(Error::argument_error(
-                "op",
-                format!("no operation {other}"),
-            ))),
-        }
+        })
     }
 }

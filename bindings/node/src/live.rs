@@ -34,40 +34,46 @@ impl NativeLive {
     /// `strict`); unset ones come from the store's company settings.
     #[napi(constructor)]
     pub fn new(store: &NativeStore, args: String) -> napi::Result<Self> {
-        let v = parse(&args)?;
-        let tenant: Option<String> = opt(&v, "tenant")?;
-        let mut options =
-            teamkpi_stores::live_options(&*store.inner, tenant.as_deref()).map_err(err)?;
-        if let Some(z) = v.get("timezone").and_then(Value::as_str) {
-            options.timezone = teamkpi::parse_timezone(z).map_err(err)?;
-        }
-        if let Some(p) = crate::sla(&v)? {
-            options.sla = Some(p);
-        }
-        options.calendar = crate::calendar(&v)?;
-        options.quantiles = opt(&v, "quantiles")?.unwrap_or(true);
-        options.require_created_first = opt(&v, "strict")?.unwrap_or(false);
-        Ok(NativeLive {
-            shared: Arc::new(Shared {
-                store: Arc::clone(&store.inner),
-                options,
-            }),
+        crate::guard(|| {
+            let v = parse(&args)?;
+            let tenant: Option<String> = opt(&v, "tenant")?;
+            let mut options =
+                teamkpi_stores::live_options(&*store.inner, tenant.as_deref()).map_err(err)?;
+            if let Some(z) = v.get("timezone").and_then(Value::as_str) {
+                options.timezone = teamkpi::parse_timezone(z).map_err(err)?;
+            }
+            if let Some(p) = crate::sla(&v)? {
+                options.sla = Some(p);
+            }
+            options.calendar = crate::calendar(&v)?;
+            options.quantiles = opt(&v, "quantiles")?.unwrap_or(true);
+            options.require_created_first = opt(&v, "strict")?.unwrap_or(false);
+            Ok(NativeLive {
+                shared: Arc::new(Shared {
+                    store: Arc::clone(&store.inner),
+                    options,
+                }),
+            })
         })
     }
 
     /// One operation with JSON arguments, on the calling thread.
     #[napi]
     pub fn op(&self, name: String, args: String) -> napi::Result<String> {
-        self.shared.op(&name, &args)
+        crate::guard(|| self.shared.op(&name, &args))
     }
 
     /// One operation with JSON arguments, on the thread pool: the main thread stays free.
     #[napi]
-    pub fn op_async(&self, name: String, args: String) -> AsyncTask<LiveTask> {
-        AsyncTask::new(LiveTask {
-            shared: Arc::clone(&self.shared),
-            name,
-            args,
+    pub fn op_async(&self, name: String, args: String) -> napi::Result<AsyncTask<LiveTask>> {
+        crate::guard(|| {
+            Ok({
+                AsyncTask::new(LiveTask {
+                    shared: Arc::clone(&self.shared),
+                    name,
+                    args,
+                })
+            })
         })
     }
 }
@@ -84,7 +90,7 @@ impl Task for LiveTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        self.shared.op(&self.name, &self.args)
+        crate::guard(|| self.shared.op(&self.name, &self.args))
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {

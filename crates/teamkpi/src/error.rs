@@ -448,9 +448,31 @@ pub fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Re
                     .is_some_and(|rest| rest.starts_with(": "))
             })
             .copied()
-            .unwrap_or("invalid_argument");
+            .unwrap_or_else(|| serde_code(&message));
         Error::Decode { code, message }
     })
+}
+
+/// The code of serde's own message for a number that does not fit an integer field: a fraction
+/// (or NaN) is `invalid_number`, a negative or too large integer `out_of_range`; any other
+/// problem `invalid_argument`.
+fn serde_code(message: &str) -> &'static str {
+    const INTEGERS: [&str; 10] = [
+        "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+    ];
+    let expects_integer = message
+        .split("expected ")
+        .nth(1)
+        .is_some_and(|rest| INTEGERS.iter().any(|t| rest.starts_with(t)));
+    if !expects_integer {
+        "invalid_argument"
+    } else if message.starts_with("invalid type: floating point") {
+        "invalid_number"
+    } else if message.starts_with("invalid value: integer") {
+        "out_of_range"
+    } else {
+        "invalid_argument"
+    }
 }
 
 /// Every code [`Error::code`] can return, in the order of the table in the crate docs.

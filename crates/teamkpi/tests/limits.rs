@@ -171,3 +171,14 @@ fn an_event_at_the_end_of_the_calendar_is_refused_and_changes_nothing() {
     assert_eq!(engine.tickets_in_memory(), 0);
     assert!(engine.rows(PeriodKind::Day).is_empty());
 }
+
+#[test]
+fn json_numbers_that_do_not_fit_an_integer_field_are_coded() {
+    use teamkpi::metrics::Ticket;
+    let ticket =
+        |id: serde_json::Value| serde_json::json!({"id": id, "created_at": "2025-11-03T09:00:00Z"});
+    let code = |v| teamkpi::from_json::<Ticket>(ticket(v)).unwrap_err().code();
+    assert_eq!(code(serde_json::json!(1.5)), "invalid_number");
+    assert_eq!(code(serde_json::json!(-1)), "out_of_range");
+    assert_eq!(code(serde_json::json!("7")), "invalid_argument");
+}

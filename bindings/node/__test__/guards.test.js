@@ -1,0 +1,49 @@
+'use strict'
+// Nothing crosses into JS but results and coded errors: a panic in the library is an error with
+// code `internal` (never an abort of the process), the object stays usable, and bad numbers and
+// types are coded instead of truncated or thrown as bare TypeErrors.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const t = require('..')
+const native = require('../native.js')
+
+const T0 = new Date('2025-11-03T09:00:00Z')
+const codeOf = (e) => JSON.parse(e.message).code
+
+test('a panic is an error with code internal, and the engine stays usable', () => {
+  assert.throws(() => native.panicForTests(), (e) => codeOf(e) === 'internal')
+  const engine = new t.Engine('UTC')
+  assert.throws(() => engine._native.panicForTests(), (e) => codeOf(e) === 'internal')
+  engine.apply({ id: 'c1', at: T0, type: 'ticket_created', ticket_id: 1, agent_id: 7 })
+  engine.apply({ id: 'r1', at: new Date(T0.getTime() + 60e3), type: 'agent_replied', ticket_id: 1, agent_id: 7 })
+  assert.equal(engine.rows('day')[0].tickets_assigned, 1)
+})
+
+test('whole seconds: NaN, infinities and fractions are invalid_number, never truncated', () => {
+  const cal = new t.BusinessCalendar('UTC', { mon: [['09:00', '17:00']] })
+  for (const bad of [Number.NaN, Infinity, -Infinity, -0.5, 1.5]) {
+    assert.throws(() => cal.addBusinessSeconds(T0, bad), { code: 'invalid_number' }, String(bad))
+  }
+  assert.throws(() => cal.addBusinessSeconds(T0, 2 ** 60), { code: 'out_of_range' })
+  assert.throws(() => cal.addBusinessSeconds(T0, '60'), { code: 'invalid_type' })
+  assert.throws(() => cal.addBusinessSeconds(T0, 60n), { code: 'invalid_type' })
+  assert.equal(cal.addBusinessSeconds(T0, 60).getTime(), T0.getTime() + 60e3)
+})
+
+test('ids: fractions are invalid_number, negative ones out_of_range', () => {
+  const engine = new t.Engine('UTC')
+  const ev = (ticketId) => ({ id: `c${ticketId}`, at: T0, type: 'ticket_created', ticket_id: ticketId })
+  assert.throws(() => engine.apply(ev(1.5)), { code: 'invalid_number' })
+  assert.throws(() => engine.apply(ev(-1)), { code: 'out_of_range' })
+  assert.throws(() => engine.apply(ev(2 ** 60)), { code: 'out_of_range' })
+  assert.equal(engine.apply(ev(1)).duplicate, false)
+})
+
+test('wrong types are invalid_type TeamKpiErrors', () => {
+  assert.throws(() => t.achievement(10n, 100, 'higher_better'), (e) => e instanceof t.TeamKpiError && e.code === 'invalid_type')
+  assert.throws(() => t.updateKpis({}), { code: 'invalid_type' })
+  assert.throws(() => t.updateKpis(null), { code: 'invalid_type' })
+  assert.throws(() => new t.BusinessCalendar('UTC', { mon: [['09:00', '17:00']] }).isOpen(5), { code: 'invalid_type' })
+  assert.throws(() => t.ticketMetrics(42), (e) => e instanceof t.TeamKpiError)
+})
