@@ -211,7 +211,7 @@ impl PyAssigner {
     fn set_status(
         &self,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        status: &str,
+        #[pyo3(from_py_with = crate::convert::text)] status: &str,
     ) -> PyResult<()> {
         crate::errors::guard(|| {
             let status = AgentStatus::parse(status).map_err(raise)?;
@@ -235,7 +235,7 @@ impl PyAssigner {
     fn set_load(
         &self,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        kind: &str,
+        #[pyo3(from_py_with = crate::convert::text)] kind: &str,
         #[pyo3(from_py_with = crate::convert::int)] load: i64,
     ) -> PyResult<()> {
         crate::errors::guard(|| self.lock()?.set_load(agent_id, kind, load).map_err(raise))
@@ -245,7 +245,7 @@ impl PyAssigner {
     fn release(
         &self,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        kind: &str,
+        #[pyo3(from_py_with = crate::convert::text)] kind: &str,
     ) -> PyResult<()> {
         crate::errors::guard(|| self.lock()?.release(agent_id, kind).map_err(raise))
     }

@@ -25,7 +25,7 @@ impl PyBusinessCalendar {
         hours: &Bound<'_, PyAny>,
         holidays: Option<&Bound<'_, PyAny>>,
         overrides: Option<&Bound<'_, PyAny>>,
-        deadline_at_close: &str,
+        #[pyo3(from_py_with = crate::convert::text)] deadline_at_close: &str,
     ) -> PyResult<Self> {
         crate::errors::guard(|| {
             let tz = zone(Some(timezone))?;

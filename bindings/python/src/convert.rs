@@ -581,3 +581,103 @@ pub fn int(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
         })
     })
 }
+
+fn wrong_type(obj: &Bound<'_, PyAny>, expected: &str) -> PyErr {
+    raise(Error::InvalidType {
+        field: "argument".into(),
+        expected: expected.into(),
+        got: obj
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string()),
+    })
+}
+
+/// A `str` argument (`invalid_type` for anything else), borrowed from the Python object.
+pub fn text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    match obj.cast::<pyo3::types::PyString>() {
+        Ok(s) => s.to_str(),
+        Err(_) => Err(wrong_type(obj, "str")),
+    }
+}
+
+/// An optional `str` argument (`None` is absent).
+pub fn opt_text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    text(obj).map(Some)
+}
+
+/// A `str` argument, owned.
+pub fn string(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    obj.extract().map_err(|_| wrong_type(obj, "str"))
+}
+
+/// An optional `str` argument, owned.
+pub fn opt_string(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    string(obj).map(Some)
+}
+
+/// A `bool` argument: only `True` or `False` (not 0, 1 or a string).
+pub fn flag(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    obj.cast::<pyo3::types::PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| wrong_type(obj, "bool"))
+}
+
+/// An optional id argument.
+pub fn opt_id(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    id(obj).map(Some)
+}
+
+/// A count argument (days, a batch size, threads): an `int` from 0 that fits `T`.
+pub fn count<T: TryFrom<u64>>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    let v = id(obj).map_err(|e| {
+        Python::attach(|py| {
+            if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+                wrong_type(obj, "int")
+            } else {
+                e
+            }
+        })
+    })?;
+    T::try_from(v).map_err(|_| {
+        raise(Error::OutOfRange {
+            field: "argument".into(),
+            reason: format!("{v} is too large"),
+        })
+    })
+}
+
+/// An optional count argument.
+pub fn opt_count<T: TryFrom<u64>>(obj: &Bound<'_, PyAny>) -> PyResult<Option<T>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    count(obj).map(Some)
+}
+
+/// An argument that must be an instance of one of teamkpi's classes (a `Store`, an `Engine`).
+pub fn instance<'a, 'py, T: pyo3::PyClass>(
+    obj: &'a Bound<'py, PyAny>,
+) -> PyResult<&'a Bound<'py, T>> {
+    obj.cast::<T>()
+        .map_err(|_| wrong_type(obj, &format!("a teamkpi.{}", T::NAME)))
+}
+
+/// An optional instance argument.
+pub fn opt_instance<'a, 'py, T: pyo3::PyClass>(
+    obj: &'a Bound<'py, PyAny>,
+) -> PyResult<Option<&'a Bound<'py, T>>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    instance(obj).map(Some)
+}

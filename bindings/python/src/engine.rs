@@ -178,11 +178,11 @@ impl PyEngine {
     #[pyo3(signature = (timezone=None, *, tenant=None, calendar=None, sla=None, quantiles=true, strict=false))]
     fn new(
         timezone: Option<&Bound<'_, PyAny>>,
-        tenant: Option<String>,
+        #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
         calendar: Option<&Bound<'_, PyAny>>,
         sla: Option<&Bound<'_, PyAny>>,
-        quantiles: bool,
-        strict: bool,
+        #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
+        #[pyo3(from_py_with = crate::convert::flag)] strict: bool,
     ) -> PyResult<Self> {
         crate::errors::guard(|| {
             let mut options = EngineOptions::new(zone(timezone)?);
@@ -236,7 +236,11 @@ impl PyEngine {
 
     /// Metric rows per agent and period (`day`, `week` or `month`), as `ticket_metrics` gives.
     #[pyo3(signature = (period="day"))]
-    fn rows<'py>(&self, py: Python<'py>, period: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn rows<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::text)] period: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let kind = PeriodKind::parse(period).map_err(raise)?;
             let rows = self.lock()?.rows(kind);
@@ -249,9 +253,9 @@ impl PyEngine {
     fn agent_metrics<'py>(
         &self,
         py: Python<'py>,
-        agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
         day: &Bound<'py, PyAny>,
-        period: &str,
+        #[pyo3(from_py_with = crate::convert::text)] period: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let kind = PeriodKind::parse(period).map_err(raise)?;

@@ -94,13 +94,13 @@ impl PyLive {
     #[pyo3(signature = (store, *, timezone=None, sla=None, calendar=None, tenant=None, quantiles=true, strict=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        store: &Bound<'_, PyStore>,
+        #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'_, PyStore>,
         timezone: Option<&Bound<'_, PyAny>>,
         sla: Option<&Bound<'_, PyAny>>,
         calendar: Option<&Bound<'_, PyAny>>,
-        tenant: Option<String>,
-        quantiles: bool,
-        strict: bool,
+        #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
+        #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
+        #[pyo3(from_py_with = crate::convert::flag)] strict: bool,
     ) -> PyResult<Self> {
         crate::errors::guard(|| {
             let mut options = teamkpi_stores::live_options(&*store.get().inner, tenant.as_deref())
@@ -151,7 +151,7 @@ impl PyLive {
         tickets: Option<&Bound<'py, PyAny>>,
         calls: Option<&Bound<'py, PyAny>>,
         sessions: Option<&Bound<'py, PyAny>>,
-        batch: usize,
+        #[pyo3(from_py_with = crate::convert::count)] batch: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let tickets = match tickets.filter(|t| !t.is_none()) {
@@ -184,7 +184,7 @@ impl PyLive {
         &self,
         py: Python<'py>,
         tickets: &Bound<'py, PyAny>,
-        batch: usize,
+        #[pyo3(from_py_with = crate::convert::count)] batch: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| self.apply_records(py, Some(tickets), None, None, batch))
     }
@@ -197,7 +197,7 @@ impl PyLive {
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
-        batch: usize,
+        #[pyo3(from_py_with = crate::convert::count)] batch: usize,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
@@ -243,10 +243,10 @@ impl PyLive {
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
-        period: &str,
-        group_by: &str,
-        agent_id: Option<u64>,
-        team: Option<String>,
+        #[pyo3(from_py_with = crate::convert::text)] period: &str,
+        #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_string)] team: Option<String>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
@@ -287,7 +287,7 @@ impl PyLive {
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
         day: &Bound<'py, PyAny>,
-        period: &str,
+        #[pyo3(from_py_with = crate::convert::text)] period: &str,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
@@ -320,10 +320,10 @@ impl PyLive {
     fn analytics<'py>(
         &self,
         py: Python<'py>,
-        result: &str,
+        #[pyo3(from_py_with = crate::convert::text)] result: &str,
         now: &Bound<'py, PyAny>,
-        days: u32,
-        agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::count)] days: u32,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let kind: AnalyticsKind = result.parse().map_err(raise)?;
@@ -354,7 +354,7 @@ impl PyLive {
         end: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
         group_by: Option<&Bound<'py, PyAny>>,
-        agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let policy = self.policy()?;
@@ -383,7 +383,7 @@ impl PyLive {
         &self,
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
-        agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let policy = self.policy()?;
@@ -405,8 +405,8 @@ impl PyLive {
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
         date: Option<&Bound<'py, PyAny>>,
-        days: Option<u32>,
-        agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
         cap: Option<&Bound<'py, PyAny>>,
         floor: Option<&Bound<'py, PyAny>>,
         external: Option<&Bound<'py, PyAny>>,

@@ -272,14 +272,14 @@ pub fn ticket_metrics<'py>(
     py: Python<'py>,
     tickets: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
-    period: &str,
-    group_by: &str,
+    #[pyo3(from_py_with = crate::convert::text)] period: &str,
+    #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
     calendar: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
     as_of: Option<&Bound<'py, PyAny>>,
-    quantiles: bool,
+    #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
     windows: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let options = metrics_options(
@@ -368,16 +368,16 @@ pub fn _ticket_metrics_buffers<'py>(
     first_response_at: &Bound<'py, PyAny>,
     resolved_at: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
-    period: &str,
-    group_by: &str,
+    #[pyo3(from_py_with = crate::convert::text)] period: &str,
+    #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
     calendar: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
     as_of: Option<&Bound<'py, PyAny>>,
-    quantiles: bool,
+    #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
     windows: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
-    threads: usize,
-    output: &str,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::count)] threads: usize,
+    #[pyo3(from_py_with = crate::convert::text)] output: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         if !matches!(output, "rows" | "numpy") {
@@ -590,7 +590,7 @@ pub fn call_center_dashboard_stats<'py>(
     contacts: Option<&Bound<'py, PyAny>>,
     campaigns: Option<&Bound<'py, PyAny>>,
     timezone: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let req = DashboardRequest {
@@ -630,14 +630,14 @@ fn analytics_options(
 #[allow(clippy::too_many_arguments)]
 pub fn analytics<'py>(
     py: Python<'py>,
-    result: &str,
+    #[pyo3(from_py_with = crate::convert::text)] result: &str,
     tickets: &Bound<'py, PyAny>,
     now: &Bound<'py, PyAny>,
-    days: u32,
-    agent_id: Option<u64>,
+    #[pyo3(from_py_with = crate::convert::count)] days: u32,
+    #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     timezone: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let kind: AnalyticsKind = result.parse().map_err(raise)?;
@@ -704,7 +704,7 @@ pub fn sla_breaches<'py>(
     policy: &Bound<'py, PyAny>,
     tickets: &Bound<'py, PyAny>,
     now: &Bound<'py, PyAny>,
-    agent_id: Option<u64>,
+    #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     already_alerted: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {

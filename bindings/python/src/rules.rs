@@ -49,10 +49,10 @@ pub fn achievement<'py>(
     py: Python<'py>,
     actual: &Bound<'py, PyAny>,
     target: &Bound<'py, PyAny>,
-    direction: &str,
+    #[pyo3(from_py_with = crate::convert::text)] direction: &str,
     cap: Option<&Bound<'py, PyAny>>,
     floor: Option<&Bound<'py, PyAny>>,
-    zero_target: &str,
+    #[pyo3(from_py_with = crate::convert::text)] zero_target: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let actual = decimal(actual, "actual")?;
@@ -186,7 +186,7 @@ pub fn score_band(
 #[pyfunction]
 pub fn evaluate_formula<'py>(
     py: Python<'py>,
-    expression: &str,
+    #[pyo3(from_py_with = crate::convert::text)] expression: &str,
     values: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
@@ -210,7 +210,9 @@ pub fn evaluate_formula<'py>(
 
 /// check_formula(expression) -> list[str]: the metric names a formula uses (raises when invalid).
 #[pyfunction]
-pub fn check_formula(expression: &str) -> PyResult<Vec<String>> {
+pub fn check_formula(
+    #[pyo3(from_py_with = crate::convert::text)] expression: &str,
+) -> PyResult<Vec<String>> {
     crate::errors::guard(|| {
         let catalog = MetricCatalog::builtin();
         let f = Formula::parse(expression, &catalog).map_err(raise)?;
@@ -223,8 +225,8 @@ pub fn check_formula(expression: &str) -> PyResult<Vec<String>> {
 pub fn convert_unit<'py>(
     py: Python<'py>,
     value: &Bound<'py, PyAny>,
-    from_unit: &str,
-    to_unit: &str,
+    #[pyo3(from_py_with = crate::convert::text)] from_unit: &str,
+    #[pyo3(from_py_with = crate::convert::text)] to_unit: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let from = Unit::parse(from_unit).map_err(raise)?;
@@ -241,7 +243,7 @@ pub fn convert_unit<'py>(
 #[pyfunction]
 pub fn kpi_source<'py>(
     py: Python<'py>,
-    calculation_type: &str,
+    #[pyo3(from_py_with = crate::convert::text)] calculation_type: &str,
     config: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
@@ -290,7 +292,7 @@ fn range_dict<'py>(
 #[pyo3(signature = (kind, day, timezone=None))]
 pub fn period_bounds<'py>(
     py: Python<'py>,
-    kind: &str,
+    #[pyo3(from_py_with = crate::convert::text)] kind: &str,
     day: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -318,7 +320,7 @@ pub fn zone(obj: Option<&Bound<'_, PyAny>>) -> PyResult<chrono_tz::Tz> {
 #[pyfunction]
 pub fn periods<'py>(
     py: Python<'py>,
-    kind: &str,
+    #[pyo3(from_py_with = crate::convert::text)] kind: &str,
     start: &Bound<'py, PyAny>,
     end: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -340,10 +342,10 @@ pub fn periods<'py>(
 #[pyo3(signature = (helper, now, timezone=None, days=None))]
 pub fn date_range<'py>(
     py: Python<'py>,
-    helper: &str,
+    #[pyo3(from_py_with = crate::convert::text)] helper: &str,
     now: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
-    days: Option<u32>,
+    #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let tz = zone(timezone)?;

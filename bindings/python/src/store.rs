@@ -82,7 +82,10 @@ pub struct PyPostgresStore;
 #[pymethods]
 impl PyPostgresStore {
     #[new]
-    fn new(py: Python<'_>, url: &str) -> PyResult<PyClassInitializer<Self>> {
+    fn new(
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::convert::text)] url: &str,
+    ) -> PyResult<PyClassInitializer<Self>> {
         crate::errors::guard(|| {
             if !teamkpi_stores::is_postgres_url(url) {
                 return Err(raise(Error::argument_error(
@@ -132,7 +135,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let key = match key.extract::<u64>() {
@@ -156,7 +159,7 @@ impl PyStore {
     fn definitions<'py>(
         &self,
         py: Python<'py>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let d = self.inner.definitions(tenant).map_err(raise)?;
@@ -195,7 +198,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let a = self
@@ -213,12 +216,12 @@ impl PyStore {
     fn assignments<'py>(
         &self,
         py: Python<'py>,
-        tenant: Option<String>,
-        agent_id: Option<u64>,
-        definition: Option<String>,
+        #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
+        #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
+        #[pyo3(from_py_with = crate::convert::opt_string)] definition: Option<String>,
         start: Option<&Bound<'py, PyAny>>,
         end: Option<&Bound<'py, PyAny>>,
-        include_inactive: bool,
+        #[pyo3(from_py_with = crate::convert::flag)] include_inactive: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let applies_between = match (start, end) {
@@ -253,7 +256,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let m = self
@@ -270,7 +273,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let m = self
@@ -284,7 +287,11 @@ impl PyStore {
     /// Records a manager's value for a manual KPI (`assignment_id`, `period_start`,
     /// `period_end`, `value`, `recorded_by`…).
     #[pyo3(signature = (value, *, tenant=None))]
-    fn record_manual_value(&self, value: &Bound<'_, PyAny>, tenant: Option<&str>) -> PyResult<()> {
+    fn record_manual_value(
+        &self,
+        value: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<()> {
         crate::errors::guard(|| {
             let v: ManualValue = from_py(value)?;
             self.inner.record_manual_value(tenant, &v).map_err(raise)
@@ -307,7 +314,7 @@ impl PyStore {
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let t = self
@@ -323,7 +330,7 @@ impl PyStore {
     fn open_tickets<'py>(
         &self,
         py: Python<'py>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let t = self.inner.open_tickets(tenant).map_err(raise)?;
@@ -346,7 +353,7 @@ impl PyStore {
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let c = self
@@ -372,7 +379,7 @@ impl PyStore {
         py: Python<'py>,
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
-        tenant: Option<&str>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let s = self
@@ -393,7 +400,11 @@ impl PyStore {
 
     /// All contacts.
     #[pyo3(signature = (*, tenant=None))]
-    fn contacts<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn contacts<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let c = self.inner.contacts(tenant).map_err(raise)?;
             to_py(py, &c, Shape::Native)
@@ -410,7 +421,11 @@ impl PyStore {
 
     /// All campaigns.
     #[pyo3(signature = (*, tenant=None))]
-    fn campaigns<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn campaigns<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let c = self.inner.campaigns(tenant).map_err(raise)?;
             to_py(py, &c, Shape::Native)
@@ -440,7 +455,11 @@ impl PyStore {
 
     /// All agents (dicts with `name`), by id.
     #[pyo3(signature = (*, tenant=None))]
-    fn agents<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let rows = self.inner.agents(tenant).map_err(raise)?;
             let out = pyo3::types::PyList::empty(py);
@@ -455,7 +474,11 @@ impl PyStore {
 
     /// The company settings: `timezone`, `assignment` settings and `sla` policy (or `None`).
     #[pyo3(signature = (*, tenant=None))]
-    fn settings<'py>(&self, py: Python<'py>, tenant: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn settings<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let (tz, assignment, sla): (String, AssignmentSettings, _) =
                 self.inner.settings(tenant).map_err(raise)?;
@@ -549,14 +572,16 @@ pub(crate) fn update_range(
 #[allow(clippy::too_many_arguments)]
 pub fn update_kpis<'py>(
     py: Python<'py>,
-    store: &Bound<'py, PyStore>,
+    #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'py, PyStore>,
     now: &Bound<'py, PyAny>,
     date: Option<&Bound<'py, PyAny>>,
-    days: Option<u32>,
-    agent_id: Option<u64>,
-    engine: Option<&Bound<'py, PyEngine>>,
+    #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
+    #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
+    #[pyo3(from_py_with = crate::convert::opt_instance::<PyEngine>)] engine: Option<
+        &Bound<'py, PyEngine>,
+    >,
     tickets: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     timezone: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
     calendar: Option<&Bound<'py, PyAny>>,
@@ -621,12 +646,14 @@ pub fn update_kpis<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn agent_kpi<'py>(
     py: Python<'py>,
-    store: &Bound<'py, PyStore>,
+    #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'py, PyStore>,
     #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
     day: &Bound<'py, PyAny>,
-    engine: Option<&Bound<'py, PyEngine>>,
+    #[pyo3(from_py_with = crate::convert::opt_instance::<PyEngine>)] engine: Option<
+        &Bound<'py, PyEngine>,
+    >,
     tickets: Option<&Bound<'py, PyAny>>,
-    tenant: Option<String>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     timezone: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {

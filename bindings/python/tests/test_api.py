@@ -317,4 +317,9 @@ def test_assigner_items_read_directly_or_generally_agree() -> None:
     ):
         with pytest.raises(teamkpi.TeamKpiError) as e:
             plain.assign(bad, T0)
-        assert e.value.code in ("invalid_argument", "invalid_date", "invalid_number", "out_of_range")
+        assert e.value.code in (
+            "invalid_argument",
+            "invalid_date",
+            "invalid_number",
+            "out_of_range",
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal, overload
 
 from . import _teamkpi
+from ._errors import InvalidTypeError
 from ._native import MetricColumns, MetricRows
 
 NULL_INSTANT: int = _teamkpi.NULL_INSTANT
@@ -47,9 +48,10 @@ def _column(columns: Any, name: str) -> Any:
         return columns.column(name) if name in names else None
     if isinstance(columns, dict):
         return columns.get(name)
-    raise TypeError(
+    raise InvalidTypeError(
         "columns: expected a pyarrow Table or RecordBatch, or a dict of arrays, "
-        f"got {type(columns).__name__}"
+        f"got {type(columns).__name__}",
+        "invalid_type",
     )
 
 

@@ -78,6 +78,8 @@ _CONFLICT = {"duplicate_assignment", "incompatible_state", "late_event", "tenant
 
 def exception_class(code: str) -> type[TeamKpiError]:
     """The exception class raised for ``code``."""
+    if not isinstance(code, str):
+        raise InvalidTypeError(f"code: expected a str, got {type(code).__name__}", "invalid_type")
     if code in _FORMULA:
         return FormulaError
     if code in _NOT_FOUND:
