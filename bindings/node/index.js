@@ -138,7 +138,13 @@ async function callAsync(name, args) {
 const snake = (s) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())
 
 // Options objects are camelCase in JS; the core reads snake_case.
+// A trailing options object: `undefined` or `null` is no options; anything but a plain object is
+// `invalid_type`.
 function options(o = {}) {
+  if (o === null || o === undefined) return {}
+  if (typeof o !== 'object' || Array.isArray(o) || o instanceof Date) {
+    throw new TeamKpiError(`options: expected an object, got ${typeName(o)}`, 'invalid_type')
+  }
   const out = {}
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue
