@@ -120,6 +120,9 @@ fn sla_policy() -> CliResult<SlaPolicy> {
 }
 
 /// Generates the team, runs the update and prints the report.
+/// The largest sample team `demo` builds.
+pub const MAX_AGENTS: u64 = 1_000;
+
 pub fn run(
     path: &Path,
     tenant: Option<String>,
@@ -136,6 +139,12 @@ pub fn run(
     }
     // Checked before the old database is removed: a refused run changes nothing.
     teamkpi::limits::check_days("--days", u64::from(days))?;
+    if agents > MAX_AGENTS {
+        return Err(Failure::new(
+            "out_of_range",
+            format!("--agents: {agents} is more than {MAX_AGENTS} (the demo is a sample team)"),
+        ));
+    }
     remove_db(path)?;
     let store = SqliteStore::open(path)
         .map_err(|e| Failure::new(e.code(), format!("cannot create {}: {e}", path.display())))?;

@@ -50,7 +50,7 @@ enum Command {
     /// Create a sample team (25 agents, 30 days of tickets, calls and sessions, KPIs, an SLA
     /// policy), compute its KPIs and print the report.
     Demo {
-        /// Number of agents.
+        /// Number of agents (at most 1 000).
         #[arg(long, default_value_t = 25)]
         agents: u64,
         /// Days of history.
