@@ -36,8 +36,11 @@ fn commands(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The long options of a help text, and whether each takes a value.
-fn options(text: &str) -> Vec<(String, bool)> {
+/// Long options, and whether each takes a value.
+type Options = Vec<(String, bool)>;
+
+/// The long options of a help text.
+fn options(text: &str) -> Options {
     text.lines()
         .skip_while(|l| !l.starts_with("Options:"))
         .filter_map(|l| {
@@ -196,7 +199,7 @@ fn every_command_ends_in_a_result_or_a_coded_error() {
     assert!(setup.status.success());
     let root = help(&[]);
     let global = options(&root);
-    let mut lines: Vec<(Vec<String>, Vec<(String, bool)>)> = Vec::new();
+    let mut lines: Vec<(Vec<String>, Options)> = Vec::new();
     for c in commands(&root) {
         let text = help(&[&c]);
         let subs = commands(&text);
