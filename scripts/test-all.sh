@@ -18,7 +18,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (unit, golden vectors, properties, doc tests, SQLite, PostgreSQL, CLI)"
 # The PostgreSQL tests need a server: PG_TEST_URL when it answers, else a throwaway cluster.
 # `cargo test` runs the default members: everything but the bindings, which their languages test.
-TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --locked 2>&1 | tee -a "$log"
+# The CLI fuzz test runs in its own step below, so its case counts are printed.
+TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh cargo test --locked -- \
+  --skip every_command_ends_in_a_result_or_a_coded_error 2>&1 | tee -a "$log"
+
+step "CLI fuzz (every command and option with generated values and files)"
+cargo test --locked -q -p teamkpi-cli --test fuzz -- --nocapture 2>&1 | tee -a "$log"
 
 step "Python binding (ruff, mypy, stubtest, pytest: vectors, stores, threads, properties)"
 TEAMKPI_REQUIRE_PG=1 ./scripts/with-postgres.sh ./scripts/python-tests.sh 2>&1 | tee -a "$log"
