@@ -47,3 +47,21 @@ test('wrong types are invalid_type TeamKpiErrors', () => {
   assert.throws(() => new t.BusinessCalendar('UTC', { mon: [['09:00', '17:00']] }).isOpen(5), { code: 'invalid_type' })
   assert.throws(() => t.ticketMetrics(42), (e) => e instanceof t.TeamKpiError)
 })
+
+test('the inputs that once aborted Node are coded errors', () => {
+  const now = new Date('2025-11-03T09:00:00Z')
+  assert.throws(() => t.ticketMetrics([], { windows: { start: '2025-11-01', days: 1e9, count: 1e9 } }), { code: 'out_of_range' })
+  assert.throws(() => t.ticketMetrics([], { windows: { start: '2025-11-01', days: 2 ** 32 - 1, count: 1 } }), { code: 'out_of_range' })
+  assert.throws(
+    () => new t.Assigner([{ id: 1, status: 'online', open_load: { ticket: 2 ** 52, call: 2 ** 52 }, capacity: 5 }]),
+    { code: 'out_of_range' },
+  )
+  assert.throws(() => t.periods('day', '0001-01-01', '9999-12-31'), { code: 'out_of_range' })
+  assert.throws(() => t.dateRange('last_n_days', now, { days: 1e7 }), { code: 'out_of_range' })
+  const a = new t.Assigner([{ id: 1, status: 'online' }, { id: 2, status: 'online' }])
+  assert.throws(() => a.setLoad(1, 'ticket', 2 ** 53 - 1), { code: 'out_of_range' })
+  assert.equal(a.assign({ id: 1, kind: 'ticket', created_at: now }, now).to, 1)
+  const item = { id: 5, kind: 'ticket', created_at: now, agent_id: 1, assigned_at: now }
+  const settings = { auto_assign_enabled: true, re_assign_enabled: true, re_assign_hours: 2562047788015216 }
+  assert.throws(() => a.reassignStale([item], settings, now), { code: 'out_of_range' })
+})

@@ -82,3 +82,75 @@ def test_business_seconds_are_whole_ints() -> None:
         with pytest.raises(teamkpi.TeamKpiError) as info:
             cal.add_business_seconds(NOW, bad)  # type: ignore[arg-type]
         assert info.value.code == code
+
+
+# The inputs that once raised PanicException or a bare Python error, each now coded.
+TRIGGERS: list[tuple[str, Any, str]] = [
+    (
+        "windows of 10**9 days",
+        lambda: teamkpi.ticket_metrics(
+            [], windows={"start": "2025-11-01", "days": 10**9, "count": 10**9}
+        ),
+        "out_of_range",
+    ),
+    (
+        "windows of 2**32 - 1 days",
+        lambda: teamkpi.ticket_metrics(
+            [], windows={"start": "2025-11-01", "days": 2**32 - 1, "count": 1}
+        ),
+        "out_of_range",
+    ),
+    (
+        "open loads of 2**62",
+        lambda: teamkpi.Assigner(
+            [
+                {
+                    "id": 1,
+                    "status": "online",
+                    "open_load": {"ticket": 2**62, "call": 2**62},
+                    "capacity": 5,
+                }
+            ]
+        ),
+        "out_of_range",
+    ),
+    (
+        "periods over 9 000 years",
+        lambda: teamkpi.periods("day", "0001-01-01", "9999-12-31"),
+        "out_of_range",
+    ),
+    ("last 10**7 days", lambda: teamkpi.date_range("last_n_days", NOW, days=10**7), "out_of_range"),
+    (
+        "an unparsable formula source",
+        lambda: teamkpi.kpi_source("formula", {"formula": "((("}),
+        "formula_syntax",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "call", "code"), TRIGGERS, ids=[t[0] for t in TRIGGERS])
+def test_former_panics_are_coded(what: str, call: Any, code: str) -> None:
+    with pytest.raises(teamkpi.TeamKpiError) as info:
+        call()
+    assert info.value.code == code, what
+
+
+def test_a_huge_load_then_assign_is_refused_and_the_assigner_keeps_working() -> None:
+    a = teamkpi.Assigner([{"id": 1, "status": "online"}, {"id": 2, "status": "online"}])
+    with pytest.raises(teamkpi.TeamKpiError) as info:
+        a.set_load(1, "ticket", 2**63 - 1)
+    assert info.value.code == "out_of_range"
+    assert a.assign({"id": 1, "kind": "ticket", "created_at": NOW}, NOW)["to"] == 1
+
+
+def test_re_assign_hours_beyond_a_century_is_out_of_range() -> None:
+    a = teamkpi.Assigner([{"id": 1, "status": "online"}])
+    item = {"id": 5, "kind": "ticket", "created_at": NOW, "agent_id": 1, "assigned_at": NOW}
+    settings = {
+        "auto_assign_enabled": True,
+        "re_assign_enabled": True,
+        "re_assign_hours": 2562047788015216,
+    }
+    with pytest.raises(teamkpi.TeamKpiError) as info:
+        a.reassign_stale([item], settings, NOW)
+    assert info.value.code == "out_of_range"
