@@ -1,4 +1,4 @@
-//! W4 (SPEC §8): assignment pick + load update with 10 000 agents (≤ 1 µs), draining 1 M
+//! W4 (docs/semantics.md): assignment pick + load update with 10 000 agents (≤ 1 µs), draining 1 M
 //! backlog items across 10 000 agents (≤ 1 s), and a stale scan over 1 M open items.
 
 use chrono::{TimeZone, Utc};

@@ -1,4 +1,4 @@
-"""teamkpi side by side with the tools users would pick instead (SPEC §8), on the same data.
+"""teamkpi side by side with the tools users would pick instead (docs/semantics.md), on the same data.
 
 Run on demand from the repository root (not part of the test command):
 
@@ -16,7 +16,7 @@ W1: tickets (agent, priority, created, first response, resolved; 1 000 agents, 3
 seeded generator of benches/src/lib.rs) → per agent-day: tickets assigned, of those resolved by
 the day's end, first responses (count, seconds), resolutions (count, seconds), SLA met and
 breached (first response and resolution targets per priority, 24/7), each credited to the day
-its instant falls on (SPEC §2, §9).
+its instant falls on (docs/semantics.md).
 """
 
 from __future__ import annotations
@@ -781,7 +781,7 @@ def run_w4(table: list[list[str]]) -> None:
     py_assign = (time.perf_counter() - t0) / n
     assert ours == chosen[:n], "the Python binding and the Rust core chose differently"
 
-    # The peer: least-busy with SPEC §4's ties (never assigned first, then longest since the
+    # The peer: least-busy with the assigner's ties (never assigned first, then longest since the
     # last assignment, then lowest id) over a binary heap — what a careful Python service does.
     def heap_run() -> list[int]:
         heap = [(load, -1.0, i + 1) for i, load in enumerate(loads)]

@@ -1,4 +1,4 @@
-//! W2 (SPEC §8): incremental event apply, one event at a time, on an engine already holding
+//! W2 (docs/semantics.md): incremental event apply, one event at a time, on an engine already holding
 //! 10 000 open tickets.
 
 use chrono::{TimeZone, Utc};
@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
-    // The SPEC's figure is the median: replay the whole stream once, timing each event.
+    // The target is the median: replay the whole stream once, timing each event.
     let mut fresh = engine.clone();
     let mut times: Vec<std::time::Duration> = stream
         .iter()

@@ -1,4 +1,4 @@
-//! W1 (SPEC §8): per agent-day counts, sums and SLA met (24/7 calendar) from 1 M tickets,
+//! W1 (docs/semantics.md): per agent-day counts, sums and SLA met (24/7 calendar) from 1 M tickets,
 //! 1 000 agents, 30 days — from columnar slices (the dense kernel, with and without quantiles)
 //! and from rows.
 

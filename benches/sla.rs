@@ -1,4 +1,4 @@
-//! Business-time arithmetic (SPEC §8: ≥ 5 M adds/s on a split-hours, holiday, DST calendar) and
+//! Business-time arithmetic (≥ 5 M adds/s on a split-hours, holiday, DST calendar) and
 //! the SLA breach scan over 1 M open tickets.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

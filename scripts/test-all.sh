@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+step "citations (the repository stands alone)"
+./scripts/check-citations.sh
+
 step "rustfmt"
 cargo fmt --all -- --check
 

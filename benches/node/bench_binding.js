@@ -1,5 +1,5 @@
 'use strict'
-// Benchmarks of the Node binding (SPEC §8), run on demand after a release build:
+// Benchmarks of the Node binding (docs/semantics.md), run on demand after a release build:
 //   cd bindings/node && npx napi build --platform --release --js native.js --dts native.d.ts
 //   node benches/node/bench_binding.js [rows]
 // One engine event per call (target ≤ 3 µs), `ticketMetrics` over 1 M plain objects with Dates

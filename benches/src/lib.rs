@@ -1,4 +1,4 @@
-//! Deterministic, seeded data generators for the SPEC §8 workloads, shared by the criterion
+//! Deterministic, seeded data generators for the benchmark workloads, shared by the criterion
 //! benches, the `teamkpi-bench` binary and (through the files it writes) the comparison script:
 //! W1 tickets (in memory or streamed in chunks), W2 event streams, W3 calendar instants, W4
 //! agents and backlog.

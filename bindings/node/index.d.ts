@@ -49,7 +49,7 @@ export declare function overallScore(
   items: Array<{ weight: Decimal; achievement: Decimal | null }>,
   options?: { cap?: Decimal | null; floor?: Decimal | null },
 ): string | null
-/** Seed 001's 0–100 performance score (rates as fractions 0–1), or null without data. */
+/** The support automation's 0–100 performance score (rates as fractions 0–1), or null without data. */
 export declare function performanceScore(
   resolutionRate: Decimal | null,
   avgResponseHours: Decimal | null,
@@ -147,7 +147,7 @@ export declare function ticketMetrics(tickets: Record[], options?: MetricsOption
 /** The same on the thread pool, off the main thread. */
 export declare function ticketMetricsAsync(tickets: Record[], options?: MetricsOptions): Promise<TicketMetricsReport>
 
-/** Seed 004's twelve figures. */
+/** The call-center dashboard's twelve figures. */
 export interface DashboardStats {
   leads_today: number
   calls_total_today: number
@@ -193,10 +193,10 @@ export interface AnalyticsOptions {
   sla?: SlaPolicy | Record | null
   tenant?: string | null
 }
-/** One of seed 001's results, in its JSON shape. */
+/** One of the support automation's results, in its JSON shape. */
 export declare function analytics(result: AnalyticsResult, tickets: Record[], options: AnalyticsOptions): Record
 export declare function analyticsAsync(result: AnalyticsResult, tickets: Record[], options: AnalyticsOptions): Promise<Record>
-/** Seed 001's SLA analytics over timelines (denominators: all SLA tasks created in the window). */
+/** The support automation's SLA analytics over timelines (denominators: all SLA tasks created in the window). */
 export declare function slaAnalytics(
   policy: SlaPolicy | Record,
   tickets: Record[],
@@ -238,7 +238,7 @@ export declare class SlaPolicy {
     at_risk: Array<{ key: string; ticket_id: number; state: string; agent_id: number | null; [key: string]: unknown }>
     rejected: Array<{ ticket_id: number; code: string; [key: string]: unknown }>
   }
-  /** Seed 001's breach list: `{breaches, count}`. */
+  /** The support automation's breach list: `{breaches, count}`. */
   breaches(tickets: Record[], now: Date, options?: { agentId?: number | null; alreadyAlerted?: string[] }): {
     breaches: Record[]
     count: number
@@ -317,7 +317,7 @@ export declare class Assigner {
 }
 
 export interface Definition {
-  /** The row id (seed 003's `kpi_definition_id`). */
+  /** The row id (the KPI tables' `kpi_definition_id`). */
   id: number | null
   key: string
   name: string
@@ -413,7 +413,7 @@ export declare class PostgresStore extends Store {
   constructor(url: string)
 }
 
-/** Seed 000's update: measurements for today, `days` days or one `date`, one agent or all. */
+/** The support desk's update: measurements for today, `days` days or one `date`, one agent or all. */
 export declare function updateKpis(
   store: Store,
   options: {

@@ -104,7 +104,7 @@ export declare class NativeSlaPolicy {
   evaluate(args: string): string
   /** Scans `{tickets, now, already_alerted}`. */
   scan(args: string): string
-  /** Seed 001's breach list for `{tickets, now, agent_id, already_alerted}`. */
+  /** The support automation's breach list for `{tickets, now, agent_id, already_alerted}`. */
   breaches(args: string): string
 }
 
@@ -138,7 +138,7 @@ export declare function eventTypes(): Array<string>
 export declare function panicForTests(): void
 
 /**
- * W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids
+ * Tickets of the columnar shape as columns (the wrapper builds them from plain objects): ids and agent ids
  * as numbers (`NaN` = no agent), priority codes into `labels`, instants as epoch milliseconds
  * (`NaN` = missing). `options` is the JSON of the other arguments. The columnar kernel runs on
  * them; returns JSON.

@@ -1,9 +1,9 @@
-"""Seed 004's call-center dashboard and seed 003's KPI routes, served by Flask on teamkpi's
+"""The call-center dashboard's call-center dashboard and the KPI tables' KPI routes, served by Flask on teamkpi's
 SQLite store.
 
 - `GET /api/crm/dashboard/stats[?date=YYYY-MM-DD]` and
   `POST /api/crm/dashboard/stats/update-after-call` `{"call_id": 123}`: the ankieter's twelve
-  figures in seed 004's `{"success": true, "stats": {…}}` wrapper (the agent is the logged-in
+  figures in the call-center dashboard's `{"success": true, "stats": {…}}` wrapper (the agent is the logged-in
   user; here the `X-Agent-Id` header stands in for the login). The figures are teamkpi's live
   metrics: `update-after-call` applies the call's `call_ended` event (id `call:{id}`: a second
   post of the same call counts once), and the stats read the live calls and sessions — no scan of
@@ -12,7 +12,7 @@ SQLite store.
   with `live().apply_records(sessions=[…])` as it records it.
 - `GET /kpis/definitions`, `GET /kpis/users/<user_id>` (assigned KPIs with their latest
   measurement), `POST /kpis/users/<user_id>/kpis/assign`, `POST /kpis/calculate/<user_kpi_id>`:
-  seed 003's routes with its JSON shapes.
+  the KPI tables' routes with its JSON shapes.
 
 Bad input is a 400 with a stable code, unknown ids a 404: `{"success": false, "error": …,
 "code": …}`.
@@ -75,7 +75,7 @@ def parse_day(name: str, raw: Any) -> dt.date:
     if not isinstance(raw, str):
         raise ApiError(400, "invalid_date", f"{name} must be a YYYY-MM-DD date")
     try:
-        # seed 003 sends ISO dates, sometimes with a time part
+        # the KPI tables sends ISO dates, sometimes with a time part
         return dt.datetime.fromisoformat(raw).date() if "T" in raw else dt.date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "invalid_date", f"{name}: {raw!r} is not a date") from None
@@ -87,7 +87,7 @@ def positive_int(name: str, raw: Any) -> int:
     return raw
 
 
-# --- seed 004: the ankieter dashboard --------------------------------------------------------
+# --- the call-center dashboard: the ankieter dashboard --------------------------------------------------------
 
 crm = Blueprint("crm", __name__, url_prefix="/api/crm")
 
@@ -147,13 +147,13 @@ def backfill_live(days: int = 31) -> dict[str, Any]:
     return live().backfill(start, t + dt.timedelta(seconds=1))
 
 
-# --- seed 003: KPI definitions, assignments, calculation -------------------------------------
+# --- the KPI tables: KPI definitions, assignments, calculation -------------------------------------
 
 kpis = Blueprint("kpis", __name__, url_prefix="/kpis")
 
 
 def definition_view(d: dict[str, Any]) -> dict[str, Any]:
-    """A definition in seed 003's column names (plus teamkpi's `key`)."""
+    """A definition in the KPI tables' column names (plus teamkpi's `key`)."""
     return {
         "id": d["id"],
         "key": d["key"],

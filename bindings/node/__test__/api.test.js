@@ -95,7 +95,7 @@ test('batch work off the main thread', async () => {
   assert.ok(ticks >= 0)
 })
 
-test('engine: seed 000 transfer, duplicates, eviction and late events', () => {
+test('engine: the support desk transfer, duplicates, eviction and late events', () => {
   const e = new t.Engine('UTC')
   e.apply({ id: 1, at: T0, type: 'ticket_created', ticket_id: 1, agent_id: 1 })
   const applied = e.apply({ id: 2, at: hours(T0, 1), type: 'ticket_transferred', ticket_id: 1, from: 1, to: 2 })

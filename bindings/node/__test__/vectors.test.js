@@ -73,7 +73,7 @@ function same(expected, actual, round) {
     const e = dec(expected)
     const a = dec(actual)
     if (e !== null && a !== null) {
-      // Results are numbers rounded to 2 places (SPEC §9): compare at the same rounding.
+      // Results are numbers rounded to 2 places (docs/semantics.md): compare at the same rounding.
       if (typeof actual === 'number' && !round) return round2(String(expected)) === actual || sameNumber(e, a, false)
       return sameNumber(e, a, round)
     }

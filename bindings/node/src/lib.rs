@@ -176,7 +176,7 @@ fn opt_exact(d: Option<Decimal>) -> Value {
     d.map(exact).unwrap_or(Value::Null)
 }
 
-/// Numbers under decimal keys rounded to 2 places, half away from zero (SPEC §9: display
+/// Numbers under decimal keys rounded to 2 places, half away from zero (docs/semantics.md: display
 /// values are numbers, exactly rounded).
 fn rounded(mut v: Value) -> Value {
     fn walk(v: &mut Value, key: Option<&str>) {
@@ -505,7 +505,7 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
     }
 }
 
-/// W1 columns copied out of the JS typed arrays (so the kernel can run off the main thread).
+/// The columns copied out of the JS typed arrays (so the kernel can run off the main thread).
 pub struct Columns {
     ids: Vec<u64>,
     agent_ids: Vec<u64>,
@@ -575,7 +575,7 @@ impl Columns {
     }
 }
 
-/// W1-shaped tickets as columns (the wrapper builds them from plain objects): ids and agent ids
+/// Tickets of the columnar shape as columns (the wrapper builds them from plain objects): ids and agent ids
 /// as numbers (`NaN` = no agent), priority codes into `labels`, instants as epoch milliseconds
 /// (`NaN` = missing). `options` is the JSON of the other arguments. The columnar kernel runs on
 /// them; returns JSON.
@@ -726,7 +726,7 @@ fn ms(t: f64, field: &str) -> napi::Result<DateTime<Utc>> {
             value: t.to_string(),
         }));
     }
-    // Whole seconds, truncated toward the past (SPEC §9).
+    // Whole seconds, truncated toward the past (docs/semantics.md).
     DateTime::from_timestamp((t / 1000.0).floor() as i64, 0).ok_or_else(|| {
         err(Error::OutOfRange {
             field: field.into(),
@@ -846,7 +846,7 @@ impl NativeSlaPolicy {
         })
     }
 
-    /// Seed 001's breach list for `{tickets, now, agent_id, already_alerted}`.
+    /// The support automation's breach list for `{tickets, now, agent_id, already_alerted}`.
     #[napi]
     pub fn breaches(&self, args: String) -> napi::Result<String> {
         guard(|| {
@@ -1473,7 +1473,7 @@ pub struct NativeStore {
     inner: std::sync::Arc<dyn HostStore>,
 }
 
-/// Definitions as objects with their row `id` first (seed 003's shape).
+/// Definitions as objects with their row `id` first (the KPI tables' shape).
 fn with_ids(
     store: &dyn HostStore,
     defs: Vec<KpiDefinition>,

@@ -147,7 +147,7 @@ impl PyAssigner {
         })
     }
 
-    /// Seed 002's auto-assign on creation, honouring the tenant's settings
+    /// The CRM assignment's auto-assign on creation, honouring the tenant's settings
     /// (`auto_assign_enabled`, …).
     fn auto_assign<'py>(
         &self,
@@ -184,7 +184,7 @@ impl PyAssigner {
         })
     }
 
-    /// Seed 002's hourly job: moves open items whose agent has been inactive (or not contacted)
+    /// The CRM assignment's hourly job: moves open items whose agent has been inactive (or not contacted)
     /// too long to another agent.
     #[pyo3(signature = (items, settings, now, *, inactive_hours=None))]
     fn reassign_stale<'py>(
@@ -290,7 +290,7 @@ impl PyAssigner {
         })
     }
 
-    /// Open load per agent and kind (seed 001's workload view).
+    /// Open load per agent and kind (the support automation's workload view).
     fn workload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
             let w = self.lock()?.workload();

@@ -46,7 +46,7 @@ fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     .map(|u| u.bind(py))
 }
 
-/// An aware `datetime` as a UTC instant truncated to whole seconds (SPEC §9); a naive one is an
+/// An aware `datetime` as a UTC instant truncated to whole seconds (docs/semantics.md); a naive one is an
 /// error (`naive_datetime`), anything else a `TypeError`.
 pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
     let py = obj.py();
@@ -473,9 +473,9 @@ pub fn from_py_list<T: DeserializeOwned>(obj: Option<&Bound<'_, PyAny>>) -> PyRe
 /// How result dicts carry dates, instants and decimals.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
-    /// Native Python types: `date`, aware UTC `datetime`, `Decimal` (SPEC §9).
+    /// Native Python types: `date`, aware UTC `datetime`, `Decimal` (docs/semantics.md).
     Native,
-    /// The seeds' JSON shapes: strings for dates and instants, numbers as `int`/`float`.
+    /// The hosts' JSON shapes: strings for dates and instants, numbers as `int`/`float`.
     Json,
 }
 

@@ -1,4 +1,4 @@
-//! Ticket metrics from dicts, tuples and columns; seed 004's dashboard; seed 001's analytics.
+//! Ticket metrics from dicts, tuples and columns; the call-center dashboard; the support automation's analytics.
 
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::PyTypeError;
@@ -100,7 +100,7 @@ const GENERAL_KEYS: &[&str] = &[
     "last_contacted_at",
 ];
 
-/// One W1-shaped ticket: what the columnar kernel reads (the priority stays a Python string
+/// One ticket of the columnar shape: what the columnar kernel reads (the priority stays a Python string
 /// until it is matched against the labels seen so far: no allocation per ticket).
 struct SimpleTicket<'py> {
     id: u64,
@@ -137,7 +137,7 @@ fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<Bound<'_, PyStri
     }
 }
 
-/// Reads one ticket: a dict (the W1 keys directly; anything richer through the general
+/// Reads one ticket: a dict (the columnar keys directly; anything richer through the general
 /// decoder) or a `(id, agent_id, priority, created_at, first_response_at, resolved_at)` tuple.
 fn parse_ticket<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Parsed<'py>> {
     let py = obj.py();
@@ -195,7 +195,7 @@ fn parse_ticket<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Parsed<'py>> {
     Ok(Parsed::General(Box::new(from_py(obj)?)))
 }
 
-/// W1 columns built from simple tickets.
+/// Columns built from simple tickets.
 #[derive(Default)]
 struct ColumnBuf {
     id: Vec<u64>,
@@ -285,7 +285,7 @@ pub fn ticket_metrics<'py>(
         let options = metrics_options(
             timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
         )?;
-        // W1-shaped input goes to the columnar kernel; anything richer switches to the row
+        // Input of the columnar shape goes to the columnar kernel; anything richer switches to the row
         // aggregator, fed in chunks with the GIL released.
         let mut columns = ColumnBuf::default();
         let mut agg: Option<TicketMetricsAggregator> = None;
@@ -576,7 +576,7 @@ pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
 }
 
 /// call_center_dashboard(agent_id, date, *, calls, sessions=(), contacts=(), campaigns=(),
-/// now, timezone="UTC", tenant=None) -> dict: seed 004's twelve figures.
+/// now, timezone="UTC", tenant=None) -> dict: the call-center dashboard's twelve figures.
 #[pyfunction]
 #[pyo3(signature = (agent_id, date, *, calls, now, sessions=None, contacts=None, campaigns=None, timezone=None, tenant=None))]
 #[allow(clippy::too_many_arguments)]
@@ -624,7 +624,7 @@ fn analytics_options(
 }
 
 /// analytics(result, tickets, *, now, days=30, agent_id=None, timezone="UTC", sla=None,
-/// tenant=None) -> dict: one of seed 001's results, in its JSON shape.
+/// tenant=None) -> dict: one of the support automation's results, in its JSON shape.
 #[pyfunction]
 #[pyo3(signature = (result, tickets, *, now, days=30, agent_id=None, timezone=None, sla=None, tenant=None))]
 #[allow(clippy::too_many_arguments)]
@@ -657,7 +657,7 @@ pub fn analytics<'py>(
     })
 }
 
-/// sla_analytics(policy, tickets, *, now, start, end, group_by="all") -> list[dict]: seed 001's
+/// sla_analytics(policy, tickets, *, now, start, end, group_by="all") -> list[dict]: the support automation's
 /// SLA analytics over timelines (denominators: all SLA tasks created in the window).
 #[pyfunction]
 #[pyo3(signature = (policy, tickets, *, now, start, end, group_by=None))]
@@ -695,7 +695,7 @@ pub fn sla_analytics<'py>(
     })
 }
 
-/// sla_breaches(policy, tickets, *, now, agent_id=None, already_alerted=()) -> dict: seed 001's
+/// sla_breaches(policy, tickets, *, now, agent_id=None, already_alerted=()) -> dict: the support automation's
 /// breach list.
 #[pyfunction]
 #[pyo3(signature = (policy, tickets, *, now, agent_id=None, already_alerted=None))]

@@ -2,7 +2,7 @@
 //! text or `serde_json::Value` in between): result conversion is on the hot path of batch calls
 //! that return tens of thousands of rows.
 //!
-//! Native shape (SPEC §9): values under date keys become `date`, under instant keys aware UTC
+//! Native shape (docs/semantics.md): values under date keys become `date`, under instant keys aware UTC
 //! `datetime`, under decimal keys `Decimal` (see `convert::is_*_key`); dates are cached per call,
 //! since rows share few distinct days.
 

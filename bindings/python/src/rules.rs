@@ -238,7 +238,7 @@ pub fn convert_unit<'py>(
     })
 }
 
-/// kpi_source(calculation_type, config) -> dict: seed 003's calculation type and config as a
+/// kpi_source(calculation_type, config) -> dict: the KPI tables' calculation type and config as a
 /// typed source (`metric`, `formula`, `manual`, `external`).
 #[pyfunction]
 pub fn kpi_source<'py>(

@@ -98,7 +98,7 @@ impl PyPostgresStore {
     }
 }
 
-/// Definitions as dicts with their row `id` first (seed 003's shape).
+/// Definitions as dicts with their row `id` first (the KPI tables' shape).
 fn with_ids<'py>(
     py: Python<'py>,
     store: &dyn HostStore,
@@ -118,7 +118,7 @@ fn with_ids<'py>(
 
 #[pymethods]
 impl PyStore {
-    /// Inserts or replaces a KPI definition (seed 003's columns and strings are accepted).
+    /// Inserts or replaces a KPI definition (the KPI tables' columns and strings are accepted).
     fn upsert_definition(&self, definition: &Bound<'_, PyAny>) -> PyResult<()> {
         crate::errors::guard(|| {
             let def: KpiDefinition = from_py(definition)?;
@@ -128,7 +128,7 @@ impl PyStore {
         })
     }
 
-    /// One definition by key, or by its integer row `id` (seed 003's `kpi_definition_id`), or
+    /// One definition by key, or by its integer row `id` (the KPI tables' `kpi_definition_id`), or
     /// `None`. The dict carries that `id`.
     #[pyo3(signature = (key, *, tenant=None))]
     fn definition<'py>(
@@ -338,7 +338,7 @@ impl PyStore {
         })
     }
 
-    /// Inserts or replaces calls (seed 004's `calls` rows).
+    /// Inserts or replaces calls (the call-center dashboard's `calls` rows).
     fn put_calls(&self, calls: &Bound<'_, PyAny>) -> PyResult<usize> {
         crate::errors::guard(|| {
             let list: Vec<Call> = from_py_list(Some(calls))?;
@@ -364,7 +364,7 @@ impl PyStore {
         })
     }
 
-    /// Adds agent session intervals (seed 004's `agent_sessions`).
+    /// Adds agent session intervals (the call-center dashboard's `agent_sessions`).
     fn put_sessions(&self, sessions: &Bound<'_, PyAny>) -> PyResult<usize> {
         crate::errors::guard(|| {
             let list: Vec<AgentSession> = from_py_list(Some(sessions))?;
@@ -527,12 +527,12 @@ impl teamkpi::ExternalValueProvider for PyExternal<'_> {
                 decimal(&v, "external value").map(Some)
             }
         };
-        // The provider's own failure becomes this KPI's failure; the run goes on (SPEC §9).
+        // The provider's own failure becomes this KPI's failure; the run goes on (docs/semantics.md).
         call().map_err(|e| Error::argument_error("external", e.to_string()))
     }
 }
 
-/// The zone a call names, else the store's company zone (SPEC §9: default UTC).
+/// The zone a call names, else the store's company zone (default UTC; docs/semantics.md).
 pub(crate) fn store_zone(
     store: &dyn HostStore,
     tenant: Option<&str>,
@@ -564,7 +564,7 @@ pub(crate) fn update_range(
 
 /// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,
 /// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
-/// -> dict: seed 000's command. Metrics come from `engine`, from `tickets` (snapshot dicts), or
+/// -> dict: the support desk's command. Metrics come from `engine`, from `tickets` (snapshot dicts), or
 /// else from the store's own activity tables. Returns `successes`, `skipped`, `failures` and
 /// per-KPI `outcomes`; one failing KPI never stops the rest.
 #[pyfunction]
@@ -639,7 +639,7 @@ pub fn update_kpis<'py>(
 }
 
 /// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None)
-/// -> dict: seed 000's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`,
+/// -> dict: the support desk's AgentKPI row (`agent_id`, `kpi_date`, `total_tickets`,
 /// `overall_kpi_score`). Ticket counts come from `engine`, `tickets`, or the store's activity.
 #[pyfunction]
 #[pyo3(signature = (store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None))]

@@ -72,7 +72,7 @@ def test_always_open_and_other_zones() -> None:
     # any aware datetime works; the result is UTC
     local = dt.datetime(2025, 11, 3, 3, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
     assert ny.add_business_seconds(local, 0) == local
-    # microseconds are truncated to whole seconds (SPEC §9)
+    # microseconds are truncated to whole seconds (docs/semantics.md)
     assert cal.add_business_seconds(T0.replace(microsecond=999_999), 0) == T0
 
 

@@ -1,4 +1,4 @@
-"""The SQLite and PostgreSQL stores from Python, and seed 000's update_kpis / AgentKPI on them.
+"""The SQLite and PostgreSQL stores from Python, and the support desk's update_kpis / AgentKPI on them.
 
 The PostgreSQL cases run against the server in ``PG_TEST_URL`` (the README's test command starts
 a throwaway one); with ``TEAMKPI_REQUIRE_PG=1`` a missing server fails instead of skipping.
@@ -22,7 +22,7 @@ UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday
 
 DEFINITIONS = [
-    {  # seed 003's first KPI, in its own spelling
+    {  # the KPI tables' first KPI, in its own spelling
         "key": "avg_resolution",
         "name": "Average Resolution Time",
         "unit": "hours",
@@ -144,7 +144,7 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     assert sorted(ids.values()) == sorted(set(ids.values()))
     by_id = store.definition(ids["csat"], tenant=company)
     assert by_id is not None and by_id["key"] == "csat" and by_id["id"] == ids["csat"]
-    # seed 003's front end assigns by row id
+    # the KPI tables' front end assigns by row id
     seed = store.insert_assignment(
         {"tenant": company, "user_id": 9, "kpi_definition_id": ids["qa"], "target_value": 3}
         | {"weight": 100, "start_date": "2025-11-01"}

@@ -419,7 +419,7 @@ pub fn run(
     out!();
     report::run(&ctx, days, false, None)?;
 
-    // Seed 004's dashboard for the first agent, yesterday (a whole day of calls).
+    // The call-center dashboard's dashboard for the first agent, yesterday (a whole day of calls).
     let today = teamkpi::today(now, tz).pred_opt().unwrap_or(start);
     let (from, to) = teamkpi::DateRange::day(today).utc_bounds(tz);
     let stats = call_center_dashboard(
@@ -435,7 +435,7 @@ pub fn run(
         &ctx.store.contacts(tenant.as_deref())?,
         &ctx.store.campaigns(tenant.as_deref())?,
     )?;
-    out!("\nCall-center dashboard, agent 1, {today} (seed 004's stats):");
+    out!("\nCall-center dashboard, agent 1, {today} (the call-center dashboard's stats):");
     out!("{}", serde_json::to_string(&stats).unwrap_or_default());
     out!("\nNext: teamkpi --db {} report --html report.html | sla | assign --dry-run | reassign --dry-run", path.display());
     Ok(())

@@ -68,7 +68,7 @@ enum Command {
         /// The file (.csv, .jsonl or .ndjson).
         file: PathBuf,
     },
-    /// Recompute KPI measurements (seed 000's update_kpis): today by default.
+    /// Recompute KPI measurements (the support desk's update_kpis): today by default.
     Update {
         /// One day, YYYY-MM-DD.
         #[arg(long, conflicts_with = "days")]
@@ -93,7 +93,7 @@ enum Command {
         /// Days back, today included.
         #[arg(long, default_value_t = 30)]
         days: u32,
-        /// Print JSON with seed 001's keys.
+        /// Print JSON with the support automation's keys.
         #[arg(long)]
         json: bool,
         /// Also write a self-contained HTML page with charts.
@@ -112,12 +112,12 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Re-assign stale work: not contacted in time (seed 002), inactive agents (seed 001).
+    /// Re-assign stale work: not contacted in time (the CRM assignment), inactive agents (the support automation).
     Reassign {
         /// Show what would happen, change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Hours of inactivity after which an agent's open items move (seed 001: 6).
+        /// Hours of inactivity after which an agent's open items move (the support automation: 6).
         #[arg(long, default_value_t = 6)]
         inactive_hours: i64,
     },
@@ -485,7 +485,7 @@ fn assigner(ctx: &Ctx, open: &[Ticket]) -> CliResult<Assigner> {
         .into_iter()
         .map(|(a, _)| a)
         .collect();
-    // Loads from the open work, per kind (seed 001's workload tracker).
+    // Loads from the open work, per kind (the support automation's workload tracker).
     for a in &mut agents {
         a.open_load.clear();
     }

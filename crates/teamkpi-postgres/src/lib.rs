@@ -1,8 +1,8 @@
 //! # teamkpi-postgres
 //!
-//! teamkpi's store traits on PostgreSQL, with seed 003's tables (`kpi_definitions`,
+//! teamkpi's store traits on PostgreSQL, with the KPI tables (`kpi_definitions`,
 //! `user_kpis`, `kpi_measurements`) plus manual values and rollups. The migration adopts a
-//! database that already holds seed 003's original tables, keeping their rows: it adds the
+//! database that already holds the KPI tables' original tables, keeping their rows: it adds the
 //! `tenant` and `key` columns, widens `achievement_percentage` and the value columns from
 //! `DECIMAL(5,2)` / `DECIMAL(10,2)` to `NUMERIC` (a lower-better KPI easily passes 999.99 %), and
 //! replaces the all-rows uniqueness of `user_kpis` by "one active assignment per (agent, KPI,
@@ -110,7 +110,7 @@ fn opt_tenant(s: String) -> Option<String> {
 }
 
 /// The migrations, in order; each runs once (recorded in `schema_migrations`) and every
-/// statement tolerates seed 003's tables being there already.
+/// statement tolerates the KPI tables being there already.
 const MIGRATIONS: &[(i32, &str)] = &[
     (
         1,
@@ -227,7 +227,7 @@ pub struct ActivityTables {
     pub tickets: String,
     /// Id column.
     pub id: String,
-    /// Assignee column (seed 003's `assigned_to`).
+    /// Assignee column (the KPI tables' `assigned_to`).
     pub agent: String,
     /// Creation column.
     pub created_at: String,
@@ -239,14 +239,14 @@ pub struct ActivityTables {
     pub priority: Option<String>,
     /// Status column, if any.
     pub status: Option<String>,
-    /// Only rows with this status count as resolved (seed 003's `status = 'resolved'`).
+    /// Only rows with this status count as resolved (the KPI tables' `status = 'resolved'`).
     pub resolved_status: Option<String>,
     /// Tenant column, if the table holds several companies.
     pub tenant: Option<String>,
 }
 
 impl ActivityTables {
-    /// Seed 003's `support_cases` (`assigned_to`, `status`, `created_at`, `resolved_at`).
+    /// The KPI tables' `support_cases` (`assigned_to`, `status`, `created_at`, `resolved_at`).
     pub fn support_cases() -> Self {
         ActivityTables {
             tickets: "support_cases".into(),
@@ -450,7 +450,7 @@ fn from_value<T: serde::de::DeserializeOwned>(
 /// teamkpi's own activity tables (`teamkpi_tickets`, `teamkpi_calls`, …): what the `teamkpi`
 /// command writes and reads when no [`ActivityTables`] mapping is given.
 impl PgStore {
-    /// The integer row ids of the tenant's definitions with their keys (seed 003's
+    /// The integer row ids of the tenant's definitions with their keys (the KPI tables'
     /// `kpi_definitions.id`, which front ends send as `kpi_definition_id`), by id.
     pub fn definition_ids(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
         let rows = self.lock()?.query(
@@ -1234,7 +1234,7 @@ impl ActivitySource for PgStore {
     ) -> teamkpi::Result<Vec<Call>> {
         teamkpi::store::check_window("calls", from, to)?;
         // Calls and sessions always come from teamkpi's own tables (host ticket tables are
-        // mapped by `ActivityTables`; seed 003 has no call tables to map).
+        // mapped by `ActivityTables`; the KPI tables has no call tables to map).
         self.own_window(
             "teamkpi_calls",
             "SELECT record FROM teamkpi_calls WHERE tenant = $1 AND started_at >= $2

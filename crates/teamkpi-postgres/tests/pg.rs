@@ -62,7 +62,7 @@ fn migrations_twice_change_nothing() {
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
-/// Seed 003's original DDL and rows.
+/// The KPI tables' original DDL and rows.
 const SEED_003: &str = "
 CREATE TABLE users (id SERIAL PRIMARY KEY, name TEXT);
 INSERT INTO users (name) VALUES ('Ada'), ('Bo');
@@ -326,7 +326,7 @@ fn seed_003_queries_match_teamkpi() {
         agg.add(t).unwrap();
     }
     for user in [1i32, 2] {
-        // Seed 003's two queries, with the week's exclusive end (its job passes Sunday and so
+        // The KPI tables' two queries, with the week's exclusive end (its job passes Sunday and so
         // drops Sunday's cases; teamkpi counts the whole week).
         let seed_avg: Decimal = c
             .query_one(

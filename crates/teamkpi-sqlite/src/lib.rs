@@ -1,13 +1,13 @@
 //! # teamkpi-sqlite
 //!
 //! The embedded default store of teamkpi: every storage trait of the core on a bundled SQLite
-//! (no server), with versioned, idempotent migrations, seed 003's tables (`kpi_definitions`,
+//! (no server), with versioned, idempotent migrations, the KPI tables (`kpi_definitions`,
 //! `user_kpis`, `kpi_measurements`), manual values, rollups and activity tables (tickets, calls,
 //! sessions, contacts, campaigns, agents, company settings, SLA policies).
 //!
 //! Every query is scoped to one tenant (`''` in the `tenant` columns stands for no tenant).
 //! Decimals are stored as text, so targets, weights and achievements keep their exact value —
-//! an achievement of 30 000 % stores fine, unlike seed 003's `DECIMAL(5,2)`. Batches run in one
+//! an achievement of 30 000 % stores fine, unlike the KPI tables' `DECIMAL(5,2)`. Batches run in one
 //! transaction: a failing row leaves nothing half-written.
 //!
 //! ```
@@ -335,7 +335,7 @@ impl SqliteStore {
         Ok(r)
     }
 
-    /// The integer row ids of the tenant's definitions with their keys (seed 003's
+    /// The integer row ids of the tenant's definitions with their keys (the KPI tables'
     /// `kpi_definitions.id`, which front ends send as `kpi_definition_id`), by id.
     pub fn definition_ids(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
         let conn = self.lock()?;
@@ -528,7 +528,7 @@ impl SqliteStore {
         .collect()
     }
 
-    /// Saves a company's time zone, assignment settings (seed 002) and SLA policy.
+    /// Saves a company's time zone, assignment settings (the CRM assignment) and SLA policy.
     pub fn put_settings(
         &self,
         tenant: Option<&str>,

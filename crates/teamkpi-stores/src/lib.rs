@@ -46,7 +46,7 @@ pub trait HostStore: KpiStore + ActivitySource + LiveStore + Send + Sync {
     fn agents(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(AgentState, Option<String>)>>;
     /// The company settings.
     fn settings(&self, tenant: Option<&str>) -> teamkpi::Result<Settings>;
-    /// Definition row ids with their keys (seed 003's `kpi_definition_id`), by id.
+    /// Definition row ids with their keys (the KPI tables' `kpi_definition_id`), by id.
     fn definition_ids(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>>;
 }
 
@@ -204,7 +204,7 @@ pub fn update_from_live(
     update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
 }
 
-/// The key of the tenant's definition with row id `id` (seed 003's `kpi_definition_id`).
+/// The key of the tenant's definition with row id `id` (the KPI tables' `kpi_definition_id`).
 pub fn definition_key(
     store: &dyn HostStore,
     tenant: Option<&str>,
@@ -230,7 +230,7 @@ pub fn definitions_with_ids(
         .collect())
 }
 
-/// Seed 003's assignment bodies name the definition by row id: replaces `kpi_definition_id` in a
+/// The KPI tables' assignment bodies name the definition by row id: replaces `kpi_definition_id` in a
 /// JSON assignment with the definition's key (`unknown_definition` when there is none).
 pub fn resolve_definition_id(
     store: &dyn HostStore,

@@ -4,14 +4,14 @@
 //! work (allowed status, below total capacity), one per team and one for everybody, sorted by the
 //! strategy's key. A pick walks its pool from the best key and returns the first agent that also
 //! passes the per-item checks (per-kind capacity, skills, working hours, exclusions): O(log n) when
-//! the best agent fits, which is the common case. Rules (SPEC §9):
+//! the best agent fits, which is the common case. Rules (docs/semantics.md):
 //! - least-busy: fewest open items (weighted per kind when weights are given); round-robin: the
 //!   agent assigned longest ago. Ties: longest since last assignment (never assigned first), then
 //!   the lowest id — numerically, the same on every platform.
 //! - Allowed statuses default to `online` only.
 //! - Backlog order: urgent > high > normal > low (unknown priorities last), then oldest, then id.
 //! - Re-assignment never hands an item back to the agent it is taken from, and every move is an
-//!   audit event (seed 002's ClientEvent).
+//!   audit event (the CRM assignment's ClientEvent).
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -77,7 +77,7 @@ pub struct AgentState {
     /// When the agent was last given an item.
     #[serde(default)]
     pub last_assigned_at: Option<DateTime<Utc>>,
-    /// When the agent was last active (seed 001's inactivity rule).
+    /// When the agent was last active (the support automation's inactivity rule).
     #[serde(default)]
     pub last_active_at: Option<DateTime<Utc>>,
 }
@@ -173,14 +173,14 @@ impl Default for AssignmentPolicy {
     }
 }
 
-/// Seed 002's per-company settings.
+/// The CRM assignment's per-company settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentSettings {
     /// Assign new items automatically.
     pub auto_assign_enabled: bool,
     /// Re-assign items nobody contacted in time.
     pub re_assign_enabled: bool,
-    /// Hours after which an uncontacted item moves (seed 002's `re_assign_hours`, e.g. 24).
+    /// Hours after which an uncontacted item moves (the CRM assignment's `re_assign_hours`, e.g. 24).
     pub re_assign_hours: i64,
 }
 
@@ -290,20 +290,20 @@ impl NoAgentReason {
 string_enum! {
     /// Why an item moved.
     pub enum AssignmentReason ("reason") {
-        /// Assigned on creation (seed 002's auto-assign).
+        /// Assigned on creation (the CRM assignment's auto-assign).
         AutoAssign = "auto_assign",
         /// Assigned while draining a backlog.
         Backlog = "backlog",
-        /// Nobody contacted the customer in time (seed 002's re-assign).
+        /// Nobody contacted the customer in time (the CRM assignment's re-assign).
         NotContacted = "not_contacted",
-        /// The agent was inactive too long (seed 001).
+        /// The agent was inactive too long (the support automation).
         AgentInactive = "agent_inactive",
         /// Assigned by a person or another rule of the host.
         Manual = "manual",
     }
 }
 
-/// One move of an item (seed 002's ClientEvent).
+/// One move of an item (the CRM assignment's ClientEvent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentEvent {
     /// The item.
@@ -373,9 +373,9 @@ pub struct OpenItem {
     pub item: WorkItem,
     /// The current assignee.
     pub agent_id: u64,
-    /// When it was assigned (seed 002's `assigned_at`).
+    /// When it was assigned (the CRM assignment's `assigned_at`).
     pub assigned_at: DateTime<Utc>,
-    /// When the agent last contacted the customer (seed 002's `last_contacted_at`).
+    /// When the agent last contacted the customer (the CRM assignment's `last_contacted_at`).
     #[serde(default)]
     pub last_contacted_at: Option<DateTime<Utc>>,
 }
@@ -728,7 +728,7 @@ impl Assigner {
         })
     }
 
-    /// Seed 002's auto-assign on creation, honouring the company's setting.
+    /// The CRM assignment's auto-assign on creation, honouring the company's setting.
     pub fn auto_assign(
         &mut self,
         item: &WorkItem,
@@ -754,7 +754,7 @@ impl Assigner {
         });
     }
 
-    /// Assigns a backlog in SPEC §9's order (urgent > high > normal > low, then oldest, then
+    /// Assigns a backlog in the documented backlog order (urgent > high > normal > low, then oldest, then
     /// id), respecting capacity; items nobody can take stay unassigned with the reason.
     pub fn drain(&mut self, backlog: &[WorkItem], now: DateTime<Utc>) -> AssignmentBatch {
         let mut batch = AssignmentBatch::default();
@@ -783,8 +783,8 @@ impl Assigner {
 
     /// Moves stale work to the least-busy other eligible agent:
     /// - with re-assignment enabled, items assigned more than `re_assign_hours` ago and not
-    ///   contacted for that long (or never) — seed 002, reason `not_contacted`;
-    /// - with `inactive_hours`, open items of agents inactive for longer — seed 001 (6 hours),
+    ///   contacted for that long (or never) — the CRM assignment, reason `not_contacted`;
+    /// - with `inactive_hours`, open items of agents inactive for longer — the support automation (6 hours),
     ///   reason `agent_inactive`.
     ///
     /// Items are taken in backlog order; an item never goes back to its agent, and inactive
@@ -859,7 +859,7 @@ impl Assigner {
         Ok(batch)
     }
 
-    /// Open items per agent and kind (seed 001's workload tracker), by agent id.
+    /// Open items per agent and kind (the support automation's workload tracker), by agent id.
     pub fn workload(&self) -> Vec<(u64, BTreeMap<String, i64>)> {
         self.agents().map(|a| (a.id, a.open_load.clone())).collect()
     }

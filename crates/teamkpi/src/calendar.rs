@@ -1,7 +1,7 @@
 //! Business calendars: opening hours in an IANA zone, holidays, date-specific overrides, and
 //! business-time arithmetic that is correct across DST.
 //!
-//! Rules (SPEC §9):
+//! Rules (docs/semantics.md):
 //! - Intervals are half-open `[open, close)` in local wall time. `("22:00", "06:00")` (close before
 //!   open) runs overnight and belongs to its start date (a holiday on that date drops it). `24:00`
 //!   is accepted as a closing time; an interval whose close equals its open is an error.

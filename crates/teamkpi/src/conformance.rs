@@ -101,7 +101,7 @@ pub fn measurements_upsert_round_and_replace<S: Store>(store: &S) {
             .period_start,
         date("2025-10-13")
     );
-    // Achievements above 999.99 % (seed 003's DECIMAL(5,2) limit) are stored as they are.
+    // Achievements above 999.99 % (the KPI tables' DECIMAL(5,2) limit) are stored as they are.
     store
         .upsert_measurement(&measurement(&a, "2025-10-20", "2025-10-26", "0.01"))
         .unwrap();

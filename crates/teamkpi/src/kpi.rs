@@ -1,4 +1,4 @@
-//! KPI definitions, assignments (seed 003's `user_kpis`), measurements, manual values and the
+//! KPI definitions, assignments (the KPI tables' `user_kpis`), measurements, manual values and the
 //! provider of external values.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +14,7 @@ use crate::num::serde_number;
 use crate::period::{Period, PeriodKind};
 
 string_enum! {
-    /// The unit of a KPI or a metric. `%` is accepted for `percent` (seed 003).
+    /// The unit of a KPI or a metric. `%` is accepted for `percent` (the KPI tables).
     pub enum Unit ("unit") {
         /// A number of things.
         Count = "count",
@@ -88,7 +88,7 @@ impl Unit {
 }
 
 string_enum! {
-    /// Which way is better (seed 003's `target_type`).
+    /// Which way is better (the KPI tables' `target_type`).
     pub enum Direction ("direction") {
         /// More is better: achievement = actual / target × 100.
         HigherBetter = "higher_better" | "higher-better" | "higher",
@@ -101,7 +101,7 @@ string_enum! {
 
 /// Where a KPI's actual value comes from.
 ///
-/// Seed 003's `calculation_type` strings are accepted: `query` means `metric` (its `query_key` is
+/// The KPI tables' `calculation_type` strings are accepted: `query` means `metric` (its `query_key` is
 /// the metric) and `api` means `external`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -130,7 +130,7 @@ pub enum KpiSource {
 }
 
 impl KpiSource {
-    /// Builds a source from seed 003's `calculation_type` and `config` JSON.
+    /// Builds a source from the KPI tables' `calculation_type` and `config` JSON.
     ///
     /// ```
     /// use teamkpi::KpiSource;
@@ -177,7 +177,7 @@ impl KpiSource {
         }
     }
 
-    /// The source's `config` JSON in seed 003's form (the inverse of
+    /// The source's `config` JSON in the KPI tables' form (the inverse of
     /// [`KpiSource::from_calculation_type`]).
     pub fn config(&self) -> serde_json::Value {
         match self {
@@ -205,7 +205,7 @@ fn yes() -> bool {
     true
 }
 
-/// A KPI type (seed 003's `kpi_definitions` row). Unique per (tenant, key).
+/// A KPI type (the KPI tables' `kpi_definitions` row). Unique per (tenant, key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KpiDefinition {
     /// The company the definition belongs to; `None` for a single-tenant host.
@@ -263,14 +263,14 @@ impl KpiDefinition {
     }
 }
 
-/// A KPI given to an agent with a target and a weight (seed 003's `user_kpis` row), before a store
+/// A KPI given to an agent with a target and a weight (the KPI tables' `user_kpis` row), before a store
 /// gives it an id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewKpiAssignment {
     /// The company; must match the definition's.
     #[serde(default)]
     pub tenant: Option<String>,
-    /// The agent (seed 003's `user_id`).
+    /// The agent (the KPI tables' `user_id`).
     #[serde(alias = "user_id")]
     pub agent_id: u64,
     /// The definition key.
@@ -278,13 +278,13 @@ pub struct NewKpiAssignment {
     /// The target, in the definition's unit; never negative.
     #[serde(with = "serde_number", alias = "target_value")]
     pub target: Decimal,
-    /// Importance in percent, 0–100 (seed 003 defaults to 100).
+    /// Importance in percent, 0–100 (the KPI tables defaults to 100).
     #[serde(with = "serde_number", default = "hundred")]
     pub weight: Decimal,
-    /// First day the assignment applies (seed 003's `start_date`).
+    /// First day the assignment applies (the KPI tables' `start_date`).
     #[serde(alias = "start_date")]
     pub valid_from: NaiveDate,
-    /// Last day it applies, inclusive; `None` for open-ended (seed 003's `end_date`).
+    /// Last day it applies, inclusive; `None` for open-ended (the KPI tables' `end_date`).
     #[serde(default, alias = "end_date")]
     pub valid_to: Option<NaiveDate>,
     /// Inactive assignments are not computed.
@@ -342,10 +342,10 @@ pub fn validate_weight(weight: Decimal) -> Result<()> {
     Ok(())
 }
 
-/// A stored assignment (seed 003's `user_kpis` row with its id).
+/// A stored assignment (the KPI tables' `user_kpis` row with its id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KpiAssignment {
-    /// The store's id (seed 003's `user_kpis.id`).
+    /// The store's id (the KPI tables' `user_kpis.id`).
     pub id: u64,
     /// The company.
     #[serde(default)]
@@ -394,7 +394,7 @@ impl KpiAssignment {
     }
 }
 
-/// A computed KPI value for one assignment and period (seed 003's `kpi_measurements` row).
+/// A computed KPI value for one assignment and period (the KPI tables' `kpi_measurements` row).
 /// Unique per (assignment, period start, period end); recomputing replaces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {

@@ -13,7 +13,7 @@
 //! use rust_decimal::Decimal;
 //!
 //! let policy = AchievementPolicy::capped(Decimal::from(120));
-//! // Seed 003's first KPI: average resolution time, lower is better, target 3 h, actual 2 h.
+//! // The KPI tables' first KPI: average resolution time, lower is better, target 3 h, actual 2 h.
 //! let resolution = achievement(Decimal::from(2), Decimal::from(3), Direction::LowerBetter, &policy)?;
 //! assert_eq!(resolution, Decimal::from(120)); // 150 %, capped at 120 %
 //! let resolved = achievement(Decimal::from(30), Decimal::from(40), Direction::HigherBetter, &policy)?;
@@ -38,7 +38,7 @@
 //! - [`live`]: live metrics whose state lives in a store, shared by every process.
 //! - [`period`]: days, ISO weeks and months in a time zone; `update_kpis` period helpers.
 //! - [`metrics`]: the metric catalogue and mergeable aggregate states.
-//! - [`update`]: `update_kpis` and seed 000's AgentKPI.
+//! - [`update`]: `update_kpis` and the support desk's AgentKPI.
 //! - [`store`]: storage traits and the in-memory store.
 //!
 //! ## Numbers

@@ -15,7 +15,7 @@ use crate::choice::string_enum;
 use crate::error::{Error, Result};
 
 string_enum! {
-    /// The natural period of a KPI or a metric grouping (seed 003's `aggregation_period`).
+    /// The natural period of a KPI or a metric grouping (the KPI tables' `aggregation_period`).
     pub enum PeriodKind ("period") {
         /// One local day.
         Day = "daily" | "day" | "days",
@@ -235,7 +235,7 @@ pub fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     local_date(tz, now)
 }
 
-/// The `n` local days ending today, today included (seed 000's `--days N`); `n` ≥ 1.
+/// The `n` local days ending today, today included (the support desk's `--days N`); `n` ≥ 1.
 ///
 /// ```
 /// use teamkpi::{last_n_days, parse_timezone};
@@ -258,7 +258,7 @@ pub fn last_n_days(now: DateTime<Utc>, tz: Tz, n: u32) -> Result<DateRange> {
     Ok(DateRange { start, end })
 }
 
-/// The last full ISO week (Monday to Sunday) before the week containing today — seed 003's weekly
+/// The last full ISO week (Monday to Sunday) before the week containing today — the KPI tables' weekly
 /// job, with Sunday included.
 pub fn last_full_week(now: DateTime<Utc>, tz: Tz) -> Period {
     Period::containing(PeriodKind::Week, today(now, tz)).prev()

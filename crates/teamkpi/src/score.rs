@@ -1,4 +1,4 @@
-//! Achievement percentages, the overall KPI score, seed 001's performance score and score bands.
+//! Achievement percentages, the overall KPI score, the support automation's performance score and score bands.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use crate::num::{round2, serde_number, serde_number_opt};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ZeroTarget {
-    /// 0 % whatever the actual value (seed 003's behaviour).
+    /// 0 % whatever the actual value (the KPI tables' behaviour).
     #[default]
     Zero,
     /// 100 % when the actual value meets a zero target (higher_better: always; lower_better and
@@ -68,7 +68,7 @@ impl AchievementPolicy {
     }
 }
 
-/// Achievement in percent of `actual` against `target`, exactly as seed 003 computes it, then
+/// Achievement in percent of `actual` against `target`, exactly as the KPI tables computes it, then
 /// clamped by the policy. The value is exact (not rounded).
 ///
 /// - higher_better: actual / target × 100
@@ -155,7 +155,7 @@ pub struct WeightedAchievement {
     pub achievement: Option<Decimal>,
 }
 
-/// The overall KPI score (seed 000's `overall_kpi_score`): the weight-averaged achievement of an
+/// The overall KPI score (the support desk's `overall_kpi_score`): the weight-averaged achievement of an
 /// agent's assignments for a period.
 ///
 /// Achievements are clamped by the policy, then rounded to 2 places (as stored); assignments with
@@ -242,7 +242,7 @@ pub fn validate_weights(assignments: &[KpiAssignment], on: chrono::NaiveDate) ->
         .collect()
 }
 
-/// Weights and horizon of seed 001's performance score.
+/// Weights and horizon of the support automation's performance score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceWeights {
     /// Weight of the resolution rate (default 0.4).
@@ -270,7 +270,7 @@ impl Default for PerformanceWeights {
     }
 }
 
-/// Inputs of seed 001's performance score; `None` means the component has no data.
+/// Inputs of the support automation's performance score; `None` means the component has no data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceInputs {
     /// Share of handled tickets resolved, a fraction 0–1.
@@ -296,7 +296,7 @@ fn check_rate(field: &str, value: Option<Decimal>) -> Result<()> {
     Ok(())
 }
 
-/// Seed 001's performance score on 0–100: resolution rate 40 %, response score 30 %
+/// The support automation's performance score on 0–100: resolution rate 40 %, response score 30 %
 /// (1 − avg first-response hours / 24, floored at 0), SLA compliance 30 %.
 ///
 /// Components with no data are left out and the other weights renormalised; no component at all

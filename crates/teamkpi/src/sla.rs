@@ -2,7 +2,7 @@
 //!
 //! A policy gives each priority targets for first response, next response and resolution, counted
 //! in business time on a [`BusinessCalendar`] (24/7 UTC when none is given). Time spent in pause
-//! statuses does not count. Rules (SPEC §9):
+//! statuses does not count. Rules (docs/semantics.md):
 //! - A target is met when it stops (agent reply, resolution) at or before its due instant, and
 //!   breached when it stops later or is still running after it. A reply exactly at the due
 //!   instant is met.
@@ -789,7 +789,7 @@ pub enum SlaGroupBy {
     Policy,
 }
 
-/// Seed 001's SLA analytics for one group. Rates are percents rounded to 2 places; `null`
+/// The support automation's SLA analytics for one group. Rates are percents rounded to 2 places; `null`
 /// when the group has no SLA task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaAnalytics {
@@ -816,7 +816,7 @@ pub struct SlaAnalytics {
     pub breach_rate_percent: Option<Decimal>,
 }
 
-/// Seed 001's SLA analytics over evaluations (see [`SlaPolicy::evaluate`]) of tickets created in
+/// The support automation's SLA analytics over evaluations (see [`SlaPolicy::evaluate`]) of tickets created in
 /// `[from, to)`, grouped as asked, rows ordered by group.
 ///
 /// ```

@@ -84,7 +84,7 @@ pub trait DefinitionStore {
     fn definitions(&self, tenant: Option<&str>) -> Result<Vec<KpiDefinition>>;
 }
 
-/// KPI assignments (seed 003's `user_kpis`).
+/// KPI assignments (the KPI tables' `user_kpis`).
 pub trait AssignmentStore {
     /// Validates and inserts an assignment, giving it an id. The definition must exist in the
     /// same tenant; at most one active assignment per (tenant, agent, definition, start).

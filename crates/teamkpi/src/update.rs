@@ -1,12 +1,12 @@
 //! `update_kpis`: recompute measurements for active assignments over a date, the last N days or
-//! one agent (seed 000's `--date`, `--days`, `--agent`), against the store traits.
+//! one agent (the support desk's `--date`, `--days`, `--agent`), against the store traits.
 //!
-//! Rules (SPEC §9): no option means today; `--days N` is the N local days ending today; a weekly
+//! Rules (docs/semantics.md): no option means today; `--days N` is the N local days ending today; a weekly
 //! or monthly KPI touched by the range is recomputed for its whole natural period and stored with
 //! its full bounds and a `complete` flag (false while the period is not over). A KPI whose input
 //! has no data in the period is skipped, not stored as 0; manual KPIs use the values managers
 //! recorded, external KPIs the host's provider; neither is a failure. One failing KPI never stops
-//! the others (seed 003's weekly job).
+//! the others (the KPI tables' weekly job).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -149,7 +149,7 @@ pub struct KpiOutcome {
     pub reason: Option<String>,
 }
 
-/// The report of an `update_kpis` run (seed 003's success / fail counts, and skips).
+/// The report of an `update_kpis` run (the KPI tables' success / fail counts, and skips).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateReport {
     /// Measurements stored.
@@ -388,7 +388,7 @@ fn measure(
     }))
 }
 
-/// Seed 000's AgentKPI row: an agent's day.
+/// The support desk's AgentKPI row: an agent's day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentKpi {
     /// The agent.
@@ -403,7 +403,7 @@ pub struct AgentKpi {
     pub overall_kpi_score: Option<Decimal>,
 }
 
-/// Seed 000's AgentKPI for an agent and day: total tickets from `source`, and the overall score
+/// The support desk's AgentKPI for an agent and day: total tickets from `source`, and the overall score
 /// over the stored measurements of the agent's assignments whose period contains the day (run
 /// `update_kpis` for the day first to refresh them).
 pub fn agent_kpi(

@@ -204,7 +204,7 @@ fn days_range_recomputes_whole_periods_and_reports_each_kpi() {
     let c = store.latest_measurement(None, 5).unwrap().unwrap();
     assert_eq!(c.achievement, Decimal::from(80));
 
-    // Seed 000's AgentKPI for 11-05: the stored measurements covering the day, weights 20 each.
+    // The support desk's AgentKPI for 11-05: the stored measurements covering the day, weights 20 each.
     let kpi = agent_kpi(
         &store,
         &source,

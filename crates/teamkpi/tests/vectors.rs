@@ -363,7 +363,7 @@ fn run(function: &str, input: &Value) -> Result<Value> {
                 agg.add_all(&tickets);
                 agg.finish()
             });
-            // Tickets with only the W1 fields also go through the columnar kernel (the path of
+            // Tickets with only the columnar fields also go through the columnar kernel (the path of
             // the bindings' list calls): the same rows, rejections and errors.
             match (&report, &columnar) {
                 (_, None) => {}
@@ -728,7 +728,7 @@ const UNREACHABLE_HERE: &[&str] = &[
     "incompatible_state",
 ];
 
-/// The columnar kernel's answer for tickets that carry only the W1 fields (id, agent, priority,
+/// The columnar kernel's answer for tickets that carry only the columnar fields (id, agent, priority,
 /// created, first response, resolved); `None` for richer tickets.
 fn columnar_twin(
     tickets: &[teamkpi::metrics::Ticket],

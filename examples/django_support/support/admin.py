@@ -1,4 +1,4 @@
-"""Admin pages for the example's models (AgentKPI is seed 000's report view)."""
+"""Admin pages for the example's models (AgentKPI is the support desk's report view)."""
 
 from django.contrib import admin
 

@@ -1,4 +1,4 @@
-"""The support app: tickets, messages, clients and seed 000's AgentKPI, with KPIs by teamkpi."""
+"""The support app: tickets, messages, clients and the support desk's AgentKPI, with KPIs by teamkpi."""
 
 from django.apps import AppConfig
 
@@ -8,5 +8,5 @@ class SupportConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the real-time handlers (seed 000) and auto-assign (seed 002).
+        # Connects the real-time handlers (the support desk) and auto-assign (the CRM assignment).
         from . import signals  # noqa: F401

@@ -1,5 +1,5 @@
 """Models of the support desk: agents, tickets with their transfers and messages, CRM clients
-with their events (seed 002), company assignment settings and seed 000's AgentKPI."""
+with their events (the CRM assignment), company assignment settings and the support desk's AgentKPI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 
 class Agent(models.Model):
-    """A support agent (seed 000's `Agent`), linked to a login."""
+    """A support agent (the support desk's `Agent`), linked to a login."""
 
     STATUSES = [("online", "online"), ("busy", "busy"), ("away", "away"), ("offline", "offline")]
 
@@ -49,7 +49,7 @@ class Ticket(models.Model):
 
 
 class TicketTransfer(models.Model):
-    """A ticket moved from one agent to another (seed 000's transfer: both agents count)."""
+    """A ticket moved from one agent to another (the support desk's transfer: both agents count)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfers")
     from_agent = models.ForeignKey(
@@ -60,7 +60,7 @@ class TicketTransfer(models.Model):
 
 
 class Message(models.Model):
-    """A message on a ticket; agent messages update the agent's KPIs (seed 000)."""
+    """A message on a ticket; agent messages update the agent's KPIs (the support desk)."""
 
     SENDERS = [("agent", "agent"), ("customer", "customer")]
 
@@ -72,7 +72,7 @@ class Message(models.Model):
 
 
 class CompanySettings(models.Model):
-    """Seed 002's assignment settings of the company (one row)."""
+    """The CRM assignment's assignment settings of the company (one row)."""
 
     auto_assign_enabled = models.BooleanField(default=True)
     re_assign_enabled = models.BooleanField(default=False)
@@ -85,7 +85,7 @@ class CompanySettings(models.Model):
 
 
 class Client(models.Model):
-    """A CRM client (seed 002), auto-assigned on creation to the least busy agent."""
+    """A CRM client (the CRM assignment), auto-assigned on creation to the least busy agent."""
 
     name = models.CharField(max_length=200)
     assigned_agent = models.ForeignKey(
@@ -97,7 +97,7 @@ class Client(models.Model):
 
 
 class ClientEvent(models.Model):
-    """What happened to a client's assignment (seed 002's `ClientEvent`)."""
+    """What happened to a client's assignment (the CRM assignment's `ClientEvent`)."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     event_type = models.CharField(max_length=32)  # auto_assigned, re_assigned
@@ -108,7 +108,7 @@ class ClientEvent(models.Model):
 
 
 class AgentKPI(models.Model):
-    """Seed 000's daily KPI row: unique per agent and day, updated in real time and by the
+    """The support desk's daily KPI row: unique per agent and day, updated in real time and by the
     `update_kpis` command."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="kpis")
@@ -124,7 +124,7 @@ class AgentKPI(models.Model):
 
 
 class SlaAlert(models.Model):
-    """An SLA alert already raised (seed 001's breach checks): its teamkpi key
+    """An SLA alert already raised (the support automation's breach checks): its teamkpi key
     `ticket:target:cycle:state` is unique, so a check every 5 minutes alerts once."""
 
     key = models.CharField(max_length=128, unique=True)

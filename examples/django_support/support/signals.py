@@ -1,4 +1,4 @@
-"""Real-time KPI updates (seed 000) and auto-assign (seed 002).
+"""Real-time KPI updates (the support desk) and auto-assign (the CRM assignment).
 
 Each ticket save, agent message and transfer applies its event to the live metrics shared by
 every process, after the transaction commits (`transaction.on_commit`: a rolled-back save
@@ -81,7 +81,7 @@ def ticket_saved(sender: type, instance: Ticket, created: bool, **kwargs: Any) -
 @receiver(post_save, sender=TicketTransfer)
 @guarded
 def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **kw: Any) -> None:
-    """Seed 000: a transfer updates the old and the new agent."""
+    """The support desk: a transfer updates the old and the new agent."""
     if not created:
         return
     Ticket.objects.filter(pk=instance.ticket_id).update(assigned_agent_id=instance.to_agent_id)
@@ -91,7 +91,7 @@ def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **
 @receiver(post_save, sender=Message)
 @guarded
 def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) -> None:
-    """Seed 000: an agent's message updates the assignee's KPIs (and is the first response when
+    """The support desk: an agent's message updates the assignee's KPIs (and is the first response when
     it is the first one)."""
     if not created or instance.sender_type != "agent":
         return
@@ -104,6 +104,6 @@ def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) 
 @receiver(post_save, sender=Client)
 @guarded
 def client_created(sender: type, instance: Client, created: bool, **kwargs: Any) -> None:
-    """Seed 002: a new client goes to the least busy agent when auto-assign is on."""
+    """The CRM assignment: a new client goes to the least busy agent when auto-assign is on."""
     if created and instance.assigned_agent_id is None:
         assignment.auto_assign(instance)

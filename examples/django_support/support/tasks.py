@@ -1,4 +1,4 @@
-"""Scheduled jobs (seed 000's schedules, seed 001's intervals), as Celery tasks when Celery is
+"""Scheduled jobs (the support desk's schedules, the support automation's intervals), as Celery tasks when Celery is
 installed and as plain functions otherwise (cron, django-q, a management shell).
 
 See the README for a Celery beat schedule and a crontab.
@@ -35,19 +35,19 @@ except ImportError:
 
 @task
 def update_kpis_today() -> dict[str, Any]:
-    """Seed 000: every hour."""
+    """The support desk: every hour."""
     return kpi.update_kpis()
 
 
 @task
 def update_kpis_days(days: int) -> dict[str, Any]:
-    """Seed 000: daily (1), weekly (7) and monthly (30)."""
+    """The support desk: daily (1), weekly (7) and monthly (30)."""
     return kpi.update_kpis(days=days)
 
 
 @task
 def check_sla_breaches() -> int:
-    """Seed 001: every 5 minutes. Records each new breach or at-risk alert once (by its teamkpi
+    """The support automation: every 5 minutes. Records each new breach or at-risk alert once (by its teamkpi
     key) and returns how many are new; sending them is the notification system's job."""
     now = timezone.now()
     window = teamkpi.date_range("last_n_days", now, kpi.zone(), days=30)
@@ -77,5 +77,5 @@ def check_sla_breaches() -> int:
 
 @task
 def re_assign_inactive_clients() -> int:
-    """Seed 002: every hour (seed 001 reassigns every 30 minutes)."""
+    """The CRM assignment: every hour (the support automation reassigns every 30 minutes)."""
     return assignment.re_assign_inactive_clients()

@@ -1,4 +1,4 @@
-"""Seed 001's endpoints (under /api/v1/support-management/)."""
+"""The support automation's endpoints (under /api/v1/support-management/)."""
 
 from django.urls import path
 

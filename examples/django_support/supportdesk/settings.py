@@ -60,11 +60,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Where teamkpi keeps KPI definitions, assignments and measurements (its own SQLite file, or a
 # postgres:// URL for teamkpi.PostgresStore).
 TEAMKPI_STORE = os.environ.get("TEAMKPI_STORE", str(BASE_DIR / "teamkpi.sqlite"))
-# The zone whose local days are the KPI days (seed 000 uses the server's date).
+# The zone whose local days are the KPI days (the support desk uses the server's date).
 TEAMKPI_TIMEZONE = os.environ.get("TEAMKPI_TIMEZONE", "UTC")
-# Seed 001: signal handlers can be switched off (tests of unrelated code, bulk imports).
+# The support automation: signal handlers can be switched off (tests of unrelated code, bulk imports).
 DISABLE_SUPPORT_SIGNALS = os.environ.get("DISABLE_SUPPORT_SIGNALS", "0") == "1"
-# Seed 001: tasks of agents inactive this long are reassigned.
+# The support automation: tasks of agents inactive this long are reassigned.
 SUPPORT_INACTIVE_HOURS = 6
 
 LOGGING = {
@@ -73,7 +73,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"support": {"handlers": ["console"], "level": "INFO"}},
 }
-# The SLA policy of seed 001's SLA endpoints (business seconds on a 24/7 calendar here; give a
+# The SLA policy of the support automation's SLA endpoints (business seconds on a 24/7 calendar here; give a
 # calendar with opening hours to stop the clock outside them).
 SUPPORT_SLA_POLICY = {
     "name": "support",

@@ -1,4 +1,4 @@
-"""URLs: seed 001's dashboard endpoints under /api/v1/support-management/."""
+"""URLs: the support automation's dashboard endpoints under /api/v1/support-management/."""
 
 from django.contrib import admin
 from django.urls import include, path

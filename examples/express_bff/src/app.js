@@ -1,5 +1,5 @@
 'use strict'
-// Seed 003's admin-bff routes, answered by teamkpi instead of proxying to a Python service:
+// The KPI tables' admin-bff routes, answered by teamkpi instead of proxying to a Python service:
 //
 //   GET  /api/admin/kpis/users/:userId/kpis          the user's KPIs with their latest measurement
 //   POST /api/admin/kpis/users/:userId/kpis/assign   { kpi_definition_id, target_value, weight?, start_date? }
@@ -29,7 +29,7 @@ class HttpError extends Error {
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 function day(name, raw) {
-  // seed 003 sends ISO dates, sometimes with a time part
+  // the KPI tables sends ISO dates, sometimes with a time part
   const text = typeof raw === 'string' ? raw.slice(0, 10) : ''
   const parsed = new Date(`${text}T00:00:00Z`)
   if (!DAY.test(text) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== text) {
@@ -54,7 +54,7 @@ function nextDay(d) {
 
 /**
  * The app. `store` is a teamkpi store (SQLite by default), `now` the clock (tests pin it),
- * `auth` the middleware guarding the routes (the seed's authMiddleware).
+ * `auth` the middleware guarding the routes (the admin back end's authMiddleware).
  */
 function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () => new Date(), timezone = 'UTC', auth } = {}) {
   const app = express()

@@ -1,5 +1,5 @@
 'use strict'
-// Seed 003's admin-bff routes over HTTP on a loopback port.
+// The KPI tables' admin-bff routes over HTTP on a loopback port.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -43,7 +43,7 @@ async function serve(t, options = {}) {
   return { store, request }
 }
 
-test("seed 003's curl session: definitions, assign, calculate, user KPIs", async (t) => {
+test("the KPI tables' curl session: definitions, assign, calculate, user KPIs", async (t) => {
   const { request } = await serve(t)
   const defs = await request('GET', '/definitions')
   assert.equal(defs.status, 200)
@@ -100,12 +100,12 @@ test('validation: 400 with a code, 404 for unknown ids, 409 for a duplicate', as
   assert.equal((await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 3, start_date: '2025-10-01' })).status, 201)
   const dup = await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 4, start_date: '2025-10-01' })
   assert.deepEqual([dup.status, dup.body.code], [409, 'duplicate_assignment'])
-  // a week without activity: no measurement instead of seed 003's COALESCE(AVG, 0)
+  // a week without activity: no measurement instead of the KPI tables' COALESCE(AVG, 0)
   const quiet = await request('POST', '/calculate/1', { period_start: '2025-09-01', period_end: '2025-09-02' })
   assert.deepEqual([quiet.status, quiet.body.measurement, quiet.body.reason], [200, null, 'no_data'])
 })
 
-test("the seed's auth middleware guards the routes", async (t) => {
+test("the admin back end's auth middleware guards the routes", async (t) => {
   const auth = (req, res, next) =>
     req.get('authorization') === 'Bearer admin' ? next() : res.status(401).json({ success: false, error: 'unauthorized', code: 'unauthenticated' })
   const { request } = await serve(t, { auth })

@@ -1,4 +1,4 @@
-"""The Flask example through Flask's test client: seed 004's dashboard, seed 003's KPI routes."""
+"""The Flask example through Flask's test client: the call-center dashboard, the KPI tables' KPI routes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import backfill_live, create_app  # noqa: E402
 
 UTC = dt.UTC
-NOW = dt.datetime(2025, 10, 10, 12, 30, tzinfo=UTC)  # 14:30 in Warsaw (seed 004's timestamp)
+NOW = dt.datetime(2025, 10, 10, 12, 30, tzinfo=UTC)  # 14:30 in Warsaw (the call-center dashboard's timestamp)
 
 
 @pytest.fixture()
@@ -25,7 +25,7 @@ def app(tmp_path: Path) -> Iterator[Any]:
     store.put_agents([{"id": 5, "status": "online", "name": "Ola"}, {"id": 6, "status": "online"}])
     at = dt.datetime(2025, 10, 10, 7, 0, tzinfo=UTC)
     calls = []
-    for i in range(18):  # seed 004's sample day: 18 calls, 12 connected, 5 leads
+    for i in range(18):  # the call-center dashboard's sample day: 18 calls, 12 connected, 5 leads
         connected = i < 12
         calls.append(
             {
@@ -216,7 +216,7 @@ def test_seed_003_kpi_routes(app: Any) -> None:
         "lower_better",
         "weekly",
     )
-    # seed 003's curl: assign by definition id
+    # the KPI tables' curl: assign by definition id
     status, body = post(
         c,
         "/kpis/users/1/kpis/assign",
@@ -235,7 +235,7 @@ def test_seed_003_kpi_routes(app: Any) -> None:
     (k,) = body["kpis"]
     assert (k["id"], k["target_value"], k["kpi_definition_id"]) == (user_kpi_id, 3, d["id"])
     assert k["latest_measurement"] is None
-    # seed 003's curl: calculate for 2025-10-01..07 → the ISO weeks touched
+    # the KPI tables' curl: calculate for 2025-10-01..07 → the ISO weeks touched
     status, body = post(
         c,
         f"/kpis/calculate/{user_kpi_id}",
@@ -310,7 +310,7 @@ def test_seed_003_routes_bad_input(app: Any) -> None:
         agent=None,
     )
     assert (status, body["code"]) == (409, "duplicate_assignment")
-    # a week without activity: no measurement rather than a 0 (SPEC §9)
+    # a week without activity: no measurement rather than a 0 (docs/semantics.md)
     status, body = post(
         c,
         "/kpis/calculate/1",

@@ -1,5 +1,5 @@
-//! A runnable tour of the teamkpi core: seed 003's two KPIs assigned to a small team, weekly
-//! measurements, overall scores, seed 001's performance score and a formula KPI.
+//! A runnable tour of the teamkpi core: the KPI tables' two KPIs assigned to a small team, weekly
+//! measurements, overall scores, the support automation's performance score and a formula KPI.
 //!
 //! Run with `cargo run -p teamkpi-examples`.
 
@@ -11,7 +11,7 @@ use teamkpi::*;
 fn main() -> Result<()> {
     let store = InMemoryStore::new();
     let catalog = MetricCatalog::builtin();
-    // Seed 003's definitions, as its SQL inserts them (calculation_type `query` + query_key).
+    // The KPI tables' definitions, as its SQL inserts them (calculation_type `query` + query_key).
     let definitions = [
         serde_json::json!({
             "key": "avg_resolution", "name": "Average Resolution Time",
@@ -126,7 +126,7 @@ fn main() -> Result<()> {
         }
     }
 
-    // Seed 001's performance score for one agent: 80 % resolved, 1.2 h first response, 95.5 % SLA.
+    // The support automation's performance score for one agent: 80 % resolved, 1.2 h first response, 95.5 % SLA.
     let perf = performance_score(
         &PerformanceInputs {
             resolution_rate: Some(Decimal::new(80, 2)),
@@ -136,7 +136,7 @@ fn main() -> Result<()> {
         &PerformanceWeights::default(),
     )?;
     println!(
-        "performance score (seed 001 weights): {}",
+        "performance score (the support automation weights): {}",
         perf.map(round2).unwrap_or_default()
     );
 

@@ -67,7 +67,7 @@ def _instants(obj: Any, name: str) -> Any:
         arr = _arrow_array(obj)
         if pa.types.is_timestamp(arr.type):
             if arr.type.unit != "s":
-                # Whole seconds, truncated (SPEC §9); floor for instants before 1970.
+                # Whole seconds, truncated (docs/semantics.md); floor for instants before 1970.
                 arr = pc.floor_temporal(arr, unit="second").cast(pa.timestamp("s", arr.type.tz))
             arr = arr.cast(pa.int64())
         elif not pa.types.is_integer(arr.type):

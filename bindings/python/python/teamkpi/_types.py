@@ -99,7 +99,7 @@ class UpdateReport(TypedDict):
 
 
 class AgentKpi(TypedDict):
-    """Seed 000's AgentKPI row."""
+    """The support desk's AgentKPI row."""
 
     agent_id: int
     kpi_date: dt.date

@@ -15,7 +15,7 @@ pub struct Applied {
     pub duplicate: bool,
     /// The ticket's creation has not been seen yet; the event is held until it is.
     pub pending: bool,
-    /// Agents and local days whose daily figures changed (seed 000 recomputes AgentKPI for
+    /// Agents and local days whose daily figures changed (the support desk recomputes AgentKPI for
     /// these — both agents of a transfer).
     pub touched: Vec<(Option<u64>, NaiveDate)>,
 }

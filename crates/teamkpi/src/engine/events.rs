@@ -51,7 +51,7 @@ pub enum EventKind {
         /// The new assignee.
         agent_id: u64,
     },
-    /// The ticket moved from one agent to another (seed 000's transfer; both are credited).
+    /// The ticket moved from one agent to another (the support desk's transfer; both are credited).
     TicketTransferred {
         /// The ticket.
         ticket_id: u64,
@@ -96,7 +96,7 @@ pub enum EventKind {
         /// The ticket.
         ticket_id: u64,
     },
-    /// A call ended (seed 004).
+    /// A call ended (the call-center dashboard).
     CallEnded {
         /// The call.
         call: Call,

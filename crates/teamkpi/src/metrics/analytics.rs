@@ -1,4 +1,4 @@
-//! Seed 001's analytics results, with its JSON keys: performance, weekly trends, agent
+//! The support automation's analytics results, with its JSON keys: performance, weekly trends, agent
 //! comparison, workload distribution, performance metrics, performance trends and the SLA breaches
 //! list (SLA analytics live in [`crate::sla::sla_analytics`]).
 //!
@@ -32,7 +32,7 @@ pub struct AnalyticsOptions {
     pub timezone: Tz,
     /// The current instant.
     pub now: DateTime<Utc>,
-    /// How many local days back, today included (seed 001's `?days=30`).
+    /// How many local days back, today included (the support automation's `?days=30`).
     pub days: u32,
     /// SLA policy for SLA compliance (on snapshots).
     pub sla: Option<SlaPolicy>,
@@ -41,7 +41,7 @@ pub struct AnalyticsOptions {
 }
 
 impl AnalyticsOptions {
-    /// The last `days` days up to `now` in `timezone`, no SLA, seed 001's weights.
+    /// The last `days` days up to `now` in `timezone`, no SLA, the support automation's weights.
     pub fn new(timezone: Tz, now: DateTime<Utc>, days: u32) -> Self {
         AnalyticsOptions {
             tenant: None,
@@ -229,7 +229,7 @@ fn score_of(a: &TicketAggregate, weights: &PerformanceWeights) -> Result<Option<
     Ok(performance_score(&inputs, weights)?.map(round2))
 }
 
-/// Seed 001's performance analytics.
+/// The support automation's performance analytics.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceAnalytics {
     /// Tickets assigned in the window.
@@ -263,7 +263,7 @@ impl PerformanceAnalytics {
     }
 }
 
-/// Seed 001's `/dashboard/analytics/performance/`: one agent's figures, or the team's when
+/// The support automation's `/dashboard/analytics/performance/`: one agent's figures, or the team's when
 /// `agent` is `None`.
 pub fn performance_analytics(
     tickets: &[Ticket],
@@ -285,14 +285,14 @@ pub fn performance_of(
     Ok(PerformanceAnalytics::of(&total))
 }
 
-/// One week of seed 001's trends.
+/// One week of the support automation's trends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeekTrend {
     /// 1-based week number within the range.
     pub week: u32,
     /// First day.
     pub week_start: NaiveDate,
-    /// The day after the last (seed 001's sample: 2024-11-01 → 2024-11-08).
+    /// The day after the last (the support automation's sample: 2024-11-01 → 2024-11-08).
     pub week_end: NaiveDate,
     /// Tickets created.
     pub tickets_created: u64,
@@ -303,14 +303,14 @@ pub struct WeekTrend {
     pub resolution_rate: Option<Decimal>,
 }
 
-/// Seed 001's `/dashboard/analytics/trends/` result.
+/// The support automation's `/dashboard/analytics/trends/` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeeklyTrends {
-    /// Consecutive 7-day windows anchored at the start of the range (SPEC §9).
+    /// Consecutive 7-day windows anchored at the start of the range (docs/semantics.md).
     pub trends: Vec<WeekTrend>,
 }
 
-/// Seed 001's weekly trends: 7-day windows from the first day of the range.
+/// The support automation's weekly trends: 7-day windows from the first day of the range.
 pub fn weekly_trends(
     tickets: &[Ticket],
     options: &AnalyticsOptions,
@@ -364,12 +364,12 @@ pub struct AgentComparisonRow {
     /// The performance figures.
     #[serde(flatten)]
     pub performance: PerformanceAnalytics,
-    /// Seed 001's performance score, 0–100.
+    /// The support automation's performance score, 0–100.
     #[serde(with = "serde_number_opt")]
     pub performance_score: Option<Decimal>,
 }
 
-/// Seed 001's `/dashboard/analytics/comparison/` (admin only).
+/// The support automation's `/dashboard/analytics/comparison/` (admin only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentComparison {
     /// Agents ranked.
@@ -411,7 +411,7 @@ pub fn agent_comparison_of(
     Ok(AgentComparison { agents: rows })
 }
 
-/// One agent's open work (seed 001's workload tracker).
+/// One agent's open work (the support automation's workload tracker).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentWorkload {
     /// The agent.
@@ -428,7 +428,7 @@ pub struct AgentWorkload {
     pub total_open: u64,
 }
 
-/// Seed 001's `/dashboard/analytics/workload/` (admin only).
+/// The support automation's `/dashboard/analytics/workload/` (admin only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadDistribution {
     /// Per agent, by id.
@@ -485,10 +485,10 @@ impl WorkloadDistribution {
     }
 }
 
-/// Seed 001's `/dashboard/performance/metrics/` for one agent.
+/// The support automation's `/dashboard/performance/metrics/` for one agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceMetrics {
-    /// Seed 001's performance score, 0–100.
+    /// The support automation's performance score, 0–100.
     #[serde(with = "serde_number_opt")]
     pub performance_score: Option<Decimal>,
     /// Tickets assigned in the window.
@@ -582,7 +582,7 @@ pub struct DayTrend {
     pub performance_score: Option<Decimal>,
 }
 
-/// Seed 001's `/dashboard/performance/trends/` (the seed gives no shape; this is teamkpi's).
+/// The support automation's `/dashboard/performance/trends/` (the automation gives no shape; this is teamkpi's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceTrends {
     /// Every day of the window, oldest first (days without data have zeros and nulls).
@@ -625,7 +625,7 @@ pub fn performance_trends_of(
     Ok(PerformanceTrends { trends })
 }
 
-/// Seed 001's `/dashboard/sla/breaches/` result.
+/// The support automation's `/dashboard/sla/breaches/` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaBreachList {
     /// Active breaches.

@@ -21,7 +21,7 @@ use crate::sla::{SlaPolicy, SlaTarget};
 string_enum! {
     /// What metrics are grouped by.
     pub enum GroupBy ("group_by") {
-        /// One row per agent (credited per SPEC §9's attribution).
+        /// One row per agent (credited per the attribution rules (docs/semantics.md)).
         Agent = "agent" | "agents",
         /// One row per team.
         Team = "team" | "teams",
@@ -48,7 +48,7 @@ pub enum GroupKey {
 pub enum Bucketing {
     /// Natural periods: local days, ISO weeks or months.
     Period(PeriodKind),
-    /// `count` consecutive windows of `days` local days from `start` (seed 001's weekly trends,
+    /// `count` consecutive windows of `days` local days from `start` (the support automation's weekly trends,
     /// or one window over a whole range); instants outside them are not counted.
     Windows {
         /// First day of the first window.
@@ -523,7 +523,7 @@ impl MetricsOptions {
         }
     }
 
-    /// Everything one ticket contributes (SPEC §9 attribution), or the reason it is rejected.
+    /// Everything one ticket contributes (the attribution rules of docs/semantics.md), or the reason it is rejected.
     pub(crate) fn contributions(&self, offsets: &ZoneOffsets, t: &Ticket) -> Result<Vec<Keyed>> {
         self.contributions_as(offsets, t, false)
     }
@@ -785,7 +785,7 @@ pub struct TicketMetrics {
     pub period_start: NaiveDate,
     /// Last day of the period, inclusive.
     pub period_end: NaiveDate,
-    /// Tickets assigned in the period (seed 001's tickets_handled).
+    /// Tickets assigned in the period (the support automation's tickets_handled).
     pub tickets_assigned: u64,
     /// Tickets created in the period.
     pub tickets_created: u64,

@@ -22,7 +22,7 @@ pub struct MetricInfo {
 /// ```
 /// use teamkpi::{MetricCatalog, Unit};
 /// let catalog = MetricCatalog::builtin();
-/// // Seed 003's query keys are aliases.
+/// // The KPI tables' query keys are aliases.
 /// assert_eq!(catalog.get("cases_resolved_count").unwrap().key, "tickets_resolved");
 /// assert_eq!(catalog.get("avg_resolution_time").unwrap().unit, Unit::Seconds);
 /// ```

@@ -1,4 +1,4 @@
-//! Seed 004's call-center dashboard: the 12 daily figures of one agent, with its JSON keys.
+//! The call-center dashboard's call-center dashboard: the 12 daily figures of one agent, with its JSON keys.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -12,7 +12,7 @@ use crate::metrics::records::{
 use crate::num::{round2, serde_number};
 use crate::period::{local_midnight, DateRange};
 
-/// Seed 004's `stats` object. Times are seconds; the average is over connected calls (0 when
+/// The call-center dashboard's `stats` object. Times are seconds; the average is over connected calls (0 when
 /// none), rounded to 2 places.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardStats {
@@ -52,9 +52,9 @@ pub struct DashboardStats {
 pub struct DashboardRequest {
     /// The company in scope.
     pub tenant: Option<String>,
-    /// The agent (seed 004's ankieter).
+    /// The agent (the call-center dashboard's ankieter).
     pub agent_id: u64,
-    /// The local day (seed 004's optional `date`, default today).
+    /// The local day (the call-center dashboard's optional `date`, default today).
     pub date: NaiveDate,
     /// The zone of the day.
     pub timezone: Tz,
@@ -72,7 +72,7 @@ fn check_tenant(expected: &Option<String>, got: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-/// Computes the 12 figures of seed 004 for one agent and day.
+/// Computes the 12 figures of the call-center dashboard for one agent and day.
 ///
 /// ```
 /// use teamkpi::metrics::{call_center_dashboard, Call, CallOutcome, DashboardRequest};

@@ -1,6 +1,6 @@
 //! Metrics from activity: input records, the metric catalogue, mergeable aggregate states,
 //! batch computation per agent / team / tenant and period, the call-center dashboard and the
-//! analytics shapes of the seeds.
+//! analytics shapes of the support automation.
 
 mod aggregate;
 pub mod analytics;

@@ -8,7 +8,7 @@ use crate::choice::string_enum;
 use crate::error::{Error, Result};
 
 string_enum! {
-    /// What a ticket-like record is (seed 001 tracks tickets, disputes and orders; seed 002 CRM
+    /// What a ticket-like record is (the support automation tracks tickets, disputes and orders; the CRM assignment CRM
     /// clients).
     pub enum TicketKind ("kind") {
         /// A support ticket.
@@ -63,7 +63,7 @@ pub struct AgentMessage {
 
 /// A ticket snapshot (also disputes, orders and CRM clients, by `kind`).
 ///
-/// Attribution (SPEC §9): the ticket is assigned to an agent at each assignment instant of its
+/// Attribution (docs/semantics.md): the ticket is assigned to an agent at each assignment instant of its
 /// transfer history (with no history: to `agent_id` at `created_at`); a transfer counts for both
 /// agents; a response, resolution or reopening is credited to the assignee at that instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ pub struct Ticket {
     /// What the record is.
     #[serde(default)]
     pub kind: TicketKind,
-    /// The current assignee (seed 000's `assigned_agent`).
+    /// The current assignee (the support desk's `assigned_agent`).
     #[serde(default, alias = "assigned_to", alias = "assigned_agent")]
     pub agent_id: Option<u64>,
     /// The team.
@@ -108,7 +108,7 @@ pub struct Ticket {
     /// Agent messages.
     #[serde(default)]
     pub agent_messages: Vec<AgentMessage>,
-    /// When the agent last contacted the client (seed 002's `last_contacted_at`).
+    /// When the agent last contacted the client (the CRM assignment's `last_contacted_at`).
     #[serde(default)]
     pub last_contacted_at: Option<DateTime<Utc>>,
 }
@@ -149,7 +149,7 @@ impl Ticket {
         Ok(())
     }
 
-    /// The assignment instants and agents, in order (SPEC §9).
+    /// The assignment instants and agents, in order (docs/semantics.md).
     pub fn assignments(&self) -> Vec<(DateTime<Utc>, u64)> {
         let mut out = Vec::with_capacity(self.transfers.len() + 1);
         match self.transfers.first() {
@@ -219,7 +219,7 @@ string_enum! {
     }
 }
 
-/// A call (seed 004).
+/// A call (the call-center dashboard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Call {
     /// The company.
@@ -235,7 +235,7 @@ pub struct Call {
     /// Duration in seconds (0 when not connected).
     #[serde(alias = "duration")]
     pub duration_seconds: i64,
-    /// How it ended (seed 004's `status`).
+    /// How it ended (the call-center dashboard's `status`).
     #[serde(alias = "status")]
     pub outcome: CallOutcome,
     /// The contact called.
@@ -264,7 +264,7 @@ string_enum! {
     pub enum SessionKind ("session kind") {
         /// Logged in.
         LoggedIn = "logged_in" | "login" | "logged",
-        /// Working (seed 004's activity time).
+        /// Working (the call-center dashboard's activity time).
         Working = "working" | "work" | "active",
         /// On a break.
         Break = "break" | "pause",
@@ -301,7 +301,7 @@ impl AgentSession {
 }
 
 string_enum! {
-    /// A contact's business reason (seed 004); its Polish values are accepted.
+    /// A contact's business reason (the call-center dashboard); its Polish values are accepted.
     pub enum ContactReason ("business_reason") {
         /// Rescheduled (`przełożenie`).
         Rescheduled = "rescheduled" | "przełożenie" | "przelozenie",
@@ -314,7 +314,7 @@ string_enum! {
     }
 }
 
-/// A contact assigned to an agent (seed 004).
+/// A contact assigned to an agent (the call-center dashboard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     /// The company.
@@ -330,7 +330,7 @@ pub struct Contact {
     pub reason: Option<ContactReason>,
 }
 
-/// A campaign (seed 004); the host says which are active.
+/// A campaign (the call-center dashboard); the host says which are active.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
     /// The company.
@@ -338,7 +338,7 @@ pub struct Campaign {
     pub tenant: Option<String>,
     /// The campaign.
     pub id: u64,
-    /// Active or not (seed 004's `is_active`).
+    /// Active or not (the call-center dashboard's `is_active`).
     #[serde(alias = "is_active")]
     pub active: bool,
 }

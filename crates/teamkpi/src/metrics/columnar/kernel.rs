@@ -81,8 +81,8 @@ pub(crate) struct DenseBuckets {
 pub(crate) const MAX_DENSE_DAYS: i64 = 4 * 366;
 
 /// How far past the last creation the dense layout reaches before a row counts as late (see
-/// [`dense_kernel`]): a week, where most answers and resolutions of the last days fall (W1's
-/// within three). Empty days cost only their zeroed accumulators; a DST change inside the
+/// [`dense_kernel`]): a week, where most answers and resolutions of the last days fall (the benchmark
+/// data's within three). Empty days cost only their zeroed accumulators; a DST change inside the
 /// margin sends the counting to the general bucket function, as one inside the data does.
 pub(crate) const LATE_MARGIN: i64 = 7 * 86_400;
 

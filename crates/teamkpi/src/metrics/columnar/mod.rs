@@ -1,6 +1,6 @@
 //! Ticket metrics from columnar slices (struct of arrays), for Arrow, numpy and bulk exports.
 //!
-//! Columns carry the W1 subset of a ticket: agent, priority, created, first response, resolved.
+//! Columns carry the columnar subset of a ticket: agent, priority, created, first response, resolved.
 //! Instants are Unix seconds; a missing instant is [`NULL_INSTANT`] (`i64::MIN`, numpy's NaT).
 //! The result equals the row path ([`TicketMetricsAggregator`]) over the same tickets. Without
 //! a business calendar or a non-24/7 SLA calendar, a dense kernel does the work: one hash probe
@@ -29,7 +29,7 @@ use crate::metrics::Mergeable;
 /// A missing instant in a column (numpy's NaT has the same bits).
 pub const NULL_INSTANT: i64 = i64::MIN;
 
-/// The W1 columns of a ticket table. All slices have the same length.
+/// The columns of a ticket table. All slices have the same length.
 #[derive(Debug, Clone, Copy)]
 pub struct TicketColumns<'a> {
     /// Ticket ids (for rejection reports); `None` numbers them by position.

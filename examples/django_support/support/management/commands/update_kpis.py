@@ -1,4 +1,4 @@
-"""Seed 000's command: `python manage.py update_kpis [--date D | --days N] [--agent ID]`."""
+"""The support desk's command: `python manage.py update_kpis [--date D | --days N] [--agent ID]`."""
 
 from __future__ import annotations
 
