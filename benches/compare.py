@@ -1,4 +1,5 @@
-"""teamkpi side by side with the tools users would pick instead (docs/semantics.md), on the same data.
+"""teamkpi side by side with the tools users would pick instead (docs/semantics.md), on the same
+data.
 
 Run on demand from the repository root (not part of the test command):
 

@@ -1,9 +1,11 @@
-"""The call-center dashboard's call-center dashboard and the KPI tables' KPI routes, served by Flask on teamkpi's
+"""The call-center dashboard's call-center dashboard and the KPI tables' KPI routes, served by
+Flask on teamkpi's
 SQLite store.
 
 - `GET /api/crm/dashboard/stats[?date=YYYY-MM-DD]` and
   `POST /api/crm/dashboard/stats/update-after-call` `{"call_id": 123}`: the ankieter's twelve
-  figures in the call-center dashboard's `{"success": true, "stats": {…}}` wrapper (the agent is the logged-in
+  figures in the call-center dashboard's `{"success": true, "stats": {…}}` wrapper (the agent is
+  the logged-in
   user; here the `X-Agent-Id` header stands in for the login). The figures are teamkpi's live
   metrics: `update-after-call` applies the call's `call_ended` event (id `call:{id}`: a second
   post of the same call counts once), and the stats read the live calls and sessions — no scan of
@@ -87,7 +89,8 @@ def positive_int(name: str, raw: Any) -> int:
     return raw
 
 
-# --- the call-center dashboard: the ankieter dashboard --------------------------------------------------------
+# --- the call-center dashboard: the ankieter dashboard
+# --------------------------------------------------------
 
 crm = Blueprint("crm", __name__, url_prefix="/api/crm")
 
@@ -147,7 +150,8 @@ def backfill_live(days: int = 31) -> dict[str, Any]:
     return live().backfill(start, t + dt.timedelta(seconds=1))
 
 
-# --- the KPI tables: KPI definitions, assignments, calculation -------------------------------------
+# --- the KPI tables: KPI definitions, assignments, calculation
+# -------------------------------------
 
 kpis = Blueprint("kpis", __name__, url_prefix="/kpis")
 

@@ -1,4 +1,5 @@
-"""The incremental engine from Python: the support desk's real-time flow, threads, engine = batch."""
+"""The incremental engine from Python: the support desk's real-time flow, threads, engine =
+batch."""
 
 from __future__ import annotations
 

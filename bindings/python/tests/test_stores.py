@@ -1,4 +1,5 @@
-"""The SQLite and PostgreSQL stores from Python, and the support desk's update_kpis / AgentKPI on them.
+"""The SQLite and PostgreSQL stores from Python, and the support desk's update_kpis / AgentKPI on
+them.
 
 The PostgreSQL cases run against the server in ``PG_TEST_URL`` (the README's test command starts
 a throwaway one); with ``TEAMKPI_REQUIRE_PG=1`` a missing server fails instead of skipping.

@@ -1,4 +1,5 @@
-"""The support app: tickets, messages, clients and the support desk's AgentKPI, with KPIs by teamkpi."""
+"""The support app: tickets, messages, clients and the support desk's AgentKPI, with KPIs by
+teamkpi."""
 
 from django.apps import AppConfig
 

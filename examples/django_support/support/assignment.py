@@ -1,4 +1,5 @@
-"""The CRM assignment's client assignment on teamkpi's assigner: auto-assign on creation (least busy agent)
+"""The CRM assignment's client assignment on teamkpi's assigner: auto-assign on creation (least
+busy agent)
 and the hourly re-assign job, each writing `ClientEvent` rows."""
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def auto_assign(client: Client, now: dt.datetime | None = None) -> int | None:
 
 
 def re_assign_inactive_clients(now: dt.datetime | None = None) -> int:
-    """The CRM assignment's hourly job (the support automation's every 30 minutes): clients assigned more than
+    """The CRM assignment's hourly job (the support automation's every 30 minutes): clients
+    assigned more than
     `re_assign_hours` ago and not contacted since go to the least busy other agent, as do the
     clients of agents inactive for `SUPPORT_INACTIVE_HOURS`. Returns how many moved."""
     now = now or timezone.now()

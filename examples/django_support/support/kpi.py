@@ -6,9 +6,11 @@
   transfer (`apply_events`), and every figure below reads them — no ticket scan.
 - `snapshots()`: tickets as teamkpi ticket dicts (assignee history from transfers, agent
   messages, with their row ids), what `backfill()` loads into live state.
-- `refresh_agent_day()`: the support desk's `calculate_agent_kpi(agent)` — one agent's AgentKPI row for a
+- `refresh_agent_day()`: the support desk's `calculate_agent_kpi(agent)` — one agent's AgentKPI row
+for a
   day (total tickets, overall KPI score), used by the real-time signals.
-- `update_kpis()`: the support desk's management command — measurements for today, the last N days, a day,
+- `update_kpis()`: the support desk's management command — measurements for today, the last N
+  days, a day,
   or one agent, then the AgentKPI rows of those days.
 
 Event ids follow teamkpi's scheme for records (`ticket:{id}:created`, `ticket:{id}:resolved`,
@@ -166,7 +168,8 @@ def _tickets(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 def snapshot(t: Ticket) -> dict[str, Any]:
     """A ticket as teamkpi reads it. The current assignee plus the transfer history lets teamkpi
-    credit each agent for the time the ticket was theirs (the attribution rules of docs/semantics.md)."""
+    credit each agent for the time the ticket was theirs (the attribution rules of
+    docs/semantics.md)."""
     return {
         "id": t.pk,
         "agent_id": t.assigned_agent_id,
@@ -214,7 +217,8 @@ def today() -> dt.date:
 
 
 def refresh_agent_day(agent_id: int, day: dt.date | None = None) -> AgentKPI:
-    """The support desk's `calculate_agent_kpi(agent)`: recomputes the agent's KPI measurements for the
+    """The support desk's `calculate_agent_kpi(agent)`: recomputes the agent's KPI measurements for
+    the
     day from live figures and stores the AgentKPI row (unique per agent and day)."""
     day = day or today()
     live().update_kpis(now=timezone.now(), date=day, agent_id=agent_id)

@@ -1,5 +1,6 @@
 """Models of the support desk: agents, tickets with their transfers and messages, CRM clients
-with their events (the CRM assignment), company assignment settings and the support desk's AgentKPI."""
+with their events (the CRM assignment), company assignment settings and the support desk's
+AgentKPI."""
 
 from __future__ import annotations
 

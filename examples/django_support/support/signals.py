@@ -91,7 +91,8 @@ def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **
 @receiver(post_save, sender=Message)
 @guarded
 def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) -> None:
-    """The support desk: an agent's message updates the assignee's KPIs (and is the first response when
+    """The support desk: an agent's message updates the assignee's KPIs (and is the first response
+    when
     it is the first one)."""
     if not created or instance.sender_type != "agent":
         return

@@ -1,4 +1,5 @@
-"""Scheduled jobs (the support desk's schedules, the support automation's intervals), as Celery tasks when Celery is
+"""Scheduled jobs (the support desk's schedules, the support automation's intervals), as Celery
+tasks when Celery is
 installed and as plain functions otherwise (cron, django-q, a management shell).
 
 See the README for a Celery beat schedule and a crontab.
@@ -47,7 +48,8 @@ def update_kpis_days(days: int) -> dict[str, Any]:
 
 @task
 def check_sla_breaches() -> int:
-    """The support automation: every 5 minutes. Records each new breach or at-risk alert once (by its teamkpi
+    """The support automation: every 5 minutes. Records each new breach or at-risk alert once (by
+    its teamkpi
     key) and returns how many are new; sending them is the notification system's job."""
     now = timezone.now()
     window = teamkpi.date_range("last_n_days", now, kpi.zone(), days=30)

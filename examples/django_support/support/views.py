@@ -1,6 +1,7 @@
 """The support automation's dashboard endpoints as JSON views, computed by teamkpi.
 
-Access follows the support desk's rule: an agent sees only its own figures; admins (staff users) see the team,
+Access follows the support desk's rule: an agent sees only its own figures; admins (staff users)
+see the team,
 or one agent with `?agent_id=`; comparison and workload are admin-only. `?days=30` sets the
 window (1–366). Errors are JSON with a stable `code`.
 """

@@ -62,7 +62,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEAMKPI_STORE = os.environ.get("TEAMKPI_STORE", str(BASE_DIR / "teamkpi.sqlite"))
 # The zone whose local days are the KPI days (the support desk uses the server's date).
 TEAMKPI_TIMEZONE = os.environ.get("TEAMKPI_TIMEZONE", "UTC")
-# The support automation: signal handlers can be switched off (tests of unrelated code, bulk imports).
+# The support automation: signal handlers can be switched off (tests of unrelated code, bulk
+# imports).
 DISABLE_SUPPORT_SIGNALS = os.environ.get("DISABLE_SUPPORT_SIGNALS", "0") == "1"
 # The support automation: tasks of agents inactive this long are reassigned.
 SUPPORT_INACTIVE_HOURS = 6
@@ -73,7 +74,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"support": {"handlers": ["console"], "level": "INFO"}},
 }
-# The SLA policy of the support automation's SLA endpoints (business seconds on a 24/7 calendar here; give a
+# The SLA policy of the support automation's SLA endpoints (business seconds on a 24/7 calendar
+# here; give a
 # calendar with opening hours to stop the clock outside them).
 SUPPORT_SLA_POLICY = {
     "name": "support",

@@ -1,4 +1,5 @@
-"""The Flask example through Flask's test client: the call-center dashboard, the KPI tables' KPI routes."""
+"""The Flask example through Flask's test client: the call-center dashboard, the KPI tables' KPI
+routes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import backfill_live, create_app  # noqa: E402
 
 UTC = dt.UTC
-NOW = dt.datetime(2025, 10, 10, 12, 30, tzinfo=UTC)  # 14:30 in Warsaw (the call-center dashboard's timestamp)
+# 14:30 in Warsaw (the call-center dashboard's timestamp)
+NOW = dt.datetime(2025, 10, 10, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture()
