@@ -25,8 +25,8 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+use crate::catalog::MetricCatalog;
 use crate::error::{Error, Result};
-use crate::metrics::MetricCatalog;
 
 /// Longest accepted formula, in characters.
 pub const MAX_FORMULA_CHARS: usize = 4096;

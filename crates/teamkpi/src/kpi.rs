@@ -6,10 +6,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::catalog::MetricCatalog;
 use crate::choice::string_enum;
 use crate::error::{Error, Result};
 use crate::formula::Formula;
-use crate::metrics::MetricCatalog;
 use crate::num::serde_number;
 use crate::period::{Period, PeriodKind};
 

@@ -110,6 +110,7 @@ struct ReadmeDoctests;
 
 pub mod assignment;
 pub mod calendar;
+pub mod catalog;
 mod choice;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

@@ -5,21 +5,22 @@
 mod aggregate;
 pub mod analytics;
 mod batch;
-mod catalog;
+
 mod columnar;
 mod dashboard;
 mod records;
 mod repeats;
+mod rows;
 mod sketch;
 
+pub use crate::catalog::{MetricCatalog, MetricInfo};
 pub(crate) use aggregate::LiteAggregate;
 pub use aggregate::{DurationStats, TicketAggregate, WindowDetail};
 pub use batch::{
-    rows_of, Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
-    TicketMetricsAggregator, TicketMetricsReport, TicketMetricsState,
+    Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetricsAggregator,
+    TicketMetricsReport, TicketMetricsState,
 };
 pub(crate) use batch::{Contribution, Keyed};
-pub use catalog::{MetricCatalog, MetricInfo};
 pub use columnar::{
     ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator, TicketColumns,
     NULL_INSTANT,
@@ -29,6 +30,7 @@ pub use records::{
     AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,
     Ticket, TicketKind, Transfer,
 };
+pub use rows::{rows_of, TicketMetrics};
 pub use sketch::{QuantileSketch, SKETCH_RELATIVE_ERROR};
 
 /// A partial aggregate that merges with another of its kind. Merging is associative and

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::batch::{
-    Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetrics,
-    TicketMetricsReport,
+    Bucketing, GroupBy, GroupKey, MetricsOptions, RejectedRecord, TicketMetricsReport,
 };
 use crate::metrics::repeats::RowCopy;
+use crate::metrics::rows::TicketMetrics;
 use crate::metrics::sketch::QuantileSketch;
 use crate::metrics::Mergeable;
 use crate::period::{local_midnight, PeriodKind, ZoneOffsets};
