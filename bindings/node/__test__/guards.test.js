@@ -65,3 +65,8 @@ test('the inputs that once aborted Node are coded errors', () => {
   const settings = { auto_assign_enabled: true, re_assign_enabled: true, re_assign_hours: 2562047788015216 }
   assert.throws(() => a.reassignStale([item], settings, now), { code: 'out_of_range' })
 })
+
+test('a huge batch size is refused, not allocated', () => {
+  const live = new t.LiveMetrics(new t.SqliteStore(':memory:'), { timezone: 'UTC' })
+  assert.throws(() => live.applyRecords({ tickets: [] }, { batch: 2 ** 40 }), { code: 'out_of_range' })
+})

@@ -154,3 +154,12 @@ def test_re_assign_hours_beyond_a_century_is_out_of_range() -> None:
     with pytest.raises(teamkpi.TeamKpiError) as info:
         a.reassign_stale([item], settings, NOW)
     assert info.value.code == "out_of_range"
+
+
+def test_a_huge_batch_size_is_refused_not_allocated() -> None:
+    # Found by the fuzz suite: the batch size once sized an allocation, and 2**40 aborted Python.
+    live = teamkpi.LiveMetrics(teamkpi.SqliteStore())
+    for batch, code in [(2**40, "out_of_range"), (0, "invalid_argument")]:
+        with pytest.raises(teamkpi.TeamKpiError) as info:
+            live.apply_records(tickets=[], batch=batch)
+        assert info.value.code == code

@@ -8,6 +8,7 @@
 //! | durations and hour settings (`re_assign_hours`, `inactive_hours`) | 100 years (876 600 hours) |
 //! | loads and capacities | 2^32 |
 //! | instants and dates | years 1000–9000 |
+//! | events a transaction of a backfill or a record import holds | 1 000 000 |
 //! | ids kept in a store | 2^63 − 1 (a signed 64-bit column); 2^31 − 1 in the KPI tables' `INTEGER` columns on PostgreSQL |
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -20,6 +21,8 @@ pub const MAX_DAYS: u64 = 36_600;
 pub const MAX_HOURS: u64 = 876_600;
 /// The largest load or capacity.
 pub const MAX_LOAD: u64 = 1 << 32;
+/// The most events one transaction of a backfill or a record import holds.
+pub const MAX_BATCH: u64 = 1_000_000;
 /// The years instants and dates may fall in.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1000..=9000;
 
@@ -96,6 +99,20 @@ pub fn check_date(field: &str, d: NaiveDate) -> Result<()> {
             format!("{d} is outside the years 1000-9000"),
         ))
     }
+}
+
+/// A batch size from 1 to [`MAX_BATCH`] (0 is `invalid_argument`).
+pub fn check_batch(field: &str, batch: usize) -> Result<usize> {
+    if batch == 0 {
+        return Err(Error::argument(field, "a batch holds at least one event"));
+    }
+    if batch as u64 > MAX_BATCH {
+        return Err(out_of_range(
+            field,
+            format!("{batch} events is more than {MAX_BATCH} a transaction"),
+        ));
+    }
+    Ok(batch)
 }
 
 /// An id as a signed 64-bit database integer (SQLite `INTEGER`, PostgreSQL `BIGINT`): ids above

@@ -228,7 +228,7 @@ pub fn backfill(
     if to < from {
         return Err(Error::range("backfill", from, to));
     }
-    let batch = batch.max(1);
+    let batch = crate::limits::check_batch("batch", batch)?;
     let days = (to - from).num_days() + 1;
     if days > 36_600 {
         return Err(Error::OutOfRange {
@@ -288,9 +288,9 @@ pub fn apply_records(
     sessions: &[AgentSession],
     batch: usize,
 ) -> Result<BackfillReport> {
-    let batch = batch.max(1);
+    let batch = crate::limits::check_batch("batch", batch)?;
     let mut p = BackfillProgress::default();
-    let mut events = Vec::with_capacity(batch + 16);
+    let mut events = Vec::with_capacity(batch.min(4096) + 16);
     let flush = |events: &mut Vec<Event>, p: &mut BackfillProgress| -> Result<()> {
         if !events.is_empty() {
             let r = store.live_apply(options, events)?;
