@@ -331,58 +331,6 @@ fn at_position(position: Option<usize>) -> String {
 }
 
 impl Error {
-    /// The stable machine-readable code of this error.
-    ///
-    /// Codes never change between releases; bindings expose them unchanged.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidNumber { .. } => "invalid_number",
-            Error::NegativeTarget(_) => "negative_target",
-            Error::NegativeDuration { .. } => "negative_duration",
-            Error::InvalidRange { .. } => "invalid_range",
-            Error::UnknownTimezone(_) => "unknown_timezone",
-            Error::UnknownMetric { .. } => "unknown_metric",
-            Error::UnknownDefinition(_) => "unknown_definition",
-            Error::UnknownAssignment(_) => "unknown_assignment",
-            Error::WeightOutOfRange(_) => "weight_out_of_range",
-            Error::RateOutOfRange { .. } => "rate_out_of_range",
-            Error::InvalidChoice { .. } => "invalid_choice",
-            Error::InvalidDate { .. } => "invalid_date",
-            Error::InvalidArgument { .. } => "invalid_argument",
-            Error::FormulaSyntax { .. } => "formula_syntax",
-            Error::FormulaType { .. } => "formula_type",
-            Error::FormulaTooLarge(_) => "formula_too_large",
-            Error::FormulaTooDeep(_) => "formula_too_deep",
-            Error::ArithmeticOverflow(_) => "arithmetic_overflow",
-            Error::DuplicateAssignment { .. } => "duplicate_assignment",
-            Error::UnitMismatch { .. } => "unit_mismatch",
-            Error::InvalidBands(_) => "invalid_bands",
-            Error::InvalidPolicy(_) => "invalid_policy",
-            Error::Decode { code, .. } => code,
-            Error::InvalidTime { .. } => "invalid_time",
-            Error::EmptyInterval { .. } => "empty_interval",
-            Error::OverlappingIntervals(_) => "overlapping_intervals",
-            Error::CalendarNeverOpen => "calendar_never_open",
-            Error::InvalidSlaTarget { .. } => "invalid_sla_target",
-            Error::EventsOutOfOrder { .. } => "events_out_of_order",
-            Error::TenantMismatch { .. } => "tenant_mismatch",
-            Error::EmptyAgentList => "empty_agent_list",
-            Error::DuplicateAgent(_) => "duplicate_agent",
-            Error::UnknownAgent(_) => "unknown_agent",
-            Error::NoEligibleAgent { .. } => "no_eligible_agent",
-            Error::LateEvent { .. } => "late_event",
-            Error::UnknownTicket(_) => "unknown_ticket",
-            Error::NaiveDatetime { .. } => "naive_datetime",
-            Error::Storage(_) => "storage",
-            Error::InvalidEvents { .. } => "invalid_events",
-            Error::IncompatibleState(_) => "incompatible_state",
-            Error::OutOfRange { .. } => "out_of_range",
-            Error::DuplicateRecord { .. } => "duplicate_record",
-            Error::Internal(_) => "internal",
-            Error::InvalidType { .. } => "invalid_type",
-        }
-    }
-
     /// True when the error was caused by the caller's input (bindings map these to `ValueError`).
     pub fn is_input_error(&self) -> bool {
         !matches!(self, Error::Storage(_) | Error::ArithmeticOverflow(_))
@@ -475,49 +423,77 @@ fn serde_code(message: &str) -> &'static str {
     }
 }
 
-/// Every code [`Error::code`] can return, in the order of the table in the crate docs.
-pub const ERROR_CODES: &[&str] = &[
-    "invalid_number",
-    "negative_target",
-    "negative_duration",
-    "invalid_range",
-    "unknown_timezone",
-    "unknown_metric",
-    "unknown_definition",
-    "unknown_assignment",
-    "weight_out_of_range",
-    "rate_out_of_range",
-    "invalid_choice",
-    "invalid_date",
-    "invalid_argument",
-    "formula_syntax",
-    "formula_type",
-    "formula_too_large",
-    "formula_too_deep",
-    "arithmetic_overflow",
-    "duplicate_assignment",
-    "unit_mismatch",
-    "invalid_bands",
-    "invalid_policy",
-    "invalid_time",
-    "empty_interval",
-    "overlapping_intervals",
-    "calendar_never_open",
-    "invalid_sla_target",
-    "events_out_of_order",
-    "tenant_mismatch",
-    "empty_agent_list",
-    "duplicate_agent",
-    "unknown_agent",
-    "no_eligible_agent",
-    "late_event",
-    "unknown_ticket",
-    "naive_datetime",
-    "storage",
-    "invalid_events",
-    "incompatible_state",
-    "out_of_range",
-    "duplicate_record",
-    "internal",
-    "invalid_type",
-];
+/// One table of codes: each variant's stable code and what it means. It generates
+/// [`Error::code`], [`ERROR_CODES`] and [`ERROR_TABLE`] (the table the crate docs and the README
+/// show), so the three cannot drift.
+macro_rules! error_table {
+    ($($variant:ident => $code:literal: $meaning:literal,)*) => {
+        impl Error {
+            /// The stable machine-readable code of this error.
+            ///
+            /// Codes never change between releases; bindings expose them unchanged.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    // A JSON input that did not decode keeps the code of its underlying problem.
+                    Error::Decode { code, .. } => code,
+                    $(Error::$variant { .. } => $code,)*
+                }
+            }
+        }
+
+        /// Every code [`Error::code`] can return, in the order of [`ERROR_TABLE`].
+        pub const ERROR_CODES: &[&str] = &[$($code),*];
+
+        #[doc = concat!(
+            "Every code with what it means:\n\n| code | meaning |\n|---|---|\n",
+            $("| `", $code, "` | ", $meaning, " |\n",)*
+        )]
+        pub const ERROR_TABLE: &[(&str, &str)] = &[$(($code, $meaning)),*];
+    };
+}
+
+error_table! {
+    InvalidNumber => "invalid_number": "NaN, infinity, or a number beyond the decimal range",
+    NegativeTarget => "negative_target": "a target below 0",
+    NegativeDuration => "negative_duration": "a duration below 0",
+    InvalidRange => "invalid_range": "an end before its start",
+    UnknownTimezone => "unknown_timezone": "not an IANA time zone name",
+    UnknownMetric => "unknown_metric": "a metric name not in the catalogue (with its position in a formula)",
+    UnknownDefinition => "unknown_definition": "no KPI definition with that key in the tenant",
+    UnknownAssignment => "unknown_assignment": "no KPI assignment with that id in the tenant",
+    WeightOutOfRange => "weight_out_of_range": "a weight outside 0–100",
+    RateOutOfRange => "rate_out_of_range": "a rate (fraction) outside 0–1",
+    InvalidChoice => "invalid_choice": "a string that is not one of the accepted choices (direction, unit, …)",
+    InvalidDate => "invalid_date": "a date that does not parse as `YYYY-MM-DD`",
+    InvalidArgument => "invalid_argument": "any other invalid argument (empty key, zero days, …)",
+    FormulaSyntax => "formula_syntax": "a formula that does not parse (with position)",
+    FormulaType => "formula_type": "a number where a condition is needed, or the reverse (with position)",
+    FormulaTooLarge => "formula_too_large": "a formula over 4 096 characters or 256 nodes",
+    FormulaTooDeep => "formula_too_deep": "a formula nested over 32 levels",
+    ArithmeticOverflow => "arithmetic_overflow": "decimal arithmetic beyond its range",
+    DuplicateAssignment => "duplicate_assignment": "a second active assignment for (agent, KPI, start)",
+    UnitMismatch => "unit_mismatch": "a metric unit that does not convert to the KPI's unit",
+    InvalidBands => "invalid_bands": "score band thresholds repeated, or none",
+    InvalidPolicy => "invalid_policy": "an achievement floor above its cap",
+    InvalidTime => "invalid_time": "a time of day that does not parse or is out of range (`25:00`)",
+    EmptyInterval => "empty_interval": "an opening interval whose end equals its start",
+    OverlappingIntervals => "overlapping_intervals": "opening intervals that overlap",
+    CalendarNeverOpen => "calendar_never_open": "a business calendar with no weekly open time",
+    InvalidSlaTarget => "invalid_sla_target": "an SLA target of zero or below",
+    EventsOutOfOrder => "events_out_of_order": "timeline events not in time order, or before creation",
+    TenantMismatch => "tenant_mismatch": "a record of another tenant than the one in scope",
+    EmptyAgentList => "empty_agent_list": "an assigner without agents",
+    DuplicateAgent => "duplicate_agent": "two agents with the same id",
+    UnknownAgent => "unknown_agent": "an agent id the assigner does not know",
+    NoEligibleAgent => "no_eligible_agent": "nobody can take an item (with the reason)",
+    LateEvent => "late_event": "an event for an evicted ticket, or older than the engine's horizon",
+    UnknownTicket => "unknown_ticket": "an event for a ticket whose creation was not seen (strict engines)",
+    NaiveDatetime => "naive_datetime": "an instant without a UTC offset (a naive Python `datetime`)",
+    Storage => "storage": "a storage backend failed",
+    InvalidEvents => "invalid_events": "a batch with events that do not decode or validate (each one's index and code listed); nothing applied",
+    IncompatibleState => "incompatible_state": "stored live state built with other settings (zone, calendar, SLA policy) or by another version",
+    OutOfRange => "out_of_range": "a value beyond the documented limits (an instant outside the years 1000–9000)",
+    DuplicateRecord => "duplicate_record": "a second record with the same id in one batch (the first copy counts; the others are reported)",
+    Internal => "internal": "a bug caught at a language boundary (a panic): the call fails, the object stays usable",
+    InvalidType => "invalid_type": "a host value of the wrong type (Python `InvalidTypeError`, also a `TypeError`)",
+}

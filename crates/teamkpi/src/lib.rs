@@ -50,53 +50,8 @@
 //! ## Error codes
 //!
 //! Every [`Error`] has a stable [`Error::code`], carried unchanged by Python exceptions (`.code`)
-//! and JavaScript errors (`error.code`):
-//!
-//! | code | meaning |
-//! |---|---|
-//! | `invalid_number` | NaN, infinity, or a number beyond the decimal range |
-//! | `negative_target` | a target below 0 |
-//! | `negative_duration` | a duration below 0 |
-//! | `invalid_range` | an end before its start |
-//! | `unknown_timezone` | not an IANA time zone name |
-//! | `unknown_metric` | a metric name not in the catalogue (with its position in a formula) |
-//! | `unknown_definition` | no KPI definition with that key in the tenant |
-//! | `unknown_assignment` | no KPI assignment with that id in the tenant |
-//! | `weight_out_of_range` | a weight outside 0–100 |
-//! | `rate_out_of_range` | a rate (fraction) outside 0–1 |
-//! | `invalid_choice` | a string that is not one of the accepted choices (direction, unit, …) |
-//! | `invalid_date` | a date that does not parse as `YYYY-MM-DD` |
-//! | `invalid_argument` | any other invalid argument (empty key, zero days, …) |
-//! | `formula_syntax` | a formula that does not parse (with position) |
-//! | `formula_type` | a number where a condition is needed, or the reverse (with position) |
-//! | `formula_too_large` | a formula over 4 096 characters or 256 nodes |
-//! | `formula_too_deep` | a formula nested over 32 levels |
-//! | `arithmetic_overflow` | decimal arithmetic beyond its range |
-//! | `duplicate_assignment` | a second active assignment for (agent, KPI, start) |
-//! | `unit_mismatch` | a metric unit that does not convert to the KPI's unit |
-//! | `invalid_bands` | score band thresholds repeated, or none |
-//! | `invalid_policy` | an achievement floor above its cap |
-//! | `invalid_time` | a time of day that does not parse or is out of range (`25:00`) |
-//! | `empty_interval` | an opening interval whose end equals its start |
-//! | `overlapping_intervals` | opening intervals that overlap |
-//! | `calendar_never_open` | a business calendar with no weekly open time |
-//! | `invalid_sla_target` | an SLA target of zero or below |
-//! | `events_out_of_order` | timeline events not in time order, or before creation |
-//! | `tenant_mismatch` | a record of another tenant than the one in scope |
-//! | `empty_agent_list` | an assigner without agents |
-//! | `duplicate_agent` | two agents with the same id |
-//! | `unknown_agent` | an agent id the assigner does not know |
-//! | `no_eligible_agent` | nobody can take an item (with the reason) |
-//! | `late_event` | an event for an evicted ticket, or older than the engine's horizon |
-//! | `unknown_ticket` | an event for a ticket whose creation was not seen (strict engines) |
-//! | `naive_datetime` | an instant without a UTC offset (a naive Python `datetime`) |
-//! | `storage` | a storage backend failed |
-//! | `invalid_events` | a batch with events that do not decode or validate (each one's index and code listed); nothing applied |
-//! | `incompatible_state` | stored live state built with other settings (zone, calendar, SLA policy) or by another version |
-//! | `out_of_range` | a value beyond the documented limits (an instant outside the years 1000–9000) |
-//! | `duplicate_record` | a second record with the same id in one batch (the first copy counts; the others are reported) |
-//! | `internal` | a bug caught at a language boundary (a panic): the call fails, the object stays usable |
-//! | `invalid_type` | a host value of the wrong type (Python `InvalidTypeError`, also a `TypeError`) |
+//! and JavaScript errors (`error.code`). The codes and their meanings are in [`ERROR_TABLE`] (the
+//! same table as the README's, generated with `code()` from one list in `error.rs`).
 //!
 //! A JSON input that does not decode ([`from_json`]) carries the code of the underlying problem
 //! (`invalid_choice`, `invalid_number`, …), or `invalid_argument` for a missing or mistyped field.
@@ -136,7 +91,7 @@ pub use assignment::{
     StrategyKind, Unassigned, WorkItem,
 };
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
-pub use error::{from_json, Error, EventIssue, Result, ERROR_CODES};
+pub use error::{from_json, Error, EventIssue, Result, ERROR_CODES, ERROR_TABLE};
 pub use formula::Formula;
 pub use kpi::{
     Direction, ExternalValueProvider, KpiAssignment, KpiDefinition, KpiSource, ManualValue,
