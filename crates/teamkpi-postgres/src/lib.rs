@@ -102,7 +102,7 @@ fn pg(e: postgres::Error) -> teamkpi::Error {
 }
 
 fn t(tenant: Option<&str>) -> &str {
-    tenant.unwrap_or("")
+    teamkpi::store::tenant_key(tenant)
 }
 
 fn opt_tenant(s: String) -> Option<String> {
@@ -968,23 +968,14 @@ fn decode_measurement(r: &postgres::Row) -> Result<Measurement> {
 }
 
 fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u64> {
+    teamkpi::store::check_period(m.period_start, m.period_end)?;
     let owner: Option<String> = c
         .query_opt(
             "SELECT tenant FROM user_kpis WHERE id = $1",
             &[&db_id32("assignment_id", m.assignment_id)?],
         )?
         .map(|r| r.get(0));
-    if owner.as_deref() != Some(t(m.tenant.as_deref())) {
-        return Err(teamkpi::Error::UnknownAssignment(m.assignment_id).into());
-    }
-    if m.period_end < m.period_start {
-        return Err(teamkpi::Error::InvalidRange {
-            field: "period".into(),
-            start: m.period_start.to_string(),
-            end: m.period_end.to_string(),
-        }
-        .into());
-    }
+    teamkpi::store::check_owner(owner.as_deref(), m.tenant.as_deref(), m.assignment_id)?;
     let s = m.rounded_for_storage();
     let metadata = serde_json::Value::Object(s.metadata.clone().into_iter().collect());
     let row = c.query_one(
@@ -1049,13 +1040,7 @@ impl MeasurementStore for PgStore {
 
 impl ManualValueStore for PgStore {
     fn record_manual_value(&self, tenant: Option<&str>, v: &ManualValue) -> teamkpi::Result<()> {
-        if v.period_end < v.period_start {
-            return Err(teamkpi::Error::InvalidRange {
-                field: "period".into(),
-                start: v.period_start.to_string(),
-                end: v.period_end.to_string(),
-            });
-        }
+        teamkpi::store::check_period(v.period_start, v.period_end)?;
         let mut c = self.lock()?;
         let owner: Option<String> = c
             .query_opt(
@@ -1064,9 +1049,7 @@ impl ManualValueStore for PgStore {
             )
             .map_err(pg)?
             .map(|r| r.get(0));
-        if owner.as_deref() != Some(t(tenant)) {
-            return Err(teamkpi::Error::UnknownAssignment(v.assignment_id));
-        }
+        teamkpi::store::check_owner(owner.as_deref(), tenant, v.assignment_id)?;
         c.execute(
             "INSERT INTO kpi_manual_values (tenant, user_kpi_id, period_start, period_end, value,
                recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)

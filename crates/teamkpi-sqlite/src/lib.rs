@@ -215,7 +215,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 fn t(tenant: Option<&str>) -> &str {
-    tenant.unwrap_or("")
+    teamkpi::store::tenant_key(tenant)
 }
 
 fn opt_tenant(s: String) -> Option<String> {
@@ -929,6 +929,7 @@ impl MeasurementCols {
 }
 
 fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
+    teamkpi::store::check_period(m.period_start, m.period_end)?;
     let owner: Option<String> = tx
         .query_row(
             "SELECT tenant FROM user_kpis WHERE id = ?1",
@@ -936,17 +937,7 @@ fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
             |r| r.get(0),
         )
         .optional()?;
-    if owner.as_deref() != Some(t(m.tenant.as_deref())) {
-        return Err(teamkpi::Error::UnknownAssignment(m.assignment_id).into());
-    }
-    if m.period_end < m.period_start {
-        return Err(teamkpi::Error::InvalidRange {
-            field: "period".into(),
-            start: m.period_start.to_string(),
-            end: m.period_end.to_string(),
-        }
-        .into());
-    }
+    teamkpi::store::check_owner(owner.as_deref(), m.tenant.as_deref(), m.assignment_id)?;
     let s = m.rounded_for_storage();
     let id: i64 = tx.query_row(
         "INSERT INTO kpi_measurements (tenant, user_kpi_id, period_start, period_end, complete,
@@ -1020,13 +1011,7 @@ impl MeasurementStore for SqliteStore {
 
 impl ManualValueStore for SqliteStore {
     fn record_manual_value(&self, tenant: Option<&str>, v: &ManualValue) -> teamkpi::Result<()> {
-        if v.period_end < v.period_start {
-            return Err(teamkpi::Error::InvalidRange {
-                field: "period".into(),
-                start: v.period_start.to_string(),
-                end: v.period_end.to_string(),
-            });
-        }
+        teamkpi::store::check_period(v.period_start, v.period_end)?;
         let conn = self.lock()?;
         let owner: Option<String> = conn
             .query_row(
@@ -1036,9 +1021,7 @@ impl ManualValueStore for SqliteStore {
             )
             .optional()
             .map_err(SqliteError::from)?;
-        if owner.as_deref() != Some(t(tenant)) {
-            return Err(teamkpi::Error::UnknownAssignment(v.assignment_id));
-        }
+        teamkpi::store::check_owner(owner.as_deref(), tenant, v.assignment_id)?;
         conn.execute(
             "INSERT INTO kpi_manual_values (tenant, user_kpi_id, period_start, period_end, value,
                recorded_by, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

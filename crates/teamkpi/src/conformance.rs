@@ -230,6 +230,20 @@ pub fn manual_values<S: Store>(store: &S) {
             .code(),
         "invalid_range"
     );
+    // Both wrong: every store checks the period first (teamkpi::store::check_period), then the
+    // assignment, so all of them give the same answer.
+    let mut both = reversed;
+    both.assignment_id = a.id + 1000;
+    assert_eq!(
+        store.record_manual_value(None, &both).unwrap_err().code(),
+        "invalid_range"
+    );
+    let mut m = measurement(&a, "2025-10-31", "2025-10-01", "1");
+    m.assignment_id = a.id + 1000;
+    assert_eq!(
+        store.upsert_measurement(&m).unwrap_err().code(),
+        "invalid_range"
+    );
 }
 
 /// What the checks need of a store.

@@ -169,6 +169,31 @@ pub trait ActivitySource {
     ) -> Result<Vec<crate::metrics::AgentSession>>;
 }
 
+/// The key a tenant is stored under in every store: `None` (one company) is the empty string.
+pub fn tenant_key(tenant: Option<&str>) -> &str {
+    tenant.unwrap_or("")
+}
+
+/// The first rule every store applies to a measurement or a manual value: its period must not end
+/// before it starts (`invalid_range`). Checked before any read, so a bad input costs no query.
+pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<()> {
+    if end < start {
+        return Err(Error::range("period", start, end));
+    }
+    Ok(())
+}
+
+/// The second rule: the assignment it refers to exists in the tenant in scope. `owner` is the
+/// tenant key the assignment is stored under ([`tenant_key`]; `None`: no such assignment). Another
+/// tenant's assignment is as unknown as a missing one (`unknown_assignment`), so ids of other
+/// companies cannot be probed.
+pub fn check_owner(owner: Option<&str>, tenant: Option<&str>, assignment_id: u64) -> Result<()> {
+    if owner != Some(tenant_key(tenant)) {
+        return Err(Error::UnknownAssignment(assignment_id));
+    }
+    Ok(())
+}
+
 /// Refuses a window that ends before it starts (`invalid_range`): an activity read never answers
 /// an impossible window with nothing.
 pub fn check_window(
@@ -393,14 +418,19 @@ impl AssignmentStore for InMemoryStore {
     }
 }
 
+/// The rules of a measurement against the assignments held.
+fn check_measurement(inner: &Inner, m: &Measurement) -> Result<()> {
+    check_period(m.period_start, m.period_end)?;
+    let owner = inner.assignments.get(&m.assignment_id);
+    check_owner(
+        owner.map(|a| tenant_key(a.tenant.as_deref())),
+        m.tenant.as_deref(),
+        m.assignment_id,
+    )
+}
+
 fn upsert_locked(inner: &mut Inner, m: &Measurement) -> Result<u64> {
-    match inner.assignments.get(&m.assignment_id) {
-        Some(a) if a.tenant == m.tenant => {}
-        _ => return Err(Error::UnknownAssignment(m.assignment_id)),
-    }
-    if m.period_end < m.period_start {
-        return Err(Error::range("period", m.period_start, m.period_end));
-    }
+    check_measurement(inner, m)?;
     let key = (m.assignment_id, m.period_start, m.period_end);
     let id = match inner.measurements.get(&key) {
         Some((id, _)) => *id,
@@ -425,13 +455,7 @@ impl MeasurementStore for InMemoryStore {
         let mut inner = self.lock()?;
         // Validate all first so a bad row leaves nothing half-written.
         for m in measurements {
-            match inner.assignments.get(&m.assignment_id) {
-                Some(a) if a.tenant == m.tenant => {}
-                _ => return Err(Error::UnknownAssignment(m.assignment_id)),
-            }
-            if m.period_end < m.period_start {
-                return Err(Error::range("period", m.period_start, m.period_end));
-            }
+            check_measurement(&inner, m)?;
         }
         measurements
             .iter()
@@ -464,14 +488,14 @@ impl MeasurementStore for InMemoryStore {
 
 impl ManualValueStore for InMemoryStore {
     fn record_manual_value(&self, tenant: Option<&str>, value: &ManualValue) -> Result<()> {
+        check_period(value.period_start, value.period_end)?;
         let mut inner = self.lock()?;
-        match inner.assignments.get(&value.assignment_id) {
-            Some(a) if same_tenant(tenant, &a.tenant) => {}
-            _ => return Err(Error::UnknownAssignment(value.assignment_id)),
-        }
-        if value.period_end < value.period_start {
-            return Err(Error::range("period", value.period_start, value.period_end));
-        }
+        let owner = inner.assignments.get(&value.assignment_id);
+        check_owner(
+            owner.map(|a| tenant_key(a.tenant.as_deref())),
+            tenant,
+            value.assignment_id,
+        )?;
         inner.manual.insert(
             (
                 tenant.map(str::to_owned),
