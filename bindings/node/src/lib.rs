@@ -1455,15 +1455,7 @@ impl NativeAssigner {
 
 /// `update_kpis`'s range: `date`, `days`, or today.
 fn update_range(v: &Value) -> napi::Result<UpdateRange> {
-    match (opt_day(v, "date")?, opt::<u32>(v, "days")?) {
-        (Some(_), Some(_)) => Err(err(Error::argument_error(
-            "date",
-            "give date or days, not both",
-        ))),
-        (Some(d), None) => Ok(UpdateRange::Date(d)),
-        (None, Some(n)) => Ok(UpdateRange::Days(n)),
-        (None, None) => Ok(UpdateRange::Today),
-    }
+    UpdateRange::from_options(opt_day(v, "date")?, opt::<u32>(v, "days")?).map_err(err)
 }
 
 /// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL), shared with the

@@ -551,15 +551,8 @@ pub(crate) fn update_range(
     date_arg: Option<&Bound<'_, PyAny>>,
     days: Option<u32>,
 ) -> PyResult<UpdateRange> {
-    match (date_arg, days) {
-        (Some(_), Some(_)) => Err(raise(Error::argument_error(
-            "date",
-            "give date or days, not both",
-        ))),
-        (Some(d), None) => Ok(UpdateRange::Date(date(d, "date")?)),
-        (None, Some(n)) => Ok(UpdateRange::Days(n)),
-        (None, None) => Ok(UpdateRange::Today),
-    }
+    let day = date_arg.map(|d| date(d, "date")).transpose()?;
+    UpdateRange::from_options(day, days).map_err(raise)
 }
 
 /// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,

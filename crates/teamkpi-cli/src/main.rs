@@ -317,11 +317,10 @@ fn run(cli: Cli) -> CliResult {
                     agent,
                     live,
                 } => {
-                    let range = match (date, days) {
-                        (Some(d), _) => UpdateRange::Date(teamkpi::parse_date("--date", &d)?),
-                        (None, Some(n)) => UpdateRange::Days(n),
-                        (None, None) => UpdateRange::Today,
-                    };
+                    let day = date
+                        .map(|d| teamkpi::parse_date("--date", &d))
+                        .transpose()?;
+                    let range = UpdateRange::from_options(day, days)?;
                     update(&ctx, range, agent, true, live)
                 }
                 Command::Live { command } => match command {

@@ -39,6 +39,28 @@ pub enum UpdateRange {
     Date(NaiveDate),
 }
 
+impl UpdateRange {
+    /// The range a surface's options name: `date` (one day), `days` (the N days ending today),
+    /// neither (today); both is `invalid_argument`. Every surface (the CLI, Python, Node)
+    /// resolves its options here.
+    ///
+    /// ```
+    /// use teamkpi::update::UpdateRange;
+    /// assert_eq!(UpdateRange::from_options(None, Some(7)).unwrap(), UpdateRange::Days(7));
+    /// assert_eq!(UpdateRange::from_options(None, None).unwrap(), UpdateRange::Today);
+    /// let day = chrono::NaiveDate::from_ymd_opt(2025, 11, 3);
+    /// assert_eq!(UpdateRange::from_options(day, Some(7)).unwrap_err().code(), "invalid_argument");
+    /// ```
+    pub fn from_options(date: Option<NaiveDate>, days: Option<u32>) -> Result<Self> {
+        match (date, days) {
+            (Some(_), Some(_)) => Err(Error::argument("date", "give date or days, not both")),
+            (Some(d), None) => Ok(UpdateRange::Date(d)),
+            (None, Some(n)) => Ok(UpdateRange::Days(n)),
+            (None, None) => Ok(UpdateRange::Today),
+        }
+    }
+}
+
 /// One `update_kpis` run.
 #[derive(Debug, Clone)]
 pub struct UpdateRequest {
