@@ -402,29 +402,9 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
         }
         "date_range" => {
             let (now, tz) = (instant(v, "now")?, zone(v)?);
-            match text(v, "helper")?.as_str() {
-                "today" => {
-                    let d = teamkpi::today(now, tz);
-                    s(range(d, d))
-                }
-                "last_n_days" => {
-                    let r = teamkpi::last_n_days(now, tz, de(v, "days")?).map_err(err)?;
-                    s(range(r.start, r.end))
-                }
-                "last_full_week" => {
-                    let p = teamkpi::last_full_week(now, tz);
-                    s(range(p.start, p.end))
-                }
-                "last_month" => {
-                    let p = teamkpi::last_month(now, tz);
-                    s(range(p.start, p.end))
-                }
-                other => Err(err(Error::InvalidChoice {
-                    field: "helper".into(),
-                    value: other.into(),
-                    expected: "today last_n_days last_full_week last_month".into(),
-                })),
-            }
+            let helper = text(v, "helper")?;
+            let r = teamkpi::period::date_helper(&helper, now, tz, opt(v, "days")?).map_err(err)?;
+            s(range(r.start, r.end))
         }
         "ticket_metrics" => ticket_metrics(v),
         "call_center_dashboard" => {

@@ -350,30 +350,7 @@ pub fn date_range<'py>(
     crate::errors::guard(|| {
         let tz = zone(timezone)?;
         let now = instant(now, "now")?;
-        match helper {
-            "today" => {
-                let d = teamkpi::today(now, tz);
-                range_dict(py, d, d)
-            }
-            "last_n_days" => {
-                let n =
-                    days.ok_or_else(|| raise(teamkpi::Error::argument_error("days", "required")))?;
-                let r = teamkpi::last_n_days(now, tz, n).map_err(raise)?;
-                range_dict(py, r.start, r.end)
-            }
-            "last_full_week" => {
-                let p = teamkpi::last_full_week(now, tz);
-                range_dict(py, p.start, p.end)
-            }
-            "last_month" => {
-                let p = teamkpi::last_month(now, tz);
-                range_dict(py, p.start, p.end)
-            }
-            other => Err(raise(teamkpi::Error::InvalidChoice {
-                field: "helper".into(),
-                value: other.into(),
-                expected: "today last_n_days last_full_week last_month".into(),
-            })),
-        }
+        let r = teamkpi::period::date_helper(helper, now, tz, days).map_err(raise)?;
+        range_dict(py, r.start, r.end)
     })
 }

@@ -269,6 +269,46 @@ pub fn last_month(now: DateTime<Utc>, tz: Tz) -> Period {
     Period::containing(PeriodKind::Month, today(now, tz)).prev()
 }
 
+/// The date-range helpers by name, as every surface offers them: `today`, `last_n_days` (needs
+/// `days`), `last_full_week`, `last_month` (another name is `invalid_choice`).
+///
+/// ```
+/// use chrono::TimeZone;
+/// let now = chrono::Utc.with_ymd_and_hms(2025, 11, 5, 10, 0, 0).unwrap();
+/// let r = teamkpi::period::date_helper("last_n_days", now, chrono_tz::UTC, Some(7)).unwrap();
+/// assert_eq!((r.start.to_string(), r.end.to_string()), ("2025-10-30".into(), "2025-11-05".into()));
+/// ```
+pub fn date_helper(
+    helper: &str,
+    now: DateTime<Utc>,
+    tz: Tz,
+    days: Option<u32>,
+) -> Result<DateRange> {
+    match helper {
+        "today" => Ok(DateRange::day(today(now, tz))),
+        "last_n_days" => {
+            let n = days.ok_or_else(|| Error::argument("days", "required by last_n_days"))?;
+            last_n_days(now, tz, n)
+        }
+        "last_full_week" | "last_month" => {
+            let p = if helper == "last_full_week" {
+                last_full_week(now, tz)
+            } else {
+                last_month(now, tz)
+            };
+            Ok(DateRange {
+                start: p.start,
+                end: p.end,
+            })
+        }
+        other => Err(Error::InvalidChoice {
+            field: "helper".into(),
+            value: other.into(),
+            expected: "today last_n_days last_full_week last_month".into(),
+        }),
+    }
+}
+
 pub(crate) fn zone_offset(tz: Tz, t: i64) -> i64 {
     let naive = DateTime::from_timestamp(t, 0)
         .map(|d| d.naive_utc())

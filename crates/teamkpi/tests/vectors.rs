@@ -163,26 +163,9 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             }
             let tz = parse_timezone(s(input, "timezone"))?;
             let now = instant(s(input, "now"));
-            match helper {
-                "today" => {
-                    let d = today(now, tz);
-                    Ok(range_json(d, d))
-                }
-                "last_n_days" => {
-                    let n = input["days"].as_u64().expect("days") as u32;
-                    let r = last_n_days(now, tz, n)?;
-                    Ok(range_json(r.start, r.end))
-                }
-                "last_full_week" => {
-                    let p = last_full_week(now, tz);
-                    Ok(range_json(p.start, p.end))
-                }
-                "last_month" => {
-                    let p = last_month(now, tz);
-                    Ok(range_json(p.start, p.end))
-                }
-                other => panic!("unknown helper {other}"),
-            }
+            let days = input.get("days").and_then(Value::as_u64).map(|d| d as u32);
+            let r = teamkpi::period::date_helper(helper, now, tz, days)?;
+            Ok(range_json(r.start, r.end))
         }
         "formula" => {
             let catalog = MetricCatalog::builtin();
