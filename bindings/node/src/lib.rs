@@ -459,15 +459,10 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
         "sla_analytics" => {
             let policy = sla(v)?.ok_or_else(|| err(Error::argument_error("policy", "required")))?;
             let timelines: Vec<teamkpi::TicketTimeline> = de(v, "tickets")?;
-            let now = instant(v, "now")?;
-            let evals = timelines
-                .iter()
-                .map(|t| policy.evaluate(t, now))
-                .collect::<teamkpi::Result<Vec<_>>>()
-                .map_err(err)?;
             let group = opt(v, "group_by")?.unwrap_or(teamkpi::SlaGroupBy::All);
+            let (now, start, end) = (instant(v, "now")?, instant(v, "start")?, instant(v, "end")?);
             out(
-                &teamkpi::sla_analytics(&evals, instant(v, "start")?, instant(v, "end")?, group)
+                &teamkpi::sla_analytics_of(&policy, &timelines, now, start, end, group)
                     .map_err(err)?,
             )
         }

@@ -675,22 +675,13 @@ pub fn sla_analytics<'py>(
             .ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
         let list = timelines(tickets)?;
         let now = instant(now, "now")?;
-        let evals = list
-            .iter()
-            .map(|t| policy.evaluate(t, now))
-            .collect::<teamkpi::Result<Vec<_>>>()
-            .map_err(raise)?;
         let group: SlaGroupBy = match group_by {
             Some(g) if !g.is_none() => from_py(g)?,
-            _ => teamkpi::from_json(serde_json::json!("all")).map_err(raise)?,
+            _ => SlaGroupBy::All,
         };
-        let rows = teamkpi::sla_analytics(
-            &evals,
-            instant(start, "start")?,
-            instant(end, "end")?,
-            group,
-        )
-        .map_err(raise)?;
+        let (start, end) = (instant(start, "start")?, instant(end, "end")?);
+        let rows =
+            teamkpi::sla_analytics_of(&policy, &list, now, start, end, group).map_err(raise)?;
         to_py(py, &rows, Shape::Json)
     })
 }

@@ -12,7 +12,7 @@ use teamkpi::metrics::analytics::{
     PerformanceAnalytics, WeeklyTrends,
 };
 use teamkpi::{
-    overall_score, round2, sla_analytics, AchievementPolicy, AssignmentFilter, ScoreBands,
+    overall_score, round2, sla_analytics_of, AchievementPolicy, AssignmentFilter, ScoreBands,
     SlaAnalytics, SlaGroupBy, TicketTimeline, WeightedAchievement,
 };
 
@@ -76,11 +76,8 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
     let (from, to) = range.utc_bounds(ctx.timezone);
     let sla = match &ctx.sla {
         Some(policy) => {
-            let evals: Vec<_> = tickets
-                .iter()
-                .map(|t| policy.evaluate(&TicketTimeline::from_ticket(t), ctx.now))
-                .collect::<teamkpi::Result<_>>()?;
-            sla_analytics(&evals, from, to, SlaGroupBy::All)?
+            let timelines: Vec<_> = tickets.iter().map(TicketTimeline::from_ticket).collect();
+            sla_analytics_of(policy, &timelines, ctx.now, from, to, SlaGroupBy::All)?
         }
         None => Vec::new(),
     };

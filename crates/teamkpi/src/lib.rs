@@ -109,9 +109,9 @@ pub use score::{
     ZeroTarget,
 };
 pub use sla::{
-    alert_key, sla_analytics, AtRiskThreshold, BreachScan, PriorityTargets, RejectedTicket,
-    SlaAlert, SlaAnalytics, SlaEvaluation, SlaGroupBy, SlaPolicy, SlaPolicySpec, SlaState,
-    SlaTarget, TargetEvaluation, TicketTimeline, TimelineEvent, TimelineEventKind,
+    alert_key, sla_analytics, sla_analytics_of, AtRiskThreshold, BreachScan, PriorityTargets,
+    RejectedTicket, SlaAlert, SlaAnalytics, SlaEvaluation, SlaGroupBy, SlaPolicy, SlaPolicySpec,
+    SlaState, SlaTarget, TargetEvaluation, TicketTimeline, TimelineEvent, TimelineEventKind,
 };
 pub use store::{
     ActivitySource, AssignmentFilter, AssignmentStore, DefinitionStore, InMemoryStore, KpiStore,

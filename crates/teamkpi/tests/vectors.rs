@@ -289,13 +289,11 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             let policy: SlaPolicy = from_json(input["policy"].clone())?;
             let tickets: Vec<TicketTimeline> = from_json(input["tickets"].clone())?;
             let now = instant(s(input, "now"));
-            let evals = tickets
-                .iter()
-                .map(|t| policy.evaluate(t, now))
-                .collect::<Result<Vec<_>>>()?;
             let group_by: SlaGroupBy = from_json(input["group_by"].clone())?;
-            let rows = sla_analytics(
-                &evals,
+            let rows = teamkpi::sla_analytics_of(
+                &policy,
+                &tickets,
+                now,
                 instant(s(input, "from")),
                 instant(s(input, "to")),
                 group_by,
