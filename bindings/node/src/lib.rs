@@ -840,14 +840,8 @@ impl NativeSlaPolicy {
 /// it too. Costs nothing unless a panic happens.
 #[inline]
 pub(crate) fn guard<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
-        Err(err(Error::Internal(message)))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(err(Error::from_panic(payload.as_ref()))))
 }
 
 /// Panics inside the guard, so the tests can show that a bug in the library throws an error
@@ -890,10 +884,9 @@ impl NativeEngine {
         from: f64,
         text: TextFields,
     ) -> napi::Result<f64> {
-        let whole = js_id;
         // NaN is "absent"; anything else must be a whole id.
-        let opt_whole = |x: f64, field: &str| (!x.is_nan()).then(|| whole(x, field)).transpose();
-        let ticket_id = whole(ticket_id, "ticket_id")?;
+        let opt_whole = |x: f64, field: &str| (!x.is_nan()).then(|| js_id(x, field)).transpose();
+        let ticket_id = js_id(ticket_id, "ticket_id")?;
         let needed = |x: Option<u64>, field: &str| {
             x.ok_or_else(|| err(Error::argument_error(field, "is required")))
         };

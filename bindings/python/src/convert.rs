@@ -538,50 +538,6 @@ pub fn opt_dec_to_py(py: Python<'_>, d: Option<Decimal>) -> PyResult<Bound<'_, P
     }
 }
 
-/// An id argument (`agent_id`, `assignment_id`): a Python `int` from 0 to 2^64 − 1. Another type
-/// is `invalid_type`, a negative or larger int `out_of_range` (not Python's `TypeError` /
-/// `OverflowError` without a code).
-pub fn id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(raise(Error::InvalidType {
-            field: "id".into(),
-            expected: "int".into(),
-            got: obj
-                .get_type()
-                .name()
-                .map_or_else(|_| "?".into(), |n| n.to_string()),
-        }));
-    }
-    obj.extract::<u64>().map_err(|_| {
-        raise(Error::OutOfRange {
-            field: "id".into(),
-            reason: format!("{obj} is not an id from 0 to 2^64 - 1"),
-        })
-    })
-}
-
-/// A signed whole-number argument (a load, a number of seconds): an `int` within 64 bits.
-/// Another type is `invalid_type` (a `float`, even a whole one: seconds and loads are counted),
-/// an int beyond 64 bits `out_of_range`.
-pub fn int(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(raise(Error::InvalidType {
-            field: "value".into(),
-            expected: "int".into(),
-            got: obj
-                .get_type()
-                .name()
-                .map_or_else(|_| "?".into(), |n| n.to_string()),
-        }));
-    }
-    obj.extract::<i64>().map_err(|_| {
-        raise(Error::OutOfRange {
-            field: "value".into(),
-            reason: format!("{obj} is beyond a 64-bit integer"),
-        })
-    })
-}
-
 fn wrong_type(obj: &Bound<'_, PyAny>, expected: &str) -> PyErr {
     raise(Error::InvalidType {
         field: "argument".into(),
@@ -591,6 +547,34 @@ fn wrong_type(obj: &Bound<'_, PyAny>, expected: &str) -> PyErr {
             .name()
             .map_or_else(|_| "?".into(), |n| n.to_string()),
     })
+}
+
+/// A whole-number argument as `T`: a Python `int` (not a `bool`, not a `float`, even a whole
+/// one), else `invalid_type`; an int `T` cannot hold is `out_of_range` (not Python's
+/// `TypeError` / `OverflowError` without a code).
+fn whole<T>(obj: &Bound<'_, PyAny>, field: &str, range: &str) -> PyResult<T>
+where
+    for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
+{
+    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(wrong_type(obj, "int"));
+    }
+    obj.extract::<T>().map_err(|_| {
+        raise(Error::OutOfRange {
+            field: field.into(),
+            reason: format!("{obj} is not {range}"),
+        })
+    })
+}
+
+/// An id argument (`agent_id`, `assignment_id`): an `int` from 0 to 2^64 − 1.
+pub fn id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    whole(obj, "id", "an id from 0 to 2^64 - 1")
+}
+
+/// A signed whole-number argument (a load, a number of seconds): an `int` within 64 bits.
+pub fn int(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    whole(obj, "value", "within a 64-bit integer")
 }
 
 /// A `str` argument (`invalid_type` for anything else), borrowed from the Python object.
@@ -638,26 +622,18 @@ pub fn opt_id(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
 }
 
 /// A count argument (days, a batch size, threads): an `int` from 0 that fits `T`.
-pub fn count<T: TryFrom<u64>>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
-    let v = id(obj).map_err(|e| {
-        Python::attach(|py| {
-            if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
-                wrong_type(obj, "int")
-            } else {
-                e
-            }
-        })
-    })?;
-    T::try_from(v).map_err(|_| {
-        raise(Error::OutOfRange {
-            field: "argument".into(),
-            reason: format!("{v} is too large"),
-        })
-    })
+pub fn count<T>(obj: &Bound<'_, PyAny>) -> PyResult<T>
+where
+    for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
+{
+    whole(obj, "argument", "a count this argument holds")
 }
 
 /// An optional count argument.
-pub fn opt_count<T: TryFrom<u64>>(obj: &Bound<'_, PyAny>) -> PyResult<Option<T>> {
+pub fn opt_count<T>(obj: &Bound<'_, PyAny>) -> PyResult<Option<T>>
+where
+    for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
+{
     if obj.is_none() {
         return Ok(None);
     }

@@ -64,7 +64,7 @@ pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(coded_host_error(e)),
-        Err(payload) => Err(raise(Error::Internal(panic_message(payload.as_ref())))),
+        Err(payload) => Err(raise(Error::from_panic(payload.as_ref()))),
     }
 }
 
@@ -92,15 +92,6 @@ fn coded_host_error(e: PyErr) -> PyErr {
         coded.set_cause(py, Some(e));
         coded
     })
-}
-
-/// The text of a panic's payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// Locks `m`, taking it back if a panic left it poisoned: the core checks its inputs before it

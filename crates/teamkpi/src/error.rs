@@ -331,6 +331,16 @@ fn at_position(position: Option<usize>) -> String {
 }
 
 impl Error {
+    /// The `internal` error for a panic caught at a language boundary, with the panic's text.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        Error::Internal(message)
+    }
+
     /// True when the error was caused by the caller's input (bindings map these to `ValueError`).
     pub fn is_input_error(&self) -> bool {
         !matches!(self, Error::Storage(_) | Error::ArithmeticOverflow(_))
