@@ -194,6 +194,10 @@ function storeCases(makeStore, label) {
     assert.deepEqual([m.actual, m.achievement, m.period_start], [3, 100, '2025-11-05'])
     assert.ok(m.calculated_at instanceof Date)
     assert.equal(store.assignments({ tenant, agentId: 7 }).length, 2)
+    // the same options and errors as Python: an unknown agent, date with days
+    assert.throws(() => t.updateKpis(store, { now: NOW, tenant, agentId: 999 }), { code: 'unknown_agent' })
+    assert.throws(() => t.updateKpis(store, { now: NOW, tenant, date: '2025-11-05', days: 2 }), { code: 'invalid_argument' })
+    assert.throws(() => t.ticketMetrics([], { period: 'week', windows: { start: '2025-11-03', days: 7, count: 2 } }), { code: 'invalid_argument' })
   })
 }
 

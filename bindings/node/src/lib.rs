@@ -16,19 +16,19 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
-use teamkpi::metrics::analytics::{self, AnalyticsOptions};
+use teamkpi::metrics::analytics;
 use teamkpi::metrics::{
-    AgentSession, Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions,
-    Ticket, TicketColumns, TicketMetricsAggregator, NULL_INSTANT,
+    AgentSession, Call, Campaign, Contact, DashboardRequest, MetricsOptions, Ticket, TicketColumns,
+    TicketMetricsAggregator, NULL_INSTANT,
 };
-use teamkpi::update::{SnapshotMetrics, UpdateRange, UpdateRequest};
+use teamkpi::request::{AnalyticsRequest, MetricsSettings, UpdateOptions};
 use teamkpi::{
     AgentState, AgentStatus, Assigner, AssignmentFilter, AssignmentPolicy, AssignmentReason,
     AssignmentSettings, BusinessCalendar, CalendarSpec, Error, KpiAssignment, KpiDefinition,
     ManualValue, Measurement, MetricCatalog, NewKpiAssignment, OpenItem, PeriodKind, SlaPolicy,
     WorkItem,
 };
-use teamkpi_stores::HostStore;
+use teamkpi_stores::{HostStore, UpdateSource};
 
 mod live;
 
@@ -244,24 +244,9 @@ fn sla(v: &Value) -> napi::Result<Option<SlaPolicy>> {
 }
 
 fn metrics_options(v: &Value) -> napi::Result<MetricsOptions> {
-    let bucketing = match v.get("windows") {
-        Some(w) if !w.is_null() => teamkpi::from_json(json!({ "windows": w })).map_err(err)?,
-        _ => Bucketing::Period(
-            PeriodKind::parse(v.get("period").and_then(Value::as_str).unwrap_or("day"))
-                .map_err(err)?,
-        ),
-    };
-    Ok(MetricsOptions {
-        tenant: opt(v, "tenant")?,
-        timezone: zone(v)?,
-        bucketing,
-        group_by: GroupBy::parse(v.get("group_by").and_then(Value::as_str).unwrap_or("agent"))
-            .map_err(err)?,
-        calendar: calendar(v)?,
-        sla: sla(v)?,
-        as_of: opt(v, "as_of")?,
-        quantiles: v.get("quantiles").and_then(Value::as_bool).unwrap_or(true),
-    })
+    teamkpi::from_json_ref::<MetricsSettings>(v)
+        .and_then(|s| s.options())
+        .map_err(err)
 }
 
 fn ticket_metrics(v: &Value) -> napi::Result<String> {
@@ -432,29 +417,8 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
         }
         "analytics" => {
             let tickets: Vec<Ticket> = de(v, "tickets")?;
-            let mut o =
-                AnalyticsOptions::new(zone(v)?, instant(v, "now")?, opt(v, "days")?.unwrap_or(30));
-            o.sla = sla(v)?;
-            o.tenant = opt(v, "tenant")?;
-            let agent: Option<u64> = opt(v, "agent_id")?;
-            match text(v, "result")?.as_str() {
-                "performance" => out(&analytics::performance_analytics(&tickets, &o, agent).map_err(err)?),
-                "trends" => out(&analytics::weekly_trends(&tickets, &o, agent).map_err(err)?),
-                "comparison" => out(&analytics::agent_comparison(&tickets, &o).map_err(err)?),
-                "workload" => out(&analytics::workload_distribution(&tickets, o.tenant.as_deref())),
-                "performance_metrics" => {
-                    let a = agent.ok_or_else(|| err(Error::argument_error("agentId", "required")))?;
-                    out(&analytics::performance_metrics(&tickets, &o, a).map_err(err)?)
-                }
-                "performance_trends" => {
-                    out(&analytics::performance_trends(&tickets, &o, agent).map_err(err)?)
-                }
-                other => Err(err(Error::InvalidChoice {
-                    field: "result".into(),
-                    value: other.into(),
-                    expected: "performance trends comparison workload performance_metrics performance_trends".into(),
-                })),
-            }
+            let request: AnalyticsRequest = teamkpi::from_json_ref(v).map_err(err)?;
+            out(&request.over_tickets(&tickets).map_err(err)?)
         }
         "sla_analytics" => {
             let policy = sla(v)?.ok_or_else(|| err(Error::argument_error("policy", "required")))?;
@@ -1421,11 +1385,6 @@ impl NativeAssigner {
     }
 }
 
-/// `update_kpis`'s range: `date`, `days`, or today.
-fn update_range(v: &Value) -> napi::Result<UpdateRange> {
-    UpdateRange::from_options(opt_day(v, "date")?, opt::<u32>(v, "days")?).map_err(err)
-}
-
 /// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL), shared with the
 /// `NativeLive` objects bound to it.
 #[napi]
@@ -1601,40 +1560,11 @@ impl NativeStore {
                     Ok(Value::Array(list).to_string())
                 }
                 "update_kpis" => {
-                    let tz = match v.get("timezone").and_then(Value::as_str) {
-                        Some(z) => teamkpi::parse_timezone(z).map_err(err)?,
-                        None => {
-                            teamkpi::parse_timezone(&s.settings(t).map_err(err)?.0).map_err(err)?
-                        }
-                    };
-                    let range = update_range(&v)?;
-                    let request = UpdateRequest {
-                        tenant: tenant.clone(),
-                        range,
-                        agent_id: opt(&v, "agent_id")?,
-                        now: instant(&v, "now")?,
-                        timezone: tz,
-                        policy: policy(&v)?,
-                    };
-                    let mut o = metrics_options(&v)?;
-                    o.timezone = tz;
-                    o.tenant = tenant.clone();
-                    o.as_of = Some(request.now);
-                    let report = match opt::<Vec<Ticket>>(&v, "tickets")? {
-                        Some(tickets) => {
-                            let source = SnapshotMetrics::new(&tickets, &o).map_err(err)?;
-                            teamkpi::update::update_kpis(
-                                &**s,
-                                &source,
-                                None,
-                                &MetricCatalog::builtin(),
-                                &request,
-                            )
-                        }
-                        None => teamkpi_stores::update_from_store(&**s, &request, &o, None),
-                    }
-                    .map_err(err)?;
-                    out(&report)
+                    let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
+                    let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
+                    let source = UpdateSource::chosen(None, tickets.as_deref()).map_err(err)?;
+                    let now = instant(&v, "now")?;
+                    out(&teamkpi_stores::update(&**s, now, &options, source, None).map_err(err)?)
                 }
                 other => Err(err(Error::argument_error(
                     "op",

@@ -11,11 +11,11 @@ use teamkpi::engine::EngineOptions;
 use teamkpi::live::{self, LiveQuery, LiveWindows};
 use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
 use teamkpi::metrics::{Campaign, Contact, DashboardRequest, GroupBy, GroupKey, Ticket};
-use teamkpi::update::UpdateRequest;
+use teamkpi::request::UpdateOptions;
 use teamkpi::{Error, Period, PeriodKind, SlaGroupBy};
-use teamkpi_stores::HostStore;
+use teamkpi_stores::{HostStore, UpdateSource};
 
-use crate::{day, de, err, instant, opt, out, parse, policy, update_range, NativeStore};
+use crate::{day, de, err, instant, opt, out, parse, NativeStore};
 
 /// Live metrics in a store (see `index.js` for the methods).
 #[napi]
@@ -241,15 +241,12 @@ impl Shared {
                 out(&list)
             }
             "update_kpis" => {
-                let request = UpdateRequest {
-                    tenant: self.options.tenant.clone(),
-                    range: update_range(&v)?,
-                    agent_id: opt(&v, "agent_id")?,
-                    now: instant(&v, "now")?,
-                    timezone: self.options.timezone,
-                    policy: policy(&v)?,
-                };
-                out(&teamkpi_stores::update_from_live(store, &request, None).map_err(err)?)
+                let mut options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
+                options.tenant = self.options.tenant.clone();
+                options.timezone = Some(self.options.timezone);
+                let now = instant(&v, "now")?;
+                let report = teamkpi_stores::update(store, now, &options, UpdateSource::Live, None);
+                out(&report.map_err(err)?)
             }
             "agent_kpi" => {
                 let source = live::LiveMetrics::new(store.live(), tenant, None);

@@ -6,15 +6,15 @@ use teamkpi::engine::{EngineOptions, Event};
 use teamkpi::live::{self, LiveQuery, LiveWindows};
 use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
 use teamkpi::metrics::{DashboardRequest, GroupBy, GroupKey};
-use teamkpi::update::UpdateRequest;
 use teamkpi::{Error, EventIssue, Period, PeriodKind};
+use teamkpi_stores::UpdateSource;
 
 use crate::convert::{date, dec_to_py, instant, opt_instant, to_py, Shape};
 use crate::engine::parse_event;
 use crate::errors::raise;
 use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
-use crate::rules::{policy, zone};
-use crate::store::{update_range, PyExternal, PyStore};
+use crate::rules::zone;
+use crate::store::{update_options, PyExternal, PyStore};
 
 /// Live metrics in a store: apply events from any process, read figures without a ticket scan.
 /// The settings (zone, SLA policy, calendar) default to the store's company settings; they are
@@ -412,22 +412,20 @@ impl PyLive {
         external: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::errors::guard(|| {
-            let request = UpdateRequest {
-                tenant: self.options.tenant.clone(),
-                range: update_range(date, days)?,
-                agent_id,
-                now: instant(now, "now")?,
-                timezone: self.options.timezone,
-                policy: policy(cap, floor, "zero")?,
-            };
+            let now = instant(now, "now")?;
+            let mut options = update_options(date, days, agent_id, cap, floor)?;
+            options.tenant = self.options.tenant.clone();
+            options.timezone = Some(self.options.timezone);
             let provider = external
                 .filter(|e| !e.is_none())
                 .map(|f| PyExternal { func: f.clone() });
             let host = self.host(py);
             // A Python provider needs the GIL: the run keeps it then.
             let report = match &provider {
-                Some(p) => teamkpi_stores::update_from_live(host, &request, Some(p)),
-                None => py.detach(|| teamkpi_stores::update_from_live(host, &request, None)),
+                Some(p) => teamkpi_stores::update(host, now, &options, UpdateSource::Live, Some(p)),
+                None => py.detach(|| {
+                    teamkpi_stores::update(host, now, &options, UpdateSource::Live, None)
+                }),
             }
             .map_err(raise)?;
             to_py(py, &report, Shape::Native)

@@ -5,19 +5,20 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use teamkpi::metrics::analytics::{sla_breach_list, AnalyticsKind, AnalyticsOptions, Snapshots};
+use teamkpi::metrics::analytics::{sla_breach_list, AnalyticsKind};
 use teamkpi::metrics::{
     call_center_dashboard, ticket_metrics_columns, ticket_metrics_columns_parallel, AgentSession,
-    Bucketing, Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket,
-    TicketColumns, TicketMetricsAggregator, TicketMetricsReport, NULL_INSTANT,
+    Call, Campaign, Contact, DashboardRequest, GroupBy, MetricsOptions, Ticket, TicketColumns,
+    TicketMetricsAggregator, TicketMetricsReport, NULL_INSTANT,
 };
 use teamkpi::{Error, PeriodKind, SlaGroupBy};
 
 use crate::calendar::PyBusinessCalendar;
-use crate::convert::{from_py, from_py_list, instant, opt_instant, to_json, to_py, Shape};
+use crate::convert::{from_py, from_py_list, instant, opt_instant, to_py, Shape};
 use crate::errors::raise;
 use crate::rules::zone;
 use crate::sla::{timelines, PySlaPolicy};
+use teamkpi::request::{AnalyticsRequest, MetricsSettings};
 
 /// A calendar argument: a `BusinessCalendar` or its dict form.
 pub fn calendar_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::BusinessCalendar>> {
@@ -56,7 +57,7 @@ pub fn sla_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::SlaPo
 #[allow(clippy::too_many_arguments)]
 pub fn metrics_options(
     timezone: Option<&Bound<'_, PyAny>>,
-    period: &str,
+    period: Option<&str>,
     group_by: &str,
     calendar: Option<&Bound<'_, PyAny>>,
     sla: Option<&Bound<'_, PyAny>>,
@@ -65,24 +66,18 @@ pub fn metrics_options(
     windows: Option<&Bound<'_, PyAny>>,
     tenant: Option<String>,
 ) -> PyResult<MetricsOptions> {
-    let bucketing = match windows {
-        Some(w) if !w.is_none() => {
-            let mut v = serde_json::Map::new();
-            v.insert("windows".into(), to_json(w)?);
-            teamkpi::from_json(serde_json::Value::Object(v)).map_err(raise)?
-        }
-        _ => Bucketing::Period(PeriodKind::parse(period).map_err(raise)?),
-    };
-    Ok(MetricsOptions {
+    let settings = MetricsSettings {
         tenant,
-        timezone: zone(timezone)?,
-        bucketing,
-        group_by: GroupBy::parse(group_by).map_err(raise)?,
+        timezone: Some(zone(timezone)?),
+        period: period.map(PeriodKind::parse).transpose().map_err(raise)?,
+        windows: windows.filter(|w| !w.is_none()).map(from_py).transpose()?,
+        group_by: Some(GroupBy::parse(group_by).map_err(raise)?),
         calendar: calendar_arg(calendar)?,
         sla: sla_arg(sla)?,
         as_of: opt_instant(as_of, "as_of")?,
-        quantiles,
-    })
+        quantiles: Some(quantiles),
+    };
+    settings.options().map_err(raise)
 }
 
 /// Keys a ticket dict may carry that only the general decoder reads.
@@ -266,13 +261,13 @@ fn report_to_py<'py>(py: Python<'py>, report: &TicketMetricsReport) -> PyResult<
 /// ticket_metrics(tickets, *, timezone="UTC", period="day", group_by="agent", calendar=None,
 /// sla=None, as_of=None, quantiles=True, windows=None, tenant=None) -> MetricRows
 #[pyfunction]
-#[pyo3(signature = (tickets, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None))]
+#[pyo3(signature = (tickets, *, timezone=None, period=None, group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn ticket_metrics<'py>(
     py: Python<'py>,
     tickets: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
-    #[pyo3(from_py_with = crate::convert::text)] period: &str,
+    #[pyo3(from_py_with = crate::convert::opt_text)] period: Option<&str>,
     #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
     calendar: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
@@ -355,7 +350,7 @@ fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyB
 /// The columnar kernel over buffers prepared by `teamkpi.ticket_metrics_columns` (numpy or
 /// pyarrow arrays, zero-copy where their layout allows).
 #[pyfunction]
-#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period="day", group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1, output="rows"))]
+#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period=None, group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1, output="rows"))]
 #[allow(clippy::too_many_arguments)]
 pub fn _ticket_metrics_buffers<'py>(
     py: Python<'py>,
@@ -368,7 +363,7 @@ pub fn _ticket_metrics_buffers<'py>(
     first_response_at: &Bound<'py, PyAny>,
     resolved_at: &Bound<'py, PyAny>,
     timezone: Option<&Bound<'py, PyAny>>,
-    #[pyo3(from_py_with = crate::convert::text)] period: &str,
+    #[pyo3(from_py_with = crate::convert::opt_text)] period: Option<&str>,
     #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
     calendar: Option<&Bound<'py, PyAny>>,
     sla: Option<&Bound<'py, PyAny>>,
@@ -610,19 +605,6 @@ pub fn call_center_dashboard_stats<'py>(
     })
 }
 
-fn analytics_options(
-    timezone: Option<&Bound<'_, PyAny>>,
-    now: &Bound<'_, PyAny>,
-    days: u32,
-    sla: Option<&Bound<'_, PyAny>>,
-    tenant: Option<String>,
-) -> PyResult<AnalyticsOptions> {
-    let mut o = AnalyticsOptions::new(zone(timezone)?, instant(now, "now")?, days);
-    o.sla = sla_arg(sla)?;
-    o.tenant = tenant;
-    Ok(o)
-}
-
 /// analytics(result, tickets, *, now, days=30, agent_id=None, timezone="UTC", sla=None,
 /// tenant=None) -> dict: one of the support automation's results, in its JSON shape.
 #[pyfunction]
@@ -640,19 +622,17 @@ pub fn analytics<'py>(
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
-        let kind: AnalyticsKind = result.parse().map_err(raise)?;
+        let request = AnalyticsRequest {
+            result: AnalyticsKind::parse(result).map_err(raise)?,
+            now: instant(now, "now")?,
+            days,
+            agent_id,
+            timezone: Some(zone(timezone)?),
+            sla: sla_arg(sla)?,
+            tenant,
+        };
         let list = tickets_arg(tickets)?;
-        let o = analytics_options(timezone, now, days, sla, tenant)?;
-        let out = py
-            .detach(|| {
-                teamkpi::metrics::analytics::analytics(
-                    kind,
-                    &Snapshots::new(&list, &o),
-                    &o,
-                    agent_id,
-                )
-            })
-            .map_err(raise)?;
+        let out = py.detach(|| request.over_tickets(&list)).map_err(raise)?;
         to_py(py, &out, Shape::Json)
     })
 }

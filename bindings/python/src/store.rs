@@ -6,20 +6,21 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rust_decimal::Decimal;
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, MetricsOptions};
-use teamkpi::update::{UpdateRange, UpdateRequest};
+use teamkpi::request::UpdateOptions;
+use teamkpi::update::MetricSource;
 use teamkpi::{
     AgentState, AssignmentFilter, AssignmentSettings, Error, KpiAssignment, KpiDefinition,
     ManualValue, Measurement, NewKpiAssignment, Period,
 };
-use teamkpi_stores::HostStore;
+use teamkpi_stores::{HostStore, UpdateSource};
 
 use crate::convert::{
-    date, dec_to_py, decimal, from_py, from_py_list, instant, to_json, to_py, Shape,
+    date, dec_to_py, decimal, from_py, from_py_list, instant, opt_decimal, to_json, to_py, Shape,
 };
 use crate::engine::PyEngine;
 use crate::errors::{coded, raise};
 use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
-use crate::rules::{policy, zone};
+use crate::rules::zone;
 
 /// A teamkpi store: KPI definitions, assignments, measurements, manual values, and teamkpi's own
 /// activity tables, agents and company settings. Open one with `SqliteStore` or `PostgresStore`.
@@ -547,12 +548,22 @@ pub(crate) fn store_zone(
     }
 }
 
-pub(crate) fn update_range(
+/// The options every `update_kpis` takes.
+pub(crate) fn update_options(
     date_arg: Option<&Bound<'_, PyAny>>,
     days: Option<u32>,
-) -> PyResult<UpdateRange> {
-    let day = date_arg.map(|d| date(d, "date")).transpose()?;
-    UpdateRange::from_options(day, days).map_err(raise)
+    agent_id: Option<u64>,
+    cap: Option<&Bound<'_, PyAny>>,
+    floor: Option<&Bound<'_, PyAny>>,
+) -> PyResult<UpdateOptions> {
+    Ok(UpdateOptions {
+        date: date_arg.map(|d| date(d, "date")).transpose()?,
+        days,
+        agent_id,
+        cap: opt_decimal(cap, "cap")?,
+        floor: opt_decimal(floor, "floor")?,
+        ..UpdateOptions::default()
+    })
 }
 
 /// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,
@@ -584,49 +595,27 @@ pub fn update_kpis<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let store = &store.get().inner;
-        let tz = store_zone(&**store, tenant.as_deref(), timezone)?;
-        let request = UpdateRequest {
-            tenant: tenant.clone(),
-            range: update_range(date, days)?,
-            agent_id,
-            now: instant(now, "now")?,
-            timezone: tz,
-            policy: policy(cap, floor, "zero")?,
-        };
-        let mut options = MetricsOptions::daily(tz);
+        let mut options = update_options(date, days, agent_id, cap, floor)?;
         options.tenant = tenant;
+        options.timezone = timezone
+            .filter(|t| !t.is_none())
+            .map(|t| zone(Some(t)))
+            .transpose()?;
         options.sla = sla_arg(sla)?;
         options.calendar = calendar_arg(calendar)?;
-        options.as_of = Some(request.now);
         let provider = external
             .filter(|e| !e.is_none())
             .map(|f| PyExternal { func: f.clone() });
-        let external: Option<&dyn teamkpi::ExternalValueProvider> = provider
+        let external = provider
             .as_ref()
             .map(|p| p as &dyn teamkpi::ExternalValueProvider);
-        let catalog = teamkpi::MetricCatalog::builtin();
-        let report = match (engine, tickets) {
-            (Some(_), Some(_)) => {
-                return Err(raise(Error::argument_error(
-                    "engine",
-                    "give engine or tickets, not both",
-                )))
-            }
-            (Some(e), None) => {
-                let engine = e.get().lock()?;
-                teamkpi::update::update_kpis(&**store, &*engine, external, &catalog, &request)
-            }
-            (None, Some(t)) => {
-                let list = tickets_arg(t)?;
-                let source =
-                    teamkpi::update::SnapshotMetrics::new(&list, &options).map_err(raise)?;
-                teamkpi::update::update_kpis(&**store, &source, external, &catalog, &request)
-            }
-            (None, None) => {
-                teamkpi_stores::update_from_store(&**store, &request, &options, external)
-            }
-        }
-        .map_err(raise)?;
+        let list = tickets.map(tickets_arg).transpose()?;
+        let guard = engine.map(|e| e.get().lock()).transpose()?;
+        let metrics = guard.as_deref().map(|e| e as &dyn MetricSource);
+        let source = UpdateSource::chosen(metrics, list.as_deref()).map_err(raise)?;
+        let report =
+            teamkpi_stores::update(&**store, instant(now, "now")?, &options, source, external)
+                .map_err(raise)?;
         to_py(py, &report, Shape::Native)
     })
 }

@@ -249,6 +249,14 @@ def test_update_kpis_options(store: teamkpi.Store) -> None:
     assert quiet["successes"] == 0
     with pytest.raises(teamkpi.InvalidInputError):
         teamkpi.update_kpis(store, now=NOW, tenant=company, date=dt.date(2025, 11, 2), days=2)
+    # an agent the store knows nothing of (no agent record, no assignment)
+    with pytest.raises(teamkpi.TeamKpiError) as unknown:
+        teamkpi.update_kpis(store, now=NOW, tenant=company, agent_id=999)
+    assert unknown.value.code == "unknown_agent"
+    with pytest.raises(teamkpi.InvalidInputError):
+        teamkpi.ticket_metrics(
+            [], period="week", windows={"start": "2025-11-03", "days": 7, "count": 2}
+        )
 
 
 def test_update_kpis_from_engine_and_snapshots() -> None:

@@ -8,7 +8,6 @@ use teamkpi::metrics::{
     call_center_dashboard, AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact,
     ContactReason, DashboardRequest, SessionKind, Ticket, TicketKind, Transfer,
 };
-use teamkpi::update::UpdateRange;
 use teamkpi::{
     AgentState, AgentStatus, AssignmentSettings, BusinessCalendar, NewKpiAssignment, SlaPolicy,
 };
@@ -415,7 +414,9 @@ pub fn run(
         calls.len(),
         days
     );
-    update(&ctx, UpdateRange::Days(days), None, true, false)?;
+    let mut options = ctx.update_options();
+    options.days = Some(days);
+    update(&ctx, &options, true, false)?;
     out!();
     report::run(&ctx, days, false, None)?;
 

@@ -20,13 +20,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use teamkpi::metrics::{MetricsOptions, Ticket, Transfer};
-use teamkpi::update::{UpdateRange, UpdateRequest};
-use teamkpi::{
-    AchievementPolicy, Assigner, AssignmentPolicy, AssignmentSettings, OpenItem, TicketTimeline,
-    WorkItem,
-};
+use teamkpi::metrics::{Ticket, Transfer};
+use teamkpi::request::UpdateOptions;
+use teamkpi::{Assigner, AssignmentPolicy, AssignmentSettings, OpenItem, TicketTimeline, WorkItem};
 use teamkpi_stores::HostStore;
+use teamkpi_stores::UpdateSource;
 
 /// Team performance KPIs, SLA and assignment on a SQLite database.
 #[derive(Debug, Parser)]
@@ -260,12 +258,12 @@ impl Ctx {
         self.tenant.as_deref()
     }
 
-    fn metrics_options(&self) -> MetricsOptions {
-        let mut o = MetricsOptions::daily(self.timezone);
-        o.tenant = self.tenant.clone();
-        o.sla = self.sla.clone();
-        o.as_of = Some(self.now);
-        o
+    /// `update_kpis`'s options with this context's tenant.
+    fn update_options(&self) -> UpdateOptions {
+        UpdateOptions {
+            tenant: self.tenant.clone(),
+            ..UpdateOptions::default()
+        }
     }
 
     /// Tickets active in the `days` local days ending today.
@@ -317,11 +315,13 @@ fn run(cli: Cli) -> CliResult {
                     agent,
                     live,
                 } => {
-                    let day = date
+                    let mut options = ctx.update_options();
+                    options.date = date
                         .map(|d| teamkpi::parse_date("--date", &d))
                         .transpose()?;
-                    let range = UpdateRange::from_options(day, days)?;
-                    update(&ctx, range, agent, true, live)
+                    options.days = days;
+                    options.agent_id = agent;
+                    update(&ctx, &options, true, live)
                 }
                 Command::Live { command } => match command {
                     LiveCommand::Backfill { days } => live::run_backfill(&ctx, days),
@@ -350,37 +350,14 @@ fn run(cli: Cli) -> CliResult {
 }
 
 /// `update`: recompute measurements and print successes, skips and failures.
-pub fn update(
-    ctx: &Ctx,
-    range: UpdateRange,
-    agent: Option<u64>,
-    print: bool,
-    live: bool,
-) -> CliResult {
-    if let Some(a) = agent {
-        if !ctx
-            .store
-            .agents(ctx.tenant())?
-            .iter()
-            .any(|(s, _)| s.id == a)
-        {
-            return Err(Failure::new("unknown_agent", format!("unknown agent {a}")));
-        }
-    }
-    let request = UpdateRequest {
-        tenant: ctx.tenant.clone(),
-        range,
-        agent_id: agent,
-        now: ctx.now,
-        timezone: ctx.timezone,
-        policy: AchievementPolicy::default(),
+pub fn update(ctx: &Ctx, options: &UpdateOptions, print: bool, live: bool) -> CliResult {
+    let source = if live {
+        UpdateSource::Live
+    } else {
+        UpdateSource::Store
     };
     let bar = progress(1, "updating");
-    let report = if live {
-        teamkpi_stores::update_from_live(&*ctx.store, &request, None)?
-    } else {
-        teamkpi_stores::update_from_store(&*ctx.store, &request, &ctx.metrics_options(), None)?
-    };
+    let report = teamkpi_stores::update(&*ctx.store, ctx.now, options, source, None)?;
     bar.finish_and_clear();
     if print {
         out!(

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use teamkpi::engine::EngineOptions;
 use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
-use teamkpi::update::{update_kpis, SnapshotMetrics, UpdateReport, UpdateRequest};
+use teamkpi::request::UpdateOptions;
+use teamkpi::update::{update_kpis, MetricSource, SnapshotMetrics, UpdateReport, UpdateRequest};
 use teamkpi::{ExternalValueProvider, MetricCatalog};
 
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
@@ -158,6 +159,80 @@ pub fn open_cancellable(
         source,
     })?;
     Ok(Box::new(store))
+}
+
+/// Where `update_kpis` reads its metrics.
+#[derive(Clone, Copy)]
+pub enum UpdateSource<'a> {
+    /// The tickets the store's activity tables hold ([`update_from_store`]).
+    Store,
+    /// The store's live aggregates ([`update_from_live`]).
+    Live,
+    /// Ticket snapshots the host supplies.
+    Tickets(&'a [Ticket]),
+    /// Any other source, e.g. an in-memory [`teamkpi::engine::Engine`].
+    Metrics(&'a dyn MetricSource),
+}
+
+impl<'a> UpdateSource<'a> {
+    /// The source a call names: an engine, tickets, or (neither) the store's activity; both is
+    /// `invalid_argument`.
+    pub fn chosen(
+        metrics: Option<&'a dyn MetricSource>,
+        tickets: Option<&'a [Ticket]>,
+    ) -> teamkpi::Result<Self> {
+        match (metrics, tickets) {
+            (Some(_), Some(_)) => Err(teamkpi::Error::argument_error(
+                "engine",
+                "give engine or tickets, not both",
+            )),
+            (Some(m), None) => Ok(UpdateSource::Metrics(m)),
+            (None, Some(t)) => Ok(UpdateSource::Tickets(t)),
+            (None, None) => Ok(UpdateSource::Store),
+        }
+    }
+}
+
+/// `update_kpis` as every surface runs it: the options resolved against the company settings
+/// (their zone and SLA policy where the options name none), an `agent_id` the store knows
+/// nothing of (no agent record, no KPI assignment) refused as `unknown_agent`, then the run
+/// over `source`.
+pub fn update(
+    store: &dyn HostStore,
+    now: DateTime<Utc>,
+    options: &UpdateOptions,
+    source: UpdateSource<'_>,
+    external: Option<&dyn ExternalValueProvider>,
+) -> teamkpi::Result<UpdateReport> {
+    let (zone, _, sla) = store.settings(options.tenant.as_deref())?;
+    let (request, metrics) = options.resolve(now, teamkpi::parse_timezone(&zone)?, sla.as_ref())?;
+    if let Some(a) = request.agent_id {
+        let known = store
+            .agents(request.tenant.as_deref())?
+            .iter()
+            .any(|(s, _)| s.id == a)
+            || !store
+                .assignments(&teamkpi::AssignmentFilter {
+                    tenant: request.tenant.clone(),
+                    agent_id: Some(a),
+                    include_inactive: true,
+                    ..Default::default()
+                })?
+                .is_empty();
+        if !known {
+            return Err(teamkpi::Error::UnknownAgent(a));
+        }
+    }
+    let catalog = MetricCatalog::builtin();
+    match source {
+        UpdateSource::Store => update_from_store(store, &request, &metrics, external),
+        UpdateSource::Live => update_from_live(store, &request, external),
+        UpdateSource::Tickets(tickets) => {
+            let source = SnapshotMetrics::new(tickets, &metrics)?;
+            update_kpis(store, &source, external, &catalog, &request)
+        }
+        UpdateSource::Metrics(source) => update_kpis(store, source, external, &catalog, &request),
+    }
 }
 
 /// `update_kpis` over the tickets a store holds: reads the tickets active since the start of the

@@ -34,19 +34,13 @@ const UNIX_EPOCH_CE_DAYS: i64 = 719_163;
 
 string_enum! {
     /// Where a deadline that lands exactly on a closing time goes.
+    #[derive(Default)]
     pub enum DeadlineAtClose ("deadline_at_close") {
         /// It stays at the closing time (default).
+        #[default]
         Stay = "stay",
         /// It moves to the start of the next open period.
         NextOpen = "next_open" | "next-open",
-    }
-}
-
-// The enum comes from `string_enum!`, which cannot take `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for DeadlineAtClose {
-    fn default() -> Self {
-        DeadlineAtClose::Stay
     }
 }
 

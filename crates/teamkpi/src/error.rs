@@ -396,19 +396,27 @@ impl fmt::Display for Coded {
 /// assert_eq!(e.code(), "invalid_choice");
 /// ```
 pub fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| {
-        let message = e.to_string();
-        let code = ERROR_CODES
-            .iter()
-            .find(|c| {
-                message
-                    .strip_prefix(**c)
-                    .is_some_and(|rest| rest.starts_with(": "))
-            })
-            .copied()
-            .unwrap_or_else(|| serde_code(&message));
-        Error::Decode { code, message }
-    })
+    serde_json::from_value(value).map_err(decode_error)
+}
+
+/// [`from_json`] without taking the value: options read out of a larger object (the rest of
+/// it is skipped, not copied).
+pub fn from_json_ref<'a, T: serde::Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T> {
+    T::deserialize(value).map_err(decode_error)
+}
+
+fn decode_error(e: serde_json::Error) -> Error {
+    let message = e.to_string();
+    let code = ERROR_CODES
+        .iter()
+        .find(|c| {
+            message
+                .strip_prefix(**c)
+                .is_some_and(|rest| rest.starts_with(": "))
+        })
+        .copied()
+        .unwrap_or_else(|| serde_code(&message));
+    Error::Decode { code, message }
 }
 
 /// The code of serde's own message for a number that does not fit an integer field: a fraction

@@ -80,6 +80,7 @@ pub mod live;
 pub mod metrics;
 pub mod num;
 pub mod period;
+pub mod request;
 pub mod score;
 pub mod sla;
 pub mod store;
@@ -91,7 +92,7 @@ pub use assignment::{
     StrategyKind, Unassigned, WorkItem,
 };
 pub use calendar::{BusinessCalendar, CalendarBuilder, CalendarSpec, DeadlineAtClose};
-pub use error::{from_json, Error, EventIssue, Result, ERROR_CODES, ERROR_TABLE};
+pub use error::{from_json, from_json_ref, Error, EventIssue, Result, ERROR_CODES, ERROR_TABLE};
 pub use formula::Formula;
 pub use kpi::{
     Direction, ExternalValueProvider, KpiAssignment, KpiDefinition, KpiSource, ManualValue,

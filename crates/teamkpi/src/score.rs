@@ -4,20 +4,22 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::choice::string_enum;
 use crate::error::{Error, Result};
 use crate::kpi::{validate_weight, Direction, KpiAssignment};
 use crate::num::{round2, serde_number, serde_number_opt};
 
-/// What achievement a target of zero gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZeroTarget {
-    /// 0 % whatever the actual value (the KPI tables' behaviour).
-    #[default]
-    Zero,
-    /// 100 % when the actual value meets a zero target (higher_better: always; lower_better and
-    /// exact: actual ≤ 0 / actual = 0), else 0 %.
-    MetOrNot,
+string_enum! {
+    /// What achievement a target of zero gives.
+    #[derive(Default)]
+    pub enum ZeroTarget ("zero_target") {
+        /// 0 % whatever the actual value (the KPI tables' behaviour; the default).
+        #[default]
+        Zero = "zero",
+        /// 100 % when the actual value meets a zero target (higher_better: always; lower_better and
+        /// exact: actual ≤ 0 / actual = 0), else 0 %.
+        MetOrNot = "met_or_not",
+    }
 }
 
 /// Optional cap and floor on achievement, and the rule for a zero target.

@@ -62,16 +62,9 @@ fn policy(input: &Value) -> Result<AchievementPolicy> {
     Ok(AchievementPolicy {
         cap: opt_dec("cap", input.get("cap"))?,
         floor: opt_dec("floor", input.get("floor"))?,
-        zero_target: match input.get("zero_target").and_then(Value::as_str) {
-            None | Some("zero") => ZeroTarget::Zero,
-            Some("met_or_not") => ZeroTarget::MetOrNot,
-            Some(other) => {
-                return Err(Error::InvalidChoice {
-                    field: "zero_target".into(),
-                    value: other.into(),
-                    expected: "zero met_or_not".into(),
-                })
-            }
+        zero_target: match input.get("zero_target") {
+            Some(z) => from_json(z.clone())?,
+            None => ZeroTarget::default(),
         },
     })
 }
@@ -318,27 +311,8 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         "ticket_metrics" => {
             use teamkpi::metrics::*;
             let tickets: Vec<Ticket> = from_json(input["tickets"].clone())?;
-            let timezone = parse_timezone(s(input, "timezone"))?;
-            let bucketing = match input.get("windows") {
-                Some(w) => from_json(json!({"windows": w}))?,
-                None => Bucketing::Period(PeriodKind::parse(s(input, "period"))?),
-            };
-            let options = MetricsOptions {
-                tenant: None,
-                timezone,
-                bucketing,
-                group_by: GroupBy::parse(s(input, "group_by"))?,
-                calendar: match input.get("calendar") {
-                    Some(c) => Some(BusinessCalendar::from_spec(&from_json(c.clone())?)?),
-                    None => None,
-                },
-                sla: match input.get("sla") {
-                    Some(p) => Some(from_json(p.clone())?),
-                    None => None,
-                },
-                as_of: input.get("as_of").and_then(Value::as_str).map(instant),
-                quantiles: true,
-            };
+            let options =
+                teamkpi::from_json_ref::<teamkpi::request::MetricsSettings>(input)?.options()?;
             let columnar = columnar_twin(&tickets, &options);
             let report = TicketMetricsAggregator::new(options).map(|mut agg| {
                 agg.add_all(&tickets);
@@ -391,33 +365,9 @@ fn run(function: &str, input: &Value) -> Result<Value> {
             Ok(serde_json::to_value(stats).expect("stats"))
         }
         "analytics" => {
-            use teamkpi::metrics::analytics::*;
-            use teamkpi::metrics::Ticket;
-            let tickets: Vec<Ticket> = from_json(input["tickets"].clone())?;
-            let days = input["days"].as_u64().expect("days") as u32;
-            let options = AnalyticsOptions::new(
-                parse_timezone(s(input, "timezone"))?,
-                instant(s(input, "now")),
-                days,
-            );
-            let agent = input.get("agent_id").and_then(Value::as_u64);
-            let v = match s(input, "result") {
-                "performance" => {
-                    serde_json::to_value(performance_analytics(&tickets, &options, agent)?)
-                }
-                "trends" => serde_json::to_value(weekly_trends(&tickets, &options, agent)?),
-                "comparison" => serde_json::to_value(agent_comparison(&tickets, &options)?),
-                "workload" => serde_json::to_value(workload_distribution(&tickets, None)),
-                "performance_metrics" => serde_json::to_value(performance_metrics(
-                    &tickets,
-                    &options,
-                    agent.expect("agent_id"),
-                )?),
-                "performance_trends" => {
-                    serde_json::to_value(performance_trends(&tickets, &options, agent)?)
-                }
-                other => panic!("unknown analytics result {other}"),
-            };
+            let tickets: Vec<teamkpi::metrics::Ticket> = from_json(input["tickets"].clone())?;
+            let request: teamkpi::request::AnalyticsRequest = teamkpi::from_json_ref(input)?;
+            let v = serde_json::to_value(request.over_tickets(&tickets)?);
             Ok(v.expect("serialise"))
         }
         "assignment" => {

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::choice::string_enum;
 use crate::error::Result;
 use crate::metrics::aggregate::TicketAggregate;
 use crate::metrics::batch::{
@@ -648,42 +649,21 @@ pub fn sla_breach_list(scan: &BreachScan, agent: Option<u64>) -> SlaBreachList {
     }
 }
 
-/// The analytics results by name: the names hosts pass (`"performance"`, `"trends"`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnalyticsKind {
-    /// [`performance_of`].
-    Performance,
-    /// [`weekly_trends_of`].
-    Trends,
-    /// [`agent_comparison_of`] (all agents; the agent filter does not apply).
-    Comparison,
-    /// The open backlog per assignee ([`WindowSource::workload`]).
-    Workload,
-    /// [`performance_metrics_of`] (needs an agent).
-    PerformanceMetrics,
-    /// [`performance_trends_of`].
-    PerformanceTrends,
-}
-
-impl std::str::FromStr for AnalyticsKind {
-    type Err = crate::error::Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "performance" => AnalyticsKind::Performance,
-            "trends" => AnalyticsKind::Trends,
-            "comparison" => AnalyticsKind::Comparison,
-            "workload" => AnalyticsKind::Workload,
-            "performance_metrics" => AnalyticsKind::PerformanceMetrics,
-            "performance_trends" => AnalyticsKind::PerformanceTrends,
-            other => return Err(crate::error::Error::InvalidChoice {
-                field: "result".into(),
-                value: other.into(),
-                expected:
-                    "performance trends comparison workload performance_metrics performance_trends"
-                        .into(),
-            }),
-        })
+string_enum! {
+    /// The analytics results by name: the names hosts pass (`"performance"`, `"trends"`, …).
+    pub enum AnalyticsKind ("result") {
+        /// [`performance_of`].
+        Performance = "performance",
+        /// [`weekly_trends_of`].
+        Trends = "trends",
+        /// [`agent_comparison_of`] (all agents; the agent filter does not apply).
+        Comparison = "comparison",
+        /// The open backlog per assignee ([`WindowSource::workload`]).
+        Workload = "workload",
+        /// [`performance_metrics_of`] (needs an agent).
+        PerformanceMetrics = "performance_metrics",
+        /// [`performance_trends_of`].
+        PerformanceTrends = "performance_trends",
     }
 }
 

@@ -10,8 +10,10 @@ use crate::error::{Error, Result};
 string_enum! {
     /// What a ticket-like record is (the support automation tracks tickets, disputes and orders; the CRM assignment CRM
     /// clients).
+    #[derive(Default)]
     pub enum TicketKind ("kind") {
         /// A support ticket.
+        #[default]
         Ticket = "ticket" | "case" | "conversation",
         /// A dispute.
         Dispute = "dispute",
@@ -19,14 +21,6 @@ string_enum! {
         Order = "order",
         /// A CRM client or lead assigned to an agent.
         Client = "client" | "lead" | "contact",
-    }
-}
-
-// The enum comes from `string_enum!`, which cannot take `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for TicketKind {
-    fn default() -> Self {
-        TicketKind::Ticket
     }
 }
 

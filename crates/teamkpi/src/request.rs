@@ -1,0 +1,255 @@
+//! The options of each workflow as a surface passes them (the CLI's flags, Python's keywords,
+//! Node's options object): one serde-decodable type per workflow that resolves into the core's
+//! typed options. Every surface decodes into these and calls `resolve`, so the names, the
+//! defaults and the errors are the same everywhere (docs/semantics.md, "Options").
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use crate::calendar::BusinessCalendar;
+use crate::error::{Error, Result};
+use crate::metrics::analytics::{
+    analytics, AnalyticsKind, AnalyticsOptions, AnalyticsResult, Snapshots, WindowSource,
+};
+use crate::metrics::{Bucketing, GroupBy, MetricsOptions, Ticket};
+use crate::num::serde_number_opt;
+use crate::period::PeriodKind;
+use crate::score::{AchievementPolicy, ZeroTarget};
+use crate::sla::SlaPolicy;
+use crate::update::{UpdateRange, UpdateRequest};
+
+/// Decodes an IANA zone name with the library's own check (`invalid_timezone`).
+pub fn zone_opt<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Tz>, D::Error> {
+    let name = Option::<std::borrow::Cow<'de, str>>::deserialize(d)?;
+    name.map(|n| crate::period::parse_timezone(&n))
+        .transpose()
+        .map_err(|e| serde::de::Error::custom(crate::error::Coded(e)))
+}
+
+/// `count` consecutive windows of `days` local days from `start` (the support automation's
+/// weekly trends, or one window over a whole range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Windows {
+    /// First day of the first window.
+    pub start: NaiveDate,
+    /// Days per window (≥ 1).
+    pub days: u32,
+    /// Number of windows (≥ 1).
+    pub count: u32,
+}
+
+/// The options of a ticket-metrics computation (`ticket_metrics`, `ticketMetrics`, the
+/// aggregators and the streaming kernel).
+///
+/// ```
+/// use teamkpi::request::MetricsSettings;
+/// let s: MetricsSettings = serde_json::from_value(serde_json::json!({
+///     "timezone": "Europe/Berlin", "period": "week", "group_by": "team"
+/// })).unwrap();
+/// let options = s.options().unwrap();
+/// assert_eq!(options.timezone, chrono_tz::Europe::Berlin);
+/// assert!(options.quantiles);
+/// let both = serde_json::json!({"period": "week",
+///                               "windows": {"start": "2025-11-03", "days": 7, "count": 2}});
+/// let s: MetricsSettings = serde_json::from_value(both).unwrap();
+/// assert_eq!(s.options().unwrap_err().code(), "invalid_argument");
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// The tenant in scope; records of another tenant are rejected.
+    pub tenant: Option<String>,
+    /// The zone whose local days define periods (UTC when absent).
+    #[serde(deserialize_with = "zone_opt")]
+    pub timezone: Option<Tz>,
+    /// Natural periods (`day` when neither this nor `windows` is given).
+    pub period: Option<PeriodKind>,
+    /// Windows instead of natural periods.
+    pub windows: Option<Windows>,
+    /// Agent (the default), team or tenant rows.
+    pub group_by: Option<GroupBy>,
+    /// A business calendar for business-second durations.
+    pub calendar: Option<BusinessCalendar>,
+    /// An SLA policy for SLA met / breached.
+    pub sla: Option<SlaPolicy>,
+    /// The instant the data is as of.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Keep quantile sketches for median and p90 (on when absent).
+    pub quantiles: Option<bool>,
+}
+
+impl MetricsSettings {
+    /// The typed options; `period` with `windows` is `invalid_argument`.
+    pub fn options(&self) -> Result<MetricsOptions> {
+        let bucketing = match (self.period, self.windows) {
+            (Some(_), Some(_)) => {
+                return Err(Error::argument(
+                    "windows",
+                    "give period or windows, not both",
+                ))
+            }
+            (_, Some(w)) => Bucketing::Windows {
+                start: w.start,
+                days: w.days,
+                count: w.count,
+            },
+            (p, None) => Bucketing::Period(p.unwrap_or(PeriodKind::Day)),
+        };
+        Ok(MetricsOptions {
+            tenant: self.tenant.clone(),
+            timezone: self.timezone.unwrap_or(chrono_tz::UTC),
+            bucketing,
+            group_by: self.group_by.unwrap_or(GroupBy::Agent),
+            calendar: self.calendar.clone(),
+            sla: self.sla.clone(),
+            as_of: self.as_of,
+            quantiles: self.quantiles.unwrap_or(true),
+        })
+    }
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+/// One of the support automation's analytics results (`analytics(result, tickets, …)`).
+///
+/// ```
+/// use teamkpi::request::AnalyticsRequest;
+/// let r: AnalyticsRequest = serde_json::from_value(serde_json::json!({
+///     "result": "trends", "now": "2025-11-03T09:00:00Z"
+/// })).unwrap();
+/// assert_eq!(r.days, 30);
+/// let out = serde_json::to_value(r.over_tickets(&[]).unwrap()).unwrap();
+/// assert_eq!(out["trends"].as_array().unwrap().len(), 5);
+/// let bad = serde_json::json!({"result": "nope", "now": "2025-11-03T09:00:00Z"});
+/// assert_eq!(teamkpi::from_json::<AnalyticsRequest>(bad).unwrap_err().code(), "invalid_choice");
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnalyticsRequest {
+    /// Which result.
+    pub result: AnalyticsKind,
+    /// The current instant.
+    pub now: DateTime<Utc>,
+    /// How many local days back, today included (30 when absent).
+    #[serde(default = "thirty")]
+    pub days: u32,
+    /// One agent, or the team (`None`).
+    #[serde(default)]
+    pub agent_id: Option<u64>,
+    /// The zone of the days (UTC when absent).
+    #[serde(default, deserialize_with = "zone_opt")]
+    pub timezone: Option<Tz>,
+    /// SLA policy for SLA compliance.
+    #[serde(default)]
+    pub sla: Option<SlaPolicy>,
+    /// The company in scope.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+impl AnalyticsRequest {
+    /// The scope of the computation.
+    pub fn options(&self) -> AnalyticsOptions {
+        let mut o =
+            AnalyticsOptions::new(self.timezone.unwrap_or(chrono_tz::UTC), self.now, self.days);
+        o.sla = self.sla.clone();
+        o.tenant = self.tenant.clone();
+        o
+    }
+
+    /// The result from any source (snapshots, live aggregates).
+    pub fn run(
+        &self,
+        source: &dyn WindowSource,
+        options: &AnalyticsOptions,
+    ) -> Result<AnalyticsResult> {
+        analytics(self.result, source, options, self.agent_id)
+    }
+
+    /// The result over ticket snapshots.
+    pub fn over_tickets(&self, tickets: &[Ticket]) -> Result<AnalyticsResult> {
+        let o = self.options();
+        self.run(&Snapshots::new(tickets, &o), &o)
+    }
+}
+
+/// The arguments of `update_kpis` (the support desk's `--date`, `--days`, `--agent`).
+///
+/// ```
+/// use teamkpi::request::UpdateOptions;
+/// use chrono::{TimeZone, Utc};
+/// let now = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+/// let o: UpdateOptions =
+///     serde_json::from_value(serde_json::json!({"days": 7, "cap": 120})).unwrap();
+/// let (run, _) = o.resolve(now, chrono_tz::UTC, None).unwrap();
+/// assert_eq!(run.range, teamkpi::update::UpdateRange::Days(7));
+/// let both = serde_json::json!({"days": 7, "date": "2025-11-01"});
+/// let o: UpdateOptions = serde_json::from_value(both).unwrap();
+/// assert_eq!(o.resolve(now, chrono_tz::UTC, None).unwrap_err().code(), "invalid_argument");
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct UpdateOptions {
+    /// The company.
+    pub tenant: Option<String>,
+    /// One day (`--date`).
+    pub date: Option<NaiveDate>,
+    /// The N local days ending today (`--days`).
+    pub days: Option<u32>,
+    /// Only this agent (`--agent`).
+    pub agent_id: Option<u64>,
+    /// The zone of the days (the company settings' zone when absent).
+    #[serde(deserialize_with = "zone_opt")]
+    pub timezone: Option<Tz>,
+    /// Upper bound of achievements in percent.
+    #[serde(with = "serde_number_opt")]
+    pub cap: Option<Decimal>,
+    /// Lower bound of achievements in percent.
+    #[serde(with = "serde_number_opt")]
+    pub floor: Option<Decimal>,
+    /// What a zero target gives (`zero` when absent).
+    pub zero_target: Option<ZeroTarget>,
+    /// A business calendar for business-second metrics computed from snapshots.
+    pub calendar: Option<BusinessCalendar>,
+    /// The SLA policy for SLA metrics computed from snapshots (the company settings' policy
+    /// when absent).
+    pub sla: Option<SlaPolicy>,
+}
+
+impl UpdateOptions {
+    /// The run at `now`, and the metric options that snapshot sources compute with.
+    /// `stored_zone` and `stored_sla` are the company settings', used where the options name
+    /// none.
+    pub fn resolve(
+        &self,
+        now: DateTime<Utc>,
+        stored_zone: Tz,
+        stored_sla: Option<&SlaPolicy>,
+    ) -> Result<(UpdateRequest, MetricsOptions)> {
+        let policy = AchievementPolicy {
+            cap: self.cap,
+            floor: self.floor,
+            zero_target: self.zero_target.unwrap_or_default(),
+        };
+        policy.validate()?;
+        let timezone = self.timezone.unwrap_or(stored_zone);
+        let request = UpdateRequest {
+            tenant: self.tenant.clone(),
+            range: UpdateRange::from_options(self.date, self.days)?,
+            agent_id: self.agent_id,
+            now,
+            timezone,
+            policy,
+        };
+        let mut metrics = MetricsOptions::daily(timezone);
+        metrics.tenant = self.tenant.clone();
+        metrics.calendar = self.calendar.clone();
+        metrics.sla = self.sla.clone().or_else(|| stored_sla.cloned());
+        metrics.as_of = Some(now);
+        Ok((request, metrics))
+    }
+}
