@@ -250,25 +250,14 @@ def python_loop(tickets: list[dict[str, Any]]) -> dict[tuple[int, dt.date], list
         resolved = t["resolved_at"]
         if resolved is not None and resolved.date() == day:
             row[1] += 1
-        first = t["first_response_at"]
-        if first is not None:
-            s = int((first - created).total_seconds())
-            r = out[(agent, first.date())]
-            r[2] += 1
-            r[3] += s
-            if s <= fr_target:
-                r[6] += 1
-            else:
-                r[7] += 1
-        if resolved is not None:
-            s = int((resolved - created).total_seconds())
-            r = out[(agent, resolved.date())]
-            r[4] += 1
-            r[5] += s
-            if s <= res_target:
-                r[6] += 1
-            else:
-                r[7] += 1
+        # first response: counts 2, 3; resolution: counts 4, 5; SLA met 6, breached 7
+        for at, i, target in ((t["first_response_at"], 2, fr_target), (resolved, 4, res_target)):
+            if at is not None:
+                s = int((at - created).total_seconds())
+                r = out[(agent, at.date())]
+                r[i] += 1
+                r[i + 1] += s
+                r[6 if s <= target else 7] += 1
     return out
 
 

@@ -8,10 +8,10 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
 use teamkpi::engine::EngineOptions;
-use teamkpi::live::{self, LiveQuery, LiveWindows};
+use teamkpi::live::{self, LiveWindows};
 use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
-use teamkpi::metrics::{Campaign, Contact, DashboardRequest, GroupBy, GroupKey, Ticket};
-use teamkpi::request::UpdateOptions;
+use teamkpi::metrics::{Campaign, Contact, DashboardRequest, GroupKey, Ticket};
+use teamkpi::request::{LiveRowsRequest, UpdateOptions};
 use teamkpi::{Error, Period, PeriodKind, SlaGroupBy};
 use teamkpi_stores::{HostStore, UpdateSource};
 
@@ -162,32 +162,9 @@ impl Shared {
                 out(&report)
             }
             "rows" => {
-                let group_by =
-                    GroupBy::parse(v.get("group_by").and_then(Value::as_str).unwrap_or("agent"))
-                        .map_err(err)?;
-                let group = match (opt::<u64>(&v, "agent_id")?, opt::<String>(&v, "team")?) {
-                    (Some(_), Some(_)) => {
-                        return Err(err(Error::argument_error(
-                            "agentId",
-                            "give agentId or team, not both",
-                        )))
-                    }
-                    (Some(a), None) => Some(GroupKey::Agent(Some(a))),
-                    (None, Some(t)) => Some(GroupKey::Team(Some(t))),
-                    (None, None) => None,
-                };
-                let query = LiveQuery {
-                    tenant: self.options.tenant.clone(),
-                    period: period_kind(&v)?,
-                    group_by,
-                    group,
-                    from: day(&v, "start")?,
-                    to: day(&v, "end")?,
-                };
-                let as_of = match v.get("now") {
-                    Some(n) if !n.is_null() => Some(instant(&v, "now")?),
-                    _ => None,
-                };
+                let request: LiveRowsRequest = teamkpi::from_json_ref(&v).map_err(err)?;
+                let query = request.query(tenant).map_err(err)?;
+                let as_of = request.now;
                 out(&live::live_rows_as_of(store.live(), &query, as_of).map_err(err)?)
             }
             "metrics" => {

@@ -2,6 +2,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -38,7 +39,7 @@ impl PyAssigner {
 /// A work item dict read directly (the per-call path of `assign` / `pick`): `id`, `kind`,
 /// `priority`, `created_at`, `team`; anything else (skills, other types) goes through the
 /// general decoder and its errors.
-fn work_item(obj: &Bound<'_, PyAny>) -> PyResult<WorkItem> {
+fn work_item(obj: &PyObj<'_>) -> PyResult<WorkItem> {
     let py = obj.py();
     let Ok(d) = obj.cast::<PyDict>() else {
         return from_py(obj);
@@ -97,7 +98,7 @@ impl PyAssigner {
     /// (`least_busy` or `round_robin`), `allowed_statuses`, `calendar`, ….
     #[new]
     #[pyo3(signature = (agents, policy=None))]
-    fn new(agents: &Bound<'_, PyAny>, policy: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn new(agents: &PyObj<'_>, policy: Option<&PyObj<'_>>) -> PyResult<Self> {
         crate::errors::guard(|| {
             let agents: Vec<AgentState> = from_py_list(Some(agents))?;
             let policy: AssignmentPolicy = match policy {
@@ -113,12 +114,7 @@ impl PyAssigner {
     /// The agent that would get `item` at `now` (nothing changes); raises
     /// `NoEligibleAgentError` (with `.reason`) when nobody can take it.
     #[pyo3(signature = (item, now, *, exclude=None))]
-    fn pick(
-        &self,
-        item: &Bound<'_, PyAny>,
-        now: &Bound<'_, PyAny>,
-        exclude: Option<Vec<u64>>,
-    ) -> PyResult<u64> {
+    fn pick(&self, item: &PyObj<'_>, now: &PyObj<'_>, exclude: Option<Vec<u64>>) -> PyResult<u64> {
         crate::errors::guard(|| {
             let item = work_item(item)?;
             let now = instant(now, "now")?;
@@ -130,12 +126,7 @@ impl PyAssigner {
 
     /// Assigns `item` to the picked agent (its load and last-assigned time change) and returns
     /// the assignment event.
-    fn assign<'py>(
-        &self,
-        py: Python<'py>,
-        item: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn assign<'py>(&self, py: Python<'py>, item: &PyObj<'py>, now: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let item = work_item(item)?;
             let now = instant(now, "now")?;
@@ -152,10 +143,10 @@ impl PyAssigner {
     fn auto_assign<'py>(
         &self,
         py: Python<'py>,
-        item: &Bound<'py, PyAny>,
-        settings: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        item: &PyObj<'py>,
+        settings: &PyObj<'py>,
+        now: &PyObj<'py>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let item = work_item(item)?;
             let settings: AssignmentSettings = from_py(settings)?;
@@ -169,12 +160,7 @@ impl PyAssigner {
     }
 
     /// Assigns a backlog, urgent first then oldest: `events` and `unassigned` (with reasons).
-    fn drain<'py>(
-        &self,
-        py: Python<'py>,
-        items: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn drain<'py>(&self, py: Python<'py>, items: &PyObj<'py>, now: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let items: Vec<WorkItem> = from_py_list(Some(items))?;
             let now = instant(now, "now")?;
@@ -190,11 +176,11 @@ impl PyAssigner {
     fn reassign_stale<'py>(
         &self,
         py: Python<'py>,
-        items: &Bound<'py, PyAny>,
-        settings: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
+        items: &PyObj<'py>,
+        settings: &PyObj<'py>,
+        now: &PyObj<'py>,
         inactive_hours: Option<i64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let items: Vec<OpenItem> = from_py_list(Some(items))?;
             let settings: AssignmentSettings = from_py(settings)?;
@@ -223,7 +209,7 @@ impl PyAssigner {
     fn touch(
         &self,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        at: &Bound<'_, PyAny>,
+        at: &PyObj<'_>,
     ) -> PyResult<()> {
         crate::errors::guard(|| {
             let at = instant(at, "at")?;
@@ -251,7 +237,7 @@ impl PyAssigner {
     }
 
     /// Adds an agent.
-    fn add_agent(&self, agent: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn add_agent(&self, agent: &PyObj<'_>) -> PyResult<()> {
         crate::errors::guard(|| {
             let agent: AgentState = from_py(agent)?;
             self.lock()?.add_agent(agent).map_err(raise)
@@ -263,7 +249,7 @@ impl PyAssigner {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let a = self.lock()?.remove_agent(agent_id).map_err(raise)?;
             to_py(py, &a, Shape::Native)
@@ -275,7 +261,7 @@ impl PyAssigner {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let a = self.lock()?.agent(agent_id).cloned();
             to_py(py, &a, Shape::Native)
@@ -283,7 +269,7 @@ impl PyAssigner {
     }
 
     /// Every agent's state, by id.
-    fn agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let list: Vec<AgentState> = self.lock()?.agents().cloned().collect();
             to_py(py, &list, Shape::Native)
@@ -291,7 +277,7 @@ impl PyAssigner {
     }
 
     /// Open load per agent and kind (the support automation's workload view).
-    fn workload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn workload<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let w = self.lock()?.workload();
             to_py(py, &w, Shape::Native)

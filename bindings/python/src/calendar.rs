@@ -1,5 +1,6 @@
 //! `teamkpi.BusinessCalendar`.
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{json, Value};
@@ -21,15 +22,15 @@ impl PyBusinessCalendar {
     #[new]
     #[pyo3(signature = (timezone, hours, holidays=None, *, overrides=None, deadline_at_close="stay"))]
     fn new(
-        timezone: &Bound<'_, PyAny>,
-        hours: &Bound<'_, PyAny>,
-        holidays: Option<&Bound<'_, PyAny>>,
-        overrides: Option<&Bound<'_, PyAny>>,
+        timezone: &PyObj<'_>,
+        hours: &PyObj<'_>,
+        holidays: Option<&PyObj<'_>>,
+        overrides: Option<&PyObj<'_>>,
         #[pyo3(from_py_with = crate::convert::text)] deadline_at_close: &str,
     ) -> PyResult<Self> {
         crate::errors::guard(|| {
             let tz = zone(Some(timezone))?;
-            let opt = |o: Option<&Bound<'_, PyAny>>, empty: Value| -> PyResult<Value> {
+            let opt = |o: Option<&PyObj<'_>>, empty: Value| -> PyResult<Value> {
                 match o {
                     Some(o) if !o.is_none() => to_json(o),
                     _ => Ok(empty),
@@ -69,7 +70,7 @@ impl PyBusinessCalendar {
     /// A calendar open around the clock (SLA clocks that never stop).
     #[staticmethod]
     #[pyo3(signature = (timezone=None))]
-    fn always_open(timezone: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn always_open(timezone: Option<&PyObj<'_>>) -> PyResult<Self> {
         crate::errors::guard(|| {
             let tz = zone(timezone)?;
             Ok(PyBusinessCalendar {
@@ -80,7 +81,7 @@ impl PyBusinessCalendar {
 
     /// A calendar from its dict form (`to_dict()`, or a `calendar` object of a vector or policy).
     #[staticmethod]
-    fn from_dict(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn from_dict(spec: &PyObj<'_>) -> PyResult<Self> {
         crate::errors::guard(|| {
             let spec: CalendarSpec = from_py(spec)?;
             Ok(PyBusinessCalendar {
@@ -90,7 +91,7 @@ impl PyBusinessCalendar {
     }
 
     /// The calendar as a dict (JSON-ready).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| to_py(py, &self.inner.to_spec(), Shape::Json))
     }
 
@@ -104,9 +105,9 @@ impl PyBusinessCalendar {
     fn add_business_seconds<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::int)] seconds: i64,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let t = self
                 .inner
@@ -117,11 +118,7 @@ impl PyBusinessCalendar {
     }
 
     /// Business seconds in `[start, end)`.
-    fn business_seconds_between(
-        &self,
-        start: &Bound<'_, PyAny>,
-        end: &Bound<'_, PyAny>,
-    ) -> PyResult<i64> {
+    fn business_seconds_between(&self, start: &PyObj<'_>, end: &PyObj<'_>) -> PyResult<i64> {
         crate::errors::guard(|| {
             self.inner
                 .business_seconds_between(instant(start, "start")?, instant(end, "end")?)
@@ -130,16 +127,12 @@ impl PyBusinessCalendar {
     }
 
     /// Whether the calendar is open at `at`.
-    fn is_open(&self, at: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn is_open(&self, at: &PyObj<'_>) -> PyResult<bool> {
         crate::errors::guard(|| self.inner.is_open(instant(at, "at")?).map_err(raise))
     }
 
     /// `at` when open, else the next opening instant.
-    fn next_open<'py>(
-        &self,
-        py: Python<'py>,
-        at: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn next_open<'py>(&self, py: Python<'py>, at: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             instant_to_py(py, self.inner.next_open(instant(at, "at")?).map_err(raise)?)
         })

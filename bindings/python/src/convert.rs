@@ -14,6 +14,11 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use teamkpi::Error;
 
+/// Any Python object, as the binding's functions take and return them.
+pub type PyObj<'py> = Bound<'py, PyAny>;
+/// A binding function's result: a Python object or the raised exception.
+pub type PyOut<'py> = PyResult<PyObj<'py>>;
+
 use crate::errors::raise;
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -34,7 +39,7 @@ fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     DECIMAL.import(py, "decimal", "Decimal")
 }
 
-fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+fn utc(py: Python<'_>) -> PyResult<&PyObj<'_>> {
     UTC.get_or_try_init(py, || {
         Ok::<_, PyErr>(
             py.import("datetime")?
@@ -48,7 +53,7 @@ fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 
 /// An aware `datetime` as a UTC instant truncated to whole seconds (docs/semantics.md); a naive one is an
 /// error (`naive_datetime`), anything else a `TypeError`.
-pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
+pub fn instant(obj: &PyObj<'_>, field: &str) -> PyResult<DateTime<Utc>> {
     let py = obj.py();
     if let Some(fields) = utc_datetime_fields(obj)? {
         return fields
@@ -88,7 +93,7 @@ pub fn instant(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
 
 /// A `datetime` (or subclass) in `timezone.utc`, from its attributes: `toordinal()` (days since
 /// 0001-01-01 = 1, as in chrono) for the date, then hour, minute and second.
-fn utc_fields_by_attribute(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<DateTime<Utc>> {
+fn utc_fields_by_attribute(obj: &PyObj<'_>, field: &str) -> PyResult<DateTime<Utc>> {
     let py = obj.py();
     let get = |name: &Bound<'_, PyString>| -> PyResult<u32> { obj.getattr(name)?.extract() };
     let ordinal: i32 = obj
@@ -163,7 +168,7 @@ fn datetime_layout_ok(py: Python<'_>) -> PyResult<bool> {
 /// # Safety
 /// `obj` must be an instance of exactly `datetime.datetime` (not a subclass), in an interpreter
 /// whose `datetime.__basicsize__` is [`layout::BASICSIZE`], so every offset read lies inside it.
-unsafe fn read_datetime(obj: &Bound<'_, PyAny>) -> ([u8; 10], *const u8) {
+unsafe fn read_datetime(obj: &PyObj<'_>) -> ([u8; 10], *const u8) {
     let p = obj.as_ptr() as *const u8;
     // SAFETY: the caller's contract keeps every read inside the object (48 bytes).
     unsafe {
@@ -190,7 +195,7 @@ fn probe_datetime_layout(py: Python<'_>) -> PyResult<bool> {
     let module = py.import("datetime")?;
     let two_hours = module.getattr("timedelta")?.call1((0, 7200))?;
     let plus2 = module.getattr("timezone")?.call1((two_hours,))?;
-    let cases: [(Bound<'_, PyAny>, [u8; 10], *const u8); 3] = [
+    let cases: [(PyObj<'_>, [u8; 10], *const u8); 3] = [
         (
             ty.call1((2345, 6, 7, 8, 9, 10, 123_456, utc))?,
             [9, 41, 6, 7, 8, 9, 10, 1, 226, 64],
@@ -216,7 +221,7 @@ fn probe_datetime_layout(py: Python<'_>) -> PyResult<bool> {
 /// The fields of a `datetime` in `datetime.timezone.utc`, read from the object itself (one
 /// pointer compare and a few byte reads instead of half a dozen calls under the limited API);
 /// `None` for anything else, which takes the general path.
-fn utc_datetime_fields(obj: &Bound<'_, PyAny>) -> PyResult<Option<DatetimeFields>> {
+fn utc_datetime_fields(obj: &PyObj<'_>) -> PyResult<Option<DatetimeFields>> {
     let py = obj.py();
     if !obj.get_type().is(datetime_type(py)?) || !datetime_layout_ok(py)? {
         return Ok(None);
@@ -234,7 +239,7 @@ pub fn _datetime_fast_path(py: Python<'_>) -> PyResult<bool> {
 }
 
 /// `None` or an aware `datetime`.
-pub fn opt_instant(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<DateTime<Utc>>> {
+pub fn opt_instant(obj: Option<&PyObj<'_>>, field: &str) -> PyResult<Option<DateTime<Utc>>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
@@ -243,7 +248,7 @@ pub fn opt_instant(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Opti
 }
 
 /// A `date` (not a `datetime`) or a `YYYY-MM-DD` string.
-pub fn date(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<NaiveDate> {
+pub fn date(obj: &PyObj<'_>, field: &str) -> PyResult<NaiveDate> {
     let py = obj.py();
     if let Ok(s) = obj.cast::<PyString>() {
         return teamkpi::parse_date(field, s.to_str()?).map_err(raise);
@@ -262,7 +267,7 @@ pub fn date(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<NaiveDate> {
 }
 
 /// A decimal from `Decimal`, `int`, `float` (through its shortest repr) or a numeric string.
-pub fn decimal(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Decimal> {
+pub fn decimal(obj: &PyObj<'_>, field: &str) -> PyResult<Decimal> {
     if obj.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!(
             "{field}: expected a number, got bool"
@@ -283,7 +288,7 @@ pub fn decimal(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Decimal> {
     )))
 }
 
-pub fn opt_decimal(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<Decimal>> {
+pub fn opt_decimal(obj: Option<&PyObj<'_>>, field: &str) -> PyResult<Option<Decimal>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
@@ -292,12 +297,12 @@ pub fn opt_decimal(obj: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Opti
 }
 
 /// A time zone given as an IANA name or a `zoneinfo.ZoneInfo`.
-pub fn timezone(obj: &Bound<'_, PyAny>) -> PyResult<chrono_tz::Tz> {
+pub fn timezone(obj: &PyObj<'_>) -> PyResult<chrono_tz::Tz> {
     let name = zone_name(obj)?;
     teamkpi::parse_timezone(&name).map_err(raise)
 }
 
-fn zone_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+fn zone_name(obj: &PyObj<'_>) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_str()?.to_owned());
     }
@@ -319,13 +324,13 @@ pub fn format_instant(t: DateTime<Utc>) -> String {
 
 /// A Python value as JSON for the core's serde types: aware datetimes become RFC 3339 UTC
 /// strings, dates `YYYY-MM-DD`, decimals numbers (or exact strings), zones their names.
-pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+pub fn to_json(obj: &PyObj<'_>) -> PyResult<Value> {
     to_json_at(obj, "value", 0)
 }
 
 const MAX_DEPTH: usize = 64;
 
-fn to_json_at(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Value> {
+fn to_json_at(obj: &PyObj<'_>, field: &str, depth: usize) -> PyResult<Value> {
     let py = obj.py();
     if depth > MAX_DEPTH {
         return Err(raise(Error::argument_error(field, "nested too deeply")));
@@ -437,7 +442,7 @@ fn to_json_at(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Val
     )))
 }
 
-fn key_string(k: &Bound<'_, PyAny>) -> PyResult<String> {
+fn key_string(k: &PyObj<'_>) -> PyResult<String> {
     if let Ok(s) = k.cast::<PyString>() {
         return Ok(s.to_str()?.to_owned());
     }
@@ -455,12 +460,12 @@ fn key_string(k: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// Decodes a Python value into a core type, keeping the core's error codes.
-pub fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+pub fn from_py<T: DeserializeOwned>(obj: &PyObj<'_>) -> PyResult<T> {
     teamkpi::from_json(to_json(obj)?).map_err(raise)
 }
 
 /// Decodes each item of a Python iterable (`None` is empty).
-pub fn from_py_list<T: DeserializeOwned>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<T>> {
+pub fn from_py_list<T: DeserializeOwned>(obj: Option<&PyObj<'_>>) -> PyResult<Vec<T>> {
     let mut out = Vec::new();
     if let Some(o) = obj.filter(|o| !o.is_none()) {
         for item in o.try_iter()? {
@@ -482,11 +487,7 @@ pub enum Shape {
 pub use teamkpi::fields::{is_date_key, is_decimal_key, is_instant_key};
 
 /// A serialisable core value as Python objects (see `pyser`).
-pub fn to_py<'py, T: Serialize + ?Sized>(
-    py: Python<'py>,
-    value: &T,
-    shape: Shape,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T, shape: Shape) -> PyOut<'py> {
     crate::pyser::Ctx::new(py, shape).convert(value)
 }
 
@@ -502,12 +503,12 @@ fn representable(field: &str, year: i32) -> PyResult<()> {
     }))
 }
 
-pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<Bound<'_, PyAny>> {
+pub fn date_to_py(py: Python<'_>, d: NaiveDate) -> PyResult<PyObj<'_>> {
     representable("date", d.year())?;
     date_type(py)?.call1((d.year(), d.month(), d.day()))
 }
 
-pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<Bound<'_, PyAny>> {
+pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<PyObj<'_>> {
     // The constructor with fields is cheaper than `fromtimestamp` under the limited API.
     let n = t.naive_utc();
     representable("datetime", n.year())?;
@@ -523,22 +524,22 @@ pub fn instant_to_py(py: Python<'_>, t: DateTime<Utc>) -> PyResult<Bound<'_, PyA
     ))
 }
 
-pub fn decimal_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+pub fn decimal_to_py<'py>(py: Python<'py>, text: &str) -> PyOut<'py> {
     decimal_type(py)?.call1((text,))
 }
 
-pub fn dec_to_py(py: Python<'_>, d: Decimal) -> PyResult<Bound<'_, PyAny>> {
+pub fn dec_to_py(py: Python<'_>, d: Decimal) -> PyResult<PyObj<'_>> {
     decimal_to_py(py, &d.normalize().to_string())
 }
 
-pub fn opt_dec_to_py(py: Python<'_>, d: Option<Decimal>) -> PyResult<Bound<'_, PyAny>> {
+pub fn opt_dec_to_py(py: Python<'_>, d: Option<Decimal>) -> PyResult<PyObj<'_>> {
     match d {
         Some(d) => dec_to_py(py, d),
         None => Ok(py.None().into_bound(py)),
     }
 }
 
-fn wrong_type(obj: &Bound<'_, PyAny>, expected: &str) -> PyErr {
+fn wrong_type(obj: &PyObj<'_>, expected: &str) -> PyErr {
     raise(Error::InvalidType {
         field: "argument".into(),
         expected: expected.into(),
@@ -552,7 +553,7 @@ fn wrong_type(obj: &Bound<'_, PyAny>, expected: &str) -> PyErr {
 /// A whole-number argument as `T`: a Python `int` (not a `bool`, not a `float`, even a whole
 /// one), else `invalid_type`; an int `T` cannot hold is `out_of_range` (not Python's
 /// `TypeError` / `OverflowError` without a code).
-fn whole<T>(obj: &Bound<'_, PyAny>, field: &str, range: &str) -> PyResult<T>
+fn whole<T>(obj: &PyObj<'_>, field: &str, range: &str) -> PyResult<T>
 where
     for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
 {
@@ -568,17 +569,17 @@ where
 }
 
 /// An id argument (`agent_id`, `assignment_id`): an `int` from 0 to 2^64 − 1.
-pub fn id(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+pub fn id(obj: &PyObj<'_>) -> PyResult<u64> {
     whole(obj, "id", "an id from 0 to 2^64 - 1")
 }
 
 /// A signed whole-number argument (a load, a number of seconds): an `int` within 64 bits.
-pub fn int(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+pub fn int(obj: &PyObj<'_>) -> PyResult<i64> {
     whole(obj, "value", "within a 64-bit integer")
 }
 
 /// A `str` argument (`invalid_type` for anything else), borrowed from the Python object.
-pub fn text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+pub fn text<'a>(obj: &'a PyObj<'_>) -> PyResult<&'a str> {
     match obj.cast::<pyo3::types::PyString>() {
         Ok(s) => s.to_str(),
         Err(_) => Err(wrong_type(obj, "str")),
@@ -586,7 +587,7 @@ pub fn text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
 }
 
 /// An optional `str` argument (`None` is absent).
-pub fn opt_text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
+pub fn opt_text<'a>(obj: &'a PyObj<'_>) -> PyResult<Option<&'a str>> {
     if obj.is_none() {
         return Ok(None);
     }
@@ -594,12 +595,12 @@ pub fn opt_text<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
 }
 
 /// A `str` argument, owned.
-pub fn string(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+pub fn string(obj: &PyObj<'_>) -> PyResult<String> {
     obj.extract().map_err(|_| wrong_type(obj, "str"))
 }
 
 /// An optional `str` argument, owned.
-pub fn opt_string(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+pub fn opt_string(obj: &PyObj<'_>) -> PyResult<Option<String>> {
     if obj.is_none() {
         return Ok(None);
     }
@@ -607,14 +608,14 @@ pub fn opt_string(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
 }
 
 /// A `bool` argument: only `True` or `False` (not 0, 1 or a string).
-pub fn flag(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+pub fn flag(obj: &PyObj<'_>) -> PyResult<bool> {
     obj.cast::<pyo3::types::PyBool>()
         .map(|b| b.is_true())
         .map_err(|_| wrong_type(obj, "bool"))
 }
 
 /// An optional id argument.
-pub fn opt_id(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+pub fn opt_id(obj: &PyObj<'_>) -> PyResult<Option<u64>> {
     if obj.is_none() {
         return Ok(None);
     }
@@ -622,7 +623,7 @@ pub fn opt_id(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
 }
 
 /// A count argument (days, a batch size, threads): an `int` from 0 that fits `T`.
-pub fn count<T>(obj: &Bound<'_, PyAny>) -> PyResult<T>
+pub fn count<T>(obj: &PyObj<'_>) -> PyResult<T>
 where
     for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
 {
@@ -630,7 +631,7 @@ where
 }
 
 /// An optional count argument.
-pub fn opt_count<T>(obj: &Bound<'_, PyAny>) -> PyResult<Option<T>>
+pub fn opt_count<T>(obj: &PyObj<'_>) -> PyResult<Option<T>>
 where
     for<'py> T: pyo3::conversion::FromPyObjectOwned<'py>,
 {
@@ -641,16 +642,14 @@ where
 }
 
 /// An argument that must be an instance of one of teamkpi's classes (a `Store`, an `Engine`).
-pub fn instance<'a, 'py, T: pyo3::PyClass>(
-    obj: &'a Bound<'py, PyAny>,
-) -> PyResult<&'a Bound<'py, T>> {
+pub fn instance<'a, 'py, T: pyo3::PyClass>(obj: &'a PyObj<'py>) -> PyResult<&'a Bound<'py, T>> {
     obj.cast::<T>()
         .map_err(|_| wrong_type(obj, &format!("a teamkpi.{}", T::NAME)))
 }
 
 /// An optional instance argument.
 pub fn opt_instance<'a, 'py, T: pyo3::PyClass>(
-    obj: &'a Bound<'py, PyAny>,
+    obj: &'a PyObj<'py>,
 ) -> PyResult<Option<&'a Bound<'py, T>>> {
     if obj.is_none() {
         return Ok(None);

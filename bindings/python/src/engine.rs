@@ -4,6 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -31,7 +32,7 @@ impl PyEngine {
     }
 }
 
-fn event_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+fn event_id(obj: &PyObj<'_>) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_str()?.to_owned());
     }
@@ -46,7 +47,7 @@ fn event_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 // Keys are interned Python strings (`intern!`): a `&str` key would build a new one per look-up.
-fn req<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+fn req<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyOut<'py> {
     d.get_item(key)?.filter(|v| !v.is_none()).ok_or_else(|| {
         raise(Error::argument_error(
             key.to_str().unwrap_or("?"),
@@ -71,7 +72,7 @@ fn opt_str<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<
 
 /// Reads an event dict: the common ticket events directly (the per-event hot path), the rest
 /// through the general decoder.
-pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
+pub fn parse_event(obj: &PyObj<'_>) -> PyResult<Event> {
     let py = obj.py();
     let Ok(d) = obj.cast::<PyDict>() else {
         return general_event(obj);
@@ -132,7 +133,7 @@ pub fn parse_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
     })
 }
 
-fn general_event(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
+fn general_event(obj: &PyObj<'_>) -> PyResult<Event> {
     let mut v = to_json(obj)?;
     if let Some(id) = v.get_mut("id") {
         if id.is_number() {
@@ -146,8 +147,8 @@ fn applied_to_py<'py>(
     py: Python<'py>,
     a: &Applied,
     last_day: &Mutex<Option<(NaiveDate, Py<PyAny>)>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let day_obj = |d: NaiveDate| -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
+    let day_obj = |d: NaiveDate| -> PyOut<'py> {
         let mut cache = crate::errors::lock(last_day);
         if let Some((cached, obj)) = cache.as_ref() {
             if *cached == d {
@@ -177,10 +178,10 @@ impl PyEngine {
     #[new]
     #[pyo3(signature = (timezone=None, *, tenant=None, calendar=None, sla=None, quantiles=true, strict=false))]
     fn new(
-        timezone: Option<&Bound<'_, PyAny>>,
+        timezone: Option<&PyObj<'_>>,
         #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-        calendar: Option<&Bound<'_, PyAny>>,
-        sla: Option<&Bound<'_, PyAny>>,
+        calendar: Option<&PyObj<'_>>,
+        sla: Option<&PyObj<'_>>,
         #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
         #[pyo3(from_py_with = crate::convert::flag)] strict: bool,
     ) -> PyResult<Self> {
@@ -201,11 +202,7 @@ impl PyEngine {
     /// Applies one event dict (`id`, `at`, `type`, …). Returns `duplicate`, `pending` (held until
     /// the ticket's creation arrives) and `touched` `(agent_id, date)` pairs. A failing event
     /// raises and changes nothing.
-    fn apply<'py>(
-        &self,
-        py: Python<'py>,
-        event: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn apply<'py>(&self, py: Python<'py>, event: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let e = parse_event(event)?;
             let applied = self.lock()?.apply(&e).map_err(raise)?;
@@ -218,11 +215,7 @@ impl PyEngine {
     /// event's `index` and `code`) and nothing is applied; an event refused in context is listed
     /// in `rejected` (`index`, `id`, `code`, `message`) and the rest are applied. Returns
     /// `applied`, `duplicates`, `pending`, `rejected` and `touched` (`agent_id`, `day`).
-    fn apply_many<'py>(
-        &self,
-        py: Python<'py>,
-        events: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn apply_many<'py>(&self, py: Python<'py>, events: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let tenant = self.lock()?.options().tenant.clone();
             let parsed = crate::live::events_arg(events, tenant.as_deref())?;
@@ -240,7 +233,7 @@ impl PyEngine {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::text)] period: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let kind = PeriodKind::parse(period).map_err(raise)?;
             let rows = self.lock()?.rows(kind);
@@ -254,9 +247,9 @@ impl PyEngine {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-        day: &Bound<'py, PyAny>,
+        day: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::text)] period: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let kind = PeriodKind::parse(period).map_err(raise)?;
             let p = teamkpi::Period::containing(kind, date(day, "day")?);
@@ -267,7 +260,7 @@ impl PyEngine {
 
     /// Forgets finished tickets with no activity since `before`; later events for them raise
     /// `late_event`. Returns how many were evicted.
-    fn evict_before(&self, before: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn evict_before(&self, before: &PyObj<'_>) -> PyResult<usize> {
         crate::errors::guard(|| {
             let t = instant(before, "before")?;
             Ok(self.lock()?.evict_before(t))
@@ -286,7 +279,7 @@ impl PyEngine {
     }
 
     /// The tickets as snapshots (dicts), for batch checks or storage.
-    fn snapshots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn snapshots<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let s = self.lock()?.snapshots();
             to_py(py, &s, Shape::Native)
@@ -294,7 +287,7 @@ impl PyEngine {
     }
 
     /// The calls seen.
-    fn calls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn calls<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let c = self.lock()?.calls();
             to_py(py, &c, Shape::Native)
@@ -302,7 +295,7 @@ impl PyEngine {
     }
 
     /// The sessions seen (open ones without `end`).
-    fn sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn sessions<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let s = self.lock()?.sessions();
             to_py(py, &s, Shape::Native)

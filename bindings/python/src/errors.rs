@@ -1,6 +1,7 @@
 //! Core errors as Python exceptions of `teamkpi` (defined in `teamkpi/_errors.py`), each with
 //! the core's stable `.code`.
 
+use crate::convert::PyObj;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -108,7 +109,7 @@ pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// `InternalError` and leaves the object usable. Not part of the API.
 #[pyfunction]
 #[pyo3(signature = (target=None))]
-pub fn _panic_for_tests(target: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+pub fn _panic_for_tests(target: Option<&PyObj<'_>>) -> PyResult<()> {
     guard(|| {
         if let Some(t) = target {
             if let Ok(engine) = t.cast::<crate::engine::PyEngine>() {

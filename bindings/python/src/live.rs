@@ -1,11 +1,13 @@
 //! `teamkpi.LiveMetrics`: live metrics held in a store, shared by every process of a host.
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use teamkpi::engine::{EngineOptions, Event};
-use teamkpi::live::{self, LiveQuery, LiveWindows};
+use teamkpi::live::{self, LiveWindows};
 use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
 use teamkpi::metrics::{DashboardRequest, GroupBy, GroupKey};
+use teamkpi::request::LiveRowsRequest;
 use teamkpi::{Error, EventIssue, Period, PeriodKind};
 use teamkpi_stores::UpdateSource;
 
@@ -45,7 +47,7 @@ impl PyLive {
         })
     }
 
-    fn analytics_options(&self, now: &Bound<'_, PyAny>, days: u32) -> PyResult<AnalyticsOptions> {
+    fn analytics_options(&self, now: &PyObj<'_>, days: u32) -> PyResult<AnalyticsOptions> {
         let mut o = AnalyticsOptions::new(self.options.timezone, instant(now, "now")?, days);
         o.tenant = self.options.tenant.clone();
         o.sla = self.options.sla.clone();
@@ -55,10 +57,9 @@ impl PyLive {
 
 /// Decodes events by the batch rules: every one that does not decode or validate is named
 /// (index and code) in one `invalid_events` error, and nothing is applied.
-pub(crate) fn events_arg(events: &Bound<'_, PyAny>, tenant: Option<&str>) -> PyResult<Vec<Event>> {
+pub(crate) fn events_arg(events: &PyObj<'_>, tenant: Option<&str>) -> PyResult<Vec<Event>> {
     let py = events.py();
-    let one =
-        |index: usize, e: &Bound<'_, PyAny>| parse_event(e).map_err(|err| issue(py, index, &err));
+    let one = |index: usize, e: &PyObj<'_>| parse_event(e).map_err(|err| issue(py, index, &err));
     let decoded = if events.cast::<PyDict>().is_ok() {
         vec![one(0, events)]
     } else {
@@ -95,9 +96,9 @@ impl PyLive {
     #[allow(clippy::too_many_arguments)]
     fn new(
         #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'_, PyStore>,
-        timezone: Option<&Bound<'_, PyAny>>,
-        sla: Option<&Bound<'_, PyAny>>,
-        calendar: Option<&Bound<'_, PyAny>>,
+        timezone: Option<&PyObj<'_>>,
+        sla: Option<&PyObj<'_>>,
+        calendar: Option<&PyObj<'_>>,
         #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
         #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
         #[pyo3(from_py_with = crate::convert::flag)] strict: bool,
@@ -125,11 +126,7 @@ impl PyLive {
     /// decode or validate refuses the call (`InvalidInputError`, code `invalid_events`, with
     /// `.errors`: each bad event's `index`, `code`, `message`); an event refused in context is
     /// listed in `rejected` and the others are applied; a repeated id is a duplicate.
-    fn apply<'py>(
-        &self,
-        py: Python<'py>,
-        events: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn apply<'py>(&self, py: Python<'py>, events: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let events = events_arg(events, self.tenant())?;
             let host = self.host(py);
@@ -148,11 +145,11 @@ impl PyLive {
     fn apply_records<'py>(
         &self,
         py: Python<'py>,
-        tickets: Option<&Bound<'py, PyAny>>,
-        calls: Option<&Bound<'py, PyAny>>,
-        sessions: Option<&Bound<'py, PyAny>>,
+        tickets: Option<&PyObj<'py>>,
+        calls: Option<&PyObj<'py>>,
+        sessions: Option<&PyObj<'py>>,
         #[pyo3(from_py_with = crate::convert::count)] batch: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let tickets = match tickets.filter(|t| !t.is_none()) {
                 Some(t) => tickets_arg(t)?,
@@ -183,9 +180,9 @@ impl PyLive {
     fn apply_tickets<'py>(
         &self,
         py: Python<'py>,
-        tickets: &Bound<'py, PyAny>,
+        tickets: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::count)] batch: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| self.apply_records(py, Some(tickets), None, None, batch))
     }
 
@@ -195,11 +192,11 @@ impl PyLive {
     fn backfill<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::count)] batch: usize,
-        progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        progress: Option<PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let (from, to) = (instant(start, "start")?, instant(end, "end")?);
             let host = self.host(py);
@@ -241,36 +238,28 @@ impl PyLive {
     fn rows<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::text)] period: &str,
         #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
         #[pyo3(from_py_with = crate::convert::opt_string)] team: Option<String>,
-        now: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        now: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
-            let group_by = GroupBy::parse(group_by).map_err(raise)?;
-            let group = match (agent_id, team) {
-                (Some(_), Some(_)) => {
-                    return Err(raise(Error::argument_error(
-                        "agent_id",
-                        "give agent_id or team, not both",
-                    )))
-                }
-                (Some(a), None) => Some(GroupKey::Agent(Some(a))),
-                (None, Some(t)) => Some(GroupKey::Team(Some(t))),
-                (None, None) => None,
+            let request = LiveRowsRequest {
+                start: date(start, "start")?,
+                end: date(end, "end")?,
+                period: Some(period_kind(period)?),
+                group_by: Some(GroupBy::parse(group_by).map_err(raise)?),
+                agent_id,
+                team,
+                now: opt_instant(now, "now")?,
             };
-            let query = LiveQuery {
-                tenant: self.options.tenant.clone(),
-                period: period_kind(period)?,
-                group_by,
-                group,
-                from: date(start, "start")?,
-                to: date(end, "end")?,
-            };
-            let as_of = opt_instant(now, "now")?;
+            let query = request
+                .query(self.options.tenant.as_deref())
+                .map_err(raise)?;
+            let as_of = request.now;
             let host = self.host(py);
             let rows = py
                 .detach(|| live::live_rows_as_of(host.live(), &query, as_of))
@@ -286,10 +275,10 @@ impl PyLive {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        day: &Bound<'py, PyAny>,
+        day: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::text)] period: &str,
-        now: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        now: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let period = Period::containing(period_kind(period)?, date(day, "day")?);
             let as_of = opt_instant(now, "now")?;
@@ -321,10 +310,10 @@ impl PyLive {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::text)] result: &str,
-        now: &Bound<'py, PyAny>,
+        now: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::count)] days: u32,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let kind: AnalyticsKind = result.parse().map_err(raise)?;
             let o = self.analytics_options(now, days)?;
@@ -350,12 +339,12 @@ impl PyLive {
     fn sla_analytics<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-        group_by: Option<&Bound<'py, PyAny>>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
+        now: &PyObj<'py>,
+        group_by: Option<&PyObj<'py>>,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let policy = self.policy()?;
             let group: teamkpi::SlaGroupBy = match group_by {
@@ -382,9 +371,9 @@ impl PyLive {
     fn sla_breaches<'py>(
         &self,
         py: Python<'py>,
-        now: &Bound<'py, PyAny>,
+        now: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let policy = self.policy()?;
             let o = self.analytics_options(now, 1)?;
@@ -403,14 +392,14 @@ impl PyLive {
     fn update_kpis<'py>(
         &self,
         py: Python<'py>,
-        now: &Bound<'py, PyAny>,
-        date: Option<&Bound<'py, PyAny>>,
+        now: &PyObj<'py>,
+        date: Option<&PyObj<'py>>,
         #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-        cap: Option<&Bound<'py, PyAny>>,
-        floor: Option<&Bound<'py, PyAny>>,
-        external: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        cap: Option<&PyObj<'py>>,
+        floor: Option<&PyObj<'py>>,
+        external: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let now = instant(now, "now")?;
             let mut options = update_options(date, days, agent_id, cap, floor)?;
@@ -438,8 +427,8 @@ impl PyLive {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        day: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        day: &PyObj<'py>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let day = crate::convert::date(day, "day")?;
             let host = self.host(py);
@@ -473,11 +462,11 @@ impl PyLive {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-        date: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-        contacts: Option<&Bound<'py, PyAny>>,
-        campaigns: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        date: &PyObj<'py>,
+        now: &PyObj<'py>,
+        contacts: Option<&PyObj<'py>>,
+        campaigns: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let req = DashboardRequest {
                 tenant: self.options.tenant.clone(),
@@ -503,7 +492,7 @@ impl PyLive {
     }
 
     /// Snapshots of the open tickets held (neither resolved nor closed).
-    fn open_tickets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn open_tickets<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let host = self.host(py);
             let tenant = self.tenant();
@@ -516,7 +505,7 @@ impl PyLive {
 
     /// Forgets the events of finished tickets whose last event is before `before` (their
     /// figures stay); a later event for one of them is `late_event`. Returns how many.
-    fn evict(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn evict(&self, py: Python<'_>, before: &PyObj<'_>) -> PyResult<usize> {
         crate::errors::guard(|| {
             let before = instant(before, "before")?;
             let host = self.host(py);
@@ -536,7 +525,7 @@ impl PyLive {
 
     /// The settings in use: `timezone`, `sla` (or `None`), `quantiles`, `tenant`.
     #[getter]
-    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn settings<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let d = PyDict::new(py);
             d.set_item("timezone", self.options.timezone.name())?;
@@ -569,10 +558,7 @@ impl PyLive {
 /// ticket_events(ticket) -> list[dict]: the events that rebuild a ticket snapshot, with the ids
 /// a host's real-time hooks use (`ticket:{id}:created`, `message:{id}`, `transfer:{id}`, …).
 #[pyfunction]
-pub fn ticket_events<'py>(
-    py: Python<'py>,
-    ticket: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyList>> {
+pub fn ticket_events<'py>(py: Python<'py>, ticket: &PyObj<'py>) -> PyResult<Bound<'py, PyList>> {
     crate::errors::guard(|| {
         let list = PyList::empty(py);
         for t in tickets_arg(PyList::new(py, [ticket])?.as_any())? {

@@ -1,5 +1,6 @@
 //! Ticket metrics from dicts, tuples and columns; the call-center dashboard; the support automation's analytics.
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
@@ -21,7 +22,7 @@ use crate::sla::{timelines, PySlaPolicy};
 use teamkpi::request::{AnalyticsRequest, MetricsSettings};
 
 /// A calendar argument: a `BusinessCalendar` or its dict form.
-pub fn calendar_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::BusinessCalendar>> {
+pub fn calendar_arg(obj: Option<&PyObj<'_>>) -> PyResult<Option<teamkpi::BusinessCalendar>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
@@ -38,7 +39,7 @@ pub fn calendar_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::
 }
 
 /// An SLA policy argument: an `SlaPolicy` or its dict form.
-pub fn sla_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::SlaPolicy>> {
+pub fn sla_arg(obj: Option<&PyObj<'_>>) -> PyResult<Option<teamkpi::SlaPolicy>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
@@ -56,14 +57,14 @@ pub fn sla_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<teamkpi::SlaPo
 /// The keyword options every ticket-metrics call shares.
 #[allow(clippy::too_many_arguments)]
 pub fn metrics_options(
-    timezone: Option<&Bound<'_, PyAny>>,
+    timezone: Option<&PyObj<'_>>,
     period: Option<&str>,
     group_by: &str,
-    calendar: Option<&Bound<'_, PyAny>>,
-    sla: Option<&Bound<'_, PyAny>>,
-    as_of: Option<&Bound<'_, PyAny>>,
+    calendar: Option<&PyObj<'_>>,
+    sla: Option<&PyObj<'_>>,
+    as_of: Option<&PyObj<'_>>,
     quantiles: bool,
-    windows: Option<&Bound<'_, PyAny>>,
+    windows: Option<&PyObj<'_>>,
     tenant: Option<String>,
 ) -> PyResult<MetricsOptions> {
     let settings = MetricsSettings {
@@ -111,21 +112,21 @@ enum Parsed<'py> {
     General(Box<Ticket>),
 }
 
-fn opt_u64(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+fn opt_u64(obj: Option<PyObj<'_>>) -> PyResult<Option<u64>> {
     match obj {
         Some(o) if !o.is_none() => Ok(Some(o.extract()?)),
         _ => Ok(None),
     }
 }
 
-fn opt_seconds(obj: Option<Bound<'_, PyAny>>, field: &str) -> PyResult<i64> {
+fn opt_seconds(obj: Option<PyObj<'_>>, field: &str) -> PyResult<i64> {
     match obj {
         Some(o) if !o.is_none() => Ok(instant(&o, field)?.timestamp()),
         _ => Ok(NULL_INSTANT),
     }
 }
 
-fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<Bound<'_, PyString>>> {
+fn opt_string(obj: Option<PyObj<'_>>) -> PyResult<Option<Bound<'_, PyString>>> {
     match obj {
         Some(o) if !o.is_none() => Ok(Some(o.cast_into::<PyString>()?)),
         _ => Ok(None),
@@ -134,7 +135,7 @@ fn opt_string(obj: Option<Bound<'_, PyAny>>) -> PyResult<Option<Bound<'_, PyStri
 
 /// Reads one ticket: a dict (the columnar keys directly; anything richer through the general
 /// decoder) or a `(id, agent_id, priority, created_at, first_response_at, resolved_at)` tuple.
-fn parse_ticket<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Parsed<'py>> {
+fn parse_ticket<'py>(obj: &PyObj<'py>) -> PyResult<Parsed<'py>> {
     let py = obj.py();
     if let Ok(d) = obj.cast::<PyDict>() {
         let id = d.get_item(intern!(py, "id"))?;
@@ -249,7 +250,7 @@ impl ColumnBuf {
 /// How many general tickets are decoded before the GIL is released to aggregate them.
 const CHUNK: usize = 16_384;
 
-fn report_to_py<'py>(py: Python<'py>, report: &TicketMetricsReport) -> PyResult<Bound<'py, PyAny>> {
+fn report_to_py<'py>(py: Python<'py>, report: &TicketMetricsReport) -> PyOut<'py> {
     let rows = to_py(py, &report.rows, Shape::Native)?;
     let list = py
         .import("teamkpi._native")?
@@ -265,17 +266,17 @@ fn report_to_py<'py>(py: Python<'py>, report: &TicketMetricsReport) -> PyResult<
 #[allow(clippy::too_many_arguments)]
 pub fn ticket_metrics<'py>(
     py: Python<'py>,
-    tickets: &Bound<'py, PyAny>,
-    timezone: Option<&Bound<'py, PyAny>>,
+    tickets: &PyObj<'py>,
+    timezone: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_text)] period: Option<&str>,
     #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
-    calendar: Option<&Bound<'py, PyAny>>,
-    sla: Option<&Bound<'py, PyAny>>,
-    as_of: Option<&Bound<'py, PyAny>>,
+    calendar: Option<&PyObj<'py>>,
+    sla: Option<&PyObj<'py>>,
+    as_of: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
-    windows: Option<&Bound<'py, PyAny>>,
+    windows: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let options = metrics_options(
             timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
@@ -340,7 +341,7 @@ fn slice_of<'a, T: Element>(buf: &'a PyBuffer<T>, name: &str) -> PyResult<&'a [T
     Ok(unsafe { ptr.as_ref() })
 }
 
-fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyBuffer<T>>> {
+fn opt_buffer<T: Element>(obj: Option<&PyObj<'_>>) -> PyResult<Option<PyBuffer<T>>> {
     match obj {
         Some(o) if !o.is_none() => Ok(Some(PyBuffer::get(o)?)),
         _ => Ok(None),
@@ -354,26 +355,26 @@ fn opt_buffer<T: Element>(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyB
 #[allow(clippy::too_many_arguments)]
 pub fn _ticket_metrics_buffers<'py>(
     py: Python<'py>,
-    id: Option<&Bound<'py, PyAny>>,
-    agent_id: &Bound<'py, PyAny>,
-    agent_valid: Option<&Bound<'py, PyAny>>,
-    priority: Option<&Bound<'py, PyAny>>,
+    id: Option<&PyObj<'py>>,
+    agent_id: &PyObj<'py>,
+    agent_valid: Option<&PyObj<'py>>,
+    priority: Option<&PyObj<'py>>,
     priority_labels: Vec<String>,
-    created_at: &Bound<'py, PyAny>,
-    first_response_at: &Bound<'py, PyAny>,
-    resolved_at: &Bound<'py, PyAny>,
-    timezone: Option<&Bound<'py, PyAny>>,
+    created_at: &PyObj<'py>,
+    first_response_at: &PyObj<'py>,
+    resolved_at: &PyObj<'py>,
+    timezone: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_text)] period: Option<&str>,
     #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
-    calendar: Option<&Bound<'py, PyAny>>,
-    sla: Option<&Bound<'py, PyAny>>,
-    as_of: Option<&Bound<'py, PyAny>>,
+    calendar: Option<&PyObj<'py>>,
+    sla: Option<&PyObj<'py>>,
+    as_of: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
-    windows: Option<&Bound<'py, PyAny>>,
+    windows: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     #[pyo3(from_py_with = crate::convert::count)] threads: usize,
     #[pyo3(from_py_with = crate::convert::text)] output: &str,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         if !matches!(output, "rows" | "numpy") {
             return Err(raise(Error::InvalidChoice {
@@ -554,7 +555,7 @@ fn report_columns<'py>(
     Ok(d)
 }
 
-pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
+pub fn tickets_arg(obj: &PyObj<'_>) -> PyResult<Vec<Ticket>> {
     let mut out = Vec::new();
     for item in obj.try_iter()? {
         match parse_ticket(&item?)? {
@@ -578,15 +579,15 @@ pub fn tickets_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Ticket>> {
 pub fn call_center_dashboard_stats<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-    date: &Bound<'py, PyAny>,
-    calls: &Bound<'py, PyAny>,
-    now: &Bound<'py, PyAny>,
-    sessions: Option<&Bound<'py, PyAny>>,
-    contacts: Option<&Bound<'py, PyAny>>,
-    campaigns: Option<&Bound<'py, PyAny>>,
-    timezone: Option<&Bound<'py, PyAny>>,
+    date: &PyObj<'py>,
+    calls: &PyObj<'py>,
+    now: &PyObj<'py>,
+    sessions: Option<&PyObj<'py>>,
+    contacts: Option<&PyObj<'py>>,
+    campaigns: Option<&PyObj<'py>>,
+    timezone: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let req = DashboardRequest {
             tenant,
@@ -613,14 +614,14 @@ pub fn call_center_dashboard_stats<'py>(
 pub fn analytics<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] result: &str,
-    tickets: &Bound<'py, PyAny>,
-    now: &Bound<'py, PyAny>,
+    tickets: &PyObj<'py>,
+    now: &PyObj<'py>,
     #[pyo3(from_py_with = crate::convert::count)] days: u32,
     #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-    timezone: Option<&Bound<'py, PyAny>>,
-    sla: Option<&Bound<'py, PyAny>>,
+    timezone: Option<&PyObj<'py>>,
+    sla: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let request = AnalyticsRequest {
             result: AnalyticsKind::parse(result).map_err(raise)?,
@@ -643,13 +644,13 @@ pub fn analytics<'py>(
 #[pyo3(signature = (policy, tickets, *, now, start, end, group_by=None))]
 pub fn sla_analytics<'py>(
     py: Python<'py>,
-    policy: &Bound<'py, PyAny>,
-    tickets: &Bound<'py, PyAny>,
-    now: &Bound<'py, PyAny>,
-    start: &Bound<'py, PyAny>,
-    end: &Bound<'py, PyAny>,
-    group_by: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    policy: &PyObj<'py>,
+    tickets: &PyObj<'py>,
+    now: &PyObj<'py>,
+    start: &PyObj<'py>,
+    end: &PyObj<'py>,
+    group_by: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let policy = sla_arg(Some(policy))?
             .ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
@@ -672,12 +673,12 @@ pub fn sla_analytics<'py>(
 #[pyo3(signature = (policy, tickets, *, now, agent_id=None, already_alerted=None))]
 pub fn sla_breaches<'py>(
     py: Python<'py>,
-    policy: &Bound<'py, PyAny>,
-    tickets: &Bound<'py, PyAny>,
-    now: &Bound<'py, PyAny>,
+    policy: &PyObj<'py>,
+    tickets: &PyObj<'py>,
+    now: &PyObj<'py>,
     #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
-    already_alerted: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    already_alerted: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let policy = sla_arg(Some(policy))?
             .ok_or_else(|| raise(Error::argument_error("policy", "required")))?;
@@ -696,7 +697,7 @@ pub fn sla_breaches<'py>(
 #[pyfunction]
 pub fn timelines_from_tickets<'py>(
     py: Python<'py>,
-    tickets: &Bound<'py, PyAny>,
+    tickets: &PyObj<'py>,
 ) -> PyResult<Bound<'py, PyList>> {
     crate::errors::guard(|| {
         let out = PyList::empty(py);

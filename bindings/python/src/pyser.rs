@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::convert::{PyObj, PyOut};
 use chrono::{DateTime, Datelike, NaiveDate};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -49,7 +50,7 @@ impl From<std::convert::Infallible> for SerError {
     }
 }
 
-type R<'py> = Result<Bound<'py, PyAny>, SerError>;
+type R<'py> = Result<PyObj<'py>, SerError>;
 
 /// A multiply-shift hasher for the per-call caches: their keys are a few small integers
 /// (field-name addresses, day numbers), where SipHash's flooding resistance buys nothing.
@@ -83,7 +84,7 @@ pub struct Ctx<'py> {
     py: Python<'py>,
     shape: Shape,
     /// Dates by day number (rows share few distinct days).
-    dates: FastMap<i32, Bound<'py, PyAny>>,
+    dates: FastMap<i32, PyObj<'py>>,
     /// Interned field names and their kinds, by the address of their `&'static str`.
     keys: FastMap<usize, (Bound<'py, PyString>, Kind)>,
 }
@@ -126,7 +127,7 @@ impl<'py> Ctx<'py> {
     }
 
     /// Converts one value.
-    pub fn convert<T: Serialize + ?Sized>(&mut self, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    pub fn convert<T: Serialize + ?Sized>(&mut self, value: &T) -> PyOut<'py> {
         value
             .serialize(Ser {
                 ctx: self,
@@ -204,7 +205,7 @@ macro_rules! int {
 }
 
 impl<'a, 'py> ser::Serializer for Ser<'a, 'py> {
-    type Ok = Bound<'py, PyAny>;
+    type Ok = PyObj<'py>;
     type Error = SerError;
     type SerializeSeq = Seq<'a, 'py>;
     type SerializeTuple = Seq<'a, 'py>;
@@ -393,49 +394,28 @@ impl<'py> Seq<'_, 'py> {
     }
 }
 
-impl<'py> ser::SerializeSeq for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.push(value)
-    }
-    fn end(self) -> R<'py> {
-        self.done()
-    }
+// Sequences, tuples and tuple variants all become one list.
+macro_rules! seq_like {
+    ($($trait:ident :: $method:ident),+) => {$(
+        impl<'py> ser::$trait for Seq<'_, 'py> {
+            type Ok = PyObj<'py>;
+            type Error = SerError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+                self.push(value)
+            }
+            fn end(self) -> R<'py> {
+                self.done()
+            }
+        }
+    )+};
 }
 
-impl<'py> ser::SerializeTuple for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.push(value)
-    }
-    fn end(self) -> R<'py> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleStruct for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.push(value)
-    }
-    fn end(self) -> R<'py> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleVariant for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.push(value)
-    }
-    fn end(self) -> R<'py> {
-        self.done()
-    }
-}
+seq_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 pub struct Map<'a, 'py> {
     dict: Bound<'py, PyDict>,
@@ -607,7 +587,7 @@ impl ser::Serializer for KeyText {
 }
 
 impl<'py> ser::SerializeMap for Map<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
+    type Ok = PyObj<'py>;
     type Error = SerError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
         self.next_key = Some(key.serialize(KeyText)?);
@@ -630,7 +610,7 @@ impl<'py> ser::SerializeMap for Map<'_, 'py> {
 }
 
 impl<'py> ser::SerializeStruct for Map<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
+    type Ok = PyObj<'py>;
     type Error = SerError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
@@ -645,7 +625,7 @@ impl<'py> ser::SerializeStruct for Map<'_, 'py> {
 }
 
 impl<'py> ser::SerializeStructVariant for Map<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
+    type Ok = PyObj<'py>;
     type Error = SerError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,

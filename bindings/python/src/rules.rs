@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rust_decimal::Decimal;
@@ -19,8 +20,8 @@ use crate::errors::raise;
 
 /// Achievement cap, floor and zero-target rule from keyword arguments.
 pub fn policy(
-    cap: Option<&Bound<'_, PyAny>>,
-    floor: Option<&Bound<'_, PyAny>>,
+    cap: Option<&PyObj<'_>>,
+    floor: Option<&PyObj<'_>>,
     zero_target: &str,
 ) -> PyResult<teamkpi::AchievementPolicy> {
     let policy = teamkpi::AchievementPolicy {
@@ -47,13 +48,13 @@ pub fn policy(
 #[pyo3(signature = (actual, target, direction, *, cap=None, floor=None, zero_target="zero"))]
 pub fn achievement<'py>(
     py: Python<'py>,
-    actual: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
+    actual: &PyObj<'py>,
+    target: &PyObj<'py>,
     #[pyo3(from_py_with = crate::convert::text)] direction: &str,
-    cap: Option<&Bound<'py, PyAny>>,
-    floor: Option<&Bound<'py, PyAny>>,
+    cap: Option<&PyObj<'py>>,
+    floor: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::text)] zero_target: &str,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let actual = decimal(actual, "actual")?;
         let target = decimal(target, "target")?;
@@ -74,10 +75,10 @@ pub fn achievement<'py>(
 #[pyo3(signature = (items, *, cap=None, floor=None))]
 pub fn overall_score<'py>(
     py: Python<'py>,
-    items: &Bound<'py, PyAny>,
-    cap: Option<&Bound<'py, PyAny>>,
-    floor: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    items: &PyObj<'py>,
+    cap: Option<&PyObj<'py>>,
+    floor: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let mut list = Vec::new();
         for item in items.try_iter()? {
@@ -90,7 +91,7 @@ pub fn overall_score<'py>(
                     d.get_item("achievement")?,
                 )
             } else {
-                let (w, a): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
+                let (w, a): (PyObj<'py>, PyObj<'py>) = item.extract()?;
                 (w, Some(a))
             };
             list.push(WeightedAchievement {
@@ -109,12 +110,12 @@ pub fn overall_score<'py>(
 #[pyo3(signature = (resolution_rate, avg_response_hours, sla_compliance_rate, *, weights=None, horizon_hours=None))]
 pub fn performance_score<'py>(
     py: Python<'py>,
-    resolution_rate: Option<&Bound<'py, PyAny>>,
-    avg_response_hours: Option<&Bound<'py, PyAny>>,
-    sla_compliance_rate: Option<&Bound<'py, PyAny>>,
+    resolution_rate: Option<&PyObj<'py>>,
+    avg_response_hours: Option<&PyObj<'py>>,
+    sla_compliance_rate: Option<&PyObj<'py>>,
     weights: Option<&Bound<'py, PyDict>>,
-    horizon_hours: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    horizon_hours: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let inputs = PerformanceInputs {
             resolution_rate: opt_decimal(resolution_rate, "resolution_rate")?,
@@ -151,9 +152,9 @@ pub fn performance_score<'py>(
 #[pyfunction]
 pub fn validate_weights<'py>(
     py: Python<'py>,
-    assignments: &Bound<'py, PyAny>,
-    on: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+    assignments: &PyObj<'py>,
+    on: &PyObj<'py>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let list: Vec<KpiAssignment> = from_py(assignments)?;
         let on = date(on, "on")?;
@@ -164,10 +165,7 @@ pub fn validate_weights<'py>(
 /// score_band(score, bands=None) -> str | None: the label of the band a score falls in.
 #[pyfunction]
 #[pyo3(signature = (score, bands=None))]
-pub fn score_band(
-    score: &Bound<'_, PyAny>,
-    bands: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<String>> {
+pub fn score_band(score: &PyObj<'_>, bands: Option<&PyObj<'_>>) -> PyResult<Option<String>> {
     crate::errors::guard(|| {
         let score = decimal(score, "score")?;
         let bands = match bands {
@@ -188,7 +186,7 @@ pub fn evaluate_formula<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] expression: &str,
     values: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let catalog = MetricCatalog::builtin();
         let f = Formula::parse(expression, &catalog).map_err(raise)?;
@@ -224,10 +222,10 @@ pub fn check_formula(
 #[pyfunction]
 pub fn convert_unit<'py>(
     py: Python<'py>,
-    value: &Bound<'py, PyAny>,
+    value: &PyObj<'py>,
     #[pyo3(from_py_with = crate::convert::text)] from_unit: &str,
     #[pyo3(from_py_with = crate::convert::text)] to_unit: &str,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let from = Unit::parse(from_unit).map_err(raise)?;
         let to = Unit::parse(to_unit).map_err(raise)?;
@@ -244,8 +242,8 @@ pub fn convert_unit<'py>(
 pub fn kpi_source<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] calculation_type: &str,
-    config: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+    config: &PyObj<'py>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let src =
             KpiSource::from_calculation_type(calculation_type, &to_json(config)?).map_err(raise)?;
@@ -255,10 +253,7 @@ pub fn kpi_source<'py>(
 
 /// validate_definition(definition) -> dict: the definition, normalised (aliases resolved).
 #[pyfunction]
-pub fn validate_definition<'py>(
-    py: Python<'py>,
-    definition: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn validate_definition<'py>(py: Python<'py>, definition: &PyObj<'py>) -> PyOut<'py> {
     crate::errors::guard(|| {
         let def: KpiDefinition = from_py(definition)?;
         def.validate(&MetricCatalog::builtin()).map_err(raise)?;
@@ -268,7 +263,7 @@ pub fn validate_definition<'py>(
 
 /// metric_catalog() -> list[dict]: the built-in metrics with their units.
 #[pyfunction]
-pub fn metric_catalog<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+pub fn metric_catalog<'py>(py: Python<'py>) -> PyOut<'py> {
     crate::errors::guard(|| {
         let catalog = MetricCatalog::builtin();
         to_py(py, &catalog.iter().collect::<Vec<_>>(), Shape::Json)
@@ -279,7 +274,7 @@ fn range_dict<'py>(
     py: Python<'py>,
     start: chrono::NaiveDate,
     end: chrono::NaiveDate,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     let d = PyDict::new(py);
     d.set_item("start", date_to_py(py, start)?)?;
     d.set_item("end", date_to_py(py, end)?)?;
@@ -293,9 +288,9 @@ fn range_dict<'py>(
 pub fn period_bounds<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] kind: &str,
-    day: &Bound<'py, PyAny>,
-    timezone: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    day: &PyObj<'py>,
+    timezone: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let kind = PeriodKind::parse(kind).map_err(raise)?;
         let tz = zone(timezone)?;
@@ -308,7 +303,7 @@ pub fn period_bounds<'py>(
     })
 }
 
-pub fn zone(obj: Option<&Bound<'_, PyAny>>) -> PyResult<chrono_tz::Tz> {
+pub fn zone(obj: Option<&PyObj<'_>>) -> PyResult<chrono_tz::Tz> {
     match obj {
         None => Ok(chrono_tz::UTC),
         Some(o) if o.is_none() => Ok(chrono_tz::UTC),
@@ -321,8 +316,8 @@ pub fn zone(obj: Option<&Bound<'_, PyAny>>) -> PyResult<chrono_tz::Tz> {
 pub fn periods<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] kind: &str,
-    start: &Bound<'py, PyAny>,
-    end: &Bound<'py, PyAny>,
+    start: &PyObj<'py>,
+    end: &PyObj<'py>,
 ) -> PyResult<Bound<'py, PyList>> {
     crate::errors::guard(|| {
         let range =
@@ -343,10 +338,10 @@ pub fn periods<'py>(
 pub fn date_range<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::text)] helper: &str,
-    now: &Bound<'py, PyAny>,
-    timezone: Option<&Bound<'py, PyAny>>,
+    now: &PyObj<'py>,
+    timezone: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let tz = zone(timezone)?;
         let now = instant(now, "now")?;

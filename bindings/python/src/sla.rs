@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::convert::{PyObj, PyOut};
 use pyo3::prelude::*;
 use teamkpi::{SlaPolicySpec, TicketTimeline};
 
@@ -15,7 +16,7 @@ pub struct PySlaPolicy {
     pub inner: teamkpi::SlaPolicy,
 }
 
-pub fn timelines(tickets: &Bound<'_, PyAny>) -> PyResult<Vec<TicketTimeline>> {
+pub fn timelines(tickets: &PyObj<'_>) -> PyResult<Vec<TicketTimeline>> {
     crate::convert::from_py_list(Some(tickets))
 }
 
@@ -25,7 +26,7 @@ impl PySlaPolicy {
     /// `targets` (priority → `first_response` / `next_response` / `resolution` seconds),
     /// `pause_statuses`, `at_risk`.
     #[new]
-    fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn new(spec: &PyObj<'_>) -> PyResult<Self> {
         crate::errors::guard(|| {
             let spec: SlaPolicySpec = from_py(spec)?;
             Ok(PySlaPolicy {
@@ -41,18 +42,13 @@ impl PySlaPolicy {
     }
 
     /// The policy as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyOut<'py> {
         crate::errors::guard(|| to_py(py, self.inner.spec(), Shape::Json))
     }
 
     /// Evaluates one ticket timeline (`ticket_id`, `priority`, `created_at`, `events`) at `now`:
     /// per target and cycle, state, due instant, used, remaining and late seconds.
-    fn evaluate<'py>(
-        &self,
-        py: Python<'py>,
-        ticket: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn evaluate<'py>(&self, py: Python<'py>, ticket: &PyObj<'py>, now: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let t: TicketTimeline = from_py(ticket)?;
             let eval = self
@@ -69,10 +65,10 @@ impl PySlaPolicy {
     fn scan<'py>(
         &self,
         py: Python<'py>,
-        tickets: &Bound<'py, PyAny>,
-        now: &Bound<'py, PyAny>,
-        already_alerted: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        tickets: &PyObj<'py>,
+        now: &PyObj<'py>,
+        already_alerted: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let list = timelines(tickets)?;
             let now = instant(now, "now")?;

@@ -1,6 +1,7 @@
 //! `teamkpi.SqliteStore` and `teamkpi.PostgresStore` (one base class, `teamkpi.Store`), and
 //! `update_kpis` / `agent_kpi` over them.
 
+use crate::convert::{PyObj, PyOut};
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -105,7 +106,7 @@ fn with_ids<'py>(
     store: &dyn HostStore,
     defs: Vec<KpiDefinition>,
     tenant: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyOut<'py> {
     let out = pyo3::types::PyList::empty(py);
     for (id, d) in teamkpi_stores::definitions_with_ids(store, defs, tenant).map_err(raise)? {
         let dict = PyDict::new(py);
@@ -117,10 +118,29 @@ fn with_ids<'py>(
     Ok(out.into_any())
 }
 
+impl PyStore {
+    /// A store read whose inputs are decoded inside `f`, as Python objects.
+    fn read<'py, T: serde::Serialize>(
+        &self,
+        py: Python<'py>,
+        f: impl FnOnce(&dyn HostStore) -> PyResult<teamkpi::Result<T>>,
+    ) -> PyOut<'py> {
+        crate::errors::guard(|| to_py(py, &f(&*self.inner)?.map_err(raise)?, Shape::Native))
+    }
+
+    /// A store write whose inputs are decoded inside `f` (a decode error is the call's error).
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&dyn HostStore) -> PyResult<teamkpi::Result<R>>,
+    ) -> PyResult<R> {
+        crate::errors::guard(|| f(&*self.inner)?.map_err(raise))
+    }
+}
+
 #[pymethods]
 impl PyStore {
     /// Inserts or replaces a KPI definition (the KPI tables' columns and strings are accepted).
-    fn upsert_definition(&self, definition: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn upsert_definition(&self, definition: &PyObj<'_>) -> PyResult<()> {
         crate::errors::guard(|| {
             let def: KpiDefinition = from_py(definition)?;
             def.validate(&teamkpi::MetricCatalog::builtin())
@@ -135,9 +155,9 @@ impl PyStore {
     fn definition<'py>(
         &self,
         py: Python<'py>,
-        key: &Bound<'py, PyAny>,
+        key: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let key = match key.extract::<u64>() {
                 Ok(id) => {
@@ -161,7 +181,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let d = self.inner.definitions(tenant).map_err(raise)?;
             with_ids(py, &*self.inner, d, tenant)
@@ -171,11 +191,7 @@ impl PyStore {
     /// Assigns a KPI to an agent (`agent_id`/`user_id`, `definition` (key) or
     /// `kpi_definition_id` (row id), `target`/`target_value`, `weight`, `valid_from`/`start_date`,
     /// …) and returns the stored assignment with its id.
-    fn insert_assignment<'py>(
-        &self,
-        py: Python<'py>,
-        assignment: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn insert_assignment<'py>(&self, py: Python<'py>, assignment: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let mut v = to_json(assignment)?;
             teamkpi_stores::resolve_definition_id(&*self.inner, &mut v).map_err(raise)?;
@@ -186,11 +202,8 @@ impl PyStore {
     }
 
     /// Replaces a stored assignment (same id).
-    fn update_assignment(&self, assignment: &Bound<'_, PyAny>) -> PyResult<()> {
-        crate::errors::guard(|| {
-            let a: KpiAssignment = from_py(assignment)?;
-            self.inner.update_assignment(&a).map_err(raise)
-        })
+    fn update_assignment(&self, assignment: &PyObj<'_>) -> PyResult<()> {
+        self.write(|s| Ok(s.update_assignment(&from_py::<KpiAssignment>(assignment)?)))
     }
 
     /// One assignment by id, or `None`.
@@ -200,14 +213,8 @@ impl PyStore {
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let a = self
-                .inner
-                .assignment(tenant, assignment_id)
-                .map_err(raise)?;
-            to_py(py, &a, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.assignment(tenant, assignment_id)))
     }
 
     /// Assignments, filtered by agent, definition, the dates they apply to (`start`..`end`) and
@@ -220,10 +227,10 @@ impl PyStore {
         #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
         #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
         #[pyo3(from_py_with = crate::convert::opt_string)] definition: Option<String>,
-        start: Option<&Bound<'py, PyAny>>,
-        end: Option<&Bound<'py, PyAny>>,
+        start: Option<&PyObj<'py>>,
+        end: Option<&PyObj<'py>>,
         #[pyo3(from_py_with = crate::convert::flag)] include_inactive: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let applies_between = match (start, end) {
                 (None, None) => None,
@@ -238,17 +245,13 @@ impl PyStore {
                 applies_between,
                 include_inactive,
             };
-            let list = self.inner.assignments(&filter).map_err(raise)?;
-            to_py(py, &list, Shape::Native)
+            self.read(py, |s| Ok(s.assignments(&filter)))
         })
     }
 
     /// Inserts or replaces a measurement (one per assignment and period); returns its id.
-    fn upsert_measurement(&self, measurement: &Bound<'_, PyAny>) -> PyResult<u64> {
-        crate::errors::guard(|| {
-            let m: Measurement = from_py(measurement)?;
-            self.inner.upsert_measurement(&m).map_err(raise)
-        })
+    fn upsert_measurement(&self, measurement: &PyObj<'_>) -> PyResult<u64> {
+        self.write(|s| Ok(s.upsert_measurement(&from_py::<Measurement>(measurement)?)))
     }
 
     /// An assignment's measurements, oldest period first.
@@ -258,14 +261,8 @@ impl PyStore {
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let m = self
-                .inner
-                .measurements(tenant, assignment_id)
-                .map_err(raise)?;
-            to_py(py, &m, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.measurements(tenant, assignment_id)))
     }
 
     /// An assignment's latest measurement, or `None`.
@@ -275,14 +272,8 @@ impl PyStore {
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let m = self
-                .inner
-                .latest_measurement(tenant, assignment_id)
-                .map_err(raise)?;
-            to_py(py, &m, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.latest_measurement(tenant, assignment_id)))
     }
 
     /// Records a manager's value for a manual KPI (`assignment_id`, `period_start`,
@@ -290,22 +281,16 @@ impl PyStore {
     #[pyo3(signature = (value, *, tenant=None))]
     fn record_manual_value(
         &self,
-        value: &Bound<'_, PyAny>,
+        value: &PyObj<'_>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<()> {
-        crate::errors::guard(|| {
-            let v: ManualValue = from_py(value)?;
-            self.inner.record_manual_value(tenant, &v).map_err(raise)
-        })
+        self.write(|s| Ok(s.record_manual_value(tenant, &from_py::<ManualValue>(value)?)))
     }
 
     /// Inserts or replaces tickets (dicts as `ticket_metrics` takes, with transfers, messages…)
     /// in teamkpi's activity tables; returns how many.
-    fn put_tickets(&self, tickets: &Bound<'_, PyAny>) -> PyResult<usize> {
-        crate::errors::guard(|| {
-            let list = tickets_arg(tickets)?;
-            self.inner.put_tickets(&list).map_err(raise)
-        })
+    fn put_tickets(&self, tickets: &PyObj<'_>) -> PyResult<usize> {
+        self.write(|s| Ok(s.put_tickets(&tickets_arg(tickets)?)))
     }
 
     /// Tickets with activity in `[start, end)`.
@@ -313,16 +298,12 @@ impl PyStore {
     fn tickets<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let t = self
-                .inner
-                .tickets(tenant, instant(start, "start")?, instant(end, "end")?)
-                .map_err(raise)?;
-            to_py(py, &t, Shape::Native)
+    ) -> PyOut<'py> {
+        self.read(py, |s| {
+            Ok(s.tickets(tenant, instant(start, "start")?, instant(end, "end")?))
         })
     }
 
@@ -332,19 +313,13 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let t = self.inner.open_tickets(tenant).map_err(raise)?;
-            to_py(py, &t, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.open_tickets(tenant)))
     }
 
     /// Inserts or replaces calls (the call-center dashboard's `calls` rows).
-    fn put_calls(&self, calls: &Bound<'_, PyAny>) -> PyResult<usize> {
-        crate::errors::guard(|| {
-            let list: Vec<Call> = from_py_list(Some(calls))?;
-            self.inner.put_calls(&list).map_err(raise)
-        })
+    fn put_calls(&self, calls: &PyObj<'_>) -> PyResult<usize> {
+        self.write(|s| Ok(s.put_calls(&from_py_list::<Call>(Some(calls))?)))
     }
 
     /// Calls started in `[start, end)`.
@@ -352,25 +327,18 @@ impl PyStore {
     fn calls<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let c = self
-                .inner
-                .calls(tenant, instant(start, "start")?, instant(end, "end")?)
-                .map_err(raise)?;
-            to_py(py, &c, Shape::Native)
+    ) -> PyOut<'py> {
+        self.read(py, |s| {
+            Ok(s.calls(tenant, instant(start, "start")?, instant(end, "end")?))
         })
     }
 
     /// Adds agent session intervals (the call-center dashboard's `agent_sessions`).
-    fn put_sessions(&self, sessions: &Bound<'_, PyAny>) -> PyResult<usize> {
-        crate::errors::guard(|| {
-            let list: Vec<AgentSession> = from_py_list(Some(sessions))?;
-            self.inner.put_sessions(&list).map_err(raise)
-        })
+    fn put_sessions(&self, sessions: &PyObj<'_>) -> PyResult<usize> {
+        self.write(|s| Ok(s.put_sessions(&from_py_list::<AgentSession>(Some(sessions))?)))
     }
 
     /// Session intervals overlapping `[start, end)`.
@@ -378,25 +346,18 @@ impl PyStore {
     fn sessions<'py>(
         &self,
         py: Python<'py>,
-        start: &Bound<'py, PyAny>,
-        end: &Bound<'py, PyAny>,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let s = self
-                .inner
-                .sessions(tenant, instant(start, "start")?, instant(end, "end")?)
-                .map_err(raise)?;
-            to_py(py, &s, Shape::Native)
+    ) -> PyOut<'py> {
+        self.read(py, |s| {
+            Ok(s.sessions(tenant, instant(start, "start")?, instant(end, "end")?))
         })
     }
 
     /// Inserts or replaces contacts.
-    fn put_contacts(&self, contacts: &Bound<'_, PyAny>) -> PyResult<usize> {
-        crate::errors::guard(|| {
-            let list: Vec<Contact> = from_py_list(Some(contacts))?;
-            self.inner.put_contacts(&list).map_err(raise)
-        })
+    fn put_contacts(&self, contacts: &PyObj<'_>) -> PyResult<usize> {
+        self.write(|s| Ok(s.put_contacts(&from_py_list::<Contact>(Some(contacts))?)))
     }
 
     /// All contacts.
@@ -405,19 +366,13 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let c = self.inner.contacts(tenant).map_err(raise)?;
-            to_py(py, &c, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.contacts(tenant)))
     }
 
     /// Inserts or replaces campaigns (`id`, `name`, `active`).
-    fn put_campaigns(&self, campaigns: &Bound<'_, PyAny>) -> PyResult<usize> {
-        crate::errors::guard(|| {
-            let list: Vec<Campaign> = from_py_list(Some(campaigns))?;
-            self.inner.put_campaigns(&list).map_err(raise)
-        })
+    fn put_campaigns(&self, campaigns: &PyObj<'_>) -> PyResult<usize> {
+        self.write(|s| Ok(s.put_campaigns(&from_py_list::<Campaign>(Some(campaigns))?)))
     }
 
     /// All campaigns.
@@ -426,15 +381,12 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        crate::errors::guard(|| {
-            let c = self.inner.campaigns(tenant).map_err(raise)?;
-            to_py(py, &c, Shape::Native)
-        })
+    ) -> PyOut<'py> {
+        self.read(py, |s| Ok(s.campaigns(tenant)))
     }
 
     /// Inserts or replaces agents: dicts as `Assigner` takes, with an optional `name`.
-    fn put_agents(&self, agents: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn put_agents(&self, agents: &PyObj<'_>) -> PyResult<usize> {
         crate::errors::guard(|| {
             let mut rows = Vec::new();
             for a in agents.try_iter()? {
@@ -460,7 +412,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let rows = self.inner.agents(tenant).map_err(raise)?;
             let out = pyo3::types::PyList::empty(py);
@@ -479,7 +431,7 @@ impl PyStore {
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let (tz, assignment, sla): (String, AssignmentSettings, _) =
                 self.inner.settings(tenant).map_err(raise)?;
@@ -501,7 +453,7 @@ impl PyStore {
 /// Values for external KPIs from a Python callable
 /// `(definition: dict, assignment: dict, period: dict) -> Decimal | None`.
 pub(crate) struct PyExternal<'py> {
-    pub(crate) func: Bound<'py, PyAny>,
+    pub(crate) func: PyObj<'py>,
 }
 
 impl teamkpi::ExternalValueProvider for PyExternal<'_> {
@@ -537,7 +489,7 @@ impl teamkpi::ExternalValueProvider for PyExternal<'_> {
 pub(crate) fn store_zone(
     store: &dyn HostStore,
     tenant: Option<&str>,
-    timezone: Option<&Bound<'_, PyAny>>,
+    timezone: Option<&PyObj<'_>>,
 ) -> PyResult<chrono_tz::Tz> {
     match timezone {
         Some(t) if !t.is_none() => zone(Some(t)),
@@ -550,11 +502,11 @@ pub(crate) fn store_zone(
 
 /// The options every `update_kpis` takes.
 pub(crate) fn update_options(
-    date_arg: Option<&Bound<'_, PyAny>>,
+    date_arg: Option<&PyObj<'_>>,
     days: Option<u32>,
     agent_id: Option<u64>,
-    cap: Option<&Bound<'_, PyAny>>,
-    floor: Option<&Bound<'_, PyAny>>,
+    cap: Option<&PyObj<'_>>,
+    floor: Option<&PyObj<'_>>,
 ) -> PyResult<UpdateOptions> {
     Ok(UpdateOptions {
         date: date_arg.map(|d| date(d, "date")).transpose()?,
@@ -577,22 +529,22 @@ pub(crate) fn update_options(
 pub fn update_kpis<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'py, PyStore>,
-    now: &Bound<'py, PyAny>,
-    date: Option<&Bound<'py, PyAny>>,
+    now: &PyObj<'py>,
+    date: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_count)] days: Option<u32>,
     #[pyo3(from_py_with = crate::convert::opt_id)] agent_id: Option<u64>,
     #[pyo3(from_py_with = crate::convert::opt_instance::<PyEngine>)] engine: Option<
         &Bound<'py, PyEngine>,
     >,
-    tickets: Option<&Bound<'py, PyAny>>,
+    tickets: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-    timezone: Option<&Bound<'py, PyAny>>,
-    sla: Option<&Bound<'py, PyAny>>,
-    calendar: Option<&Bound<'py, PyAny>>,
-    cap: Option<&Bound<'py, PyAny>>,
-    floor: Option<&Bound<'py, PyAny>>,
-    external: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    timezone: Option<&PyObj<'py>>,
+    sla: Option<&PyObj<'py>>,
+    calendar: Option<&PyObj<'py>>,
+    cap: Option<&PyObj<'py>>,
+    floor: Option<&PyObj<'py>>,
+    external: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let store = &store.get().inner;
         let mut options = update_options(date, days, agent_id, cap, floor)?;
@@ -630,14 +582,14 @@ pub fn agent_kpi<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'py, PyStore>,
     #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
-    day: &Bound<'py, PyAny>,
+    day: &PyObj<'py>,
     #[pyo3(from_py_with = crate::convert::opt_instance::<PyEngine>)] engine: Option<
         &Bound<'py, PyEngine>,
     >,
-    tickets: Option<&Bound<'py, PyAny>>,
+    tickets: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
-    timezone: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+    timezone: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
     crate::errors::guard(|| {
         let store = &store.get().inner;
         let day = date(day, "day")?;

@@ -165,30 +165,15 @@ def test_definitions_and_assignments(store: teamkpi.Store) -> None:
     a = store.assignment(made[0]["id"], tenant=company)
     assert a is not None and a["target"] == Decimal(3) and a["valid_from"] == dt.date(2025, 11, 1)
     assert len(store.assignments(tenant=company, agent_id=7)) == 4
-    with pytest.raises(teamkpi.ConflictError) as e:
-        store.insert_assignment(
-            {
-                "tenant": company,
-                "agent_id": 7,
-                "definition": "qa",
-                "target": 1,
-                "weight": 1,
-                "valid_from": "2025-11-01",
-            }
-        )
-    assert e.value.code == "duplicate_assignment"
-    with pytest.raises(teamkpi.NotFoundError) as e2:
-        store.insert_assignment(
-            {
-                "tenant": company,
-                "agent_id": 7,
-                "definition": "nope",
-                "target": 1,
-                "weight": 1,
-                "valid_from": "2025-11-01",
-            }
-        )
-    assert e2.value.code == "unknown_definition"
+    # a second active assignment of the same KPI; a definition that does not exist
+    for key, error, code in (
+        ("qa", teamkpi.ConflictError, "duplicate_assignment"),
+        ("nope", teamkpi.NotFoundError, "unknown_definition"),
+    ):
+        row = {"tenant": company, "agent_id": 7, "definition": key, "target": 1, "weight": 1}
+        with pytest.raises(error) as e:
+            store.insert_assignment({**row, "valid_from": "2025-11-01"})
+        assert e.value.code == code
     with pytest.raises(teamkpi.NotFoundError) as e3:
         store.update_assignment({**made[0], "id": 999_999})
     assert e3.value.code == "unknown_assignment"

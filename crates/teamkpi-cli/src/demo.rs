@@ -195,17 +195,10 @@ pub fn run(
             ("first_response", 35, 20),
             ("sla_compliance", 90, 20),
         ] {
-            ctx.store.insert_assignment(NewKpiAssignment {
-                tenant: tenant.clone(),
-                agent_id: id,
-                definition: key.into(),
-                target: Decimal::from(target),
-                weight: Decimal::from(weight),
-                valid_from: start,
-                valid_to: None,
-                active: true,
-                assigned_by: None,
-            })?;
+            let (target, weight) = (Decimal::from(target), Decimal::from(weight));
+            let mut a = NewKpiAssignment::new(id, key, target, weight, start);
+            a.tenant.clone_from(&tenant);
+            ctx.store.insert_assignment(a)?;
         }
     }
 

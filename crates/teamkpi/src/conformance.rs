@@ -33,17 +33,16 @@ fn definition(tenant: Option<&str>) -> KpiDefinition {
 }
 
 fn new_assignment(tenant: Option<&str>, agent: u64) -> NewKpiAssignment {
-    NewKpiAssignment {
-        tenant: tenant.map(str::to_owned),
-        agent_id: agent,
-        definition: "avg_resolution".into(),
-        target: Decimal::from(3),
-        weight: Decimal::from(100),
-        valid_from: date("2025-10-01"),
-        valid_to: None,
-        active: true,
-        assigned_by: Some(99),
-    }
+    let mut a = NewKpiAssignment::new(
+        agent,
+        "avg_resolution",
+        Decimal::from(3),
+        Decimal::from(100),
+        date("2025-10-01"),
+    );
+    a.tenant = tenant.map(str::to_owned);
+    a.assigned_by = Some(99);
+    a
 }
 
 fn measurement(a: &KpiAssignment, start: &str, end: &str, actual: &str) -> Measurement {
@@ -90,27 +89,19 @@ pub fn measurements_upsert_round_and_replace<S: Store>(store: &S) {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].achievement, Decimal::from(50));
     // A later period is the latest one.
-    store
-        .upsert_measurement(&measurement(&a, "2025-10-13", "2025-10-19", "1"))
-        .unwrap();
-    assert_eq!(
+    let latest = |start: &str, end: &str, actual: &str| {
         store
-            .latest_measurement(None, a.id)
-            .unwrap()
-            .unwrap()
-            .period_start,
+            .upsert_measurement(&measurement(&a, start, end, actual))
+            .unwrap();
+        store.latest_measurement(None, a.id).unwrap().unwrap()
+    };
+    assert_eq!(
+        latest("2025-10-13", "2025-10-19", "1").period_start,
         date("2025-10-13")
     );
     // Achievements above 999.99 % (the KPI tables' DECIMAL(5,2) limit) are stored as they are.
-    store
-        .upsert_measurement(&measurement(&a, "2025-10-20", "2025-10-26", "0.01"))
-        .unwrap();
     assert_eq!(
-        store
-            .latest_measurement(None, a.id)
-            .unwrap()
-            .unwrap()
-            .achievement,
+        latest("2025-10-20", "2025-10-26", "0.01").achievement,
         Decimal::from(30000)
     );
 }

@@ -300,6 +300,35 @@ fn hundred() -> Decimal {
 }
 
 impl NewKpiAssignment {
+    /// An active, open-ended assignment of `definition` to `agent_id` from `valid_from`, in no
+    /// tenant and by nobody (set the fields for more).
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// let day = chrono::NaiveDate::from_ymd_opt(2025, 11, 1).unwrap();
+    /// let a = teamkpi::NewKpiAssignment::new(7, "avg_resolution", Decimal::from(3), Decimal::from(60), day);
+    /// assert!(a.active && a.valid_to.is_none() && a.validate().is_ok());
+    /// ```
+    pub fn new(
+        agent_id: u64,
+        definition: impl Into<String>,
+        target: Decimal,
+        weight: Decimal,
+        valid_from: NaiveDate,
+    ) -> Self {
+        NewKpiAssignment {
+            tenant: None,
+            agent_id,
+            definition: definition.into(),
+            target,
+            weight,
+            valid_from,
+            valid_to: None,
+            active: true,
+            assigned_by: None,
+        }
+    }
+
     /// Checks target ≥ 0, weight in 0..=100 and `valid_to` ≥ `valid_from`.
     pub fn validate(&self) -> Result<()> {
         if self.target.is_sign_negative() && !self.target.is_zero() {
@@ -375,17 +404,18 @@ pub struct KpiAssignment {
 impl KpiAssignment {
     /// The assignment's fields without its id (what stores check an update against).
     pub fn to_new(&self) -> NewKpiAssignment {
-        NewKpiAssignment {
-            tenant: self.tenant.clone(),
-            agent_id: self.agent_id,
-            definition: self.definition.clone(),
-            target: self.target,
-            weight: self.weight,
-            valid_from: self.valid_from,
-            valid_to: self.valid_to,
-            active: self.active,
-            assigned_by: self.assigned_by,
-        }
+        let mut new = NewKpiAssignment::new(
+            self.agent_id,
+            self.definition.clone(),
+            self.target,
+            self.weight,
+            self.valid_from,
+        );
+        new.tenant.clone_from(&self.tenant);
+        new.valid_to = self.valid_to;
+        new.active = self.active;
+        new.assigned_by = self.assigned_by;
+        new
     }
 
     /// True when the assignment is active and its validity overlaps `[start, end]`.

@@ -10,10 +10,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::calendar::BusinessCalendar;
 use crate::error::{Error, Result};
+use crate::live::LiveQuery;
 use crate::metrics::analytics::{
     analytics, AnalyticsKind, AnalyticsOptions, AnalyticsResult, Snapshots, WindowSource,
 };
-use crate::metrics::{Bucketing, GroupBy, MetricsOptions, Ticket};
+use crate::metrics::{Bucketing, GroupBy, GroupKey, MetricsOptions, Ticket};
 use crate::num::serde_number_opt;
 use crate::period::PeriodKind;
 use crate::score::{AchievementPolicy, ZeroTarget};
@@ -251,5 +252,67 @@ impl UpdateOptions {
         metrics.sla = self.sla.clone().or_else(|| stored_sla.cloned());
         metrics.as_of = Some(now);
         Ok((request, metrics))
+    }
+}
+
+/// A read of live rows (`LiveMetrics.rows`): the periods starting in `[start, end]`, per agent
+/// or team, one agent's or team's with `agent_id` / `team`, as of `now` when given.
+///
+/// ```
+/// use teamkpi::request::LiveRowsRequest;
+/// let r: LiveRowsRequest = serde_json::from_value(serde_json::json!({
+///     "start": "2025-11-01", "end": "2025-11-30", "period": "week", "team": "tier-1"
+/// })).unwrap();
+/// assert_eq!(r.query(None).unwrap().period, teamkpi::PeriodKind::Week);
+/// let both = serde_json::json!({"start": "2025-11-01", "end": "2025-11-30",
+///                               "agent_id": 7, "team": "tier-1"});
+/// let r: LiveRowsRequest = serde_json::from_value(both).unwrap();
+/// assert_eq!(r.query(None).unwrap_err().code(), "invalid_argument");
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+pub struct LiveRowsRequest {
+    /// Rows whose period starts on or after this day…
+    pub start: NaiveDate,
+    /// …and on or before this one.
+    pub end: NaiveDate,
+    /// Day (the default), week or month rows.
+    #[serde(default)]
+    pub period: Option<PeriodKind>,
+    /// Agent (the default) or team rows.
+    #[serde(default)]
+    pub group_by: Option<GroupBy>,
+    /// One agent's rows.
+    #[serde(default)]
+    pub agent_id: Option<u64>,
+    /// One team's rows.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Open SLA targets past due at this instant count as breached.
+    #[serde(default)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl LiveRowsRequest {
+    /// The query in `tenant`'s scope; `agent_id` with `team` is `invalid_argument`.
+    pub fn query(&self, tenant: Option<&str>) -> Result<LiveQuery> {
+        let group = match (self.agent_id, &self.team) {
+            (Some(_), Some(_)) => {
+                return Err(Error::argument(
+                    "agent_id",
+                    "give agent_id or team, not both",
+                ))
+            }
+            (Some(a), None) => Some(GroupKey::Agent(Some(a))),
+            (None, Some(t)) => Some(GroupKey::Team(Some(t.clone()))),
+            (None, None) => None,
+        };
+        Ok(LiveQuery {
+            tenant: tenant.map(str::to_owned),
+            period: self.period.unwrap_or(PeriodKind::Day),
+            group_by: self.group_by.unwrap_or(GroupBy::Agent),
+            group,
+            from: self.start,
+            to: self.end,
+        })
     }
 }

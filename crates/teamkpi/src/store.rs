@@ -21,21 +21,17 @@ use crate::num::round2;
 
 /// Which assignments to list. `tenant` is always applied (`None` = the single-tenant scope).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AssignmentFilter {
     /// The company.
-    #[serde(default)]
     pub tenant: Option<String>,
     /// Only this agent.
-    #[serde(default)]
     pub agent_id: Option<u64>,
     /// Only this definition key.
-    #[serde(default)]
     pub definition: Option<String>,
     /// Only assignments in effect on some day of `[start, end]` (active ones only).
-    #[serde(default)]
     pub applies_between: Option<(NaiveDate, NaiveDate)>,
     /// Include inactive assignments (ignored when `applies_between` is set).
-    #[serde(default)]
     pub include_inactive: bool,
 }
 

@@ -213,17 +213,7 @@ fn transfer_touches_both_agents_and_errors_change_nothing() {
         kind,
     };
     engine
-        .apply(&ev(
-            "c",
-            0,
-            EventKind::TicketCreated {
-                ticket_id: 1,
-                agent_id: Some(1),
-                team: None,
-                priority: None,
-                kind: Default::default(),
-            },
-        ))
+        .apply(&ev("c", 0, EventKind::created(1, Some(1))))
         .unwrap();
     let applied = engine
         .apply(&ev(
@@ -271,17 +261,7 @@ fn transfer_touches_both_agents_and_errors_change_nothing() {
     assert!(early.pending);
     assert_eq!(engine.pending(), vec![9]);
     engine
-        .apply(&ev(
-            "c9",
-            40,
-            EventKind::TicketCreated {
-                ticket_id: 9,
-                agent_id: Some(3),
-                team: None,
-                priority: None,
-                kind: Default::default(),
-            },
-        ))
+        .apply(&ev("c9", 40, EventKind::created(9, Some(3))))
         .unwrap();
     assert!(engine.pending().is_empty());
     // A strict engine refuses events for unknown tickets.

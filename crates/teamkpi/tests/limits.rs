@@ -159,13 +159,7 @@ fn an_event_at_the_end_of_the_calendar_is_refused_and_changes_nothing() {
         id: "late".into(),
         tenant: None,
         at,
-        kind: EventKind::TicketCreated {
-            ticket_id: 1,
-            agent_id: Some(1),
-            team: None,
-            priority: None,
-            kind: Default::default(),
-        },
+        kind: EventKind::created(1, Some(1)),
     };
     assert_eq!(engine.apply(&e).unwrap_err().code(), "out_of_range");
     assert_eq!(engine.tickets_in_memory(), 0);

@@ -65,28 +65,21 @@ fn setup() -> InMemoryStore {
 
 fn tickets() -> Vec<Ticket> {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-    vec![
-        Ticket {
-            id: 1,
-            agent_id: Some(1),
-            created_at: at("2025-11-05T08:00:00Z"),
-            resolved_at: Some(at("2025-11-05T10:00:00Z")),
-            ..Ticket::default()
-        },
-        Ticket {
-            id: 2,
-            agent_id: Some(1),
-            created_at: at("2025-11-05T09:00:00Z"),
-            resolved_at: Some(at("2025-11-05T13:00:00Z")),
-            ..Ticket::default()
-        },
-        Ticket {
-            id: 3,
-            agent_id: Some(1),
-            created_at: at("2025-11-06T09:00:00Z"),
-            ..Ticket::default()
-        },
+    // Agent 1: two resolved on the 5th (2 h and 4 h), one open since the 6th.
+    [
+        (1, "2025-11-05T08:00:00Z", Some("2025-11-05T10:00:00Z")),
+        (2, "2025-11-05T09:00:00Z", Some("2025-11-05T13:00:00Z")),
+        (3, "2025-11-06T09:00:00Z", None),
     ]
+    .into_iter()
+    .map(|(id, created, resolved)| Ticket {
+        id,
+        agent_id: Some(1),
+        created_at: at(created),
+        resolved_at: resolved.map(at),
+        ..Ticket::default()
+    })
+    .collect()
 }
 
 use chrono::DateTime;
@@ -268,17 +261,7 @@ fn the_engine_is_a_metric_source() {
         kind,
     };
     engine
-        .apply(&ev(
-            "c",
-            0,
-            EventKind::TicketCreated {
-                ticket_id: 1,
-                agent_id: Some(1),
-                team: None,
-                priority: None,
-                kind: Default::default(),
-            },
-        ))
+        .apply(&ev("c", 0, EventKind::created(1, Some(1))))
         .unwrap();
     engine
         .apply(&ev("r", 90, EventKind::Resolved { ticket_id: 1 }))

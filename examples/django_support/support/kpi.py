@@ -71,56 +71,45 @@ def zone() -> str:
     return str(settings.TEAMKPI_TIMEZONE)
 
 
+def event(kind: str, key: str, at: Any, ticket_id: int, **fields: Any) -> dict[str, Any]:
+    """One live event; its id is the model row's, so a hook that runs twice changes nothing."""
+    return {"id": key, "at": at, "type": kind, "ticket_id": ticket_id, **fields}
+
+
 def ticket_events(t: Ticket, *, created: bool) -> list[dict[str, Any]]:
     """A ticket save's events: its creation (with the first assignee), its resolution, its
     closing — the instants the model stamps."""
     events: list[dict[str, Any]] = []
     if created:
         events.append(
-            {
-                "id": f"ticket:{t.pk}:created",
-                "at": t.created_at,
-                "type": "ticket_created",
-                "ticket_id": t.pk,
-                "agent_id": t.assigned_agent_id,
-                "priority": t.priority,
-            }
+            event(
+                "ticket_created",
+                f"ticket:{t.pk}:created",
+                t.created_at,
+                t.pk,
+                agent_id=t.assigned_agent_id,
+                priority=t.priority,
+            )
         )
     if t.resolved_at is not None:
-        events.append(
-            {
-                "id": f"ticket:{t.pk}:resolved",
-                "at": t.resolved_at,
-                "type": "resolved",
-                "ticket_id": t.pk,
-            }
-        )
+        events.append(event("resolved", f"ticket:{t.pk}:resolved", t.resolved_at, t.pk))
     if t.closed_at is not None:
-        events.append(
-            {"id": f"ticket:{t.pk}:closed", "at": t.closed_at, "type": "closed", "ticket_id": t.pk}
-        )
+        events.append(event("closed", f"ticket:{t.pk}:closed", t.closed_at, t.pk))
     return events
 
 
 def transfer_event(x: TicketTransfer) -> dict[str, Any]:
-    return {
-        "id": f"transfer:{x.pk}",
-        "at": x.at,
-        "type": "ticket_transferred",
-        "ticket_id": x.ticket_id,
-        "from": x.from_agent_id,
-        "to": x.to_agent_id,
-    }
+    return event(
+        "ticket_transferred",
+        f"transfer:{x.pk}",
+        x.at,
+        x.ticket_id,
+        **{"from": x.from_agent_id, "to": x.to_agent_id},
+    )
 
 
 def message_event(m: Message) -> dict[str, Any]:
-    return {
-        "id": f"message:{m.pk}",
-        "at": m.created_at,
-        "type": "agent_replied",
-        "ticket_id": m.ticket_id,
-        "agent_id": m.agent_id,
-    }
+    return event("agent_replied", f"message:{m.pk}", m.created_at, m.ticket_id, agent_id=m.agent_id)
 
 
 def apply_events(events: list[dict[str, Any]], agents: Iterable[int | None]) -> None:

@@ -56,6 +56,18 @@ function nextDay(d) {
  * The app. `store` is a teamkpi store (SQLite by default), `now` the clock (tests pin it),
  * `auth` the middleware guarding the routes (the admin back end's authMiddleware).
  */
+// A measurement in the KPI tables' column names.
+function measurementRow(m) {
+  return {
+    actual_value: m.actual,
+    achievement_percentage: m.achievement,
+    period_start: m.period_start,
+    period_end: m.period_end,
+    calculated_at: m.calculated_at,
+    complete: m.complete,
+  }
+}
+
 function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () => new Date(), timezone = 'UTC', auth } = {}) {
   const app = express()
   app.use(express.json({ limit: '20mb' }))
@@ -84,14 +96,7 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
         unit: d.unit,
         target_type: d.direction,
         category: d.category ?? null,
-        latest_measurement: m && {
-          actual_value: m.actual,
-          achievement_percentage: m.achievement,
-          period_start: m.period_start,
-          period_end: m.period_end,
-          calculated_at: m.calculated_at,
-          complete: m.complete,
-        },
+        latest_measurement: m && measurementRow(m),
       })
     }
     res.json({ user_id: userId, kpis })
@@ -162,15 +167,7 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     res.json({
       success: true,
       measurement_id: measurementId,
-      measurement: {
-        user_kpi_id: userKpiId,
-        actual_value: m.actual,
-        achievement_percentage: m.achievement,
-        period_start: m.period_start,
-        period_end: m.period_end,
-        calculated_at: m.calculated_at,
-        complete: m.complete,
-      },
+      measurement: { user_kpi_id: userKpiId, ...measurementRow(m) },
     })
   })
 

@@ -33,17 +33,8 @@ fn main() -> Result<()> {
     let start = parse_date("start", "2025-10-01")?;
     for agent in 1..=3u64 {
         for (key, target, weight) in [("avg_resolution", 3, 60), ("cases_resolved", 40, 40)] {
-            store.insert_assignment(NewKpiAssignment {
-                tenant: None,
-                agent_id: agent,
-                definition: key.into(),
-                target: Decimal::from(target),
-                weight: Decimal::from(weight),
-                valid_from: start,
-                valid_to: None,
-                active: true,
-                assigned_by: None,
-            })?;
+            let (target, weight) = (Decimal::from(target), Decimal::from(weight));
+            store.insert_assignment(NewKpiAssignment::new(agent, key, target, weight, start))?;
         }
     }
 

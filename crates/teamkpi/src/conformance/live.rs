@@ -257,18 +257,19 @@ pub fn all_live_rows(
     period: PeriodKind,
     group_by: GroupBy,
 ) -> Vec<TicketMetrics> {
-    live_rows(
-        store,
-        &LiveQuery {
-            tenant: None,
-            period,
-            group_by,
-            group: None,
-            from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-            to: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-        },
-    )
-    .unwrap()
+    live_rows(store, &whole_query(period, group_by)).unwrap()
+}
+
+/// Every row of `period` and grouping over the streams' months.
+fn whole_query(period: PeriodKind, group_by: GroupBy) -> LiveQuery {
+    LiveQuery {
+        tenant: None,
+        period,
+        group_by,
+        group: None,
+        from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    }
 }
 
 /// Panics unless the store's live rows equal a batch computation over `events`, field by field,
@@ -591,14 +592,7 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
                     agg.add(t).unwrap();
                 }
                 let want = agg.finish().rows;
-                let query = LiveQuery {
-                    tenant: None,
-                    period,
-                    group_by,
-                    group: None,
-                    from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-                    to: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-                };
+                let query = whole_query(period, group_by);
                 let got = crate::live::live_rows_as_of(store, &query, Some(now)).unwrap();
                 assert_eq!(got, want, "{period:?} {group_by:?} as of {now}");
             }

@@ -118,6 +118,23 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A ticket created with its first assignee and no team or priority (set them on the
+    /// variant for more).
+    ///
+    /// ```
+    /// let kind = teamkpi::engine::EventKind::created(1, Some(7));
+    /// assert_eq!(kind.ticket_id(), Some(1));
+    /// ```
+    pub fn created(ticket_id: u64, agent_id: Option<u64>) -> Self {
+        EventKind::TicketCreated {
+            ticket_id,
+            agent_id,
+            team: None,
+            priority: None,
+            kind: TicketKind::default(),
+        }
+    }
+
     /// The ticket the event is about, if any.
     pub fn ticket_id(&self) -> Option<u64> {
         match self {

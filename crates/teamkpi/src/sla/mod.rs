@@ -55,15 +55,13 @@ string_enum! {
 
 /// Targets of one priority, in business seconds; `None` means no such target.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PriorityTargets {
     /// First response target.
-    #[serde(default)]
     pub first_response: Option<i64>,
     /// Next response target.
-    #[serde(default)]
     pub next_response: Option<i64>,
     /// Resolution target.
-    #[serde(default)]
     pub resolution: Option<i64>,
 }
 
