@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,12 @@ def python_loop(tickets: list[dict[str, Any]]) -> dict[tuple[int, dt.date], list
     return out
 
 
+def row_tuples(cols: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """(agent_id, priority, created_at, first_response_at, resolved_at) per row."""
+    names = ("agent_id", "priority", "created_at", "first_response_at", "resolved_at")
+    return zip(*(cols[n].tolist() for n in names), strict=True)
+
+
 def as_dicts(cols: dict[str, Any]) -> list[dict[str, Any]]:
     utc = dt.UTC
 
@@ -276,16 +282,7 @@ def as_dicts(cols: dict[str, Any]) -> list[dict[str, Any]]:
             "first_response_at": aware(f),
             "resolved_at": aware(r),
         }
-        for i, (a, p, c, f, r) in enumerate(
-            zip(
-                cols["agent_id"].tolist(),
-                cols["priority"].tolist(),
-                cols["created_at"].tolist(),
-                cols["first_response_at"].tolist(),
-                cols["resolved_at"].tolist(),
-                strict=True,
-            )
-        )
+        for i, (a, p, c, f, r) in enumerate(row_tuples(cols))
     ]
 
 
@@ -344,24 +341,20 @@ def polars_w1(df: Any, fr_t: list[int], res_t: list[int]) -> Any:
         pl.lit(1, pl.Int64).alias("assigned"),
         (r < (day + 1) * DAY).fill_null(False).cast(pl.Int64).alias("assigned_resolved"),
     )
-    fs = f - c
-    b = lf.filter(f.is_not_null()).select(
-        pl.col("agent_id"),
-        (f // DAY).alias("day"),
-        pl.lit(1, pl.Int64).alias("fr_n"),
-        fs.alias("fr_s"),
-        (fs <= fr_target).cast(pl.Int64).alias("met"),
-        (fs > fr_target).cast(pl.Int64).alias("breached"),
-    )
-    rs = r - c
-    e = lf.filter(r.is_not_null()).select(
-        pl.col("agent_id"),
-        (r // DAY).alias("day"),
-        pl.lit(1, pl.Int64).alias("res_n"),
-        rs.alias("res_s"),
-        (rs <= res_target).cast(pl.Int64).alias("met"),
-        (rs > res_target).cast(pl.Int64).alias("breached"),
-    )
+
+    def durations(at: pl.Expr, target: pl.Expr, n: str, total: str) -> pl.LazyFrame:
+        s = at - c
+        return lf.filter(at.is_not_null()).select(
+            pl.col("agent_id"),
+            (at // DAY).alias("day"),
+            pl.lit(1, pl.Int64).alias(n),
+            s.alias(total),
+            (s <= target).cast(pl.Int64).alias("met"),
+            (s > target).cast(pl.Int64).alias("breached"),
+        )
+
+    b = durations(f, fr_target, "fr_n", "fr_s")
+    e = durations(r, res_target, "res_n", "res_s")
     return (
         pl.concat([a, b, e], how="diagonal_relaxed")
         .fill_null(0)
@@ -545,14 +538,7 @@ def run_w1(n: int, args: argparse.Namespace, table: list[list[str]]) -> None:
                 "f bigint, r bigint)"
             )
             with pg.cursor().copy("COPY w1 FROM STDIN") as cp:
-                for row in zip(
-                    cols["agent_id"].tolist(),
-                    cols["priority"].tolist(),
-                    cols["created_at"].tolist(),
-                    cols["first_response_at"].tolist(),
-                    cols["resolved_at"].tolist(),
-                    strict=True,
-                ):
+                for row in row_tuples(cols):
                     cp.write_row([None if v == NULL else v for v in row])
             pg.execute("VACUUM ANALYZE w1")
             workers = pg.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]

@@ -615,30 +615,6 @@ class Store {
     this._op('record_manual_value', { value, ...options(o) })
   }
 
-  putTickets(items) {
-    return this._op('put_tickets', { items })
-  }
-
-  putCalls(items) {
-    return this._op('put_calls', { items })
-  }
-
-  putSessions(items) {
-    return this._op('put_sessions', { items })
-  }
-
-  putContacts(items) {
-    return this._op('put_contacts', { items })
-  }
-
-  putCampaigns(items) {
-    return this._op('put_campaigns', { items })
-  }
-
-  putAgents(items) {
-    return this._op('put_agents', { items })
-  }
-
   tickets(start, end, o = {}) {
     return this._op('tickets', { start, end, ...options(o) })
   }
@@ -661,6 +637,13 @@ class Store {
 
   agents(o = {}) {
     return this._op('agents', options(o))
+  }
+}
+
+// The activity writers take a list and return how many were written.
+for (const kind of ['Tickets', 'Calls', 'Sessions', 'Contacts', 'Campaigns', 'Agents']) {
+  Store.prototype[`put${kind}`] = function (items) {
+    return this._op(`put_${kind.toLowerCase()}`, { items })
   }
 }
 

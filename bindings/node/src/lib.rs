@@ -1392,6 +1392,22 @@ pub struct NativeStore {
     inner: std::sync::Arc<dyn HostStore>,
 }
 
+/// A store write of the `items` list: how many were written.
+fn put<T: DeserializeOwned>(
+    v: &Value,
+    write: impl FnOnce(&[T]) -> teamkpi::Result<usize>,
+) -> napi::Result<String> {
+    Ok(write(&de::<Vec<T>>(v, "items")?).map_err(err)?.to_string())
+}
+
+/// A store read over the `[start, end)` window.
+fn window<T: Serialize>(
+    v: &Value,
+    read: impl FnOnce(teamkpi::Timestamp, teamkpi::Timestamp) -> teamkpi::Result<T>,
+) -> napi::Result<String> {
+    out(&read(instant(v, "start")?, instant(v, "end")?).map_err(err)?)
+}
+
 /// Definitions as objects with their row `id` first (the KPI tables' shape).
 fn with_ids(
     store: &dyn HostStore,
@@ -1505,35 +1521,14 @@ impl NativeStore {
                     s.record_manual_value(t, &m).map_err(err)?;
                     Ok("null".into())
                 }
-                "put_tickets" => Ok(s
-                    .put_tickets(&de::<Vec<Ticket>>(&v, "items")?)
-                    .map_err(err)?
-                    .to_string()),
-                "put_calls" => Ok(s
-                    .put_calls(&de::<Vec<Call>>(&v, "items")?)
-                    .map_err(err)?
-                    .to_string()),
-                "put_sessions" => Ok(s
-                    .put_sessions(&de::<Vec<AgentSession>>(&v, "items")?)
-                    .map_err(err)?
-                    .to_string()),
-                "put_contacts" => Ok(s
-                    .put_contacts(&de::<Vec<Contact>>(&v, "items")?)
-                    .map_err(err)?
-                    .to_string()),
-                "put_campaigns" => Ok(s
-                    .put_campaigns(&de::<Vec<Campaign>>(&v, "items")?)
-                    .map_err(err)?
-                    .to_string()),
-                "tickets" => out(&s
-                    .tickets(t, instant(&v, "start")?, instant(&v, "end")?)
-                    .map_err(err)?),
-                "calls" => out(&s
-                    .calls(t, instant(&v, "start")?, instant(&v, "end")?)
-                    .map_err(err)?),
-                "sessions" => out(&s
-                    .sessions(t, instant(&v, "start")?, instant(&v, "end")?)
-                    .map_err(err)?),
+                "put_tickets" => put(&v, |x: &[Ticket]| s.put_tickets(x)),
+                "put_calls" => put(&v, |x: &[Call]| s.put_calls(x)),
+                "put_sessions" => put(&v, |x: &[AgentSession]| s.put_sessions(x)),
+                "put_contacts" => put(&v, |x: &[Contact]| s.put_contacts(x)),
+                "put_campaigns" => put(&v, |x: &[Campaign]| s.put_campaigns(x)),
+                "tickets" => window(&v, |from, to| s.tickets(t, from, to)),
+                "calls" => window(&v, |from, to| s.calls(t, from, to)),
+                "sessions" => window(&v, |from, to| s.sessions(t, from, to)),
                 "contacts" => out(&s.contacts(t).map_err(err)?),
                 "campaigns" => out(&s.campaigns(t).map_err(err)?),
                 "put_agents" => {

@@ -24,6 +24,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Writes `content` to `file` in `dir` and runs `teamkpi import <kind> <file>` against `db`.
+fn import(db: &Path, dir: &Path, kind: &str, file: &str, content: &str) -> Output {
+    let path = dir.join(file);
+    std::fs::write(&path, content).unwrap();
+    teamkpi(db, &["import", kind, path.to_str().unwrap()])
+}
+
 fn demo(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("demo.sqlite");
     let o = teamkpi(&db, &["demo", "--agents", "8", "--days", "21"]);
@@ -140,14 +147,10 @@ fn sla_assign_reassign_and_update() {
 fn import_csv_and_jsonl_with_rejections() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kpi.sqlite");
-    let csv = dir.path().join("tickets.csv");
-    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,2025-11-10T09:30:00Z,\n2,7,low,2025-11-10T10:00:00Z,,2025-11-11T10:00:00Z\n").unwrap();
-    let o = teamkpi(&db, &["import", "tickets", csv.to_str().unwrap()]);
+    let o = import(&db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,2025-11-10T09:30:00Z,\n2,7,low,2025-11-10T10:00:00Z,,2025-11-11T10:00:00Z\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("imported 2 tickets"));
-    let jsonl = dir.path().join("calls.jsonl");
-    std::fs::write(&jsonl, "{\"id\":1,\"agent_id\":7,\"started_at\":\"2025-11-10T09:00:00Z\",\"duration\":120,\"status\":\"no-answer\"}\n{\"id\":2,\"agent_id\":7,\"started_at\":\"2025-11-10T09:10:00Z\",\"duration\":-5,\"status\":\"completed\"}\nnot json\n").unwrap();
-    let bad = teamkpi(&db, &["import", "calls", jsonl.to_str().unwrap()]);
+    let bad = import(&db, dir.path(), "calls", "calls.jsonl", "{\"id\":1,\"agent_id\":7,\"started_at\":\"2025-11-10T09:00:00Z\",\"duration\":120,\"status\":\"no-answer\"}\n{\"id\":2,\"agent_id\":7,\"started_at\":\"2025-11-10T09:10:00Z\",\"duration\":-5,\"status\":\"completed\"}\nnot json\n");
     assert_eq!(bad.status.code(), Some(2));
     let err = stderr(&bad);
     assert!(err.contains("line 2: [negative_duration]"), "{err}");
@@ -245,9 +248,7 @@ fn postgres_url_for_db() {
     let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
     let db = Path::new(&url);
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("tickets.csv");
-    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-13T09:00:00Z,2025-11-13T09:30:00Z,2025-11-13T12:00:00Z\n2,7,low,2025-11-13T10:00:00Z,,\n").unwrap();
-    let o = teamkpi(db, &["import", "tickets", csv.to_str().unwrap()]);
+    let o = import(db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-13T09:00:00Z,2025-11-13T09:30:00Z,2025-11-13T12:00:00Z\n2,7,low,2025-11-13T10:00:00Z,,\n");
     assert!(o.status.success(), "{}", stderr(&o));
     let o = teamkpi(db, &["update", "--days", "3"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -432,9 +433,7 @@ fn update_killed_midway_leaves_the_run_whole_or_absent() {
 fn import_counts_a_repeated_id_once_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kpi.sqlite");
-    let csv = dir.path().join("tickets.csv");
-    std::fs::write(&csv, "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,,\n1,8,low,2025-11-10T10:00:00Z,,\n2,7,low,2025-11-10T11:00:00Z,,\n").unwrap();
-    let o = teamkpi(&db, &["import", "tickets", csv.to_str().unwrap()]);
+    let o = import(&db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,,\n1,8,low,2025-11-10T10:00:00Z,,\n2,7,low,2025-11-10T11:00:00Z,,\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("imported 2 tickets") && stdout(&o).contains("1 repeated rows skipped"),

@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres::{Client, NoTls, Transaction};
 use rust_decimal::Decimal;
 use std::sync::{Mutex, MutexGuard};
+use teamkpi::Timestamp;
 
 use teamkpi::limits::{db_id, db_id32, db_id32_opt, db_id_opt};
 use teamkpi::metrics::{AgentSession, Call, Ticket};
@@ -1138,8 +1139,8 @@ impl ActivitySource for PgStore {
     fn tickets(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Ticket>> {
         teamkpi::store::check_window("tickets", from, to)?;
         let Some(a) = &self.activity else {
@@ -1212,8 +1213,8 @@ impl ActivitySource for PgStore {
     fn calls(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Call>> {
         teamkpi::store::check_window("calls", from, to)?;
         // Calls and sessions always come from teamkpi's own tables (host ticket tables are
@@ -1231,8 +1232,8 @@ impl ActivitySource for PgStore {
     fn sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<AgentSession>> {
         teamkpi::store::check_window("sessions", from, to)?;
         self.own_window(

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Transaction;
+use teamkpi::Timestamp;
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
 use teamkpi::limits::{db_id, db_id_opt};
@@ -391,8 +392,8 @@ impl LiveStore for PgStore {
     fn live_calls(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Call>> {
         let rows = self
             .lock()?
@@ -413,8 +414,8 @@ impl LiveStore for PgStore {
     fn live_sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<AgentSession>> {
         let rows = self
             .lock()?

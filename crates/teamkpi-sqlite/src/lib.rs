@@ -28,6 +28,7 @@ use rust_decimal::Decimal;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
+use teamkpi::Timestamp;
 
 use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
@@ -1162,8 +1163,8 @@ impl ActivitySource for SqliteStore {
     fn tickets(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Ticket>> {
         teamkpi::store::check_window("tickets", from, to)?;
         self.window(
@@ -1179,8 +1180,8 @@ impl ActivitySource for SqliteStore {
     fn calls(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Call>> {
         teamkpi::store::check_window("calls", from, to)?;
         self.window(
@@ -1196,8 +1197,8 @@ impl ActivitySource for SqliteStore {
     fn sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<AgentSession>> {
         teamkpi::store::check_window("sessions", from, to)?;
         self.window(

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use teamkpi::Timestamp;
 
 use teamkpi::engine::{BatchReport, EngineOptions, Event};
 use teamkpi::limits::{db_id, db_id_opt};
@@ -403,8 +404,8 @@ impl LiveStore for SqliteStore {
     fn live_calls(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<Call>> {
         let conn = self.lock()?;
         let mut stmt = conn
@@ -428,8 +429,8 @@ impl LiveStore for SqliteStore {
     fn live_sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> teamkpi::Result<Vec<AgentSession>> {
         let conn = self.lock()?;
         let mut stmt = conn

@@ -102,7 +102,7 @@ pub use metrics::{Mergeable, MetricCatalog, MetricInfo};
 pub use num::{decimal_from_f64, decimal_from_str, round2};
 pub use period::{
     last_full_week, last_month, last_n_days, local_date, local_midnight, parse_date,
-    parse_timezone, resolve_local, today, DateRange, Period, PeriodKind,
+    parse_timezone, resolve_local, today, DateRange, Period, PeriodKind, Timestamp,
 };
 pub use score::{
     achievement, overall_score, performance_score, validate_weights, AchievementPolicy, Band,

@@ -26,6 +26,9 @@ string_enum! {
     }
 }
 
+/// An instant in UTC, as every activity window and event carries it.
+pub type Timestamp = DateTime<Utc>;
+
 /// Parses an IANA time zone name (`unknown_timezone` otherwise).
 ///
 /// ```

@@ -16,8 +16,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 use crate::kpi::{KpiAssignment, KpiDefinition, ManualValue, Measurement, NewKpiAssignment};
-use crate::metrics::Mergeable;
+use crate::metrics::{AgentSession, Call, Mergeable, Ticket};
 use crate::num::round2;
+use crate::period::Timestamp;
 
 /// Which assignments to list. `tenant` is always applied (`None` = the single-tenant scope).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,26 +144,16 @@ pub trait RollupStore {
 pub trait ActivitySource {
     /// Tickets created before `to` with any activity (creation, response, resolution, transfer,
     /// message, reopening, closing) at or after `from`.
-    fn tickets(
-        &self,
-        tenant: Option<&str>,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<crate::metrics::Ticket>>;
+    fn tickets(&self, tenant: Option<&str>, from: Timestamp, to: Timestamp) -> Result<Vec<Ticket>>;
     /// Calls started in `[from, to)`.
-    fn calls(
-        &self,
-        tenant: Option<&str>,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<crate::metrics::Call>>;
+    fn calls(&self, tenant: Option<&str>, from: Timestamp, to: Timestamp) -> Result<Vec<Call>>;
     /// Session intervals overlapping `[from, to)` (open ones included).
     fn sessions(
         &self,
         tenant: Option<&str>,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<crate::metrics::AgentSession>>;
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<AgentSession>>;
 }
 
 /// The key a tenant is stored under in every store: `None` (one company) is the empty string.

@@ -25,24 +25,26 @@ fn direction() -> impl Strategy<Value = Direction> {
     ]
 }
 
+/// The achievements of the smaller and the larger of two actual values.
+fn at_lower_and_higher(a: Decimal, b: Decimal, t: Decimal, d: Direction) -> (Decimal, Decimal) {
+    let p = AchievementPolicy::default();
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let at = |v| achievement(v, t, d, &p).unwrap();
+    (at(lo), at(hi))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn higher_better_is_monotone_up(a in dec(), b in dec(), t in positive()) {
-        let p = AchievementPolicy::default();
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let x = achievement(lo, t, Direction::HigherBetter, &p).unwrap();
-        let y = achievement(hi, t, Direction::HigherBetter, &p).unwrap();
+        let (x, y) = at_lower_and_higher(a, b, t, Direction::HigherBetter);
         prop_assert!(x <= y);
     }
 
     #[test]
     fn lower_better_is_monotone_down(a in positive(), b in positive(), t in positive()) {
-        let p = AchievementPolicy::default();
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let x = achievement(lo, t, Direction::LowerBetter, &p).unwrap();
-        let y = achievement(hi, t, Direction::LowerBetter, &p).unwrap();
+        let (x, y) = at_lower_and_higher(a, b, t, Direction::LowerBetter);
         prop_assert!(x >= y);
     }
 

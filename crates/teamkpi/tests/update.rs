@@ -19,31 +19,17 @@ fn def(json: serde_json::Value) -> KpiDefinition {
 
 fn setup() -> InMemoryStore {
     let store = InMemoryStore::new();
-    for d in [
-        def(
-            serde_json::json!({"key": "resolved", "name": "Cases Resolved", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "query", "query_key": "cases_resolved_count"}}),
-        ),
-        def(
-            serde_json::json!({"key": "avg_res", "name": "Average Resolution Time", "unit": "hours", "target_type": "lower_better", "aggregation_period": "weekly", "source": {"type": "query", "query_key": "avg_resolution_time"}}),
-        ),
-        def(
-            serde_json::json!({"key": "rate", "name": "Resolution rate", "unit": "%", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved / tickets_assigned * 100"}}),
-        ),
-        def(
-            serde_json::json!({"key": "qa", "name": "QA score", "unit": "score", "direction": "exact", "period": "monthly", "source": {"type": "manual"}}),
-        ),
-        def(
-            serde_json::json!({"key": "csat", "name": "CSAT", "unit": "percent", "direction": "higher_better", "period": "weekly", "source": {"type": "api", "provider_key": "intercom.csat"}}),
-        ),
+    for json in [
+        serde_json::json!({"key": "resolved", "name": "Cases Resolved", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "query", "query_key": "cases_resolved_count"}}),
+        serde_json::json!({"key": "avg_res", "name": "Average Resolution Time", "unit": "hours", "target_type": "lower_better", "aggregation_period": "weekly", "source": {"type": "query", "query_key": "avg_resolution_time"}}),
+        serde_json::json!({"key": "rate", "name": "Resolution rate", "unit": "%", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved / tickets_assigned * 100"}}),
+        serde_json::json!({"key": "qa", "name": "QA score", "unit": "score", "direction": "exact", "period": "monthly", "source": {"type": "manual"}}),
+        serde_json::json!({"key": "csat", "name": "CSAT", "unit": "percent", "direction": "higher_better", "period": "weekly", "source": {"type": "api", "provider_key": "intercom.csat"}}),
         // Stored without validation, as a hand-edited database row would be.
-        def(
-            serde_json::json!({"key": "broken", "name": "Broken", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved +"}}),
-        ),
-        def(
-            serde_json::json!({"key": "unknown", "name": "Unknown", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "metric", "metric": "happiness"}}),
-        ),
+        serde_json::json!({"key": "broken", "name": "Broken", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "formula", "expression": "tickets_resolved +"}}),
+        serde_json::json!({"key": "unknown", "name": "Unknown", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "metric", "metric": "happiness"}}),
     ] {
-        store.upsert_definition(&d).unwrap();
+        store.upsert_definition(&def(json)).unwrap();
     }
     for agent in [1u64, 2] {
         for (key, target) in [

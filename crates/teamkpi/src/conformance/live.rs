@@ -661,15 +661,6 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
     }
 }
 
-fn event(id: String, at: DateTime<Utc>, kind: EventKind) -> Event {
-    Event {
-        id,
-        tenant: None,
-        at,
-        kind,
-    }
-}
-
 fn creation(ticket_id: u64, agent: u64, team: &str, priority: &str) -> EventKind {
     EventKind::TicketCreated {
         ticket_id,
@@ -688,7 +679,7 @@ fn transfers_back_and_forth() -> Vec<Event> {
     for i in 0..12u64 {
         let ticket = 10_000 + i;
         let at = start + Duration::hours(i64::try_from(i * 7).unwrap_or(0));
-        let ev = |n: &str, at, kind| event(format!("back:{ticket}:{n}"), at, kind);
+        let ev = |n: &str, at, kind| Event::new(format!("back:{ticket}:{n}"), at, kind);
         let team = if i % 2 == 0 { "a" } else { "b" };
         let priority = ["normal", "high", "urgent"][(i % 3) as usize];
         out.push(ev("c", at, creation(ticket, 1, team, priority)));
@@ -726,7 +717,7 @@ fn transfers_back_and_forth() -> Vec<Event> {
     // Answered exactly at its due instant (met), then moved to an agent with nothing else on
     // its creation day (the task lives in a row that counts nothing else).
     let (ticket, at) = (20_001, stream_start() - Duration::days(5));
-    let ev = |n: &str, at, kind| event(format!("edge:{n}"), at, kind);
+    let ev = |n: &str, at, kind| Event::new(format!("edge:{n}"), at, kind);
     out.push(ev("c", at, creation(ticket, 1, "a", "urgent")));
     out.push(ev(
         "r",

@@ -23,6 +23,25 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// An event in the single-tenant scope (set `tenant` for a company's).
+    ///
+    /// ```
+    /// use teamkpi::engine::{Event, EventKind};
+    /// let at = chrono::DateTime::from_timestamp(1_762_329_600, 0).unwrap();
+    /// let e = Event::new("ticket:1:created", at, EventKind::created(1, Some(7)));
+    /// assert_eq!(e.kind.ticket_id(), Some(1));
+    /// ```
+    pub fn new(id: impl Into<String>, at: DateTime<Utc>, kind: EventKind) -> Self {
+        Event {
+            id: id.into(),
+            tenant: None,
+            at,
+            kind,
+        }
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

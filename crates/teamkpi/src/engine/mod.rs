@@ -593,20 +593,11 @@ mod tests {
     use crate::metrics::TicketKind;
     use chrono::{Duration, TimeZone};
 
-    fn event(id: String, at: DateTime<Utc>, kind: EventKind) -> Event {
-        Event {
-            id,
-            tenant: None,
-            at,
-            kind,
-        }
-    }
-
     /// Three events per ticket, each id 48 bytes long; resolved when `resolve`.
     fn ticket_events(ticket_id: u64, at: DateTime<Utc>, resolve: bool) -> Vec<Event> {
         let id = |n: u32| format!("{ticket_id:020}-{n:027}");
         let mut events = vec![
-            event(
+            Event::new(
                 id(0),
                 at,
                 EventKind::TicketCreated {
@@ -617,7 +608,7 @@ mod tests {
                     kind: TicketKind::Ticket,
                 },
             ),
-            event(
+            Event::new(
                 id(1),
                 at + Duration::minutes(5),
                 EventKind::AgentReplied {
@@ -627,7 +618,7 @@ mod tests {
             ),
         ];
         if resolve {
-            events.push(event(
+            events.push(Event::new(
                 id(2),
                 at + Duration::minutes(9),
                 EventKind::Resolved { ticket_id },

@@ -1,5 +1,6 @@
 //! Live metrics in the in-memory store: the same planner over maps, under the store's lock.
 
+use crate::period::Timestamp;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
@@ -156,8 +157,8 @@ impl LiveStore for InMemoryStore {
     fn live_calls(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<Vec<Call>> {
         let inner = self.lock()?;
         let key = tenant.map(str::to_owned);
@@ -173,8 +174,8 @@ impl LiveStore for InMemoryStore {
     fn live_sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<Vec<AgentSession>> {
         let inner = self.lock()?;
         let key = tenant.map(str::to_owned);

@@ -43,6 +43,7 @@ pub use codec::{decode_state, encode_state, STATE_VERSION};
 pub(crate) use memory::MemoryTables;
 pub use plan::plan;
 
+use crate::period::Timestamp;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -278,18 +279,14 @@ pub trait LiveStore {
     /// Aggregate rows as stored, by group then period start.
     fn live_aggregates(&self, query: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, String)>>;
     /// Calls held, started in `[from, to)`, by id.
-    fn live_calls(
-        &self,
-        tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Call>>;
+    fn live_calls(&self, tenant: Option<&str>, from: Timestamp, to: Timestamp)
+        -> Result<Vec<Call>>;
     /// Sessions held that overlap `[from, to)` (open ones included).
     fn live_sessions(
         &self,
         tenant: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<Vec<AgentSession>>;
     /// Forgets the events of finished tickets whose last event is before `before` (their figures
     /// stay); a later event for one of them, or for an unknown ticket dated before the horizon,

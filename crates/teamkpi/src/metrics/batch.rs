@@ -617,23 +617,15 @@ impl MetricsOptions {
                 Contribution::AgentMessage,
             );
         }
-        if let Some(fr) = t.first_response_at {
-            let seconds = (fr - t.created_at).num_seconds();
-            let business = self.business(t.created_at, fr)?;
-            push(
-                assignee_at(fr),
-                fr,
-                Contribution::FirstResponse { seconds, business },
-            );
-        }
-        if let Some(res) = t.resolved_at {
-            let seconds = (res - t.created_at).num_seconds();
-            let business = self.business(t.created_at, res)?;
-            push(
-                assignee_at(res),
-                res,
-                Contribution::Resolved { seconds, business },
-            );
+        type Durations = fn(i64, Option<i64>) -> Contribution;
+        let first: Durations = |seconds, business| Contribution::FirstResponse { seconds, business };
+        let resolved: Durations = |seconds, business| Contribution::Resolved { seconds, business };
+        for (at, contribution) in [(t.first_response_at, first), (t.resolved_at, resolved)] {
+            if let Some(at) = at {
+                let seconds = (at - t.created_at).num_seconds();
+                let business = self.business(t.created_at, at)?;
+                push(assignee_at(at), at, contribution(seconds, business));
+            }
         }
         for r in &t.reopened_at {
             push(assignee_at(*r), *r, Contribution::Reopened);
