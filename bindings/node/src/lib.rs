@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
-use teamkpi::metrics::analytics;
+use teamkpi::metrics::analytics::{self, AnalyticsKind};
 use teamkpi::metrics::{
     AgentSession, Call, Campaign, Contact, DashboardRequest, MetricsOptions, Ticket, TicketColumns,
     TicketMetricsAggregator, NULL_INSTANT,
@@ -418,7 +418,10 @@ fn call_function(name: &str, v: &Value) -> napi::Result<String> {
         "analytics" => {
             let tickets: Vec<Ticket> = de(v, "tickets")?;
             let request: AnalyticsRequest = teamkpi::from_json_ref(v).map_err(err)?;
-            out(&request.over_tickets(&tickets).map_err(err)?)
+            let result = de::<AnalyticsKind>(v, "result")?;
+            out(&request
+                .over_tickets(result, instant(v, "now")?, &tickets)
+                .map_err(err)?)
         }
         "sla_analytics" => {
             let policy = sla(v)?.ok_or_else(|| err(Error::argument_error("policy", "required")))?;

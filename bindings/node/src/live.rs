@@ -163,7 +163,8 @@ impl Shared {
             }
             "rows" => {
                 let request: LiveRowsRequest = teamkpi::from_json_ref(&v).map_err(err)?;
-                let query = request.query(tenant).map_err(err)?;
+                let (start, end) = (day(&v, "start")?, day(&v, "end")?);
+                let query = request.query(tenant, start, end).map_err(err)?;
                 let as_of = request.now;
                 out(&live::live_rows_as_of(store.live(), &query, as_of).map_err(err)?)
             }

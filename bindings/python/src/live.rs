@@ -248,17 +248,15 @@ impl PyLive {
     ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let request = LiveRowsRequest {
-                start: date(start, "start")?,
-                end: date(end, "end")?,
                 period: Some(period_kind(period)?),
                 group_by: Some(GroupBy::parse(group_by).map_err(raise)?),
                 agent_id,
                 team,
                 now: opt_instant(now, "now")?,
             };
-            let query = request
-                .query(self.options.tenant.as_deref())
-                .map_err(raise)?;
+            let (start, end) = (date(start, "start")?, date(end, "end")?);
+            let tenant = self.options.tenant.as_deref();
+            let query = request.query(tenant, start, end).map_err(raise)?;
             let as_of = request.now;
             let host = self.host(py);
             let rows = py

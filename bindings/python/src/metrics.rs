@@ -624,16 +624,20 @@ pub fn analytics<'py>(
 ) -> PyOut<'py> {
     crate::errors::guard(|| {
         let request = AnalyticsRequest {
-            result: AnalyticsKind::parse(result).map_err(raise)?,
-            now: instant(now, "now")?,
             days,
             agent_id,
             timezone: Some(zone(timezone)?),
             sla: sla_arg(sla)?,
             tenant,
         };
+        let (result, now) = (
+            AnalyticsKind::parse(result).map_err(raise)?,
+            instant(now, "now")?,
+        );
         let list = tickets_arg(tickets)?;
-        let out = py.detach(|| request.over_tickets(&list)).map_err(raise)?;
+        let out = py
+            .detach(|| request.over_tickets(result, now, &list))
+            .map_err(raise)?;
         to_py(py, &out, Shape::Json)
     })
 }

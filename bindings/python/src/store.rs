@@ -512,8 +512,11 @@ pub(crate) fn update_options(
         date: date_arg.map(|d| date(d, "date")).transpose()?,
         days,
         agent_id,
-        cap: opt_decimal(cap, "cap")?,
-        floor: opt_decimal(floor, "floor")?,
+        policy: teamkpi::AchievementPolicy {
+            cap: opt_decimal(cap, "cap")?,
+            floor: opt_decimal(floor, "floor")?,
+            ..Default::default()
+        },
         ..UpdateOptions::default()
     })
 }

@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
 use crate::calendar::BusinessCalendar;
@@ -15,9 +14,8 @@ use crate::metrics::analytics::{
     analytics, AnalyticsKind, AnalyticsOptions, AnalyticsResult, Snapshots, WindowSource,
 };
 use crate::metrics::{Bucketing, GroupBy, GroupKey, MetricsOptions, Ticket};
-use crate::num::serde_number_opt;
 use crate::period::PeriodKind;
-use crate::score::{AchievementPolicy, ZeroTarget};
+use crate::score::AchievementPolicy;
 use crate::sla::SlaPolicy;
 use crate::update::{UpdateRange, UpdateRequest};
 
@@ -112,69 +110,73 @@ impl MetricsSettings {
     }
 }
 
-fn thirty() -> u32 {
-    30
-}
-
-/// One of the support automation's analytics results (`analytics(result, tickets, …)`).
+/// The options of the support automation's analytics results (`analytics(result, tickets, …)`).
 ///
 /// ```
 /// use teamkpi::request::AnalyticsRequest;
-/// let r: AnalyticsRequest = serde_json::from_value(serde_json::json!({
-///     "result": "trends", "now": "2025-11-03T09:00:00Z"
-/// })).unwrap();
-/// assert_eq!(r.days, 30);
-/// let out = serde_json::to_value(r.over_tickets(&[]).unwrap()).unwrap();
-/// assert_eq!(out["trends"].as_array().unwrap().len(), 5);
-/// let bad = serde_json::json!({"result": "nope", "now": "2025-11-03T09:00:00Z"});
-/// assert_eq!(teamkpi::from_json::<AnalyticsRequest>(bad).unwrap_err().code(), "invalid_choice");
+/// use chrono::{TimeZone, Utc};
+/// let now = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+/// let r: AnalyticsRequest = serde_json::from_value(serde_json::json!({"days": 35})).unwrap();
+/// let out = r.over_tickets("trends".parse().unwrap(), now, &[]).unwrap();
+/// assert_eq!(serde_json::to_value(out).unwrap()["trends"].as_array().unwrap().len(), 5);
+/// assert_eq!(AnalyticsRequest::default().days, 30);
 /// ```
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct AnalyticsRequest {
-    /// Which result.
-    pub result: AnalyticsKind,
-    /// The current instant.
-    pub now: DateTime<Utc>,
-    /// How many local days back, today included (30 when absent).
-    #[serde(default = "thirty")]
+    /// How many local days back, today included (30 by default).
     pub days: u32,
     /// One agent, or the team (`None`).
-    #[serde(default)]
     pub agent_id: Option<u64>,
     /// The zone of the days (UTC when absent).
-    #[serde(default, deserialize_with = "zone_opt")]
+    #[serde(deserialize_with = "zone_opt")]
     pub timezone: Option<Tz>,
     /// SLA policy for SLA compliance.
-    #[serde(default)]
     pub sla: Option<SlaPolicy>,
     /// The company in scope.
-    #[serde(default)]
     pub tenant: Option<String>,
 }
 
+impl Default for AnalyticsRequest {
+    fn default() -> Self {
+        AnalyticsRequest {
+            days: 30,
+            agent_id: None,
+            timezone: None,
+            sla: None,
+            tenant: None,
+        }
+    }
+}
+
 impl AnalyticsRequest {
-    /// The scope of the computation.
-    pub fn options(&self) -> AnalyticsOptions {
-        let mut o =
-            AnalyticsOptions::new(self.timezone.unwrap_or(chrono_tz::UTC), self.now, self.days);
+    /// The scope of the computation at `now`.
+    pub fn options(&self, now: DateTime<Utc>) -> AnalyticsOptions {
+        let mut o = AnalyticsOptions::new(self.timezone.unwrap_or(chrono_tz::UTC), now, self.days);
         o.sla = self.sla.clone();
         o.tenant = self.tenant.clone();
         o
     }
 
-    /// The result from any source (snapshots, live aggregates).
+    /// The `result` from any source (snapshots, live aggregates) in the scope `options`.
     pub fn run(
         &self,
+        result: AnalyticsKind,
         source: &dyn WindowSource,
         options: &AnalyticsOptions,
     ) -> Result<AnalyticsResult> {
-        analytics(self.result, source, options, self.agent_id)
+        analytics(result, source, options, self.agent_id)
     }
 
-    /// The result over ticket snapshots.
-    pub fn over_tickets(&self, tickets: &[Ticket]) -> Result<AnalyticsResult> {
-        let o = self.options();
-        self.run(&Snapshots::new(tickets, &o), &o)
+    /// The `result` at `now` over ticket snapshots.
+    pub fn over_tickets(
+        &self,
+        result: AnalyticsKind,
+        now: DateTime<Utc>,
+        tickets: &[Ticket],
+    ) -> Result<AnalyticsResult> {
+        let o = self.options(now);
+        self.run(result, &Snapshots::new(tickets, &o), &o)
     }
 }
 
@@ -206,14 +208,9 @@ pub struct UpdateOptions {
     /// The zone of the days (the company settings' zone when absent).
     #[serde(deserialize_with = "zone_opt")]
     pub timezone: Option<Tz>,
-    /// Upper bound of achievements in percent.
-    #[serde(with = "serde_number_opt")]
-    pub cap: Option<Decimal>,
-    /// Lower bound of achievements in percent.
-    #[serde(with = "serde_number_opt")]
-    pub floor: Option<Decimal>,
-    /// What a zero target gives (`zero` when absent).
-    pub zero_target: Option<ZeroTarget>,
+    /// Cap, floor and zero-target rule of achievements (`cap`, `floor`, `zero_target`).
+    #[serde(flatten)]
+    pub policy: AchievementPolicy,
     /// A business calendar for business-second metrics computed from snapshots.
     pub calendar: Option<BusinessCalendar>,
     /// The SLA policy for SLA metrics computed from snapshots (the company settings' policy
@@ -231,12 +228,7 @@ impl UpdateOptions {
         stored_zone: Tz,
         stored_sla: Option<&SlaPolicy>,
     ) -> Result<(UpdateRequest, MetricsOptions)> {
-        let policy = AchievementPolicy {
-            cap: self.cap,
-            floor: self.floor,
-            zero_target: self.zero_target.unwrap_or_default(),
-        };
-        policy.validate()?;
+        self.policy.validate()?;
         let timezone = self.timezone.unwrap_or(stored_zone);
         let request = UpdateRequest {
             tenant: self.tenant.clone(),
@@ -244,7 +236,7 @@ impl UpdateOptions {
             agent_id: self.agent_id,
             now,
             timezone,
-            policy,
+            policy: self.policy.clone(),
         };
         let mut metrics = MetricsOptions::daily(timezone);
         metrics.tenant = self.tenant.clone();
@@ -255,46 +247,43 @@ impl UpdateOptions {
     }
 }
 
-/// A read of live rows (`LiveMetrics.rows`): the periods starting in `[start, end]`, per agent
-/// or team, one agent's or team's with `agent_id` / `team`, as of `now` when given.
+/// A read of live rows (`LiveMetrics.rows`): per agent or team, one agent's or team's with
+/// `agent_id` / `team`, as of `now` when given.
 ///
 /// ```
 /// use teamkpi::request::LiveRowsRequest;
-/// let r: LiveRowsRequest = serde_json::from_value(serde_json::json!({
-///     "start": "2025-11-01", "end": "2025-11-30", "period": "week", "team": "tier-1"
-/// })).unwrap();
-/// assert_eq!(r.query(None).unwrap().period, teamkpi::PeriodKind::Week);
-/// let both = serde_json::json!({"start": "2025-11-01", "end": "2025-11-30",
-///                               "agent_id": 7, "team": "tier-1"});
+/// let day = |d| chrono::NaiveDate::from_ymd_opt(2025, 11, d).unwrap();
+/// let r: LiveRowsRequest =
+///     serde_json::from_value(serde_json::json!({"period": "week", "team": "tier-1"})).unwrap();
+/// assert_eq!(r.query(None, day(1), day(30)).unwrap().period, teamkpi::PeriodKind::Week);
+/// let both = serde_json::json!({"agent_id": 7, "team": "tier-1"});
 /// let r: LiveRowsRequest = serde_json::from_value(both).unwrap();
-/// assert_eq!(r.query(None).unwrap_err().code(), "invalid_argument");
+/// assert_eq!(r.query(None, day(1), day(30)).unwrap_err().code(), "invalid_argument");
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct LiveRowsRequest {
-    /// Rows whose period starts on or after this day…
-    pub start: NaiveDate,
-    /// …and on or before this one.
-    pub end: NaiveDate,
     /// Day (the default), week or month rows.
-    #[serde(default)]
     pub period: Option<PeriodKind>,
     /// Agent (the default) or team rows.
-    #[serde(default)]
     pub group_by: Option<GroupBy>,
     /// One agent's rows.
-    #[serde(default)]
     pub agent_id: Option<u64>,
     /// One team's rows.
-    #[serde(default)]
     pub team: Option<String>,
     /// Open SLA targets past due at this instant count as breached.
-    #[serde(default)]
     pub now: Option<DateTime<Utc>>,
 }
 
 impl LiveRowsRequest {
-    /// The query in `tenant`'s scope; `agent_id` with `team` is `invalid_argument`.
-    pub fn query(&self, tenant: Option<&str>) -> Result<LiveQuery> {
+    /// The rows of `tenant` whose period starts in `[start, end]`; `agent_id` with `team` is
+    /// `invalid_argument`.
+    pub fn query(
+        &self,
+        tenant: Option<&str>,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<LiveQuery> {
         let group = match (self.agent_id, &self.team) {
             (Some(_), Some(_)) => {
                 return Err(Error::argument(
@@ -311,8 +300,8 @@ impl LiveRowsRequest {
             period: self.period.unwrap_or(PeriodKind::Day),
             group_by: self.group_by.unwrap_or(GroupBy::Agent),
             group,
-            from: self.start,
-            to: self.end,
+            from: start,
+            to: end,
         })
     }
 }

@@ -367,7 +367,11 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         "analytics" => {
             let tickets: Vec<teamkpi::metrics::Ticket> = from_json(input["tickets"].clone())?;
             let request: teamkpi::request::AnalyticsRequest = teamkpi::from_json_ref(input)?;
-            let v = serde_json::to_value(request.over_tickets(&tickets)?);
+            let (result, now) = (
+                from_json(input["result"].clone())?,
+                instant(s(input, "now")),
+            );
+            let v = serde_json::to_value(request.over_tickets(result, now, &tickets)?);
             Ok(v.expect("serialise"))
         }
         "assignment" => {

@@ -618,7 +618,8 @@ impl MetricsOptions {
             );
         }
         type Durations = fn(i64, Option<i64>) -> Contribution;
-        let first: Durations = |seconds, business| Contribution::FirstResponse { seconds, business };
+        let first: Durations =
+            |seconds, business| Contribution::FirstResponse { seconds, business };
         let resolved: Durations = |seconds, business| Contribution::Resolved { seconds, business };
         for (at, contribution) in [(t.first_response_at, first), (t.resolved_at, resolved)] {
             if let Some(at) = at {
