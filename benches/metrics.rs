@@ -38,27 +38,13 @@ fn w1(c: &mut Criterion) {
     warsaw.timezone = chrono_tz::Europe::Warsaw;
     group.bench_function("columnar_1M_warsaw", |b| b.iter(|| run(&cols, &warsaw)));
     let big = W1::generate(10_000_000, 1000, 2);
-    let big_cols = TicketColumns {
-        agent_id: &big.agent_id,
-        priority: Some(&big.priority),
-        created_at: &big.created_at,
-        first_response_at: &big.first_response_at,
-        resolved_at: &big.resolved_at,
-        ..cols
-    };
+    let big_cols = big.columns(&labels);
     group.throughput(Throughput::Elements(big.len() as u64));
     group.sample_size(10);
     group.bench_function("columnar_10M_utc", |b| b.iter(|| run(&big_cols, &opts)));
     drop(big);
     let shuffled = W1::generate_shuffled(n, 1000, 1);
-    let shuffled_cols = TicketColumns {
-        agent_id: &shuffled.agent_id,
-        priority: Some(&shuffled.priority),
-        created_at: &shuffled.created_at,
-        first_response_at: &shuffled.first_response_at,
-        resolved_at: &shuffled.resolved_at,
-        ..cols
-    };
+    let shuffled_cols = shuffled.columns(&labels);
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("columnar_1M_utc_random_order", |b| {
         b.iter(|| run(&shuffled_cols, &opts))

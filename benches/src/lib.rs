@@ -53,16 +53,13 @@ impl W1 {
 
     /// The rows as [`TicketColumns`] (priority codes index [`w1_priority_labels`]).
     pub fn columns<'a>(&'a self, labels: &'a [String]) -> TicketColumns<'a> {
-        TicketColumns {
-            id: None,
-            agent_id: &self.agent_id,
-            agent_valid: None,
-            priority: Some(&self.priority),
-            priority_labels: labels,
-            created_at: &self.created_at,
-            first_response_at: &self.first_response_at,
-            resolved_at: &self.resolved_at,
-        }
+        TicketColumns::new(
+            &self.agent_id,
+            &self.created_at,
+            &self.first_response_at,
+            &self.resolved_at,
+        )
+        .with_priority(&self.priority, labels)
     }
 
     /// Number of tickets.

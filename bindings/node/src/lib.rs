@@ -503,16 +503,15 @@ impl Columns {
     }
 
     fn run(&self) -> napi::Result<String> {
-        let cols = TicketColumns {
-            id: Some(&self.ids),
-            agent_id: &self.agent_ids,
-            agent_valid: Some(&self.valid),
-            priority: Some(&self.priority),
-            priority_labels: &self.labels,
-            created_at: &self.created,
-            first_response_at: &self.first_response,
-            resolved_at: &self.resolved,
-        };
+        let cols = TicketColumns::new(
+            &self.agent_ids,
+            &self.created,
+            &self.first_response,
+            &self.resolved,
+        )
+        .with_priority(&self.priority, &self.labels)
+        .with_ids(&self.ids)
+        .with_agent_valid(&self.valid);
         out(&teamkpi::metrics::ticket_metrics_columns(&cols, &self.options).map_err(err)?)
     }
 }

@@ -229,16 +229,15 @@ impl ColumnBuf {
     }
 
     fn columns(&self) -> TicketColumns<'_> {
-        TicketColumns {
-            id: Some(&self.id),
-            agent_id: &self.agent_id,
-            agent_valid: Some(&self.agent_valid),
-            priority: Some(&self.priority),
-            priority_labels: &self.labels,
-            created_at: &self.created_at,
-            first_response_at: &self.first_response_at,
-            resolved_at: &self.resolved_at,
-        }
+        TicketColumns::new(
+            &self.agent_id,
+            &self.created_at,
+            &self.first_response_at,
+            &self.resolved_at,
+        )
+        .with_priority(&self.priority, &self.labels)
+        .with_ids(&self.id)
+        .with_agent_valid(&self.agent_valid)
     }
 
     fn tickets(&self) -> Vec<Ticket> {

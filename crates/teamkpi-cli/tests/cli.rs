@@ -24,6 +24,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A fresh directory and the database path inside it (created by the first command).
+fn scratch() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kpi.sqlite");
+    (dir, db)
+}
+
 /// Writes `content` to `file` in `dir` and runs `teamkpi import <kind> <file>` against `db`.
 fn import(db: &Path, dir: &Path, kind: &str, file: &str, content: &str) -> Output {
     let path = dir.join(file);
@@ -145,8 +152,7 @@ fn sla_assign_reassign_and_update() {
 
 #[test]
 fn import_csv_and_jsonl_with_rejections() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kpi.sqlite");
+    let (dir, db) = scratch();
     let o = import(&db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,2025-11-10T09:30:00Z,\n2,7,low,2025-11-10T10:00:00Z,,2025-11-11T10:00:00Z\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("imported 2 tickets"));
@@ -431,8 +437,7 @@ fn update_killed_midway_leaves_the_run_whole_or_absent() {
 
 #[test]
 fn import_counts_a_repeated_id_once_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kpi.sqlite");
+    let (dir, db) = scratch();
     let o = import(&db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,,\n1,8,low,2025-11-10T10:00:00Z,,\n2,7,low,2025-11-10T11:00:00Z,,\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(

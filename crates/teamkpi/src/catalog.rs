@@ -207,14 +207,17 @@ impl MetricCatalog {
         self.metrics.get(key)
     }
 
+    /// A metric by key or alias, or `unknown_metric`.
+    pub fn require(&self, name: &str) -> Result<&MetricInfo> {
+        self.get(name).ok_or_else(|| Error::UnknownMetric {
+            name: name.to_owned(),
+            position: None,
+        })
+    }
+
     /// The canonical key of a name or alias.
     pub fn canonical(&self, name: &str) -> Result<&str> {
-        self.get(name)
-            .map(|m| m.key.as_str())
-            .ok_or_else(|| Error::UnknownMetric {
-                name: name.to_owned(),
-                position: None,
-            })
+        self.require(name).map(|m| m.key.as_str())
     }
 
     /// All metrics, by key.

@@ -248,10 +248,7 @@ impl KpiDefinition {
         }
         match &self.source {
             KpiSource::Metric { metric } => {
-                let info = catalog.get(metric).ok_or_else(|| Error::UnknownMetric {
-                    name: metric.clone(),
-                    position: None,
-                })?;
+                let info = catalog.require(metric)?;
                 info.unit.convert(Decimal::ZERO, self.unit)?;
             }
             KpiSource::Formula { expression } => {

@@ -207,10 +207,7 @@ fn actual_for(
     meta.insert("source".to_owned(), def.source.kind().into());
     match &def.source {
         KpiSource::Metric { metric } => {
-            let info = catalog.get(metric).ok_or_else(|| Error::UnknownMetric {
-                name: metric.clone(),
-                position: None,
-            })?;
+            let info = catalog.require(metric)?;
             let Some(row) = source.metrics(a.agent_id, period)? else {
                 return Ok(Actual::NoData("no activity in the period".into()));
             };

@@ -272,16 +272,7 @@ fn late_answers_across_a_dst_change_equal_the_row_path() {
     let agent = [1u64, 2, 1];
     let prio = [1u32, 2, 0];
     let labels: Vec<String> = PRIORITIES.iter().map(|s| s.to_string()).collect();
-    let cols = TicketColumns {
-        id: None,
-        agent_id: &agent,
-        agent_valid: None,
-        priority: Some(&prio),
-        priority_labels: &labels,
-        created_at: &created,
-        first_response_at: &fr,
-        resolved_at: &res,
-    };
+    let cols = TicketColumns::new(&agent, &created, &fr, &res).with_priority(&prio, &labels);
     let at = |t: i64| (t != NULL_INSTANT).then(|| Utc.timestamp_opt(t, 0).unwrap());
     let tickets: Vec<Ticket> = (0..3)
         .map(|i| Ticket {
@@ -314,16 +305,11 @@ fn late_answers_across_a_dst_change_equal_the_row_path() {
 fn columnar_rejects_bad_rows_like_the_row_path() {
     let t0 = base().timestamp();
     let labels = vec!["normal".to_string()];
-    let cols = TicketColumns {
-        id: Some(&[10, 11, 12, 13]),
-        agent_id: &[1, 1, 1, 1],
-        agent_valid: None,
-        priority: Some(&[0, 0, 0, 5]),
-        priority_labels: &labels,
-        created_at: &[t0, t0, NULL_INSTANT, t0],
-        first_response_at: &[t0 + 60, t0 - 60, NULL_INSTANT, NULL_INSTANT],
-        resolved_at: &[NULL_INSTANT; 4],
-    };
+    let created = [t0, t0, NULL_INSTANT, t0];
+    let first = [t0 + 60, t0 - 60, NULL_INSTANT, NULL_INSTANT];
+    let cols = TicketColumns::new(&[1, 1, 1, 1], &created, &first, &[NULL_INSTANT; 4])
+        .with_priority(&[0, 0, 0, 5], &labels)
+        .with_ids(&[10, 11, 12, 13]);
     let mut opts = options("UTC", PeriodKind::Day, GroupBy::Agent, false);
     opts.sla = None;
     let report = ticket_metrics_columns(&cols, &opts).unwrap();

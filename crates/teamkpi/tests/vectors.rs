@@ -709,15 +709,9 @@ fn columnar_twin(
         .map(|t| seconds(t.first_response_at))
         .collect();
     let resolved: Vec<i64> = tickets.iter().map(|t| seconds(t.resolved_at)).collect();
-    let columns = TicketColumns {
-        id: Some(&ids),
-        agent_id: &agents,
-        agent_valid: Some(&valid),
-        priority: Some(&priority),
-        priority_labels: &labels,
-        created_at: &created,
-        first_response_at: &first,
-        resolved_at: &resolved,
-    };
+    let columns = TicketColumns::new(&agents, &created, &first, &resolved)
+        .with_priority(&priority, &labels)
+        .with_ids(&ids)
+        .with_agent_valid(&valid);
     Some(ticket_metrics_columns(&columns, options))
 }

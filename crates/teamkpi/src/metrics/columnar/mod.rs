@@ -51,6 +51,60 @@ pub struct TicketColumns<'a> {
 }
 
 impl<'a> TicketColumns<'a> {
+    /// The columns every table has: assignees (all present), creation, first response and
+    /// resolution; no ids (rows are numbered by position) and no priorities.
+    ///
+    /// ```
+    /// use teamkpi::metrics::{TicketColumns, NULL_INSTANT};
+    /// let labels = vec!["low".to_string(), "high".to_string()];
+    /// let cols = TicketColumns::new(&[7], &[0], &[600], &[NULL_INSTANT])
+    ///     .with_priority(&[1], &labels)
+    ///     .with_ids(&[42]);
+    /// assert_eq!(cols.ticket(0).unwrap().priority.as_deref(), Some("high"));
+    /// ```
+    pub fn new(
+        agent_id: &'a [u64],
+        created_at: &'a [i64],
+        first_response_at: &'a [i64],
+        resolved_at: &'a [i64],
+    ) -> Self {
+        TicketColumns {
+            id: None,
+            agent_id,
+            agent_valid: None,
+            priority: None,
+            priority_labels: &[],
+            created_at,
+            first_response_at,
+            resolved_at,
+        }
+    }
+
+    /// With priority codes, indexes into `labels`.
+    pub fn with_priority(self, priority: &'a [u32], labels: &'a [String]) -> Self {
+        TicketColumns {
+            priority: Some(priority),
+            priority_labels: labels,
+            ..self
+        }
+    }
+
+    /// With ticket ids (rejections name them).
+    pub fn with_ids(self, id: &'a [u64]) -> Self {
+        TicketColumns {
+            id: Some(id),
+            ..self
+        }
+    }
+
+    /// With which assignee ids are present.
+    pub fn with_agent_valid(self, agent_valid: &'a [bool]) -> Self {
+        TicketColumns {
+            agent_valid: Some(agent_valid),
+            ..self
+        }
+    }
+
     pub(crate) fn len(&self) -> Result<usize> {
         let n = self.created_at.len();
         let lengths = [
@@ -546,16 +600,7 @@ mod tests {
             created[i] = NULL_INSTANT;
         }
         let labels: Vec<String> = ["low", "normal", "urgent"].map(String::from).to_vec();
-        let cols = TicketColumns {
-            id: None,
-            agent_id: &agent,
-            agent_valid: None,
-            priority: Some(&prio),
-            priority_labels: &labels,
-            created_at: &created,
-            first_response_at: &fr,
-            resolved_at: &res,
-        };
+        let cols = TicketColumns::new(&agent, &created, &fr, &res).with_priority(&prio, &labels);
         // Ids with repeats, sparse enough for the hash-set layout in one run and dense enough
         // for the bitmap in the other: every path keeps the first copy of each id.
         for spread in [2_500_u64, 1 << 50] {
