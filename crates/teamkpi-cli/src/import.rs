@@ -88,14 +88,49 @@ fn rows(path: &Path) -> CliResult<Vec<(usize, Value)>> {
 
 /// Decoded rows, rows refused (line, reason), and later copies of an id already seen (line,
 /// reason: `duplicate_record` — the first copy counts).
-type Decoded<T> = (Vec<T>, Vec<(usize, String)>, Vec<(usize, String)>);
+type Decoded<T> = (Vec<T>, Lines, Lines);
 
-fn decode<T: DeserializeOwned>(
-    rows: Vec<(usize, Value)>,
-    tenant: Option<&str>,
-    check: impl Fn(&T) -> teamkpi::Result<()>,
-    id: impl Fn(&T) -> Option<u64>,
-) -> Decoded<T> {
+/// Line numbers with a reason.
+type Lines = Vec<(usize, String)>;
+
+/// What the importer needs of a record kind.
+trait Row: DeserializeOwned {
+    fn tenant(&self) -> &Option<String>;
+    fn validate(&self) -> teamkpi::Result<()>;
+    /// The id repeated rows are recognised by, if the kind has one.
+    fn id(&self) -> Option<u64>;
+}
+
+macro_rules! row {
+    ($t:ty, $id:expr) => {
+        impl Row for $t {
+            fn tenant(&self) -> &Option<String> {
+                &self.tenant
+            }
+            fn validate(&self) -> teamkpi::Result<()> {
+                <$t>::validate(self)
+            }
+            fn id(&self) -> Option<u64> {
+                $id(self)
+            }
+        }
+    };
+}
+
+row!(Ticket, |t: &Ticket| Some(t.id));
+row!(Call, |c: &Call| Some(c.id));
+row!(AgentSession, |_: &AgentSession| None);
+
+fn decode<T: Row>(rows: Vec<(usize, Value)>, tenant: Option<&str>) -> Decoded<T> {
+    let check = |r: &T| {
+        if r.tenant().as_deref() != tenant {
+            return Err(teamkpi::Error::TenantMismatch {
+                expected: tenant.map(str::to_owned),
+                got: r.tenant().clone(),
+            });
+        }
+        r.validate()
+    };
     let mut ok = Vec::new();
     let mut rejected = Vec::new();
     let mut duplicates = Vec::new();
@@ -110,7 +145,7 @@ fn decode<T: DeserializeOwned>(
                 .or_insert_with(|| Value::String(t.to_owned()));
         }
         match teamkpi::from_json::<T>(v).and_then(|r| check(&r).map(|()| r)) {
-            Ok(r) => match id(&r) {
+            Ok(r) => match r.id() {
                 Some(i) if !seen.insert(i) => {
                     let e = teamkpi::Error::DuplicateRecord {
                         what: "row".into(),
@@ -131,61 +166,22 @@ pub fn run(ctx: &Ctx, kind: &str, file: &Path) -> CliResult {
     let rows = rows(file)?;
     let total = rows.len();
     let tenant = ctx.tenant();
-    let check_tenant = |t: &Option<String>| {
-        if t.as_deref() != tenant {
-            return Err(teamkpi::Error::TenantMismatch {
-                expected: tenant.map(str::to_owned),
-                got: t.clone(),
-            });
+    // Nothing is written unless every row decodes and validates.
+    fn all_or_nothing<T: Row>(
+        rows: Vec<(usize, Value)>,
+        tenant: Option<&str>,
+        write: impl FnOnce(&[T]) -> teamkpi::Result<usize>,
+    ) -> CliResult<(usize, Lines, Lines)> {
+        let (ok, rej, dup) = decode::<T>(rows, tenant);
+        if rej.is_empty() {
+            write(&ok)?;
         }
-        Ok(())
-    };
+        Ok((ok.len(), rej, dup))
+    }
     let (count, rejected, duplicates) = match kind {
-        "tickets" => {
-            let (ok, rej, dup) = decode::<Ticket>(
-                rows,
-                tenant,
-                |t| {
-                    check_tenant(&t.tenant)?;
-                    t.validate()
-                },
-                |t| Some(t.id),
-            );
-            if rej.is_empty() {
-                ctx.store.put_tickets(&ok)?;
-            }
-            (ok.len(), rej, dup)
-        }
-        "calls" => {
-            let (ok, rej, dup) = decode::<Call>(
-                rows,
-                tenant,
-                |c| {
-                    check_tenant(&c.tenant)?;
-                    c.validate()
-                },
-                |c| Some(c.id),
-            );
-            if rej.is_empty() {
-                ctx.store.put_calls(&ok)?;
-            }
-            (ok.len(), rej, dup)
-        }
-        _ => {
-            let (ok, rej, dup) = decode::<AgentSession>(
-                rows,
-                tenant,
-                |s| {
-                    check_tenant(&s.tenant)?;
-                    s.validate()
-                },
-                |_| None,
-            );
-            if rej.is_empty() {
-                ctx.store.put_sessions(&ok)?;
-            }
-            (ok.len(), rej, dup)
-        }
+        "tickets" => all_or_nothing(rows, tenant, |x| ctx.store.put_tickets(x))?,
+        "calls" => all_or_nothing(rows, tenant, |x| ctx.store.put_calls(x))?,
+        _ => all_or_nothing(rows, tenant, |x| ctx.store.put_sessions(x))?,
     };
     if !rejected.is_empty() {
         for (line, reason) in &rejected {

@@ -61,6 +61,11 @@ struct Reads<'a, 'b> {
     tenant: &'a str,
 }
 
+/// Ids as `BIGINT`s, each checked to fit (`out_of_range`).
+fn db_ids(field: &str, ids: impl Iterator<Item = u64>) -> teamkpi::Result<Vec<i64>> {
+    ids.map(|id| db_id(field, id)).collect()
+}
+
 fn ids_of(ids: &[u64]) -> teamkpi::Result<Vec<i64>> {
     ids.iter().map(|i| db_id("id", *i)).collect()
 }
@@ -164,11 +169,7 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         )?;
     }
     if !c.tickets.is_empty() {
-        let ids: Vec<i64> = c
-            .tickets
-            .iter()
-            .map(|w| db_id("id", w.id))
-            .collect::<teamkpi::Result<_>>()?;
+        let ids = db_ids("id", c.tickets.iter().map(|w| w.id))?;
         let states: Vec<&str> = c.tickets.iter().map(|w| w.state.as_str()).collect();
         let finished: Vec<bool> = c.tickets.iter().map(|w| w.finished).collect();
         let last: Vec<i64> = c.tickets.iter().map(|w| w.last_at).collect();
@@ -226,11 +227,7 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         )?;
     }
     if !c.calls.is_empty() {
-        let ids: Vec<i64> = c
-            .calls
-            .iter()
-            .map(|x| db_id("id", x.id))
-            .collect::<teamkpi::Result<_>>()?;
+        let ids = db_ids("id", c.calls.iter().map(|x| x.id))?;
         let started: Vec<i64> = c.calls.iter().map(|x| x.started_at.timestamp()).collect();
         let records = c
             .calls
@@ -251,11 +248,7 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
             .iter()
             .map(|s| session_key_column(s.id))
             .collect();
-        let agents: Vec<i64> = c
-            .sessions
-            .iter()
-            .map(|s| db_id("agent_id", s.agent_id))
-            .collect::<teamkpi::Result<_>>()?;
+        let agents = db_ids("agent_id", c.sessions.iter().map(|s| s.agent_id))?;
         let starts: Vec<Option<i64>> = c.sessions.iter().map(|s| s.start).collect();
         let ends: Vec<Option<i64>> = c.sessions.iter().map(|s| s.end).collect();
         let states: Vec<&str> = c.sessions.iter().map(|s| s.state.as_str()).collect();

@@ -463,52 +463,41 @@ fn live_batch_rules() {
 #[test]
 #[ignore]
 fn live_worker_process() {
-    let (Ok(url), Ok(worker)) = (
-        std::env::var("TEAMKPI_LIVE_PG"),
-        std::env::var("TEAMKPI_LIVE_WORKER"),
-    ) else {
-        return;
-    };
-    let store = PgStore::connect(&url).unwrap();
-    let applied = teamkpi::conformance::live::run_worker(&store, worker.parse().unwrap(), 8);
-    println!("applied={applied}");
+    teamkpi::conformance::live::worker_main("TEAMKPI_LIVE_PG", |url| {
+        PgStore::connect(url).unwrap()
+    });
 }
 
 /// The crash test's worker (runs only when spawned with the env set).
 #[test]
 #[ignore]
 fn live_crash_worker_process() {
-    if let Ok(url) = std::env::var("TEAMKPI_LIVE_CRASH_PG") {
-        teamkpi::conformance::live::crash_worker(&PgStore::connect(&url).unwrap());
-    }
+    teamkpi::conformance::live::crash_worker_main("TEAMKPI_LIVE_CRASH_PG", |url| {
+        PgStore::connect(url).unwrap()
+    });
 }
 
 #[test]
 fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
-    drop(PgStore::connect(&url).unwrap());
-    let committed = teamkpi::conformance::live::spawn_and_kill(
+    // The killed connection's transaction is rolled back by the server.
+    teamkpi::conformance::live::killed_mid_batch_leaves_before_or_after(
         "live_crash_worker_process",
         ("TEAMKPI_LIVE_CRASH_PG", &url),
+        || PgStore::connect(&url).unwrap(),
     );
-    // The killed connection's transaction is rolled back by the server.
-    let store = PgStore::connect(&url).unwrap();
-    teamkpi::conformance::live::check_after_crash(&store, committed);
 }
 
 #[test]
 fn live_eight_processes_on_one_database_equal_batch() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
-    drop(PgStore::connect(&url).unwrap());
-    let applied = teamkpi::conformance::live::spawn_workers(
+    teamkpi::conformance::live::eight_processes_equal_batch(
         "live_worker_process",
         ("TEAMKPI_LIVE_PG", &url),
-        8,
+        || PgStore::connect(&url).unwrap(),
     );
-    let store = PgStore::connect(&url).unwrap();
-    teamkpi::conformance::live::check_after_workers(&store, applied);
 }
 
 #[test]

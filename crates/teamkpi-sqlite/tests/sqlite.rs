@@ -184,51 +184,40 @@ fn live_batch_rules() {
 #[test]
 #[ignore]
 fn live_worker_process() {
-    let (Ok(path), Ok(worker)) = (
-        std::env::var("TEAMKPI_LIVE_DB"),
-        std::env::var("TEAMKPI_LIVE_WORKER"),
-    ) else {
-        return;
-    };
-    let store = SqliteStore::open(&path).unwrap();
-    let applied = teamkpi::conformance::live::run_worker(&store, worker.parse().unwrap(), 8);
-    println!("applied={applied}");
+    teamkpi::conformance::live::worker_main("TEAMKPI_LIVE_DB", |path| {
+        SqliteStore::open(path).unwrap()
+    });
 }
 
 #[test]
 fn live_eight_processes_on_one_file_equal_batch() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("live.sqlite");
-    drop(SqliteStore::open(&path).unwrap());
-    let applied = teamkpi::conformance::live::spawn_workers(
+    teamkpi::conformance::live::eight_processes_equal_batch(
         "live_worker_process",
         ("TEAMKPI_LIVE_DB", path.to_str().unwrap()),
-        8,
+        || SqliteStore::open(&path).unwrap(),
     );
-    let store = SqliteStore::open(&path).unwrap();
-    teamkpi::conformance::live::check_after_workers(&store, applied);
 }
 
 /// The crash test's worker (runs only when spawned with the env set).
 #[test]
 #[ignore]
 fn live_crash_worker_process() {
-    if let Ok(path) = std::env::var("TEAMKPI_LIVE_CRASH_DB") {
-        teamkpi::conformance::live::crash_worker(&SqliteStore::open(&path).unwrap());
-    }
+    teamkpi::conformance::live::crash_worker_main("TEAMKPI_LIVE_CRASH_DB", |path| {
+        SqliteStore::open(path).unwrap()
+    });
 }
 
 #[test]
 fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.sqlite");
-    drop(SqliteStore::open(&path).unwrap());
-    let committed = teamkpi::conformance::live::spawn_and_kill(
+    teamkpi::conformance::live::killed_mid_batch_leaves_before_or_after(
         "live_crash_worker_process",
         ("TEAMKPI_LIVE_CRASH_DB", path.to_str().unwrap()),
+        || SqliteStore::open(&path).unwrap(),
     );
-    let store = SqliteStore::open(&path).unwrap();
-    teamkpi::conformance::live::check_after_crash(&store, committed);
 }
 
 #[test]
