@@ -55,16 +55,8 @@ def history(n: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict
         if rng.random() < 0.15:
             at += dt.timedelta(minutes=rng.randrange(10, 2000))
             to = agent % 25 + 1
-            mine.append(
-                {
-                    "id": f"transfer:{t}",
-                    "at": at,
-                    "type": "ticket_transferred",
-                    "ticket_id": t,
-                    "from": agent,
-                    "to": to,
-                }
-            )
+            transfer = {"type": "ticket_transferred", "ticket_id": t, "from": agent, "to": to}
+            mine.append({"id": f"transfer:{t}", "at": at, **transfer})
         if rng.random() < 0.8:
             at += dt.timedelta(minutes=rng.randrange(30, 3000))
             mine.append(

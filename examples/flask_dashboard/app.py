@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,13 @@ UTC = dt.UTC
 Clock = Callable[[], dt.datetime]
 
 
+@dataclass
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+    """An error response: HTTP status, the stable code, the message."""
+
+    status: int
+    code: str
+    message: str
 
 
 def respond(body: Any, status: int = 200) -> Response:

@@ -589,18 +589,25 @@ pub fn call(name: String, args: String) -> napi::Result<String> {
     guard(|| call_function(&name, &parse(&args)?))
 }
 
-/// The same off the main thread (batch work: `ticketMetrics`, `analytics`, …).
-pub struct CallTask {
-    name: String,
-    args: String,
+/// Work for the libuv thread pool that resolves to JSON text (batch work: `ticketMetrics`,
+/// `analytics`, live operations…); a panic in it is an `internal` error.
+pub struct JsonTask(Option<Box<dyn FnOnce() -> napi::Result<String> + Send>>);
+
+impl JsonTask {
+    pub(crate) fn spawn(
+        work: impl FnOnce() -> napi::Result<String> + Send + 'static,
+    ) -> AsyncTask<Self> {
+        AsyncTask::new(JsonTask(Some(Box::new(work))))
+    }
 }
 
-impl Task for CallTask {
+impl Task for JsonTask {
     type Output = String;
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        guard(|| call(self.name.clone(), self.args.clone()))
+        let work = self.0.take();
+        guard(|| work.ok_or_else(|| err(Error::Internal("a task ran twice".into())))?())
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -610,8 +617,8 @@ impl Task for CallTask {
 
 /// `call` on the libuv thread pool; resolves to JSON.
 #[napi]
-pub fn call_async(name: String, args: String) -> napi::Result<AsyncTask<CallTask>> {
-    guard(|| Ok(AsyncTask::new(CallTask { name, args })))
+pub fn call_async(name: String, args: String) -> napi::Result<AsyncTask<JsonTask>> {
+    guard(|| Ok(JsonTask::spawn(move || call(name, args))))
 }
 
 /// Every error code, in the crate docs' order.

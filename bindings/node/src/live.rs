@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
 use teamkpi::engine::EngineOptions;
@@ -15,7 +14,7 @@ use teamkpi::request::{LiveRowsRequest, UpdateOptions};
 use teamkpi::{Error, Period, PeriodKind, SlaGroupBy};
 use teamkpi_stores::{HostStore, UpdateSource};
 
-use crate::{day, de, err, instant, opt, out, parse, NativeStore};
+use crate::{day, de, err, instant, opt, out, parse, JsonTask, NativeStore};
 
 /// Live metrics in a store (see `index.js` for the methods).
 #[napi]
@@ -65,36 +64,9 @@ impl NativeLive {
 
     /// One operation with JSON arguments, on the thread pool: the main thread stays free.
     #[napi]
-    pub fn op_async(&self, name: String, args: String) -> napi::Result<AsyncTask<LiveTask>> {
-        crate::guard(|| {
-            Ok({
-                AsyncTask::new(LiveTask {
-                    shared: Arc::clone(&self.shared),
-                    name,
-                    args,
-                })
-            })
-        })
-    }
-}
-
-/// A live operation run off the main thread.
-pub struct LiveTask {
-    shared: Arc<Shared>,
-    name: String,
-    args: String,
-}
-
-impl Task for LiveTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<String> {
-        crate::guard(|| self.shared.op(&self.name, &self.args))
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
-        Ok(output)
+    pub fn op_async(&self, name: String, args: String) -> napi::Result<AsyncTask<JsonTask>> {
+        let shared = Arc::clone(&self.shared);
+        crate::guard(|| Ok(JsonTask::spawn(move || shared.op(&name, &args))))
     }
 }
 

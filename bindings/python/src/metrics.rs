@@ -347,10 +347,68 @@ fn opt_buffer<T: Element>(obj: Option<&PyObj<'_>>) -> PyResult<Option<PyBuffer<T
     }
 }
 
+/// `ticket_metrics`' keyword options from a `**options` dict (the columnar entry point passes
+/// them through): the same names, defaults and checks; any other name is a `TypeError`.
+fn options_from_kwargs(kw: Option<&Bound<'_, PyDict>>) -> PyResult<MetricsOptions> {
+    const NAMES: [&str; 9] = [
+        "timezone",
+        "period",
+        "group_by",
+        "calendar",
+        "sla",
+        "as_of",
+        "quantiles",
+        "windows",
+        "tenant",
+    ];
+    if let Some(d) = kw {
+        for key in d.keys() {
+            let name: String = key.extract()?;
+            if !NAMES.contains(&name.as_str()) {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "unexpected keyword argument '{name}'"
+                )));
+            }
+        }
+    }
+    let get = |k: &str| -> PyResult<Option<PyObj<'_>>> {
+        Ok(match kw {
+            Some(d) => d.get_item(k)?,
+            None => None,
+        })
+    };
+    let (period, group_by) = (get("period")?, get("group_by")?);
+    let quantiles = get("quantiles")?
+        .map(|q| crate::convert::flag(&q))
+        .transpose()?;
+    let tenant = get("tenant")?
+        .map(|t| crate::convert::opt_string(&t))
+        .transpose()?;
+    metrics_options(
+        get("timezone")?.as_ref(),
+        period
+            .as_ref()
+            .map(crate::convert::opt_text)
+            .transpose()?
+            .flatten(),
+        group_by
+            .as_ref()
+            .map(crate::convert::text)
+            .transpose()?
+            .unwrap_or("agent"),
+        get("calendar")?.as_ref(),
+        get("sla")?.as_ref(),
+        get("as_of")?.as_ref(),
+        quantiles.unwrap_or(true),
+        get("windows")?.as_ref(),
+        tenant.flatten(),
+    )
+}
+
 /// The columnar kernel over buffers prepared by `teamkpi.ticket_metrics_columns` (numpy or
 /// pyarrow arrays, zero-copy where their layout allows).
 #[pyfunction]
-#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, timezone=None, period=None, group_by="agent", calendar=None, sla=None, as_of=None, quantiles=true, windows=None, tenant=None, threads=1, output="rows"))]
+#[pyo3(signature = (id, agent_id, agent_valid, priority, priority_labels, created_at, first_response_at, resolved_at, *, threads=1, output="rows", **options))]
 #[allow(clippy::too_many_arguments)]
 pub fn _ticket_metrics_buffers<'py>(
     py: Python<'py>,
@@ -362,17 +420,9 @@ pub fn _ticket_metrics_buffers<'py>(
     created_at: &PyObj<'py>,
     first_response_at: &PyObj<'py>,
     resolved_at: &PyObj<'py>,
-    timezone: Option<&PyObj<'py>>,
-    #[pyo3(from_py_with = crate::convert::opt_text)] period: Option<&str>,
-    #[pyo3(from_py_with = crate::convert::text)] group_by: &str,
-    calendar: Option<&PyObj<'py>>,
-    sla: Option<&PyObj<'py>>,
-    as_of: Option<&PyObj<'py>>,
-    #[pyo3(from_py_with = crate::convert::flag)] quantiles: bool,
-    windows: Option<&PyObj<'py>>,
-    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     #[pyo3(from_py_with = crate::convert::count)] threads: usize,
     #[pyo3(from_py_with = crate::convert::text)] output: &str,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyOut<'py> {
     crate::errors::guard(|| {
         if !matches!(output, "rows" | "numpy") {
@@ -382,9 +432,7 @@ pub fn _ticket_metrics_buffers<'py>(
                 expected: "rows, numpy".into(),
             }));
         }
-        let options = metrics_options(
-            timezone, period, group_by, calendar, sla, as_of, quantiles, windows, tenant,
-        )?;
+        let options = options_from_kwargs(options)?;
         let id_buf: Option<PyBuffer<u64>> = opt_buffer(id)?;
         let agent_buf: PyBuffer<u64> = PyBuffer::get(agent_id)?;
         // Validity as bytes (numpy's bool viewed as uint8), copied into bools: 1 byte a row.
@@ -533,19 +581,33 @@ fn report_columns<'py>(
         agent_messages
     );
     decimals!(resolution_rate_percent);
-    counts!(first_response_count, first_response_seconds_sum);
-    decimals!(avg_first_response_seconds);
-    opt_ints!(median_first_response_seconds, p90_first_response_seconds);
-    decimals!(avg_first_response_business_seconds);
-    opt_ints!(
+    // Each duration: count, sum, mean, median, p90, then the same in business seconds.
+    macro_rules! durations {
+        ($n:ident, $sum:ident, $avg:ident, $med:ident, $p90:ident, $bavg:ident, $bmed:ident, $bp90:ident) => {
+            counts!($n, $sum);
+            decimals!($avg);
+            opt_ints!($med, $p90);
+            decimals!($bavg);
+            opt_ints!($bmed, $bp90);
+        };
+    }
+    durations!(
+        first_response_count,
+        first_response_seconds_sum,
+        avg_first_response_seconds,
+        median_first_response_seconds,
+        p90_first_response_seconds,
+        avg_first_response_business_seconds,
         median_first_response_business_seconds,
         p90_first_response_business_seconds
     );
-    counts!(resolution_count, resolution_seconds_sum);
-    decimals!(avg_resolution_seconds);
-    opt_ints!(median_resolution_seconds, p90_resolution_seconds);
-    decimals!(avg_resolution_business_seconds);
-    opt_ints!(
+    durations!(
+        resolution_count,
+        resolution_seconds_sum,
+        avg_resolution_seconds,
+        median_resolution_seconds,
+        p90_resolution_seconds,
+        avg_resolution_business_seconds,
         median_resolution_business_seconds,
         p90_resolution_business_seconds
     );

@@ -263,12 +263,11 @@ def run_ticket_metrics(inp: dict[str, Any]) -> Any:
 
 
 def run_dashboard(inp: dict[str, Any]) -> Any:
+    records = {k: natives(inp[k]) for k in ("calls", "sessions", "contacts")}
     return teamkpi.call_center_dashboard_stats(
         inp["agent_id"],
         day(inp["date"]),
-        calls=natives(inp["calls"]),
-        sessions=natives(inp["sessions"]),
-        contacts=natives(inp["contacts"]),
+        **records,
         campaigns=inp["campaigns"],
         now=aware(inp["now"]),
         timezone=inp["timezone"],

@@ -28,6 +28,11 @@ fn admin_url() -> Option<String> {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh database on the server; returns its URL.
+/// A store on a fresh database of the server in `PG_TEST_URL`, or `None` without one.
+fn fresh_store() -> Option<PgStore> {
+    Some(PgStore::connect(&fresh_db(&admin_url()?)).unwrap())
+}
+
 fn fresh_db(admin: &str) -> String {
     let name = format!(
         "teamkpi_t{}_{}",
@@ -176,17 +181,8 @@ fn rollup_key() -> RollupKey {
 }
 
 fn merge_many(store: &PgStore, worker: &str) {
-    for i in 0..1000 {
-        store
-            .merge_rollup(
-                &rollup_key(),
-                &format!("{worker}-{i}"),
-                &serde_json::json!({"n": 1}),
-            )
-            .unwrap();
-    }
-    // Retrying a few partials changes nothing.
-    for i in 0..10 {
+    // 1 000 partials, then the first ten again: a retried partial changes nothing.
+    for i in (0..1000).chain(0..10) {
         store
             .merge_rollup(
                 &rollup_key(),
@@ -376,8 +372,7 @@ fn seed_003_queries_match_teamkpi() {
 
 #[test]
 fn ids_beyond_their_columns_are_refused_not_truncated() {
-    let Some(admin) = admin_url() else { return };
-    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let Some(store) = fresh_store() else { return };
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
     // The KPI tables keep the desk's INTEGER columns: agent 2^32 + 1 must not become agent 1.
     let wide = serde_json::json!({"agent_id": (1_u64 << 32) + 1, "definition": "k", "target": 10, "valid_from": "2025-10-01"});
@@ -401,8 +396,7 @@ fn ids_beyond_their_columns_are_refused_not_truncated() {
 #[test]
 fn calls_and_sessions_read_back_by_window_and_tenant() {
     use teamkpi::metrics::{AgentSession, Call};
-    let Some(admin) = admin_url() else { return };
-    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let Some(store) = fresh_store() else { return };
     let at = Utc.with_ymd_and_hms(2025, 11, 5, 9, 0, 0).unwrap();
     let call = |id: u64, tenant: &str, offset: i64| -> Call {
         from_json(
@@ -440,41 +434,27 @@ fn calls_and_sessions_read_back_by_window_and_tenant() {
 
 #[test]
 fn live_metrics_equal_batch() {
-    let Some(admin) = admin_url() else { return };
-    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let Some(store) = fresh_store() else { return };
     teamkpi::conformance::live::live_equals_batch(&store);
 }
 
 #[test]
 fn live_analytics_equal_snapshots() {
-    let Some(admin) = admin_url() else { return };
-    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let Some(store) = fresh_store() else { return };
     teamkpi::conformance::live::live_analytics_equal_snapshots(&store);
 }
 
 #[test]
 fn live_batch_rules() {
-    let Some(admin) = admin_url() else { return };
-    let store = PgStore::connect(&fresh_db(&admin)).unwrap();
+    let Some(store) = fresh_store() else { return };
     teamkpi::conformance::live::live_batch_rules(&store);
 }
 
-/// A worker process of the live concurrency test (runs only when spawned with the env set).
+/// The worker process of the live concurrency and crash tests (runs only when spawned by them).
 #[test]
 #[ignore]
 fn live_worker_process() {
-    teamkpi::conformance::live::worker_main("TEAMKPI_LIVE_PG", |url| {
-        PgStore::connect(url).unwrap()
-    });
-}
-
-/// The crash test's worker (runs only when spawned with the env set).
-#[test]
-#[ignore]
-fn live_crash_worker_process() {
-    teamkpi::conformance::live::crash_worker_main("TEAMKPI_LIVE_CRASH_PG", |url| {
-        PgStore::connect(url).unwrap()
-    });
+    teamkpi::conformance::live::worker_process(|url| PgStore::connect(url).unwrap());
 }
 
 #[test]
@@ -483,8 +463,8 @@ fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
     let url = fresh_db(&admin);
     // The killed connection's transaction is rolled back by the server.
     teamkpi::conformance::live::killed_mid_batch_leaves_before_or_after(
-        "live_crash_worker_process",
-        ("TEAMKPI_LIVE_CRASH_PG", &url),
+        "live_worker_process",
+        &url,
         || PgStore::connect(&url).unwrap(),
     );
 }
@@ -493,11 +473,9 @@ fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
 fn live_eight_processes_on_one_database_equal_batch() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
-    teamkpi::conformance::live::eight_processes_equal_batch(
-        "live_worker_process",
-        ("TEAMKPI_LIVE_PG", &url),
-        || PgStore::connect(&url).unwrap(),
-    );
+    teamkpi::conformance::live::eight_processes_equal_batch("live_worker_process", &url, || {
+        PgStore::connect(&url).unwrap()
+    });
 }
 
 #[test]

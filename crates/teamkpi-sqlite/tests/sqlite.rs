@@ -179,44 +179,35 @@ fn live_batch_rules() {
     teamkpi::conformance::live::live_batch_rules(&SqliteStore::open_in_memory().unwrap());
 }
 
-/// A worker process of the live concurrency test (runs only when spawned with the env set);
-/// prints how many events it applied.
+/// A path in a fresh directory (removed when the directory is dropped).
+fn scratch_file(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
+/// The worker process of the live concurrency and crash tests (runs only when spawned by them).
 #[test]
 #[ignore]
 fn live_worker_process() {
-    teamkpi::conformance::live::worker_main("TEAMKPI_LIVE_DB", |path| {
-        SqliteStore::open(path).unwrap()
-    });
+    teamkpi::conformance::live::worker_process(|path| SqliteStore::open(path).unwrap());
 }
 
 #[test]
 fn live_eight_processes_on_one_file_equal_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("live.sqlite");
-    teamkpi::conformance::live::eight_processes_equal_batch(
-        "live_worker_process",
-        ("TEAMKPI_LIVE_DB", path.to_str().unwrap()),
-        || SqliteStore::open(&path).unwrap(),
-    );
-}
-
-/// The crash test's worker (runs only when spawned with the env set).
-#[test]
-#[ignore]
-fn live_crash_worker_process() {
-    teamkpi::conformance::live::crash_worker_main("TEAMKPI_LIVE_CRASH_DB", |path| {
-        SqliteStore::open(path).unwrap()
-    });
+    let (_dir, path) = scratch_file("live.sqlite");
+    let (place, open) = (path.to_str().unwrap(), || SqliteStore::open(&path).unwrap());
+    teamkpi::conformance::live::eight_processes_equal_batch("live_worker_process", place, open);
 }
 
 #[test]
 fn live_kill_during_a_batch_leaves_the_store_before_or_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crash.sqlite");
+    let (_dir, path) = scratch_file("crash.sqlite");
+    let (place, open) = (path.to_str().unwrap(), || SqliteStore::open(&path).unwrap());
     teamkpi::conformance::live::killed_mid_batch_leaves_before_or_after(
-        "live_crash_worker_process",
-        ("TEAMKPI_LIVE_CRASH_DB", path.to_str().unwrap()),
-        || SqliteStore::open(&path).unwrap(),
+        "live_worker_process",
+        place,
+        open,
     );
 }
 

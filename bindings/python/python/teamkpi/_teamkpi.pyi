@@ -385,17 +385,9 @@ def _ticket_metrics_buffers(
     first_response_at: Any,
     resolved_at: Any,
     *,
-    timezone: Zone | None = None,
-    period: str | None = None,
-    group_by: str = "agent",
-    calendar: BusinessCalendar | _Record | None = None,
-    sla: SlaPolicy | _Record | None = None,
-    as_of: Instant | None = None,
-    quantiles: bool = True,
-    windows: _Record | None = None,
-    tenant: str | None = None,
     threads: int = 1,
     output: str = "rows",
+    **options: Any,  # ticket_metrics' keyword options
 ) -> MetricRows | tuple[dict[str, tuple[str, Any]], list[dict[str, Any]]]: ...
 def call_center_dashboard_stats(
     agent_id: int,

@@ -814,44 +814,43 @@ pub fn check_after_crash(store: &dyn LiveStore, committed: usize) {
     assert_live_equals_batch(store, &options, &events);
 }
 
-/// The worker side of [`eight_processes_equal_batch`], for the adapter's ignored test: opens
-/// the store named by the env var `place` and applies its share of the streams.
-pub fn worker_main<S: LiveStore>(place: &str, open: impl Fn(&str) -> S) {
-    let (Ok(at), Ok(worker)) = (std::env::var(place), std::env::var("TEAMKPI_LIVE_WORKER")) else {
-        return;
-    };
-    let applied = run_worker(&open(&at), worker.parse().unwrap(), 8);
-    println!("applied={applied}");
-}
+/// Where the spawned workers find the store (a path or URL), and which side they play.
+const WORKER_STORE: &str = "TEAMKPI_LIVE_STORE";
+const CRASH_STORE: &str = "TEAMKPI_LIVE_CRASH_STORE";
 
-/// The worker side of [`killed_mid_batch_leaves_before_or_after`].
-pub fn crash_worker_main<S: LiveStore>(place: &str, open: impl Fn(&str) -> S) {
-    if let Ok(at) = std::env::var(place) {
+/// The body of the adapter's ignored worker test, spawned by [`eight_processes_equal_batch`]
+/// and [`killed_mid_batch_leaves_before_or_after`]: opens the store they name and applies its
+/// share of the streams (or the crash stream). Does nothing when run directly.
+pub fn worker_process<S: LiveStore>(open: impl Fn(&str) -> S) {
+    if let Ok(at) = std::env::var(CRASH_STORE) {
         crash_worker(&open(&at));
+    } else if let (Ok(at), Ok(worker)) = (
+        std::env::var(WORKER_STORE),
+        std::env::var("TEAMKPI_LIVE_WORKER"),
+    ) {
+        let applied = run_worker(&open(&at), worker.parse().unwrap(), 8);
+        println!("applied={applied}");
     }
 }
 
-/// Contract check: eight processes (the ignored test `worker`, running [`worker_main`] with
-/// `env` set) applying overlapping event streams to one store count every event once, and
-/// the live rows equal a batch computation. `open` opens the store (first to migrate it).
-pub fn eight_processes_equal_batch<S: LiveStore>(
-    worker: &str,
-    env: (&str, &str),
-    open: impl Fn() -> S,
-) {
+/// Contract check: eight processes (the ignored test `worker`, whose body is
+/// [`worker_process`]) applying overlapping event streams to the store at `place` count every
+/// event once, and the live rows equal a batch computation. `open` opens the store (first to
+/// migrate it).
+pub fn eight_processes_equal_batch<S: LiveStore>(worker: &str, place: &str, open: impl Fn() -> S) {
     drop(open());
-    let applied = spawn_workers(worker, env, 8);
+    let applied = spawn_workers(worker, (WORKER_STORE, place), 8);
     check_after_workers(&open(), applied);
 }
 
-/// Contract check: a process killed while applying a batch (the ignored test `worker`, running
-/// [`crash_worker_main`]) leaves the store before or after that batch, never inside it.
+/// Contract check: a process killed while applying a batch (the ignored test `worker`, whose
+/// body is [`worker_process`]) leaves the store before or after that batch, never inside it.
 pub fn killed_mid_batch_leaves_before_or_after<S: LiveStore>(
     worker: &str,
-    env: (&str, &str),
+    place: &str,
     open: impl Fn() -> S,
 ) {
     drop(open());
-    let committed = spawn_and_kill(worker, env);
+    let committed = spawn_and_kill(worker, (CRASH_STORE, place));
     check_after_crash(&open(), committed);
 }
