@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres::{Client, NoTls, Transaction};
 use rust_decimal::Decimal;
 use std::sync::{Mutex, MutexGuard};
+use teamkpi::store::tenant_of_key as opt_tenant;
 use teamkpi::Timestamp;
 
 use teamkpi::limits::{db_id, db_id32, db_id32_opt, db_id_opt};
@@ -104,10 +105,6 @@ fn pg(e: postgres::Error) -> teamkpi::Error {
 
 fn t(tenant: Option<&str>) -> &str {
     teamkpi::store::tenant_key(tenant)
-}
-
-fn opt_tenant(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
 }
 
 /// The migrations, in order; each runs once (recorded in `schema_migrations`) and every
@@ -833,15 +830,7 @@ impl AssignmentStore for PgStore {
         let mut c = self.lock()?;
         let mut tx = c.transaction().map_err(pg)?;
         let def = definition_in(&mut tx, new.tenant.as_deref(), &new.definition)?;
-        let existing = load_assignments(
-            &mut tx,
-            &AssignmentFilter {
-                tenant: new.tenant.clone(),
-                agent_id: Some(new.agent_id),
-                definition: Some(new.definition.clone()),
-                ..AssignmentFilter::default()
-            },
-        )?;
+        let existing = load_assignments(&mut tx, &AssignmentFilter::same_kpi(&new))?;
         teamkpi::store::check_new_assignment(&new, def.as_ref().map(|d| &d.1), &existing, None)?;
         let def_id = def
             .map(|d| d.0)
@@ -882,14 +871,7 @@ impl AssignmentStore for PgStore {
     fn update_assignment(&self, a: &KpiAssignment) -> teamkpi::Result<()> {
         let mut c = self.lock()?;
         let mut tx = c.transaction().map_err(pg)?;
-        let all = load_assignments(
-            &mut tx,
-            &AssignmentFilter {
-                tenant: a.tenant.clone(),
-                include_inactive: true,
-                ..AssignmentFilter::default()
-            },
-        )?;
+        let all = load_assignments(&mut tx, &AssignmentFilter::all(a.tenant.as_deref()))?;
         if !all.iter().any(|x| x.id == a.id) {
             return Err(teamkpi::Error::UnknownAssignment(a.id));
         }

@@ -28,6 +28,7 @@ use rust_decimal::Decimal;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
+use teamkpi::store::tenant_of_key as opt_tenant;
 use teamkpi::Timestamp;
 
 use teamkpi::limits::{db_id, db_id_opt};
@@ -217,10 +218,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 fn t(tenant: Option<&str>) -> &str {
     teamkpi::store::tenant_key(tenant)
-}
-
-fn opt_tenant(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
 }
 
 fn corrupt(table: &'static str, reason: impl ToString) -> SqliteError {
@@ -785,16 +782,7 @@ impl AssignmentStore for SqliteStore {
             Some(_) => self_def(&tx, new.tenant.as_deref(), &new.definition)?,
             None => None,
         };
-        let existing = load_assignments(
-            &tx,
-            &AssignmentFilter {
-                tenant: new.tenant.clone(),
-                agent_id: Some(new.agent_id),
-                definition: Some(new.definition.clone()),
-                applies_between: None,
-                include_inactive: false,
-            },
-        )?;
+        let existing = load_assignments(&tx, &AssignmentFilter::same_kpi(&new))?;
         teamkpi::store::check_new_assignment(&new, def.as_ref(), &existing, None)?;
         let def_id =
             def_id.ok_or_else(|| teamkpi::Error::UnknownDefinition(new.definition.clone()))?;
@@ -823,14 +811,7 @@ impl AssignmentStore for SqliteStore {
     fn update_assignment(&self, a: &KpiAssignment) -> teamkpi::Result<()> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(SqliteError::from)?;
-        let old = load_assignments(
-            &tx,
-            &AssignmentFilter {
-                tenant: a.tenant.clone(),
-                include_inactive: true,
-                ..AssignmentFilter::default()
-            },
-        )?;
+        let old = load_assignments(&tx, &AssignmentFilter::all(a.tenant.as_deref()))?;
         if !old.iter().any(|x| x.id == a.id) {
             return Err(teamkpi::Error::UnknownAssignment(a.id));
         }

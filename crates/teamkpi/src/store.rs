@@ -45,6 +45,25 @@ impl AssignmentFilter {
         }
     }
 
+    /// The active assignments a new one could conflict with: the same tenant, agent and KPI
+    /// (what [`check_new_assignment`] is given by every store).
+    pub fn same_kpi(new: &NewKpiAssignment) -> Self {
+        AssignmentFilter {
+            tenant: new.tenant.clone(),
+            agent_id: Some(new.agent_id),
+            definition: Some(new.definition.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// Every assignment of a tenant, inactive ones included.
+    pub fn all(tenant: Option<&str>) -> Self {
+        AssignmentFilter {
+            include_inactive: true,
+            ..Self::tenant(tenant)
+        }
+    }
+
     /// True when `a` passes the filter.
     pub fn matches(&self, a: &KpiAssignment) -> bool {
         a.tenant == self.tenant
@@ -159,6 +178,11 @@ pub trait ActivitySource {
 /// The key a tenant is stored under in every store: `None` (one company) is the empty string.
 pub fn tenant_key(tenant: Option<&str>) -> &str {
     tenant.unwrap_or("")
+}
+
+/// The tenant a stored key stands for (the inverse of [`tenant_key`]).
+pub fn tenant_of_key(key: String) -> Option<String> {
+    (!key.is_empty()).then_some(key)
 }
 
 /// The first rule every store applies to a measurement or a manual value: its period must not end
