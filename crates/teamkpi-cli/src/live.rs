@@ -4,8 +4,9 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use teamkpi::live::{backfill, live_rows, LiveQuery};
+use teamkpi::live::{backfill, live_rows};
 use teamkpi::metrics::{GroupBy, TicketMetrics};
+use teamkpi::request::LiveRowsRequest;
 use teamkpi::PeriodKind;
 
 use crate::{progress, CliResult, Ctx, Failure};
@@ -120,19 +121,17 @@ pub fn run_apply(ctx: &Ctx, file: &Path) -> CliResult {
 
 /// `live rows`: live figures per agent (or team) and period for the N days ending today.
 pub fn run_rows(ctx: &Ctx, period: &str, team: bool, days: u32, json: bool) -> CliResult {
-    let period = PeriodKind::parse(period)?;
+    let request = LiveRowsRequest {
+        period: Some(PeriodKind::parse(period)?),
+        group_by: Some(if team { GroupBy::Team } else { GroupBy::Agent }),
+        ..LiveRowsRequest::default()
+    };
     let range = teamkpi::last_n_days(ctx.now, ctx.timezone, days.max(1))?;
-    let from = teamkpi::Period::containing(period, range.start).start;
+    // Rows of the periods the range touches, the first one from its start.
+    let from = teamkpi::Period::containing(PeriodKind::parse(period)?, range.start).start;
     let rows = live_rows(
         ctx.store.live(),
-        &LiveQuery {
-            tenant: ctx.tenant.clone(),
-            period,
-            group_by: if team { GroupBy::Team } else { GroupBy::Agent },
-            group: None,
-            from,
-            to: range.end,
-        },
+        &request.query(ctx.tenant(), from, range.end)?,
     )?;
     if json {
         let text = serde_json::to_string_pretty(&rows)

@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use teamkpi::metrics::analytics::{
-    agent_comparison, performance_analytics, weekly_trends, AgentComparison, AnalyticsOptions,
-    PerformanceAnalytics, WeeklyTrends,
+    agent_comparison, performance_analytics, weekly_trends, AgentComparison, PerformanceAnalytics,
+    WeeklyTrends,
 };
+use teamkpi::request::AnalyticsRequest;
 use teamkpi::{
     overall_score, round2, sla_analytics_of, AchievementPolicy, AssignmentFilter, ScoreBands,
     SlaAnalytics, SlaGroupBy, TicketTimeline, WeightedAchievement,
@@ -66,9 +67,14 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
         ));
     }
     let tickets = ctx.tickets_for_days(days)?;
-    let mut options = AnalyticsOptions::new(ctx.timezone, ctx.now, days);
-    options.tenant = ctx.tenant.clone();
-    options.sla = ctx.sla.clone();
+    let options = AnalyticsRequest {
+        days,
+        agent_id: None,
+        timezone: Some(ctx.timezone),
+        sla: ctx.sla.clone(),
+        tenant: ctx.tenant.clone(),
+    }
+    .options(ctx.now);
     let performance = performance_analytics(&tickets, &options, None)?;
     let trends = weekly_trends(&tickets, &options, None)?;
     let comparison = agent_comparison(&tickets, &options)?;
