@@ -55,10 +55,8 @@ fn utc(py: Python<'_>) -> PyResult<&PyObj<'_>> {
 /// error (`naive_datetime`), anything else a `TypeError`.
 pub fn instant(obj: &PyObj<'_>, field: &str) -> PyResult<DateTime<Utc>> {
     let py = obj.py();
-    if let Some(fields) = utc_datetime_fields(obj)? {
-        return fields
-            .to_instant()
-            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant")));
+    if let Some(t) = read_instant(obj)? {
+        return Ok(t);
     }
     if !obj.is_instance(datetime_type(py)?)? {
         return Err(PyTypeError::new_err(format!(
@@ -83,10 +81,8 @@ pub fn instant(obj: &PyObj<'_>, field: &str) -> PyResult<DateTime<Utc>> {
     let in_utc = obj
         .call_method1(pyo3::intern!(py, "astimezone"), (utc(py)?,))
         .map_err(|_| raise(Error::argument_error(field, "out of the supported range")))?;
-    match utc_datetime_fields(&in_utc)? {
-        Some(fields) => fields
-            .to_instant()
-            .ok_or_else(|| raise(Error::argument_error(field, "not a valid instant"))),
+    match read_instant(&in_utc)? {
+        Some(t) => Ok(t),
         None => utc_fields_by_attribute(&in_utc, field),
     }
 }
@@ -135,6 +131,12 @@ impl DatetimeFields {
         }
     }
 
+    /// Minutes since 0001-01-01 00:00 of the local wall time.
+    fn local_minute(self) -> Option<i64> {
+        let days = NaiveDate::from_ymd_opt(self.year, self.month, self.day)?.num_days_from_ce();
+        Some(i64::from(days) * 1440 + i64::from(self.hour) * 60 + i64::from(self.minute))
+    }
+
     fn to_instant(self) -> Option<DateTime<Utc>> {
         NaiveDate::from_ymd_opt(self.year, self.month, self.day)
             .and_then(|d| d.and_hms_opt(self.hour, self.minute, self.second))
@@ -148,6 +150,7 @@ impl DatetimeFields {
 mod layout {
     pub const HASTZINFO: usize = 24;
     pub const DATA: usize = 25;
+    pub const FOLD: usize = 35;
     pub const TZINFO: usize = 40;
     pub const BASICSIZE: usize = 48;
 }
@@ -163,22 +166,23 @@ fn datetime_layout_ok(py: Python<'_>) -> PyResult<bool> {
         .copied()
 }
 
-/// Reads the packed fields and the `tzinfo` pointer (null when the value is naive).
+/// Reads the packed fields, `fold` and the `tzinfo` pointer (null when the value is naive).
 ///
 /// # Safety
 /// `obj` must be an instance of exactly `datetime.datetime` (not a subclass), in an interpreter
 /// whose `datetime.__basicsize__` is [`layout::BASICSIZE`], so every offset read lies inside it.
-unsafe fn read_datetime(obj: &PyObj<'_>) -> ([u8; 10], *const u8) {
+unsafe fn read_datetime(obj: &PyObj<'_>) -> ([u8; 10], bool, *const u8) {
     let p = obj.as_ptr() as *const u8;
     // SAFETY: the caller's contract keeps every read inside the object (48 bytes).
     unsafe {
         let data = std::ptr::read_unaligned(p.add(layout::DATA) as *const [u8; 10]);
+        let fold = *p.add(layout::FOLD) != 0;
         let tz = if *p.add(layout::HASTZINFO) == 0 {
             std::ptr::null()
         } else {
             std::ptr::read_unaligned(p.add(layout::TZINFO) as *const *const u8)
         };
-        (data, tz)
+        (data, fold, tz)
     }
 }
 
@@ -195,40 +199,70 @@ fn probe_datetime_layout(py: Python<'_>) -> PyResult<bool> {
     let module = py.import("datetime")?;
     let two_hours = module.getattr("timedelta")?.call1((0, 7200))?;
     let plus2 = module.getattr("timezone")?.call1((two_hours,))?;
-    let cases: [(PyObj<'_>, [u8; 10], *const u8); 3] = [
+    let folded = pyo3::types::PyDict::new(py);
+    folded.set_item("fold", 1)?;
+    let cases: [(PyObj<'_>, [u8; 10], bool, *const u8); 4] = [
         (
             ty.call1((2345, 6, 7, 8, 9, 10, 123_456, utc))?,
             [9, 41, 6, 7, 8, 9, 10, 1, 226, 64],
+            false,
             utc.as_ptr() as *const u8,
         ),
         (
             ty.call1((1999, 12, 31, 23, 59, 58, 999_999, &plus2))?,
             [7, 207, 12, 31, 23, 59, 58, 15, 66, 63],
+            false,
+            plus2.as_ptr() as *const u8,
+        ),
+        (
+            ty.call((2025, 10, 26, 2, 30, 0, 0, &plus2), Some(&folded))?,
+            [7, 233, 10, 26, 2, 30, 0, 0, 0, 0],
+            true,
             plus2.as_ptr() as *const u8,
         ),
         (
             ty.call1((1, 1, 1, 0, 0, 0))?,
             [0, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+            false,
             std::ptr::null(),
         ),
     ];
-    Ok(cases.iter().all(|(value, data, tz)| {
+    Ok(cases.iter().all(|(value, data, fold, tz)| {
         // SAFETY: `value` was made by `datetime.datetime` itself, whose size was checked above.
-        unsafe { read_datetime(value) == (*data, *tz) }
+        unsafe { read_datetime(value) == (*data, *fold, *tz) }
     }))
 }
 
-/// The fields of a `datetime` in `datetime.timezone.utc`, read from the object itself (one
-/// pointer compare and a few byte reads instead of half a dozen calls under the limited API);
-/// `None` for anything else, which takes the general path.
-fn utc_datetime_fields(obj: &PyObj<'_>) -> PyResult<Option<DatetimeFields>> {
+/// An exact `datetime.datetime` as a UTC instant, read from the object itself (one pointer
+/// compare and a few byte reads instead of half a dozen calls under the limited API): in
+/// `timezone.utc` directly, in another zone with its offset for that local minute (`zones`);
+/// `None` for anything else (a subclass, a naive value, a `tzinfo` the cache does not model, a
+/// layout this interpreter does not have), which takes the general path.
+fn read_instant(obj: &PyObj<'_>) -> PyResult<Option<DateTime<Utc>>> {
     let py = obj.py();
     if !obj.get_type().is(datetime_type(py)?) || !datetime_layout_ok(py)? {
         return Ok(None);
     }
     // SAFETY: exactly a `datetime.datetime`, and the layout was checked for this interpreter.
-    let (data, tz) = unsafe { read_datetime(obj) };
-    Ok((tz == utc(py)?.as_ptr() as *const u8).then(|| DatetimeFields::from_packed(&data)))
+    let (data, fold, tz) = unsafe { read_datetime(obj) };
+    let fields = DatetimeFields::from_packed(&data);
+    if tz == utc(py)?.as_ptr() as *const u8 {
+        return Ok(fields.to_instant());
+    }
+    if tz.is_null() {
+        return Ok(None);
+    }
+    let Some(minute) = fields.local_minute() else {
+        return Ok(None);
+    };
+    // SAFETY: `tz` is the datetime's own strong reference to its `tzinfo`, alive while `obj` is.
+    let tzinfo = unsafe { Bound::from_borrowed_ptr(py, tz as *mut pyo3::ffi::PyObject) };
+    let offset = crate::zones::offset(obj, &tzinfo, fields.year, minute, fold)?;
+    Ok(offset.and_then(|s| {
+        fields
+            .to_instant()?
+            .checked_sub_signed(chrono::Duration::seconds(s))
+    }))
 }
 
 /// Whether aware UTC datetimes are read from the object (the layout check passed); the tests

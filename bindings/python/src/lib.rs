@@ -20,6 +20,7 @@ mod pyser;
 mod rules;
 mod sla;
 mod store;
+mod zones;
 
 /// The native module.
 #[pymodule]

@@ -109,6 +109,53 @@ def test_utc_datetimes_read_from_the_object_equal_the_attribute_path(
         cal.add_business_seconds(value.replace(tzinfo=None), 0)
 
 
+_ZONES = [
+    zoneinfo.ZoneInfo("Europe/Warsaw"),
+    zoneinfo.ZoneInfo("America/New_York"),
+    zoneinfo.ZoneInfo("Australia/Lord_Howe"),  # a 30-minute DST shift
+    zoneinfo.ZoneInfo("Etc/UTC"),  # psycopg 3's timestamptz
+    dt.timezone(dt.timedelta(hours=-3, minutes=-30)),
+    dt.timezone(dt.timedelta(hours=5, minutes=45)),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1900, 1, 2),
+        max_value=dt.datetime(2100, 12, 30),
+        timezones=st.just(dt.UTC),
+    ),
+    st.sampled_from(_ZONES),
+)
+def test_datetimes_in_any_zone_read_from_the_object_equal_python(
+    value: dt.datetime, zone: dt.tzinfo
+) -> None:
+    # Offsets are remembered per zone and local minute; each value still gives Python's instant.
+    cal = teamkpi.BusinessCalendar.always_open()
+    local = value.astimezone(zone)
+    slow = _Subclassed.fromisoformat(local.isoformat())
+    want = value.replace(microsecond=0)
+    assert cal.add_business_seconds(local, 0) == want
+    assert cal.add_business_seconds(slow, 0) == want
+
+
+def test_ambiguous_and_missing_local_times_follow_fold() -> None:
+    cal = teamkpi.BusinessCalendar.always_open()
+    warsaw = zoneinfo.ZoneInfo("Europe/Warsaw")
+    for fields in [(2025, 10, 26, 2, 30), (2025, 3, 30, 2, 30)]:  # repeated, then skipped hour
+        for fold in (0, 1):
+            fast = dt.datetime(*fields, tzinfo=warsaw, fold=fold)
+            slow = _Subclassed(*fields, tzinfo=warsaw, fold=fold)
+            want = fast.astimezone(dt.UTC)
+            assert cal.add_business_seconds(fast, 0) == want == cal.add_business_seconds(slow, 0)
+    first = dt.datetime(2025, 10, 26, 2, 30, tzinfo=warsaw, fold=0)
+    second = first.replace(fold=1)
+    assert cal.add_business_seconds(second, 0) - cal.add_business_seconds(first, 0) == (
+        dt.timedelta(hours=1)
+    )
+
+
 def test_calendar_errors_have_codes() -> None:
     cases = [
         (("Mars/Olympus", {"mon": [("09:00", "17:00")]}), "unknown_timezone"),
