@@ -80,16 +80,15 @@ class _Subclassed(dt.datetime):
     """A datetime subclass: never read from the object's memory, always through attributes."""
 
 
+def _utc_datetimes(first: int, last: int) -> st.SearchStrategy[dt.datetime]:
+    """Aware UTC datetimes from 2 January `first` to 30 December `last`."""
+    low, high = dt.datetime(first, 1, 2), dt.datetime(last, 12, 30)
+    return st.datetimes(min_value=low, max_value=high, timezones=st.just(dt.UTC))
+
+
+# The calendar's supported years.
 @settings(max_examples=300, deadline=None)
-@given(
-    st.datetimes(
-        # The calendar's supported years.
-        min_value=dt.datetime(1000, 1, 2),
-        max_value=dt.datetime(8999, 12, 30),
-        timezones=st.just(dt.UTC),
-    ),
-    st.integers(min_value=-14 * 60, max_value=14 * 60),
-)
+@given(_utc_datetimes(1000, 8999), st.integers(min_value=-14 * 60, max_value=14 * 60))
 # A float `timestamp()` rounds this one up to the next second.
 @example(dt.datetime(4148, 1, 1, 0, 0, 0, 999_993, tzinfo=dt.UTC), -180)
 def test_utc_datetimes_read_from_the_object_equal_the_attribute_path(
@@ -120,14 +119,7 @@ _ZONES = [
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.datetimes(
-        min_value=dt.datetime(1900, 1, 2),
-        max_value=dt.datetime(2100, 12, 30),
-        timezones=st.just(dt.UTC),
-    ),
-    st.sampled_from(_ZONES),
-)
+@given(_utc_datetimes(1900, 2100), st.sampled_from(_ZONES))
 def test_datetimes_in_any_zone_read_from_the_object_equal_python(
     value: dt.datetime, zone: dt.tzinfo
 ) -> None:
