@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 self=scripts/check-citations.sh
 status=0
-if git grep -n -I -E 'SPEC ?§|SPEC [0-9]|\b[Ss]eeds? 0[0-9]{2}\b' -- . ":!$self"; then
+if git grep -n -I -E 'SPEC ?§|SPEC [0-9]|[Ss]eeds?[ _-]?0[0-9]{2}' -- . ":!$self"; then
   echo "error: the lines above cite an outside document; point to docs/ or name the workflow" >&2
   status=1
 fi

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::convert::{PyObj, PyOut};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString};
 use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
 use teamkpi::{Error, PeriodKind};
 
@@ -163,11 +163,12 @@ fn applied_to_py<'py>(
     d.set_item(intern!(py, "duplicate"), a.duplicate)?;
     d.set_item(intern!(py, "pending"), a.pending)?;
     let touched = PyList::empty(py);
+    // The same `{agent_id, day}` entries as a batch report's.
     for (agent, day) in &a.touched {
-        touched.append(PyTuple::new(
-            py,
-            [agent.into_pyobject(py)?.into_any(), day_obj(*day)?],
-        )?)?;
+        let entry = PyDict::new(py);
+        entry.set_item(intern!(py, "agent_id"), agent)?;
+        entry.set_item(intern!(py, "day"), day_obj(*day)?)?;
+        touched.append(entry)?;
     }
     d.set_item(intern!(py, "touched"), touched)?;
     Ok(d.into_any())

@@ -53,7 +53,7 @@ fn _teamkpi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::ticket_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::_ticket_metrics_buffers, m)?)?;
     m.add_function(wrap_pyfunction!(convert::_datetime_fast_path, m)?)?;
-    m.add_function(wrap_pyfunction!(metrics::call_center_dashboard_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::dashboard, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::analytics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::sla_analytics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::sla_breaches, m)?)?;

@@ -634,10 +634,10 @@ pub fn tickets_arg(obj: &PyObj<'_>) -> PyResult<Vec<Ticket>> {
 
 /// call_center_dashboard(agent_id, date, *, calls, sessions=(), contacts=(), campaigns=(),
 /// now, timezone="UTC", tenant=None) -> dict: the call-center dashboard's twelve figures.
-#[pyfunction]
+#[pyfunction(name = "call_center_dashboard")]
 #[pyo3(signature = (agent_id, date, *, calls, now, sessions=None, contacts=None, campaigns=None, timezone=None, tenant=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn call_center_dashboard_stats<'py>(
+pub fn dashboard<'py>(
     py: Python<'py>,
     #[pyo3(from_py_with = crate::convert::id)] agent_id: u64,
     date: &PyObj<'py>,

@@ -56,7 +56,7 @@ def stream(tickets: int, seed: int) -> list[dict]:
     return events
 
 
-def test_seed_000_transfer_credits_both_agents() -> None:
+def test_the_support_desks_transfer_credits_both_agents() -> None:
     engine = teamkpi.Engine("UTC")
     engine.apply({"id": 1, "at": T0, "type": "ticket_created", "ticket_id": 1, "agent_id": 1})
     applied = engine.apply(
@@ -69,7 +69,8 @@ def test_seed_000_transfer_credits_both_agents() -> None:
             "to": 2,
         }
     )
-    assert sorted(applied["touched"]) == [(1, dt.date(2025, 11, 3)), (2, dt.date(2025, 11, 3))]
+    touched = sorted((t["agent_id"], t["day"]) for t in applied["touched"])
+    assert touched == [(1, dt.date(2025, 11, 3)), (2, dt.date(2025, 11, 3))]
     assert engine.apply({"id": 2, "at": T0, "type": "resolved", "ticket_id": 1})["duplicate"]
     rows = {r["agent_id"]: r for r in engine.rows("day")}
     assert rows[1]["transfers_out"] == 1 and rows[2]["transfers_in"] == 1

@@ -264,7 +264,7 @@ def run_ticket_metrics(inp: dict[str, Any]) -> Any:
 
 def run_dashboard(inp: dict[str, Any]) -> Any:
     records = {k: natives(inp[k]) for k in ("calls", "sessions", "contacts")}
-    return teamkpi.call_center_dashboard_stats(
+    return teamkpi.call_center_dashboard(
         inp["agent_id"],
         day(inp["date"]),
         **records,

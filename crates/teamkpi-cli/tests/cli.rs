@@ -72,7 +72,7 @@ fn demo_prints_the_report() {
 }
 
 #[test]
-fn report_json_has_seed_001_keys_and_html_is_written() {
+fn report_json_has_the_support_automations_keys_and_html_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let o = teamkpi(

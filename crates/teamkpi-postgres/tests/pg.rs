@@ -98,7 +98,7 @@ VALUES (1, '2025-10-06', '2025-10-12', 2.00, 3.00, 150.00);
 ";
 
 #[test]
-fn adopts_seed_003_tables_and_keeps_their_rows() {
+fn adopts_the_kpi_tables_and_keeps_their_rows() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
     Client::connect(&url, NoTls)
@@ -267,7 +267,7 @@ fn eight_concurrent_writers_give_exact_totals() {
 }
 
 #[test]
-fn seed_003_queries_match_teamkpi() {
+fn the_kpi_tables_queries_match_teamkpi() {
     let Some(admin) = admin_url() else { return };
     let url = fresh_db(&admin);
     let mut c = Client::connect(&url, NoTls).unwrap();

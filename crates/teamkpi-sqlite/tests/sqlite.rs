@@ -146,7 +146,7 @@ fn settings_round_trip() {
 }
 
 #[test]
-fn definition_ids_are_the_row_ids_seed_003_front_ends_send() {
+fn definition_ids_are_the_row_ids_the_kpi_tables_front_ends_send() {
     let store = SqliteStore::open_in_memory().unwrap();
     for key in ["b_second", "a_first"] {
         let def: KpiDefinition = teamkpi::from_json(serde_json::json!({"key": key, "name": key,

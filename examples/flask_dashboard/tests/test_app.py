@@ -90,7 +90,7 @@ def post(client: Any, url: str, body: Any, agent: int | None = 5) -> tuple[int, 
     return r.status_code, r.get_json()
 
 
-def test_dashboard_stats_in_seed_004_shape(app: Any) -> None:
+def test_dashboard_stats_in_the_call_center_dashboards_shape(app: Any) -> None:
     status, body = get(app.test_client(), "/api/crm/dashboard/stats?date=2025-10-10")
     assert status == 200 and body["success"] is True
     s = body["stats"]
@@ -190,7 +190,7 @@ DEFINITION = {
 }
 
 
-def test_seed_003_kpi_routes(app: Any) -> None:
+def test_the_kpi_tables_routes(app: Any) -> None:
     store = app.extensions["teamkpi_store"]
     store.upsert_definition(DEFINITION)
     store.put_tickets(
@@ -253,7 +253,7 @@ def test_seed_003_kpi_routes(app: Any) -> None:
     assert body["kpis"][0]["latest_measurement"]["achievement_percentage"] == 100
 
 
-def test_seed_003_routes_bad_input(app: Any) -> None:
+def test_the_kpi_tables_routes_bad_input(app: Any) -> None:
     c = app.test_client()
     app.extensions["teamkpi_store"].upsert_definition(DEFINITION)
     cases = [

@@ -9,6 +9,9 @@ names (or ``zoneinfo.ZoneInfo``). Every error is a ``TeamKpiError`` with a stabl
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from . import _teamkpi
 from ._columns import ticket_metrics_columns
 from ._errors import (
@@ -44,7 +47,19 @@ from ._teamkpi import (
 achievement = _coded(_teamkpi.achievement)
 agent_kpi = _coded(_teamkpi.agent_kpi)
 analytics = _coded(_teamkpi.analytics)
-call_center_dashboard_stats = _coded(_teamkpi.call_center_dashboard_stats)
+call_center_dashboard = _coded(_teamkpi.call_center_dashboard)
+
+
+def call_center_dashboard_stats(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Deprecated: the earlier name of :func:`call_center_dashboard`, which it calls."""
+    warnings.warn(
+        "call_center_dashboard_stats is deprecated; use call_center_dashboard",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return call_center_dashboard(*args, **kwargs)
+
+
 check_formula = _coded(_teamkpi.check_formula)
 convert_unit = _coded(_teamkpi.convert_unit)
 date_range = _coded(_teamkpi.date_range)
@@ -90,6 +105,7 @@ __all__ = [
     "achievement",
     "agent_kpi",
     "analytics",
+    "call_center_dashboard",
     "call_center_dashboard_stats",
     "check_formula",
     "convert_unit",

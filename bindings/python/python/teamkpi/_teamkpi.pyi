@@ -62,7 +62,7 @@ __all__ = [
     "ticket_metrics",
     "_ticket_metrics_buffers",
     "_datetime_fast_path",
-    "call_center_dashboard_stats",
+    "call_center_dashboard",
     "analytics",
     "sla_analytics",
     "sla_breaches",
@@ -389,7 +389,7 @@ def _ticket_metrics_buffers(
     output: str = "rows",
     **options: Any,  # ticket_metrics' keyword options
 ) -> MetricRows | tuple[dict[str, tuple[str, Any]], list[dict[str, Any]]]: ...
-def call_center_dashboard_stats(
+def call_center_dashboard(
     agent_id: int,
     date: Day,
     *,

@@ -55,12 +55,19 @@ class TicketMetricsRow(TypedDict, total=False):
     sla_compliance_percent: Decimal | None
 
 
+class TouchedDay(TypedDict):
+    """An agent's local day whose daily figures a batch changed."""
+
+    agent_id: int | None
+    day: dt.date
+
+
 class Applied(TypedDict):
     """What ``Engine.apply`` did."""
 
     duplicate: bool
     pending: bool
-    touched: list[tuple[int | None, dt.date]]
+    touched: list[TouchedDay]
 
 
 class RejectedEvent(TypedDict):
@@ -70,13 +77,6 @@ class RejectedEvent(TypedDict):
     id: str
     code: str
     message: str
-
-
-class TouchedDay(TypedDict):
-    """An agent's local day whose daily figures a batch changed."""
-
-    agent_id: int | None
-    day: dt.date
 
 
 class BatchReport(TypedDict):
