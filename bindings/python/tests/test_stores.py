@@ -11,13 +11,15 @@ import datetime as dt
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import teamkpi
+from teamkpi._types import KpiAssignmentRow
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday
@@ -103,7 +105,7 @@ def tenant() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
-def setup(store: teamkpi.Store, company: str) -> list[dict]:
+def setup(store: teamkpi.Store, company: str) -> list[KpiAssignmentRow]:
     for d in DEFINITIONS:
         store.upsert_definition({**d, "tenant": company})
     made = []
@@ -359,3 +361,35 @@ def test_open_errors(tmp_path: Path) -> None:
         teamkpi.PostgresStore("postgres://nobody@127.0.0.1:1/none")
     with pytest.raises(teamkpi.InvalidInputError):
         teamkpi.PostgresStore("kpi.db")
+
+
+def _keys_match(shape: Any, value: Mapping[str, Any]) -> None:
+    """`value` has every required key of the TypedDict `shape` and no key it does not declare."""
+    required, optional = shape.__required_keys__, shape.__optional_keys__
+    assert required <= value.keys() <= required | optional, (shape.__name__, value.keys())
+
+
+def test_result_shapes_in_the_stubs_are_what_the_store_returns(store: teamkpi.Store) -> None:
+    from teamkpi import _types
+
+    company = tenant()
+    made = setup(store, company)
+    report = teamkpi.update_kpis(store, now=NOW, tenant=company, timezone="UTC")
+    _keys_match(_types.UpdateReport, report)
+    for outcome in report["outcomes"]:
+        _keys_match(_types.KpiOutcome, outcome)
+    for d in store.definitions(tenant=company):
+        _keys_match(_types.KpiDefinitionRow, d)
+    for a in made + store.assignments(tenant=company):
+        _keys_match(_types.KpiAssignmentRow, a)
+    measured = [m for a in made for m in store.measurements(a["id"], tenant=company)]
+    assert measured
+    for m in measured:
+        _keys_match(_types.MeasurementRow, m)
+    day = dt.timedelta(days=30)
+    for t in store.tickets(NOW - day, NOW + day, tenant=company):
+        _keys_match(_types.TicketRecord, t)
+    _keys_match(_types.StoreSettings, store.settings(tenant=company))
+    _keys_match(_types.PeriodBounds, teamkpi.period_bounds("week", dt.date(2025, 11, 5)))
+    for info in teamkpi.metric_catalog():
+        _keys_match(_types.MetricInfo, info)

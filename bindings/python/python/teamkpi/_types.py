@@ -89,13 +89,31 @@ class BatchReport(TypedDict):
     touched: list[TouchedDay]
 
 
+class _KpiOutcomeKeys(TypedDict):
+    assignment_id: int
+    agent_id: int
+    definition: str
+    period_start: dt.date
+    period_end: dt.date
+    outcome: Literal["stored", "skipped", "failed"]
+
+
+# A base with `total=False` rather than `NotRequired`: postponed annotations hide `NotRequired`
+# from `__required_keys__` before Python 3.14.
+class KpiOutcome(_KpiOutcomeKeys, total=False):
+    """One KPI and period of an ``update_kpis`` run: stored, skipped (no data) or failed."""
+
+    #: Why it was skipped, or the error code of a failure.
+    reason: str
+
+
 class UpdateReport(TypedDict):
     """What ``update_kpis`` did: counts and one outcome per KPI and period."""
 
     successes: int
     skipped: int
     failures: int
-    outcomes: list[dict[str, Any]]
+    outcomes: list[KpiOutcome]
 
 
 class AgentKpi(TypedDict):
@@ -105,3 +123,96 @@ class AgentKpi(TypedDict):
     kpi_date: dt.date
     total_tickets: int
     overall_kpi_score: Decimal | None
+
+
+class KpiDefinitionRow(TypedDict):
+    """A stored KPI definition with its row ``id`` (the KPI tables' ``kpi_definition_id``)."""
+
+    id: int
+    tenant: str | None
+    key: str
+    name: str
+    description: str | None
+    category: str | None
+    unit: str
+    direction: Direction
+    period: str
+    source: dict[str, Any]
+    active: bool
+
+
+class KpiAssignmentRow(TypedDict):
+    """A stored assignment (the KPI tables' ``user_kpis`` row)."""
+
+    id: int
+    tenant: str | None
+    agent_id: int
+    definition: str
+    target: Decimal
+    weight: Decimal
+    valid_from: dt.date
+    valid_to: dt.date | None
+    active: bool
+    assigned_by: int | None
+
+
+class MeasurementRow(TypedDict):
+    """A stored measurement of one assignment and period."""
+
+    assignment_id: int
+    tenant: str | None
+    agent_id: int
+    definition: str
+    period_start: dt.date
+    period_end: dt.date
+    complete: bool
+    actual: Decimal
+    target: Decimal
+    achievement: Decimal
+    metadata: dict[str, Any]
+    calculated_at: dt.datetime
+
+
+class TicketRecord(TypedDict):
+    """A ticket as a store holds it (what ``put_tickets`` takes, with every field)."""
+
+    tenant: str | None
+    id: int
+    kind: str
+    agent_id: int | None
+    team: str | None
+    priority: str | None
+    status: str | None
+    created_at: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reopened_at: list[dt.datetime]
+    transfers: list[dict[str, Any]]
+    agent_messages: list[dict[str, Any]]
+    last_contacted_at: dt.datetime | None
+
+
+class StoreSettings(TypedDict):
+    """A company's settings: zone, assignment settings, SLA policy (``None`` without one)."""
+
+    timezone: str
+    assignment: dict[str, Any]
+    sla: dict[str, Any] | None
+
+
+class PeriodBounds(TypedDict):
+    """A natural period's local first and last day and its UTC bounds."""
+
+    start: dt.date
+    end: dt.date
+    utc_start: dt.datetime
+    utc_end: dt.datetime
+
+
+class MetricInfo(TypedDict):
+    """One metric of the catalogue that KPIs and formulas use."""
+
+    key: str
+    unit: str
+    description: str
