@@ -16,6 +16,7 @@ import pytest
 from test_engine import T0, stream
 
 import teamkpi
+from teamkpi._types import TicketRecord
 
 SLA = {
     "name": "desk",
@@ -129,7 +130,7 @@ def test_other_settings_under_existing_state_are_incompatible(store: teamkpi.Sto
     assert other.settings["timezone"] == "UTC"
 
 
-def snapshots(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def snapshots(events: list[dict[str, Any]]) -> list[TicketRecord]:
     engine = teamkpi.Engine("Europe/Warsaw", sla=SLA)
     engine.apply_many(events)
     return engine.snapshots()

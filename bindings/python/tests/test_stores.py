@@ -393,3 +393,49 @@ def test_result_shapes_in_the_stubs_are_what_the_store_returns(store: teamkpi.St
     _keys_match(_types.PeriodBounds, teamkpi.period_bounds("week", dt.date(2025, 11, 5)))
     for info in teamkpi.metric_catalog():
         _keys_match(_types.MetricInfo, info)
+
+
+def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
+    from teamkpi import _types
+
+    s = teamkpi.SqliteStore()
+    day = dt.timedelta(days=1)
+    s.put_calls(
+        [{"id": 1, "agent_id": 5, "started_at": NOW, "duration": 60, "status": "completed"}]
+    )
+    s.put_sessions([{"agent_id": 5, "start": NOW - day, "end": NOW, "kind": "work"}])
+    s.put_contacts([{"id": 1, "agent_id": 5}])
+    s.put_campaigns([{"id": 1, "name": "autumn", "active": True}])
+    s.put_agents([{"id": 5, "name": "Ola", "status": "online"}])
+    calls = s.calls(NOW - day, NOW + day)
+    checks: list[tuple[Any, list[Mapping[str, Any]]]] = [
+        (_types.CallRecord, [*calls]),
+        (_types.SessionRecord, [*s.sessions(NOW - day, NOW)]),
+        (_types.ContactRecord, [*s.contacts()]),
+        (_types.CampaignRecord, [*s.campaigns()]),
+        (_types.AgentRow, [*s.agents()]),
+    ]
+    assigner = teamkpi.Assigner([{"id": 1, "status": "online"}, {"id": 2, "status": "online"}])
+    item = {"id": 10, "created_at": NOW}
+    checks.append((_types.AssignmentEvent, [assigner.assign(item, NOW)]))
+    batch = assigner.drain([{"id": 11, "created_at": NOW}], NOW)
+    checks += [
+        (_types.AssignmentBatch, [batch]),
+        (_types.AssignmentEvent, [*batch["events"]]),
+        (_types.AgentState, [*assigner.agents()]),
+    ]
+    policy = teamkpi.SlaPolicy({"name": "p", "targets": {"high": {"first_response": 3600}}})
+    ticket = {"ticket_id": 1, "priority": "high", "created_at": NOW - day, "events": []}
+    evaluation = policy.evaluate(ticket, NOW)
+    checks += [
+        (_types.SlaEvaluation, [evaluation]),
+        (_types.TargetEvaluation, [*evaluation["targets"]]),
+        (
+            _types.DashboardStats,
+            [teamkpi.call_center_dashboard(5, NOW.date(), calls=calls, now=NOW)],
+        ),
+    ]
+    for shape, values in checks:
+        assert values, shape.__name__
+        for v in values:
+            _keys_match(shape, v)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import teamkpi
+from teamkpi._types import AssignmentBatch
 
 VECTORS = Path(__file__).resolve().parents[3] / "tests" / "vectors"
 
@@ -296,7 +297,7 @@ def run_assignment(inp: dict[str, Any]) -> Any:
             assert e.code == "no_eligible_agent"
             return {"reason": e.reason}
 
-    def batch(b: dict[str, Any]) -> Any:
+    def batch(b: AssignmentBatch) -> Any:
         events = [
             [e["item_id"], e["from"], e["to"], e["reason"]]
             if e.get("from") is not None

@@ -41,6 +41,7 @@ from ._teamkpi import (
     Store,
     __version__,
 )
+from ._types import DashboardStats
 
 # Module functions raise coded errors for arguments Python itself refuses to convert (a `str`
 # where an `int` is expected is `InvalidTypeError`, an int beyond 64 bits `out_of_range`).
@@ -50,7 +51,7 @@ analytics = _coded(_teamkpi.analytics)
 call_center_dashboard = _coded(_teamkpi.call_center_dashboard)
 
 
-def call_center_dashboard_stats(*args: Any, **kwargs: Any) -> dict[str, Any]:
+def call_center_dashboard_stats(*args: Any, **kwargs: Any) -> DashboardStats:
     """Deprecated: the earlier name of :func:`call_center_dashboard`, which it calls."""
     warnings.warn(
         "call_center_dashboard_stats is deprecated; use call_center_dashboard",

@@ -216,3 +216,145 @@ class MetricInfo(TypedDict):
     key: str
     unit: str
     description: str
+
+
+class CallRecord(TypedDict):
+    """A call (the call-center dashboard's ``calls`` row)."""
+
+    tenant: str | None
+    id: int
+    agent_id: int
+    started_at: dt.datetime
+    duration_seconds: int
+    outcome: str
+    contact_id: int | None
+    campaign_id: int | None
+
+
+class SessionRecord(TypedDict):
+    """An agent session interval; ``end`` is ``None`` while it is open."""
+
+    tenant: str | None
+    agent_id: int
+    kind: str
+    start: dt.datetime
+    end: dt.datetime | None
+
+
+class ContactRecord(TypedDict):
+    """A contact assigned to an agent."""
+
+    tenant: str | None
+    id: int
+    agent_id: int | None
+    reason: str | None
+
+
+class CampaignRecord(TypedDict):
+    """A campaign."""
+
+    tenant: str | None
+    id: int
+    active: bool
+
+
+class AgentState(TypedDict):
+    """An agent as the assigner sees it."""
+
+    tenant: str | None
+    id: int
+    status: str
+    open_load: dict[str, int]
+    capacity: int | None
+    capacity_per_kind: dict[str, int]
+    teams: list[str]
+    skills: list[str]
+    calendar: dict[str, Any] | None
+    last_assigned_at: dt.datetime | None
+    last_active_at: dt.datetime | None
+
+
+class AgentRow(AgentState):
+    """An agent a store holds, with its name."""
+
+    name: str | None
+
+
+# A move of an item to an agent (`from` is None for a first assignment); the functional form
+# because `from` is a keyword.
+AssignmentEvent = TypedDict(
+    "AssignmentEvent",
+    {"item_id": int, "from": int | None, "to": int, "reason": str, "at": dt.datetime},
+)
+
+
+class Unassigned(TypedDict):
+    """An item left where it was, and why."""
+
+    item_id: int
+    reason: str
+
+
+class RejectedItem(TypedDict):
+    """An item refused (with its stable code)."""
+
+    item_id: int
+    code: str
+    reason: str
+
+
+class AssignmentBatch(TypedDict):
+    """The moves of a backlog drain or a stale re-assignment, and what stayed."""
+
+    events: list[AssignmentEvent]
+    unassigned: list[Unassigned]
+    rejected: list[RejectedItem]
+
+
+class DashboardStats(TypedDict):
+    """The call-center dashboard's figures for an agent's day (its JSON shape)."""
+
+    leads_today: int
+    calls_total_today: int
+    calls_connected_today: int
+    calls_missed_today: int
+    total_call_time_today: int
+    average_call_time_today: int | float
+    total_work_time_today: int
+    total_logged_time_today: int
+    total_break_time_today: int
+    total_contacts: int
+    total_rescheduled: int
+    active_campaigns: int
+    timestamp: str
+    date: str
+
+
+class TargetEvaluation(TypedDict):
+    """One SLA target (and response cycle) of a ticket."""
+
+    target: str
+    cycle: int
+    state: str
+    target_seconds: int
+    started_at: dt.datetime
+    stopped_at: dt.datetime | None
+    due_at: dt.datetime | None
+    used_seconds: int
+    remaining_seconds: int
+    late_seconds: int | None
+
+
+class SlaEvaluation(TypedDict):
+    """A ticket's SLA state under a policy at an instant."""
+
+    ticket_id: int
+    tenant: str | None
+    policy: str
+    priority: str
+    agent_id: int | None
+    team: str | None
+    created_at: dt.datetime
+    resolved: bool
+    has_sla: bool
+    targets: list[TargetEvaluation]
