@@ -16,7 +16,7 @@ import pytest
 from test_engine import T0, stream
 
 import teamkpi
-from teamkpi._types import TicketRecord
+from teamkpi._types import TicketMetricsRow, TicketRecord
 
 SLA = {
     "name": "desk",
@@ -46,7 +46,7 @@ def live_of(store: teamkpi.Store) -> teamkpi.LiveMetrics:
     return teamkpi.LiveMetrics(store, timezone="Europe/Warsaw", sla=SLA)
 
 
-def engine_rows(events: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
+def engine_rows(events: list[dict[str, Any]], period: str) -> list[TicketMetricsRow]:
     engine = teamkpi.Engine("Europe/Warsaw", sla=SLA)
     engine.apply_many(events)
     return engine.rows(period)

@@ -427,6 +427,7 @@ def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
     policy = teamkpi.SlaPolicy({"name": "p", "targets": {"high": {"first_response": 3600}}})
     ticket = {"ticket_id": 1, "priority": "high", "created_at": NOW - day, "events": []}
     evaluation = policy.evaluate(ticket, NOW)
+    day0 = NOW.date()
     checks += [
         (_types.SlaEvaluation, [evaluation]),
         (_types.TargetEvaluation, [*evaluation["targets"]]),
@@ -434,6 +435,15 @@ def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
             _types.DashboardStats,
             [teamkpi.call_center_dashboard(5, NOW.date(), calls=calls, now=NOW)],
         ),
+    ]
+    live = teamkpi.LiveMetrics(s, timezone="UTC")
+    live.apply([{"id": "c", "at": NOW, "type": "ticket_created", "ticket_id": 1, "agent_id": 5}])
+    engine = teamkpi.Engine("UTC")
+    engine.apply({"id": "c", "at": NOW, "type": "ticket_created", "ticket_id": 1, "agent_id": 5})
+    checks += [
+        (_types.TicketMetricsRow, [*live.rows(day0, day0), *engine.rows()]),
+        (_types.TicketRecord, [*live.open_tickets(), *engine.snapshots()]),
+        (_types.DashboardStats, [live.dashboard(5, day0, now=NOW)]),
     ]
     for shape, values in checks:
         assert values, shape.__name__
