@@ -11,8 +11,9 @@ use teamkpi::{
     NoAgentReason, OpenItem, WorkItem,
 };
 
-use crate::convert::{datetime_type, from_py, from_py_list, instant, to_py, Shape};
+use crate::convert::{datetime_type, from_py, from_py_list, instant};
 use crate::errors::{coded, raise};
+use crate::pyser::{to_py, Shape};
 
 /// Agents with status, capacity and open load, and the policy that picks among them. Safe to
 /// share between threads (calls are serialised).

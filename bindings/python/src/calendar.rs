@@ -1,21 +1,16 @@
 //! `teamkpi.BusinessCalendar`.
 
 use crate::convert::{PyObj, PyOut};
+pub use crate::wrappers::PyBusinessCalendar;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{json, Value};
 use teamkpi::CalendarSpec;
 
-use crate::convert::{from_py, instant, instant_to_py, to_json, to_py, Shape};
+use crate::convert::{from_py, instant, instant_to_py, to_json};
 use crate::errors::raise;
+use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
-
-/// Opening hours in an IANA zone, with holidays and date overrides, and business-time
-/// arithmetic on aware datetimes.
-#[pyclass(name = "BusinessCalendar", module = "teamkpi", frozen)]
-pub struct PyBusinessCalendar {
-    pub inner: teamkpi::BusinessCalendar,
-}
 
 #[pymethods]
 impl PyBusinessCalendar {

@@ -10,7 +10,6 @@ use pyo3::types::{
 };
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use teamkpi::Error;
 
@@ -435,11 +434,11 @@ fn to_json_at(obj: &PyObj<'_>, field: &str, depth: usize) -> PyResult<Value> {
         return Ok(Value::String(zone_name(obj)?));
     }
     // teamkpi's own objects nest as their dict forms (a calendar inside a policy dict).
-    if let Ok(c) = obj.cast::<crate::calendar::PyBusinessCalendar>() {
+    if let Ok(c) = obj.cast::<crate::wrappers::PyBusinessCalendar>() {
         return serde_json::to_value(c.get().inner.to_spec())
             .map_err(|e| raise(Error::argument_error(field, e.to_string())));
     }
-    if let Ok(p) = obj.cast::<crate::sla::PySlaPolicy>() {
+    if let Ok(p) = obj.cast::<crate::wrappers::PySlaPolicy>() {
         return serde_json::to_value(p.get().inner.spec())
             .map_err(|e| raise(Error::argument_error(field, e.to_string())));
     }
@@ -507,22 +506,6 @@ pub fn from_py_list<T: DeserializeOwned>(obj: Option<&PyObj<'_>>) -> PyResult<Ve
         }
     }
     Ok(out)
-}
-
-/// How result dicts carry dates, instants and decimals.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// Native Python types: `date`, aware UTC `datetime`, `Decimal` (docs/semantics.md).
-    Native,
-    /// The hosts' JSON shapes: strings for dates and instants, numbers as `int`/`float`.
-    Json,
-}
-
-pub use teamkpi::fields::{is_date_key, is_decimal_key, is_instant_key};
-
-/// A serialisable core value as Python objects (see `pyser`).
-pub fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T, shape: Shape) -> PyOut<'py> {
-    crate::pyser::Ctx::new(py, shape).convert(value)
 }
 
 /// A result Python cannot hold (a date outside its years 1–9999) is `out_of_range`, not

@@ -9,11 +9,12 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use teamkpi::engine::{Applied, Engine, EngineOptions, Event, EventKind};
-use teamkpi::{Error, PeriodKind};
+use teamkpi::{Error, EventIssue, PeriodKind};
 
-use crate::convert::{date, date_to_py, instant, to_json, to_py, Shape};
+use crate::convert::{date, date_to_py, instant, to_json};
 use crate::errors::raise;
 use crate::metrics::{calendar_arg, sla_arg};
+use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
 
 /// The incremental engine: ingests ticket, call and session events and keeps agent-day, week and
@@ -67,6 +68,36 @@ fn opt_str<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<
     match d.get_item(key)? {
         Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
         _ => Ok(None),
+    }
+}
+
+/// Decodes events by the batch rules: every one that does not decode or validate is named
+/// (index and code) in one `invalid_events` error, and nothing is applied.
+pub(crate) fn events_arg(events: &PyObj<'_>, tenant: Option<&str>) -> PyResult<Vec<Event>> {
+    let py = events.py();
+    let one = |index: usize, e: &PyObj<'_>| parse_event(e).map_err(|err| issue(py, index, &err));
+    let decoded = if events.cast::<PyDict>().is_ok() {
+        vec![one(0, events)]
+    } else {
+        let mut out = Vec::new();
+        for (index, e) in events.try_iter()?.enumerate() {
+            out.push(one(index, &e?));
+        }
+        out
+    };
+    teamkpi::engine::collect_batch(tenant, decoded).map_err(raise)
+}
+
+fn issue(py: Python<'_>, index: usize, err: &PyErr) -> EventIssue {
+    let value = err.value(py);
+    let code = value
+        .getattr("code")
+        .and_then(|c| c.extract::<String>())
+        .unwrap_or_else(|_| "invalid_type".to_owned());
+    EventIssue {
+        index,
+        code,
+        message: value.str().map(|s| s.to_string()).unwrap_or_default(),
     }
 }
 
@@ -219,7 +250,7 @@ impl PyEngine {
     fn apply_many<'py>(&self, py: Python<'py>, events: &PyObj<'py>) -> PyOut<'py> {
         crate::errors::guard(|| {
             let tenant = self.lock()?.options().tenant.clone();
-            let parsed = crate::live::events_arg(events, tenant.as_deref())?;
+            let parsed = events_arg(events, tenant.as_deref())?;
             let inner = &self.inner;
             let report = py
                 .detach(|| crate::errors::lock(inner).apply_batch(&parsed))

@@ -20,6 +20,8 @@ mod pyser;
 mod rules;
 mod sla;
 mod store;
+mod testing;
+mod wrappers;
 mod zones;
 
 /// The native module.
@@ -61,6 +63,6 @@ fn _teamkpi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store::update_kpis, m)?)?;
     m.add_function(wrap_pyfunction!(store::agent_kpi, m)?)?;
     m.add_function(wrap_pyfunction!(live::ticket_events, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::_panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(testing::_panic_for_tests, m)?)?;
     Ok(())
 }

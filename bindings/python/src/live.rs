@@ -3,18 +3,19 @@
 use crate::convert::{PyObj, PyOut};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use teamkpi::engine::{EngineOptions, Event};
+use teamkpi::engine::EngineOptions;
 use teamkpi::live::{self, LiveWindows};
 use teamkpi::metrics::analytics::{AnalyticsKind, AnalyticsOptions};
 use teamkpi::metrics::{DashboardRequest, GroupBy, GroupKey};
 use teamkpi::request::LiveRowsRequest;
-use teamkpi::{Error, EventIssue, Period, PeriodKind};
+use teamkpi::{Error, Period, PeriodKind};
 use teamkpi_stores::UpdateSource;
 
-use crate::convert::{date, dec_to_py, instant, opt_instant, to_py, Shape};
-use crate::engine::parse_event;
+use crate::convert::{date, dec_to_py, instant, opt_instant};
+use crate::engine::events_arg;
 use crate::errors::raise;
 use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
+use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
 use crate::store::{update_options, PyExternal, PyStore};
 
@@ -52,36 +53,6 @@ impl PyLive {
         o.tenant = self.options.tenant.clone();
         o.sla = self.options.sla.clone();
         Ok(o)
-    }
-}
-
-/// Decodes events by the batch rules: every one that does not decode or validate is named
-/// (index and code) in one `invalid_events` error, and nothing is applied.
-pub(crate) fn events_arg(events: &PyObj<'_>, tenant: Option<&str>) -> PyResult<Vec<Event>> {
-    let py = events.py();
-    let one = |index: usize, e: &PyObj<'_>| parse_event(e).map_err(|err| issue(py, index, &err));
-    let decoded = if events.cast::<PyDict>().is_ok() {
-        vec![one(0, events)]
-    } else {
-        let mut out = Vec::new();
-        for (index, e) in events.try_iter()?.enumerate() {
-            out.push(one(index, &e?));
-        }
-        out
-    };
-    teamkpi::engine::collect_batch(tenant, decoded).map_err(raise)
-}
-
-fn issue(py: Python<'_>, index: usize, err: &PyErr) -> EventIssue {
-    let value = err.value(py);
-    let code = value
-        .getattr("code")
-        .and_then(|c| c.extract::<String>())
-        .unwrap_or_else(|_| "invalid_type".to_owned());
-    EventIssue {
-        index,
-        code,
-        message: value.str().map(|s| s.to_string()).unwrap_or_default(),
     }
 }
 

@@ -15,8 +15,9 @@ use teamkpi::metrics::{
 use teamkpi::{Error, PeriodKind, SlaGroupBy};
 
 use crate::calendar::PyBusinessCalendar;
-use crate::convert::{from_py, from_py_list, instant, opt_instant, to_py, Shape};
+use crate::convert::{from_py, from_py_list, instant, opt_instant};
 use crate::errors::raise;
+use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
 use crate::sla::{timelines, PySlaPolicy};
 use teamkpi::request::{AnalyticsRequest, MetricsSettings};

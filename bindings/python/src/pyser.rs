@@ -3,7 +3,7 @@
 //! that return tens of thousands of rows.
 //!
 //! Native shape (docs/semantics.md): values under date keys become `date`, under instant keys aware UTC
-//! `datetime`, under decimal keys `Decimal` (see `convert::is_*_key`); dates are cached per call,
+//! `datetime`, under decimal keys `Decimal` (see `teamkpi::fields::is_*_key`); dates are cached per call,
 //! since rows share few distinct days.
 
 use std::collections::HashMap;
@@ -16,9 +16,22 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde::ser::{self, Serialize};
 
-use crate::convert::{
-    date_to_py, decimal_to_py, instant_to_py, is_date_key, is_decimal_key, is_instant_key, Shape,
-};
+use crate::convert::{date_to_py, decimal_to_py, instant_to_py};
+use teamkpi::fields::{is_date_key, is_decimal_key, is_instant_key};
+
+/// How result dicts carry dates, instants and decimals.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Native Python types: `date`, aware UTC `datetime`, `Decimal` (docs/semantics.md).
+    Native,
+    /// The hosts' JSON shapes: strings for dates and instants, numbers as `int`/`float`.
+    Json,
+}
+
+/// A serialisable core value as Python objects.
+pub fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T, shape: Shape) -> PyOut<'py> {
+    Ctx::new(py, shape).convert(value)
+}
 
 /// A conversion failure (a Python error while building objects, or a type serde cannot map).
 #[derive(Debug)]

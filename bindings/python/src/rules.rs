@@ -14,9 +14,10 @@ use teamkpi::{
 
 use crate::convert::{
     date, date_to_py, dec_to_py, decimal, from_py, instant, opt_dec_to_py, opt_decimal, timezone,
-    to_json, to_py, Shape,
+    to_json,
 };
 use crate::errors::raise;
+use crate::pyser::{to_py, Shape};
 
 /// Achievement cap, floor and zero-target rule from keyword arguments.
 pub fn policy(

@@ -3,18 +3,13 @@
 use std::collections::BTreeSet;
 
 use crate::convert::{PyObj, PyOut};
+pub use crate::wrappers::PySlaPolicy;
 use pyo3::prelude::*;
 use teamkpi::{SlaPolicySpec, TicketTimeline};
 
-use crate::convert::{from_py, instant, to_py, Shape};
+use crate::convert::{from_py, instant};
 use crate::errors::raise;
-
-/// An SLA policy: per-priority first-response, next-response and resolution targets in
-/// business seconds on a calendar, pause statuses and an at-risk threshold.
-#[pyclass(name = "SlaPolicy", module = "teamkpi", frozen)]
-pub struct PySlaPolicy {
-    pub inner: teamkpi::SlaPolicy,
-}
+use crate::pyser::{to_py, Shape};
 
 pub fn timelines(tickets: &PyObj<'_>) -> PyResult<Vec<TicketTimeline>> {
     crate::convert::from_py_list(Some(tickets))

@@ -16,11 +16,12 @@ use teamkpi::{
 use teamkpi_stores::{HostStore, UpdateSource};
 
 use crate::convert::{
-    date, dec_to_py, decimal, from_py, from_py_list, instant, opt_decimal, to_json, to_py, Shape,
+    date, dec_to_py, decimal, from_py, from_py_list, instant, opt_decimal, to_json,
 };
 use crate::engine::PyEngine;
 use crate::errors::{coded, raise};
 use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
+use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
 
 /// A teamkpi store: KPI definitions, assignments, measurements, manual values, and teamkpi's own
