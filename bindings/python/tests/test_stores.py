@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import teamkpi
-from teamkpi._types import KpiAssignmentRow
+from teamkpi.types import KpiAssignmentRow
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday

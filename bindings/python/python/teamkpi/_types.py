@@ -6,6 +6,45 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
+# What `teamkpi.types` exports.
+__all__ = [
+    "AgentKpi",
+    "AgentRow",
+    "AgentState",
+    "Applied",
+    "AssignmentBatch",
+    "AssignmentEvent",
+    "BatchReport",
+    "CallRecord",
+    "CampaignRecord",
+    "ContactRecord",
+    "DashboardStats",
+    "Day",
+    "Direction",
+    "GroupByName",
+    "Instant",
+    "KpiAssignmentRow",
+    "KpiDefinitionRow",
+    "KpiOutcome",
+    "MeasurementRow",
+    "MetricInfo",
+    "Number",
+    "PeriodBounds",
+    "PeriodName",
+    "RejectedEvent",
+    "RejectedItem",
+    "SessionRecord",
+    "SlaEvaluation",
+    "StoreSettings",
+    "TargetEvaluation",
+    "TicketMetricsRow",
+    "TicketRecord",
+    "TouchedDay",
+    "Unassigned",
+    "UpdateReport",
+    "Zone",
+]
+
 Direction = Literal["higher_better", "lower_better", "exact"]
 PeriodName = Literal["day", "week", "month", "daily", "weekly", "monthly"]
 GroupByName = Literal["agent", "team", "tenant"]
