@@ -248,7 +248,7 @@ export declare class SlaPolicy {
 export interface Applied {
   duplicate: boolean
   pending: boolean
-  touched: Array<{ agent_id: number | null; date: Day }>
+  touched: Array<{ agent_id: number | null; day: Day }>
 }
 
 export interface BatchReport {

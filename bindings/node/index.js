@@ -448,7 +448,7 @@ function appliedResult(r, nativeEngine) {
     flags = -1 - r
     const pairs = nativeEngine.lastTouched()
     for (let i = 0; i + 1 < pairs.length; i += 2) {
-      touched.push({ agent_id: Number.isNaN(pairs[i]) ? null : pairs[i], date: dayText(pairs[i + 1]) })
+      touched.push({ agent_id: Number.isNaN(pairs[i]) ? null : pairs[i], day: dayText(pairs[i + 1]) })
     }
   } else {
     flags = r % 4
@@ -456,7 +456,7 @@ function appliedResult(r, nativeEngine) {
     if (t > 0) {
       const day = (t - 1) % 1048576
       const agent = (t - 1 - day) / 1048576
-      touched.push({ agent_id: agent === 0 ? null : agent - 1, date: dayText(day) })
+      touched.push({ agent_id: agent === 0 ? null : agent - 1, day: dayText(day) })
     }
   }
   return { duplicate: (flags & 1) !== 0, pending: (flags & 2) !== 0, touched }

@@ -1169,7 +1169,7 @@ impl NativeEngine {
                 let agent = agent.map_or_else(|| "null".to_owned(), |a| a.to_string());
                 let sep = if i == 0 { "" } else { "," };
                 out.push_str(&format!(
-                    "{sep}{{\"agent_id\":{agent},\"date\":\"{date}\"}}"
+                    "{sep}{{\"agent_id\":{agent},\"day\":\"{date}\"}}"
                 ));
             }
             out.push_str("]}");
