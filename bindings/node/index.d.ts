@@ -421,6 +421,8 @@ export declare function updateKpis(
     date?: Day
     days?: number
     agentId?: number
+    /** An engine's figures as the metric source (not with `tickets`). */
+    engine?: Engine
     tickets?: Record[]
     tenant?: string | null
     timezone?: string

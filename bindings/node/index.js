@@ -737,8 +737,14 @@ function updateKpis(store, o = {}) {
   if (!(store instanceof Store)) {
     throw new TeamKpiError(`store: expected a Store, got ${typeName(store)}`, 'invalid_type')
   }
-  const args = metricOptions(o)
-  return store._op('update_kpis', args)
+  const { engine, ...rest } = o ?? {}
+  if (engine === undefined || engine === null) return store._op('update_kpis', metricOptions(rest))
+  // The engine's figures as the metric source (Python's `engine=`).
+  if (!(engine instanceof Engine)) {
+    throw new TeamKpiError(`engine: expected an Engine, got ${typeName(engine)}`, 'invalid_type')
+  }
+  const args = encode(metricOptions(rest))
+  return run(() => decode(store._native.updateKpisFromEngine(engine._native, args)))
 }
 
 function typeName(v) {

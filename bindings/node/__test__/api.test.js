@@ -197,6 +197,17 @@ function storeCases(makeStore, label) {
     assert.equal(store.assignments({ tenant, agentId: 7 }).length, 2)
     // the same options and errors as Python: an unknown agent, date with days
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, agentId: 999 }), { code: 'unknown_agent' })
+    // an engine's figures as the source, as Python's engine=: the same measurements
+    const engine = new t.Engine('UTC', { tenant })
+    engine.apply({ id: 'c1', at: day, type: 'ticket_created', ticket_id: 1, agent_id: 7, tenant })
+    engine.apply({ id: 'r1', at: hours(day, 2), type: 'resolved', ticket_id: 1, tenant })
+    engine.apply({ id: 'c2', at: hours(day, 1), type: 'ticket_created', ticket_id: 2, agent_id: 7, tenant })
+    engine.apply({ id: 'r2', at: hours(day, 5), type: 'resolved', ticket_id: 2, tenant })
+    const viaEngine = t.updateKpis(store, { now: NOW, tenant, timezone: 'UTC', engine })
+    assert.deepEqual([viaEngine.successes, viaEngine.failures], [2, 0])
+    assert.deepEqual(store.latestMeasurement(a.id, { tenant }).actual, 3)
+    assert.throws(() => t.updateKpis(store, { now: NOW, tenant, engine, tickets: [] }), { code: 'invalid_argument' })
+    assert.throws(() => t.updateKpis(store, { now: NOW, tenant, engine: {} }), { code: 'invalid_type' })
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, date: '2025-11-05', days: 2 }), { code: 'invalid_argument' })
     assert.throws(() => t.ticketMetrics([], { period: 'week', windows: { start: '2025-11-03', days: 7, count: 2 } }), { code: 'invalid_argument' })
   })

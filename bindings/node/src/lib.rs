@@ -1168,9 +1168,7 @@ impl NativeEngine {
             for (i, (agent, date)) in applied.touched.iter().enumerate() {
                 let agent = agent.map_or_else(|| "null".to_owned(), |a| a.to_string());
                 let sep = if i == 0 { "" } else { "," };
-                out.push_str(&format!(
-                    "{sep}{{\"agent_id\":{agent},\"day\":\"{date}\"}}"
-                ));
+                out.push_str(&format!("{sep}{{\"agent_id\":{agent},\"day\":\"{date}\"}}"));
             }
             out.push_str("]}");
             Ok(out)
@@ -1448,6 +1446,26 @@ impl NativeStore {
             Ok(NativeStore {
                 inner: inner.into(),
             })
+        })
+    }
+
+    /// `update_kpis` with an engine's figures as the metric source (the options as for
+    /// `op("update_kpis", …)`; tickets with an engine is `invalid_argument`).
+    #[napi]
+    pub fn update_kpis_from_engine(
+        &self,
+        engine: &NativeEngine,
+        args: String,
+    ) -> napi::Result<String> {
+        guard(|| {
+            let v = parse(&args)?;
+            let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
+            let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
+            let engine = engine.lock()?;
+            let metrics: &dyn teamkpi::update::MetricSource = &*engine;
+            let source = UpdateSource::chosen(Some(metrics), tickets.as_deref()).map_err(err)?;
+            let now = instant(&v, "now")?;
+            out(&teamkpi_stores::update(&*self.inner, now, &options, source, None).map_err(err)?)
         })
     }
 
