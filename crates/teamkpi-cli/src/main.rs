@@ -305,6 +305,21 @@ fn run(cli: Cli) -> CliResult {
         }
         command => {
             let path = cli.db.unwrap_or_else(|| PathBuf::from("teamkpi.sqlite"));
+            // Only `import` starts a database; the other commands read one, and a file that is
+            // not there is a mistaken path, not an empty team.
+            let reads = !matches!(command, Command::Import { .. });
+            let db = path.to_string_lossy();
+            if reads && !teamkpi_stores::is_postgres_url(&db) && db != ":memory:" && !path.exists()
+            {
+                return Err(Failure::new(
+                    "invalid_argument",
+                    format!(
+                        "no database at {}: run `teamkpi demo --db {0}` or `teamkpi import` first, \
+                         or give --db",
+                        path.display()
+                    ),
+                ));
+            }
             let ctx = Ctx::open(&path, cli.tenant, now)?;
             match command {
                 Command::Demo { .. } => Ok(()),

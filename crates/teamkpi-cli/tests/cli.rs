@@ -211,7 +211,26 @@ fn bad_input_exits_non_zero_with_one_line() {
     // clap's own errors (unknown flags) also exit non-zero.
     let o = teamkpi(&db, &["report", "--bogus"]);
     assert!(!o.status.success());
+    // A path with no database is a mistake, not an empty team: nothing is created.
     let empty = dir.path().join("empty.sqlite");
+    for args in [["report"], ["sla"], ["update"]] {
+        let o = teamkpi(&empty, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).starts_with("error [invalid_argument]: no database at"),
+            "{args:?}"
+        );
+    }
+    assert!(!empty.exists());
+    // `import` starts one; without settings, `sla` says what is missing.
+    let o = import(
+        &empty,
+        dir.path(),
+        "tickets",
+        "none.csv",
+        "id,agent_id,created_at\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = teamkpi(&empty, &["sla"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no SLA policy"));
