@@ -311,11 +311,17 @@ fn run(cli: Cli) -> CliResult {
             let db = path.to_string_lossy();
             if reads && !teamkpi_stores::is_postgres_url(&db) && db != ":memory:" && !path.exists()
             {
+                let demo = PathBuf::from("teamkpi-demo.sqlite");
+                let hint = if demo.exists() {
+                    format!("; `teamkpi demo` wrote {}: give --db {0}", demo.display())
+                } else {
+                    String::new()
+                };
                 return Err(Failure::new(
                     "invalid_argument",
                     format!(
-                        "no database at {}: run `teamkpi demo --db {0}` or `teamkpi import` first, \
-                         or give --db",
+                        "no database at {}: run `teamkpi demo` or `teamkpi import` first, or give \
+                         --db{hint}",
                         path.display()
                     ),
                 ));
