@@ -395,6 +395,9 @@ def test_result_shapes_in_the_stubs_are_what_the_store_returns(store: teamkpi.St
         _keys_match(_types.MetricInfo, info)
 
 
+POLICY_HIGH = {"name": "p", "targets": {"high": {"first_response": 3600}}}
+
+
 def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
     from teamkpi import _types
 
@@ -424,9 +427,33 @@ def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
         (_types.AssignmentEvent, [*batch["events"]]),
         (_types.AgentState, [*assigner.agents()]),
     ]
-    policy = teamkpi.SlaPolicy({"name": "p", "targets": {"high": {"first_response": 3600}}})
+    live = teamkpi.LiveMetrics(s, timezone="UTC", sla=POLICY_HIGH)
+    live.apply(
+        [
+            {
+                "id": "c",
+                "at": NOW - day,
+                "type": "ticket_created",
+                "ticket_id": 1,
+                "agent_id": 5,
+                "priority": "high",
+            }
+        ]
+    )
+    policy = teamkpi.SlaPolicy(POLICY_HIGH)
     ticket = {"ticket_id": 1, "priority": "high", "created_at": NOW - day, "events": []}
     evaluation = policy.evaluate(ticket, NOW)
+    scan = policy.scan([ticket], NOW)
+    breaches = teamkpi.sla_breaches(policy, [ticket], now=NOW)
+    rows = teamkpi.sla_analytics(policy, [ticket], now=NOW, start=NOW - 2 * day, end=NOW)
+    by_agent = live.sla_analytics(NOW - 2 * day, NOW, now=NOW, group_by="agent")
+    checks += [
+        (_types.BreachScan, [scan]),
+        (_types.SlaAlert, [*scan["breaches"], *scan["at_risk"]]),
+        (_types.SlaBreachList, [breaches, live.sla_breaches(now=NOW)]),
+        (_types.SlaAlertJson, [*breaches["breaches"]]),
+        (_types.SlaAnalyticsRow, [*rows, *by_agent]),
+    ]
     day0 = NOW.date()
     checks += [
         (_types.SlaEvaluation, [evaluation]),
@@ -436,8 +463,6 @@ def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
             [teamkpi.call_center_dashboard(5, NOW.date(), calls=calls, now=NOW)],
         ),
     ]
-    live = teamkpi.LiveMetrics(s, timezone="UTC")
-    live.apply([{"id": "c", "at": NOW, "type": "ticket_created", "ticket_id": 1, "agent_id": 5}])
     engine = teamkpi.Engine("UTC")
     engine.apply({"id": "c", "at": NOW, "type": "ticket_created", "ticket_id": 1, "agent_id": 5})
     checks += [

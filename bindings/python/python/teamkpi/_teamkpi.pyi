@@ -23,6 +23,7 @@ from ._types import (
     AssignmentBatch,
     AssignmentEvent,
     BatchReport,
+    BreachScan,
     CallRecord,
     CampaignRecord,
     ContactRecord,
@@ -37,6 +38,8 @@ from ._types import (
     Number,
     PeriodBounds,
     SessionRecord,
+    SlaAnalyticsRow,
+    SlaBreachList,
     SlaEvaluation,
     StoreSettings,
     TicketMetricsRow,
@@ -128,7 +131,7 @@ class SlaPolicy:
     def evaluate(self, ticket: _Record, now: Instant) -> SlaEvaluation: ...
     def scan(
         self, tickets: Iterable[_Record], now: Instant, already_alerted: Iterable[str] | None = None
-    ) -> dict[str, Any]: ...
+    ) -> BreachScan: ...
 
 @final
 class Engine:
@@ -308,8 +311,8 @@ class LiveMetrics:
         now: Instant,
         group_by: str | None = None,
         agent_id: int | None = None,
-    ) -> list[dict[str, Any]]: ...
-    def sla_breaches(self, *, now: Instant, agent_id: int | None = None) -> dict[str, Any]: ...
+    ) -> list[SlaAnalyticsRow]: ...
+    def sla_breaches(self, *, now: Instant, agent_id: int | None = None) -> SlaBreachList: ...
     def update_kpis(
         self,
         *,
@@ -440,7 +443,7 @@ def sla_analytics(
     start: Instant,
     end: Instant,
     group_by: str | None = None,
-) -> list[dict[str, Any]]: ...
+) -> list[SlaAnalyticsRow]: ...
 def sla_breaches(
     policy: SlaPolicy | _Record,
     tickets: Iterable[_Record],
@@ -448,7 +451,7 @@ def sla_breaches(
     now: Instant,
     agent_id: int | None = None,
     already_alerted: Iterable[str] | None = None,
-) -> dict[str, Any]: ...
+) -> SlaBreachList: ...
 def timelines_from_tickets(
     tickets: Iterable[_Record | tuple[Any, ...]],
 ) -> list[dict[str, Any]]: ...

@@ -15,6 +15,7 @@ __all__ = [
     "AssignmentBatch",
     "AssignmentEvent",
     "BatchReport",
+    "BreachScan",
     "CallRecord",
     "CampaignRecord",
     "ContactRecord",
@@ -33,7 +34,12 @@ __all__ = [
     "PeriodName",
     "RejectedEvent",
     "RejectedItem",
+    "RejectedTicket",
     "SessionRecord",
+    "SlaAlert",
+    "SlaAlertJson",
+    "SlaAnalyticsRow",
+    "SlaBreachList",
     "SlaEvaluation",
     "StoreSettings",
     "TargetEvaluation",
@@ -397,3 +403,67 @@ class SlaEvaluation(TypedDict):
     resolved: bool
     has_sla: bool
     targets: list[TargetEvaluation]
+
+
+class _SlaAlertKeys(TypedDict):
+    key: str
+    ticket_id: int
+    target: str
+    cycle: int
+    state: str
+    late_seconds: int | None
+    remaining_seconds: int
+    agent_id: int | None
+    team: str | None
+    priority: str
+
+
+class SlaAlert(_SlaAlertKeys):
+    """A breach or at-risk warning of one SLA target; ``key`` is stable across scans."""
+
+    due_at: dt.datetime | None
+
+
+class RejectedTicket(TypedDict):
+    """A ticket whose timeline was invalid (with its stable code)."""
+
+    ticket_id: int
+    code: str
+    reason: str
+
+
+class BreachScan(TypedDict):
+    """New breaches and at-risk warnings since the alerts already sent."""
+
+    breaches: list[SlaAlert]
+    at_risk: list[SlaAlert]
+    rejected: list[RejectedTicket]
+
+
+class SlaAlertJson(_SlaAlertKeys):
+    """A breach in the support automation's JSON shape (``due_at`` as RFC 3339 text)."""
+
+    due_at: str | None
+
+
+class SlaBreachList(TypedDict):
+    """The support automation's breach list."""
+
+    count: int
+    breaches: list[SlaAlertJson]
+
+
+class _SlaAnalyticsKeys(TypedDict):
+    total_sla_tasks: int
+    breached_count: int
+    resolved_on_time: int
+    compliance_rate_percent: int | float | None
+    breach_rate_percent: int | float | None
+
+
+class SlaAnalyticsRow(_SlaAnalyticsKeys, total=False):
+    """The support automation's SLA analytics for one group (its key only when grouped)."""
+
+    agent_id: int
+    team: str
+    policy: str
