@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import teamkpi
-from teamkpi.types import KpiAssignmentRow
+from teamkpi.types import ExternalPeriod, KpiAssignmentRow, KpiDefinition
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 5, 18, 0, tzinfo=UTC)  # a Wednesday
@@ -197,7 +197,13 @@ def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
     )
     asked = []
 
-    def csat(definition: dict, assignment: dict, period: dict) -> Decimal | None:
+    def csat(
+        definition: KpiDefinition, assignment: KpiAssignmentRow, period: ExternalPeriod
+    ) -> Decimal | None:
+        # The provider's arguments have the shapes the stubs give them.
+        _keys_match(KpiDefinition, definition)
+        _keys_match(KpiAssignmentRow, assignment)
+        _keys_match(ExternalPeriod, period)
         asked.append((definition["key"], assignment["agent_id"], period["start"]))
         return Decimal("95")
 
@@ -393,6 +399,13 @@ def test_result_shapes_in_the_stubs_are_what_the_store_returns(store: teamkpi.St
     _keys_match(_types.PeriodBounds, teamkpi.period_bounds("week", dt.date(2025, 11, 5)))
     for info in teamkpi.metric_catalog():
         _keys_match(_types.MetricInfo, info)
+    issues = teamkpi.validate_weights([{**made[0], "weight": 50}], dt.date(2025, 11, 5))
+    assert issues
+    for issue in issues:
+        _keys_match(_types.WeightIssue, issue)
+    _keys_match(_types.KpiDefinition, teamkpi.validate_definition(DEFINITIONS[0]))
+    for timeline in teamkpi.timelines_from_tickets(tickets()):
+        _keys_match(_types.TicketTimeline, timeline)
 
 
 POLICY_HIGH = {"name": "p", "targets": {"high": {"first_response": 3600}}}

@@ -30,8 +30,10 @@ from ._types import (
     DashboardStats,
     Day,
     Direction,
+    ExternalPeriod,
     Instant,
     KpiAssignmentRow,
+    KpiDefinition,
     KpiDefinitionRow,
     MeasurementRow,
     MetricInfo,
@@ -44,7 +46,9 @@ from ._types import (
     StoreSettings,
     TicketMetricsRow,
     TicketRecord,
+    TicketTimeline,
     UpdateReport,
+    WeightIssue,
     Zone,
 )
 
@@ -322,7 +326,7 @@ class LiveMetrics:
         agent_id: int | None = None,
         cap: Number | None = None,
         floor: Number | None = None,
-        external: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Number | None]
+        external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
         | None = None,
     ) -> UpdateReport: ...
     def agent_kpi(self, agent_id: int, day: Day) -> AgentKpi: ...
@@ -368,13 +372,13 @@ def performance_score(
     weights: Mapping[str, Number] | None = None,
     horizon_hours: Number | None = None,
 ) -> Decimal | None: ...
-def validate_weights(assignments: Iterable[_Record], on: Day) -> list[dict[str, Any]]: ...
+def validate_weights(assignments: Iterable[_Record], on: Day) -> list[WeightIssue]: ...
 def score_band(score: Number, bands: Iterable[_Record] | None = None) -> str | None: ...
 def evaluate_formula(expression: str, values: Mapping[str, Number | None]) -> Decimal | None: ...
 def check_formula(expression: str) -> list[str]: ...
 def convert_unit(value: Number, from_unit: str, to_unit: str) -> Decimal: ...
 def kpi_source(calculation_type: str, config: _Record) -> dict[str, Any]: ...
-def validate_definition(definition: _Record) -> dict[str, Any]: ...
+def validate_definition(definition: _Record) -> KpiDefinition: ...
 def metric_catalog() -> list[MetricInfo]: ...
 def period_bounds(kind: str, day: Day, timezone: Zone | None = None) -> PeriodBounds: ...
 def periods(kind: str, start: Day, end: Day) -> list[dict[str, dt.date]]: ...
@@ -454,7 +458,7 @@ def sla_breaches(
 ) -> SlaBreachList: ...
 def timelines_from_tickets(
     tickets: Iterable[_Record | tuple[Any, ...]],
-) -> list[dict[str, Any]]: ...
+) -> list[TicketTimeline]: ...
 def update_kpis(
     store: Store,
     *,
@@ -470,7 +474,7 @@ def update_kpis(
     calendar: BusinessCalendar | _Record | None = None,
     cap: Number | None = None,
     floor: Number | None = None,
-    external: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Number | None]
+    external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
     | None = None,
 ) -> UpdateReport: ...
 def agent_kpi(

@@ -22,9 +22,11 @@ __all__ = [
     "DashboardStats",
     "Day",
     "Direction",
+    "ExternalPeriod",
     "GroupByName",
     "Instant",
     "KpiAssignmentRow",
+    "KpiDefinition",
     "KpiDefinitionRow",
     "KpiOutcome",
     "MeasurementRow",
@@ -45,9 +47,11 @@ __all__ = [
     "TargetEvaluation",
     "TicketMetricsRow",
     "TicketRecord",
+    "TicketTimeline",
     "TouchedDay",
     "Unassigned",
     "UpdateReport",
+    "WeightIssue",
     "Zone",
 ]
 
@@ -170,10 +174,9 @@ class AgentKpi(TypedDict):
     overall_kpi_score: Decimal | None
 
 
-class KpiDefinitionRow(TypedDict):
-    """A stored KPI definition with its row ``id`` (the KPI tables' ``kpi_definition_id``)."""
+class KpiDefinition(TypedDict):
+    """A KPI definition (what ``validate_definition`` gives back, in its canonical form)."""
 
-    id: int
     tenant: str | None
     key: str
     name: str
@@ -184,6 +187,12 @@ class KpiDefinitionRow(TypedDict):
     period: str
     source: dict[str, Any]
     active: bool
+
+
+class KpiDefinitionRow(KpiDefinition):
+    """A stored KPI definition with its row ``id`` (the KPI tables' ``kpi_definition_id``)."""
+
+    id: int
 
 
 class KpiAssignmentRow(TypedDict):
@@ -467,3 +476,32 @@ class SlaAnalyticsRow(_SlaAnalyticsKeys, total=False):
     agent_id: int
     team: str
     policy: str
+
+
+class WeightIssue(TypedDict):
+    """An agent whose applying assignments' weights do not sum to 100."""
+
+    tenant: str | None
+    agent_id: int
+    total: Decimal
+    assignment_ids: list[int]
+
+
+class TicketTimeline(TypedDict):
+    """A ticket's SLA timeline: its events in time order."""
+
+    ticket_id: int
+    tenant: str | None
+    priority: str | None
+    created_at: dt.datetime
+    agent_id: int | None
+    team: str | None
+    events: list[dict[str, Any]]
+
+
+class ExternalPeriod(TypedDict):
+    """The period an external KPI's provider is asked about."""
+
+    kind: str
+    start: dt.date
+    end: dt.date
