@@ -24,6 +24,9 @@ struct KpiLine {
     key: String,
     name: String,
     unit: String,
+    /// The assignment's weight in the overall score, percent.
+    #[serde(with = "teamkpi::num::serde_number")]
+    weight: Decimal,
     actual: Option<f64>,
     target: f64,
     achievement: Option<f64>,
@@ -53,6 +56,11 @@ struct Report {
     comparison: AgentComparison,
     sla: Vec<SlaAnalytics>,
     scorecards: Vec<Scorecard>,
+}
+
+/// At most `n` characters of `s` (column headers).
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
 }
 
 fn f(d: Decimal) -> f64 {
@@ -132,6 +140,7 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
                 key: a.definition.clone(),
                 name: def.map_or_else(|| a.definition.clone(), |d| d.name.clone()),
                 unit: def.map_or_else(String::new, |d| d.unit.as_str().to_owned()),
+                weight: a.weight,
                 actual: latest.as_ref().map(|m| f(m.actual)),
                 target: f(a.target),
                 achievement: latest.as_ref().map(|m| f(m.achievement)),
@@ -209,38 +218,50 @@ pub fn run(ctx: &Ctx, days: u32, json: bool, html: Option<&Path>) -> CliResult {
         opt(p.avg_resolution_time_hours.map(f), " h"),
         opt(p.sla_compliance_rate_percent.map(f), " %"),
     );
-    out!("\nScorecards (each KPI's latest complete period; weights 30/30/20/20)");
-    out!(
-        "{:>4} {:<22} {:>9} {:<18} {:>9} {:>9} {:>9} {:>9}",
-        "rank",
-        "agent",
-        "overall",
-        "band",
-        "res. h",
-        "resolved",
-        "1st resp",
-        "SLA %"
+    // The columns are the team's KPIs, in the order agents were assigned them; the header gives
+    // their weights, or says they differ between agents.
+    let mut columns: Vec<(&str, Decimal)> = Vec::new();
+    let mut same_weights = true;
+    for line in report.scorecards.iter().flat_map(|c| &c.kpis) {
+        match columns.iter().find(|(k, _)| *k == line.key) {
+            Some((_, w)) => same_weights &= *w == line.weight,
+            None => columns.push((&line.key, line.weight)),
+        }
+    }
+    let weights = if same_weights {
+        let list: Vec<String> = columns.iter().map(|(k, w)| format!("{k} {w} %")).collect();
+        format!("weights {}", list.join(", "))
+    } else {
+        "weights differ between agents".to_owned()
+    };
+    out!("\nScorecards (each KPI's latest complete period, achievement %; {weights})");
+    let mut header = format!(
+        "{:>4} {:<22} {:>9} {:<18}",
+        "rank", "agent", "overall", "band"
     );
+    for (key, _) in &columns {
+        header.push_str(&format!(" {:>14}", truncate(key, 14)));
+    }
+    out!("{header}");
     for c in &report.scorecards {
-        let ach = |key: &str| {
-            c.kpis
-                .iter()
-                .find(|k| k.key == key)
-                .and_then(|k| k.achievement)
-        };
-        out!(
-            "{:>4} {:<22} {:>9} {:<18} {:>9} {:>9} {:>9} {:>9}",
+        let mut line = format!(
+            "{:>4} {:<22} {:>9} {:<18}",
             c.rank,
             c.name
                 .clone()
                 .unwrap_or_else(|| format!("agent {}", c.agent_id)),
             opt(c.overall_kpi_score, ""),
             c.band.clone().unwrap_or_else(|| "-".into()),
-            opt(ach("avg_resolution"), "%"),
-            opt(ach("cases_resolved"), "%"),
-            opt(ach("first_response"), "%"),
-            opt(ach("sla_compliance"), "%"),
         );
+        for (key, _) in &columns {
+            let ach = c
+                .kpis
+                .iter()
+                .find(|k| k.key == *key)
+                .and_then(|k| k.achievement);
+            line.push_str(&format!(" {:>14}", opt(ach, "%")));
+        }
+        out!("{line}");
     }
     out!(
         "\nWeekly trends (7-day windows from {})",
