@@ -377,7 +377,9 @@ pub fn update(ctx: &Ctx, options: &UpdateOptions, print: bool, live: bool) -> Cl
     } else {
         UpdateSource::Store
     };
-    let bar = progress(1, "updating");
+    // One call computes every KPI: a spinner (on a terminal only) says it is working.
+    let bar = ProgressBar::new_spinner().with_message("updating KPIs");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let report = teamkpi_stores::update(&*ctx.store, ctx.now, options, source, None)?;
     bar.finish_and_clear();
     if print {
