@@ -27,9 +27,12 @@ struct KpiLine {
     /// The assignment's weight in the overall score, percent.
     #[serde(with = "teamkpi::num::serde_number")]
     weight: Decimal,
-    actual: Option<f64>,
-    target: f64,
-    achievement: Option<f64>,
+    #[serde(with = "teamkpi::num::serde_number_opt")]
+    actual: Option<Decimal>,
+    #[serde(with = "teamkpi::num::serde_number")]
+    target: Decimal,
+    #[serde(with = "teamkpi::num::serde_number_opt")]
+    achievement: Option<Decimal>,
     period_start: Option<String>,
     period_end: Option<String>,
     complete: Option<bool>,
@@ -40,9 +43,11 @@ struct Scorecard {
     rank: u32,
     agent_id: u64,
     name: Option<String>,
-    overall_kpi_score: Option<f64>,
+    #[serde(with = "teamkpi::num::serde_number_opt")]
+    overall_kpi_score: Option<Decimal>,
     band: Option<String>,
-    performance_score: Option<f64>,
+    #[serde(with = "teamkpi::num::serde_number_opt")]
+    performance_score: Option<Decimal>,
     kpis: Vec<KpiLine>,
 }
 
@@ -63,8 +68,9 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-fn f(d: Decimal) -> f64 {
-    round2(d).to_f64().unwrap_or(0.0)
+/// A figure as the report shows it: exact, rounded to 2 places (never through `f64`).
+fn f(d: Decimal) -> Decimal {
+    round2(d)
 }
 
 fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
@@ -186,7 +192,7 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
     })
 }
 
-fn opt(v: Option<f64>, suffix: &str) -> String {
+fn opt(v: Option<Decimal>, suffix: &str) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:.2}{suffix}"))
 }
 
@@ -312,8 +318,9 @@ fn render_html(r: &Report) -> String {
     let mut bars = String::new();
     let width = 640.0;
     for (i, c) in r.scorecards.iter().enumerate() {
-        let score = c.overall_kpi_score.unwrap_or(0.0);
-        let w = (score.min(150.0) / 150.0) * (width - 220.0);
+        let score = c.overall_kpi_score.unwrap_or_default();
+        // Geometry only: the bar's length in pixels.
+        let w = (score.to_f64().unwrap_or(0.0).min(150.0) / 150.0) * (width - 220.0);
         let y = i as f64 * 22.0;
         let name = c
             .name
@@ -326,9 +333,9 @@ fn render_html(r: &Report) -> String {
             name = esc(&name),
             y = y,
             w = w,
-            cls = if score >= 90.0 {
+            cls = if score >= Decimal::from(90) {
                 "good"
-            } else if score >= 75.0 {
+            } else if score >= Decimal::from(75) {
                 "ok"
             } else {
                 "bad"
