@@ -407,6 +407,12 @@ pub fn update(ctx: &Ctx, options: &UpdateOptions, print: bool, live: bool) -> Cl
     Ok(())
 }
 
+/// Whole seconds as hours with one decimal, by integer arithmetic (no float on the way out).
+fn hours_text(seconds: i64) -> String {
+    let tenths = (seconds.saturating_add(180)).div_euclid(360);
+    format!("{}.{}", tenths.div_euclid(10), tenths.rem_euclid(10))
+}
+
 fn sla(ctx: &Ctx, json: bool) -> CliResult {
     let Some(policy) = &ctx.sla else {
         return Err(Failure::new(
@@ -440,7 +446,7 @@ fn sla(ctx: &Ctx, json: bool) -> CliResult {
         timelines.len()
     );
     out!(
-        "{:<10} {:<16} {:<9} {:>6} {:>18} {:>10}",
+        "{:<10} {:<16} {:<9} {:<22} {:>18} {:>10}",
         "ticket",
         "target",
         "state",
@@ -448,14 +454,28 @@ fn sla(ctx: &Ctx, json: bool) -> CliResult {
         "due",
         "late (h)"
     );
-    for a in scan.breaches.iter().chain(&scan.at_risk).take(40) {
+    // The most overdue first, then what falls due soonest; agents by name where known.
+    let names: std::collections::BTreeMap<u64, String> = ctx
+        .store
+        .agents(ctx.tenant())?
+        .into_iter()
+        .filter_map(|(a, n)| n.map(|n| (a.id, n)))
+        .collect();
+    let mut breaches: Vec<_> = scan.breaches.iter().collect();
+    breaches.sort_by_key(|a| (std::cmp::Reverse(a.late_seconds), a.ticket_id));
+    let mut at_risk: Vec<_> = scan.at_risk.iter().collect();
+    at_risk.sort_by_key(|a| (a.due_at, a.ticket_id));
+    for a in breaches.into_iter().chain(at_risk).take(40) {
         out!(
-            "{:<10} {:<16} {:<9} {:>6} {:>18} {:>10}",
+            "{:<10} {:<16} {:<9} {:<22} {:>18} {:>10}",
             a.ticket_id,
             a.target.as_str(),
             a.state.as_str(),
             a.agent_id
-                .map(|x| x.to_string())
+                .map(|x| names
+                    .get(&x)
+                    .cloned()
+                    .unwrap_or_else(|| format!("agent {x}")))
                 .unwrap_or_else(|| "-".into()),
             a.due_at
                 .map(|d| d
@@ -463,9 +483,7 @@ fn sla(ctx: &Ctx, json: bool) -> CliResult {
                     .format("%Y-%m-%d %H:%M")
                     .to_string())
                 .unwrap_or_default(),
-            a.late_seconds
-                .map(|s| format!("{:.1}", s as f64 / 3600.0))
-                .unwrap_or_default()
+            a.late_seconds.map(hours_text).unwrap_or_default()
         );
     }
     if scan.breaches.len() + scan.at_risk.len() > 40 {
