@@ -134,6 +134,18 @@ fn sla_assign_reassign_and_update() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["breaches"]["count"].is_number());
+    // The table: the most overdue first, agents by name.
+    let o = teamkpi(&db, &["sla"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let breached: Vec<&str> = text.lines().filter(|l| l.contains(" breached ")).collect();
+    assert!(!breached.is_empty(), "{text}");
+    let late: Vec<f64> = breached
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+        .collect();
+    assert!(late.windows(2).all(|w| w[0] >= w[1]), "{late:?}");
+    assert!(!breached[0].contains("agent "), "{}", breached[0]);
     let dry = teamkpi(&db, &["assign", "--dry-run"]);
     assert!(dry.status.success());
     assert!(stdout(&dry).starts_with("would move"));
