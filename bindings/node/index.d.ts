@@ -423,6 +423,12 @@ export declare function updateKpis(
     agentId?: number
     /** An engine's figures as the metric source (not with `tickets`). */
     engine?: Engine
+    /** Values of external KPIs: the value, or null for no data; a throw fails that KPI only. */
+    external?: (
+      definition: Record,
+      assignment: Record,
+      period: { kind: string; start: Day; end: Day },
+    ) => number | string | null | undefined
     tickets?: Record[]
     tenant?: string | null
     timezone?: string

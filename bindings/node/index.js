@@ -737,14 +737,26 @@ function updateKpis(store, o = {}) {
   if (!(store instanceof Store)) {
     throw new TeamKpiError(`store: expected a Store, got ${typeName(store)}`, 'invalid_type')
   }
-  const { engine, ...rest } = o ?? {}
-  if (engine === undefined || engine === null) return store._op('update_kpis', metricOptions(rest))
-  // The engine's figures as the metric source (Python's `engine=`).
-  if (!(engine instanceof Engine)) {
+  const { engine, external, ...rest } = o ?? {}
+  const none = (x) => x === undefined || x === null
+  if (none(engine) && none(external)) return store._op('update_kpis', metricOptions(rest))
+  // The engine's figures as the metric source, and a provider of external KPI values (Python's
+  // `engine=` and `external=`): called with the definition, the assignment and the period,
+  // it returns the value (a number or numeric text) or null for no data.
+  if (!none(engine) && !(engine instanceof Engine)) {
     throw new TeamKpiError(`engine: expected an Engine, got ${typeName(engine)}`, 'invalid_type')
   }
+  if (!none(external) && typeof external !== 'function') {
+    throw new TeamKpiError(`external: expected a function, got ${typeName(external)}`, 'invalid_type')
+  }
+  const provider = none(external)
+    ? null
+    : (json) => {
+        const value = external(...decode(json))
+        return none(value) ? null : String(value)
+      }
   const args = encode(metricOptions(rest))
-  return run(() => decode(store._native.updateKpisFromEngine(engine._native, args)))
+  return run(() => decode(store._native.updateKpisWith(args, none(engine) ? null : engine._native, provider)))
 }
 
 function typeName(v) {

@@ -208,6 +208,22 @@ function storeCases(makeStore, label) {
     assert.deepEqual(store.latestMeasurement(a.id, { tenant }).actual, 3)
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, engine, tickets: [] }), { code: 'invalid_argument' })
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, engine: {} }), { code: 'invalid_type' })
+    // an external KPI's provider, as Python's external=: asked per KPI and period; a throw fails
+    // that KPI only
+    store.upsertDefinition({ key: 'csat', name: 'CSAT', unit: 'percent', direction: 'higher_better', period: 'daily', source: { type: 'api', provider_key: 'crm.csat' }, tenant })
+    const csat = store.insertAssignment({ tenant, agent_id: 7, definition: 'csat', target: 90, weight: 0, valid_from: '2025-11-01' })
+    const asked = []
+    const viaProvider = t.updateKpis(store, {
+      now: NOW, tenant, timezone: 'UTC',
+      external: (d, a, p) => { asked.push([d.key, a.agent_id, p.kind, p.start]); return 99 },
+    })
+    assert.deepEqual(asked, [['csat', 7, 'daily', '2025-11-05']])
+    assert.equal(viaProvider.failures, 0)
+    assert.equal(store.latestMeasurement(csat.id, { tenant }).actual, 99)
+    const failing = t.updateKpis(store, { now: NOW, tenant, timezone: 'UTC', external: () => { throw new Error('CRM down') } })
+    assert.deepEqual(failing.outcomes.filter((x) => x.outcome === 'failed').map((x) => x.definition), ['csat'])
+    assert.ok(failing.successes >= 2)
+    assert.throws(() => t.updateKpis(store, { now: NOW, tenant, external: 42 }), { code: 'invalid_type' })
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, date: '2025-11-05', days: 2 }), { code: 'invalid_argument' })
     assert.throws(() => t.ticketMetrics([], { period: 'week', windows: { start: '2025-11-03', days: 7, count: 2 } }), { code: 'invalid_argument' })
   })

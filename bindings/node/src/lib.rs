@@ -7,7 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Function, Uint32Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use rust_decimal::prelude::ToPrimitive;
@@ -1392,6 +1392,29 @@ impl NativeAssigner {
     }
 }
 
+/// External KPI values from a JS function (called on the main thread, during the call).
+struct JsExternal<'a> {
+    f: Function<'a, String, Option<String>>,
+}
+
+impl teamkpi::ExternalValueProvider for JsExternal<'_> {
+    fn value(
+        &self,
+        definition: &KpiDefinition,
+        assignment: &teamkpi::KpiAssignment,
+        period: &teamkpi::Period,
+    ) -> teamkpi::Result<Option<Decimal>> {
+        let args = json!([definition, assignment, {"kind": period.kind.as_str(), "start": period.start, "end": period.end}]);
+        // The provider's own failure becomes this KPI's failure; the run goes on.
+        let text = self
+            .f
+            .call(args.to_string())
+            .map_err(|e| Error::argument_error("external", e.reason.clone()))?;
+        text.map(|t| teamkpi::decimal_from_str("external value", &t))
+            .transpose()
+    }
+}
+
 /// A teamkpi store (SQLite file, `:memory:`, or a `postgres://` URL), shared with the
 /// `NativeLive` objects bound to it.
 #[napi]
@@ -1449,23 +1472,34 @@ impl NativeStore {
         })
     }
 
-    /// `update_kpis` with an engine's figures as the metric source (the options as for
-    /// `op("update_kpis", …)`; tickets with an engine is `invalid_argument`).
+    /// `update_kpis` with an engine's figures as the metric source and/or a JS provider of
+    /// external KPI values (`external(json) -> text | null`, `json` the definition, the assignment
+    /// and the period); the options as for `op("update_kpis", …)`.
     #[napi]
-    pub fn update_kpis_from_engine(
+    pub fn update_kpis_with(
         &self,
-        engine: &NativeEngine,
         args: String,
+        engine: Option<&NativeEngine>,
+        external: Option<Function<String, Option<String>>>,
     ) -> napi::Result<String> {
         guard(|| {
             let v = parse(&args)?;
             let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
             let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
-            let engine = engine.lock()?;
-            let metrics: &dyn teamkpi::update::MetricSource = &*engine;
-            let source = UpdateSource::chosen(Some(metrics), tickets.as_deref()).map_err(err)?;
+            let engine = engine.map(NativeEngine::lock).transpose()?;
+            let metrics = engine
+                .as_deref()
+                .map(|e| e as &dyn teamkpi::update::MetricSource);
+            let source = UpdateSource::chosen(metrics, tickets.as_deref()).map_err(err)?;
+            let provider = external.map(|f| JsExternal { f });
+            let external = provider
+                .as_ref()
+                .map(|p| p as &dyn teamkpi::ExternalValueProvider);
             let now = instant(&v, "now")?;
-            out(&teamkpi_stores::update(&*self.inner, now, &options, source, None).map_err(err)?)
+            out(
+                &teamkpi_stores::update(&*self.inner, now, &options, source, external)
+                    .map_err(err)?,
+            )
         })
     }
 
