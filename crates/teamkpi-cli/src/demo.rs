@@ -280,6 +280,7 @@ pub fn run(
                             from: Some(agent),
                             to,
                             id: None,
+                            reason: None,
                         });
                         t.agent_id = Some(to);
                         t.first_response_at = t

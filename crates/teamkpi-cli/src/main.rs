@@ -543,6 +543,7 @@ fn apply_moves(
                 from: t.agent_id,
                 to: e.to,
                 id: None,
+                reason: Some(e.reason.as_str().to_owned()),
             });
             t.agent_id = Some(e.to);
             changed.push(t);

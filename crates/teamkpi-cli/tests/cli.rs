@@ -155,6 +155,29 @@ fn sla_assign_reassign_and_update() {
     assert!(stdout(&teamkpi(&db, &["assign", "--dry-run"])).starts_with("would move 0"));
     let re = teamkpi(&db, &["reassign", "--dry-run", "--inactive-hours", "6"]);
     assert!(re.status.success(), "{}", stderr(&re));
+    // A real run moves stale work and keeps each move's reason on the ticket (the audit trail).
+    let re = teamkpi(&db, &["reassign", "--inactive-hours", "1"]);
+    assert!(re.status.success(), "{}", stderr(&re));
+    let moved: usize = stdout(&re)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let store = teamkpi_sqlite::SqliteStore::open(&db).unwrap();
+    let reasons: Vec<String> = teamkpi_stores::HostStore::open_tickets(&store, None)
+        .unwrap()
+        .iter()
+        .flat_map(|t| t.transfers.iter().filter_map(|x| x.reason.clone()))
+        .collect();
+    let stale = |r: &&String| *r == "not_contacted" || *r == "agent_inactive";
+    assert_eq!(
+        reasons.iter().filter(stale).count(),
+        moved,
+        "{}",
+        stdout(&re)
+    );
+    // The earlier `assign` run's moves say why too.
+    assert!(reasons.iter().any(|r| r == "backlog"), "{reasons:?}");
     let up = teamkpi(&db, &["update", "--days", "7", "--agent", "3"]);
     assert!(up.status.success());
     assert!(stdout(&up).contains("KPI update:"));

@@ -66,6 +66,7 @@ fn ticket(i: usize, r: &Row, with_transfers: bool) -> Ticket {
                 from: Some(from),
                 to,
                 id: None,
+                reason: None,
             }];
             t.agent_id = Some(to);
         }

@@ -277,6 +277,7 @@ pub(crate) fn snapshot_from_views<'a>(
                     from: current,
                     to,
                     id: None,
+                    reason: None,
                 });
                 current = Some(to);
             }

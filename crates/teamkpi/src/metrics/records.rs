@@ -39,6 +39,10 @@ pub struct Transfer {
     /// the same way without counting the ticket's earlier transfers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
+    /// Why it moved, when a rule moved it (`not_contacted`, `agent_inactive`, `backlog`, …: the
+    /// assignment's audit trail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A message an agent sent on a ticket.
