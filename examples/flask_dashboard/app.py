@@ -231,15 +231,32 @@ def assign_kpi(user_id: int) -> Response:
     if "target_value" not in data:
         raise ApiError(400, "invalid_argument", "target_value is required")
     start = data.get("start_date")
-    made = store().insert_assignment(
+    s = store()
+    if not any(a["id"] == user_id for a in s.agents()):
+        raise ApiError(404, "unknown_agent", f"unknown agent {user_id}")
+    valid_from = (
+        parse_day("start_date", start)
+        if start
+        else teamkpi.date_range("today", now(), zone())["start"]
+    )
+    # This app's own rule, on top of the store's one active assignment per (agent, KPI, start):
+    # no two active assignments of a KPI cover the same day (the scorecard would count it twice).
+    definition = s.definition(definition_id)
+    if definition is not None:
+        covering = s.assignments(agent_id=user_id, definition=definition["key"], start=valid_from)
+        if any(a["valid_from"] != valid_from for a in covering):
+            raise ApiError(
+                409,
+                "overlapping_assignment",
+                f"agent {user_id} already has {definition['key']} from a date this overlaps",
+            )
+    made = s.insert_assignment(
         {
             "agent_id": user_id,
             "kpi_definition_id": definition_id,
             "target": data["target_value"],
             "weight": data.get("weight", 100),
-            "valid_from": parse_day("start_date", start)
-            if start
-            else teamkpi.date_range("today", now(), zone())["start"],
+            "valid_from": valid_from,
             "assigned_by": data.get("assigned_by"),
         }
     )

@@ -11,7 +11,8 @@
 // process) through the async API: each step runs on the thread pool, so a long calculation never
 // blocks the event loop. `backfill(start, end)` loads the store's existing activity.
 //
-// Bad input answers 400 with a stable code, unknown ids 404, a second active assignment 409:
+// Bad input answers 400 with a stable code, unknown ids (agents included) 404, a second active
+// assignment of a KPI from the same day or an overlapping one 409:
 // { "success": false, "error": "...", "code": "..." }. Numbers in the JSON are numbers (the
 // admin front end calls .toFixed on them).
 
@@ -109,12 +110,25 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     if (body.target_value === undefined || body.target_value === null) {
       throw new HttpError(400, 'invalid_argument', 'target_value is required')
     }
+    if (!store.agents().some((a) => a.id === userId)) {
+      throw new HttpError(404, 'unknown_agent', `unknown agent ${userId}`)
+    }
+    const validFrom = body.start_date ? day('start_date', body.start_date) : today()
+    // This app's own rule, on top of the store's one active assignment per (agent, KPI, start):
+    // no two active assignments of a KPI cover the same day (the scorecard would count it twice).
+    const definition = store.definition(definitionId)
+    if (definition) {
+      const covering = store.assignments({ agentId: userId, definition: definition.key, start: validFrom })
+      if (covering.some((a) => a.valid_from !== validFrom)) {
+        throw new HttpError(409, 'overlapping_assignment', `agent ${userId} already has ${definition.key} from a date this overlaps`)
+      }
+    }
     const made = store.insertAssignment({
       agent_id: userId,
       kpi_definition_id: definitionId,
       target: body.target_value,
       weight: body.weight ?? 100,
-      valid_from: body.start_date ? day('start_date', body.start_date) : today(),
+      valid_from: validFrom,
       assigned_by: body.assigned_by ?? null,
     })
     res.status(201).json({ success: true, user_kpi_id: made.id })

@@ -21,6 +21,7 @@ const DEFINITION = {
 async function serve(t, options = {}) {
   const store = new teamkpi.SqliteStore()
   store.upsertDefinition(DEFINITION)
+  store.putAgents([{ id: 1, status: 'online', name: 'Ana' }])
   store.putTickets([
     { id: 1, agent_id: 1, created_at: new Date('2025-10-06T08:00:00Z'), resolved_at: new Date('2025-10-06T10:00:00Z') },
     { id: 2, agent_id: 1, created_at: new Date('2025-10-07T08:00:00Z'), resolved_at: new Date('2025-10-07T12:00:00Z') },
@@ -100,6 +101,11 @@ test('validation: 400 with a code, 404 for unknown ids, 409 for a duplicate', as
   assert.equal((await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 3, start_date: '2025-10-01' })).status, 201)
   const dup = await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 4, start_date: '2025-10-01' })
   assert.deepEqual([dup.status, dup.body.code], [409, 'duplicate_assignment'])
+  // from a later day it overlaps the first (this app's rule); an unknown agent is 404
+  const overlap = await request('POST', '/users/1/kpis/assign', { kpi_definition_id: 1, target_value: 4, start_date: '2025-10-15' })
+  assert.deepEqual([overlap.status, overlap.body.code], [409, 'overlapping_assignment'])
+  const stranger = await request('POST', '/users/999/kpis/assign', { kpi_definition_id: 1, target_value: 4 })
+  assert.deepEqual([stranger.status, stranger.body.code], [404, 'unknown_agent'])
   // a week without activity: no measurement instead of the KPI tables' COALESCE(AVG, 0)
   const quiet = await request('POST', '/calculate/1', { period_start: '2025-09-01', period_end: '2025-09-02' })
   assert.deepEqual([quiet.status, quiet.body.measurement, quiet.body.reason], [200, null, 'no_data'])

@@ -193,6 +193,7 @@ DEFINITION = {
 def test_the_kpi_tables_routes(app: Any) -> None:
     store = app.extensions["teamkpi_store"]
     store.upsert_definition(DEFINITION)
+    store.put_agents([{"id": 1, "status": "online", "name": "Ana"}])
     store.put_tickets(
         [
             {
@@ -256,6 +257,7 @@ def test_the_kpi_tables_routes(app: Any) -> None:
 def test_the_kpi_tables_routes_bad_input(app: Any) -> None:
     c = app.test_client()
     app.extensions["teamkpi_store"].upsert_definition(DEFINITION)
+    app.extensions["teamkpi_store"].put_agents([{"id": 1, "status": "online", "name": "Ana"}])
     cases = [
         ("/kpis/users/1/kpis/assign", {"target_value": 3}, 400, "invalid_argument"),
         (
@@ -312,6 +314,21 @@ def test_the_kpi_tables_routes_bad_input(app: Any) -> None:
         agent=None,
     )
     assert (status, body["code"]) == (409, "duplicate_assignment")
+    # a second one from a later day overlaps the first (this app's rule); an unknown agent is 404
+    status, body = post(
+        c,
+        "/kpis/users/1/kpis/assign",
+        {"kpi_definition_id": 1, "target_value": 4, "start_date": "2025-10-15"},
+        agent=None,
+    )
+    assert (status, body["code"]) == (409, "overlapping_assignment")
+    status, body = post(
+        c,
+        "/kpis/users/999/kpis/assign",
+        {"kpi_definition_id": 1, "target_value": 4, "start_date": "2025-10-15"},
+        agent=None,
+    )
+    assert (status, body["code"]) == (404, "unknown_agent")
     # a week without activity: no measurement rather than a 0 (docs/semantics.md)
     status, body = post(
         c,
