@@ -300,35 +300,17 @@ def test_the_kpi_tables_routes_bad_input(app: Any) -> None:
     for url, body, status, code in cases:
         got_status, got = post(c, url, body, agent=None)
         assert (got_status, got["code"]) == (status, code), (url, body, got)
-    status, body = post(
-        c,
-        "/kpis/users/1/kpis/assign",
-        {"kpi_definition_id": 1, "target_value": 3, "start_date": "2025-10-01"},
-        agent=None,
-    )
-    assert status == 201
-    status, body = post(
-        c,
-        "/kpis/users/1/kpis/assign",
-        {"kpi_definition_id": 1, "target_value": 4, "start_date": "2025-10-01"},
-        agent=None,
-    )
-    assert (status, body["code"]) == (409, "duplicate_assignment")
-    # a second one from a later day overlaps the first (this app's rule); an unknown agent is 404
-    status, body = post(
-        c,
-        "/kpis/users/1/kpis/assign",
-        {"kpi_definition_id": 1, "target_value": 4, "start_date": "2025-10-15"},
-        agent=None,
-    )
-    assert (status, body["code"]) == (409, "overlapping_assignment")
-    status, body = post(
-        c,
-        "/kpis/users/999/kpis/assign",
-        {"kpi_definition_id": 1, "target_value": 4, "start_date": "2025-10-15"},
-        agent=None,
-    )
-    assert (status, body["code"]) == (404, "unknown_agent")
+    # the first assignment; the same KPI again from the same day (the store's rule) or from a
+    # later day it overlaps (this app's rule); an agent the store does not know
+    for user, start, status, code in [
+        (1, "2025-10-01", 201, None),
+        (1, "2025-10-01", 409, "duplicate_assignment"),
+        (1, "2025-10-15", 409, "overlapping_assignment"),
+        (999, "2025-10-15", 404, "unknown_agent"),
+    ]:
+        assign = {"kpi_definition_id": 1, "target_value": 3, "start_date": start}
+        got_status, got = post(c, f"/kpis/users/{user}/kpis/assign", assign, agent=None)
+        assert (got_status, got.get("code")) == (status, code), (user, start, got)
     # a week without activity: no measurement rather than a 0 (docs/semantics.md)
     status, body = post(
         c,
