@@ -121,6 +121,25 @@ row!(Ticket, |t: &Ticket| Some(t.id));
 row!(Call, |c: &Call| Some(c.id));
 row!(AgentSession, |_: &AgentSession| None);
 
+/// An instant column holding a date and time without a UTC offset (`2025-11-10T09:00:00`):
+/// `naive_datetime`, naming the column, instead of the parser's "premature end of input".
+fn naive_instant(v: &Value) -> Option<teamkpi::Error> {
+    let Value::Object(m) = v else { return None };
+    m.iter().find_map(|(key, value)| {
+        let instant =
+            teamkpi::fields::is_instant_key(key) || teamkpi::fields::is_date_or_instant_key(key);
+        let text = value.as_str().filter(|_| instant)?;
+        let naive = chrono::DateTime::parse_from_rfc3339(text).is_err()
+            && ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
+                .iter()
+                .any(|f| chrono::NaiveDateTime::parse_from_str(text, f).is_ok());
+        naive.then(|| teamkpi::Error::NaiveDatetime {
+            field: key.clone(),
+            value: text.to_owned(),
+        })
+    })
+}
+
 fn decode<T: Row>(rows: Vec<(usize, Value)>, tenant: Option<&str>) -> Decoded<T> {
     let check = |r: &T| {
         if r.tenant().as_deref() != tenant {
@@ -144,7 +163,8 @@ fn decode<T: Row>(rows: Vec<(usize, Value)>, tenant: Option<&str>) -> Decoded<T>
             m.entry("tenant")
                 .or_insert_with(|| Value::String(t.to_owned()));
         }
-        match teamkpi::from_json::<T>(v).and_then(|r| check(&r).map(|()| r)) {
+        let decoded = naive_instant(&v).map_or_else(|| teamkpi::from_json::<T>(v), Err);
+        match decoded.and_then(|r| check(&r).map(|()| r)) {
             Ok(r) => match r.id() {
                 Some(i) if !seen.insert(i) => {
                     let e = teamkpi::Error::DuplicateRecord {

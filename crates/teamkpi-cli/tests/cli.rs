@@ -490,6 +490,22 @@ fn update_killed_midway_leaves_the_run_whole_or_absent() {
 }
 
 #[test]
+fn import_names_a_timestamp_without_an_offset() {
+    let (dir, db) = scratch();
+    let csv = "id,agent_id,created_at\n1,7,2025-11-10T09:00:00Z\n2,7,2025-11-10T10:00:00\n";
+    let o = import(&db, dir.path(), "tickets", "tickets.csv", csv);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 3: [naive_datetime] created_at") && err.contains("2025-11-10T10:00:00"),
+        "{err}"
+    );
+    let jsonl = "{\"agent_id\":7,\"kind\":\"work\",\"start\":\"2025-11-10 08:00:00\"}\n";
+    let o = import(&db, dir.path(), "sessions", "sessions.jsonl", jsonl);
+    assert!(stderr(&o).contains("line 1: [naive_datetime] start"), "{}", stderr(&o));
+}
+
+#[test]
 fn import_counts_a_repeated_id_once_and_says_so() {
     let (dir, db) = scratch();
     let o = import(&db, dir.path(), "tickets", "tickets.csv", "id,agent_id,priority,created_at,first_response_at,resolved_at\n1,7,high,2025-11-10T09:00:00Z,,\n1,8,low,2025-11-10T10:00:00Z,,\n2,7,low,2025-11-10T11:00:00Z,,\n");
