@@ -502,7 +502,11 @@ fn import_names_a_timestamp_without_an_offset() {
     );
     let jsonl = "{\"agent_id\":7,\"kind\":\"work\",\"start\":\"2025-11-10 08:00:00\"}\n";
     let o = import(&db, dir.path(), "sessions", "sessions.jsonl", jsonl);
-    assert!(stderr(&o).contains("line 1: [naive_datetime] start"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 1: [naive_datetime] start"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
