@@ -487,3 +487,23 @@ def test_activity_assignment_and_sla_shapes_in_the_stubs() -> None:
         assert values, shape.__name__
         for v in values:
             _keys_match(shape, v)
+
+
+def test_analytics_shapes_in_the_stubs() -> None:
+    from teamkpi import _types
+
+    data = [{**t, "priority": "high"} for t in tickets()]
+    shapes: list[tuple[str, Any, str, Any]] = [
+        ("performance", _types.PerformanceAnalytics, "", None),
+        ("trends", _types.WeeklyTrends, "trends", _types.WeekTrend),
+        ("comparison", _types.AgentComparison, "agents", _types.AgentRanking),
+        ("workload", _types.WorkloadDistribution, "agents", _types.AgentWorkload),
+        ("performance_metrics", _types.PerformanceMetrics, "", None),
+        ("performance_trends", _types.PerformanceTrends, "trends", _types.DayTrend),
+    ]
+    for result, shape, inner, item in shapes:
+        agent = 7 if result == "performance_metrics" else None
+        out = teamkpi.analytics(result, data, now=NOW, agent_id=agent)
+        _keys_match(shape, out)
+        for entry in out.get(inner, []) if inner else []:  # type: ignore[attr-defined]
+            _keys_match(item, entry)

@@ -19,6 +19,7 @@ from ._types import (
     AgentKpi,
     AgentRow,
     AgentState,
+    AnalyticsResult,
     Applied,
     AssignmentBatch,
     AssignmentEvent,
@@ -306,7 +307,7 @@ class LiveMetrics:
     ) -> TicketMetricsRow | None: ...
     def analytics(
         self, result: str, *, now: Instant, days: int = 30, agent_id: int | None = None
-    ) -> dict[str, Any]: ...
+    ) -> AnalyticsResult: ...
     def sla_analytics(
         self,
         start: Instant,
@@ -438,7 +439,7 @@ def analytics(
     timezone: Zone | None = None,
     sla: SlaPolicy | _Record | None = None,
     tenant: str | None = None,
-) -> dict[str, Any]: ...
+) -> AnalyticsResult: ...
 def sla_analytics(
     policy: SlaPolicy | _Record,
     tickets: Iterable[_Record],

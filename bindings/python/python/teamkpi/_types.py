@@ -8,9 +8,13 @@ from typing import Any, Literal, TypedDict
 
 # What `teamkpi.types` exports.
 __all__ = [
+    "AgentComparison",
     "AgentKpi",
+    "AgentRanking",
     "AgentRow",
     "AgentState",
+    "AgentWorkload",
+    "AnalyticsResult",
     "Applied",
     "AssignmentBatch",
     "AssignmentEvent",
@@ -21,6 +25,7 @@ __all__ = [
     "ContactRecord",
     "DashboardStats",
     "Day",
+    "DayTrend",
     "Direction",
     "ExternalPeriod",
     "GroupByName",
@@ -32,6 +37,9 @@ __all__ = [
     "MeasurementRow",
     "MetricInfo",
     "Number",
+    "PerformanceAnalytics",
+    "PerformanceMetrics",
+    "PerformanceTrends",
     "PeriodBounds",
     "PeriodName",
     "RejectedEvent",
@@ -51,7 +59,10 @@ __all__ = [
     "TouchedDay",
     "Unassigned",
     "UpdateReport",
+    "WeekTrend",
+    "WeeklyTrends",
     "WeightIssue",
+    "WorkloadDistribution",
     "Zone",
 ]
 
@@ -505,3 +516,112 @@ class ExternalPeriod(TypedDict):
     kind: str
     start: dt.date
     end: dt.date
+
+
+#: A JSON number as the support automation's shapes carry it (`null` without data).
+_Num = int | float | None
+
+
+class PerformanceAnalytics(TypedDict):
+    """``analytics("performance", …)``: the team's or an agent's figures over the window."""
+
+    tickets_handled: int
+    tickets_resolved: int
+    resolution_rate_percent: _Num
+    avg_resolution_time_hours: _Num
+    avg_response_time_hours: _Num
+    sla_compliance_rate_percent: _Num
+
+
+class WeekTrend(TypedDict):
+    """One 7-day window of ``analytics("trends", …)``."""
+
+    week: int
+    week_start: str
+    week_end: str
+    tickets_created: int
+    tickets_resolved: int
+    resolution_rate: _Num
+
+
+class WeeklyTrends(TypedDict):
+    """``analytics("trends", …)``."""
+
+    trends: list[WeekTrend]
+
+
+class AgentRanking(PerformanceAnalytics):
+    """One agent of ``analytics("comparison", …)``: its figures, ranked by performance score."""
+
+    rank: int
+    agent_id: int
+    performance_score: _Num
+
+
+class AgentComparison(TypedDict):
+    """``analytics("comparison", …)``."""
+
+    agents: list[AgentRanking]
+
+
+class AgentWorkload(TypedDict):
+    """One assignee's open backlog by kind."""
+
+    agent_id: int
+    open_tickets: int
+    open_disputes: int
+    open_orders: int
+    open_clients: int
+    total_open: int
+
+
+class WorkloadDistribution(TypedDict):
+    """``analytics("workload", …)``."""
+
+    agents: list[AgentWorkload]
+    unassigned_open: int
+    total_open: int
+
+
+class PerformanceMetrics(TypedDict):
+    """``analytics("performance_metrics", …, agent_id=…)``."""
+
+    performance_score: _Num
+    tickets_handled: int
+    tickets_resolved: int
+    resolution_rate: _Num
+    avg_response_time_hours: _Num
+    avg_resolution_time_hours: _Num
+    sla_compliance_rate: _Num
+    tickets_resolved_today: int
+    tickets_resolved_this_week: int
+    tickets_resolved_this_month: int
+
+
+class DayTrend(TypedDict):
+    """One day of ``analytics("performance_trends", …)``."""
+
+    date: str
+    tickets_handled: int
+    tickets_resolved: int
+    resolution_rate: _Num
+    avg_response_time_hours: _Num
+    avg_resolution_time_hours: _Num
+    performance_score: _Num
+
+
+class PerformanceTrends(TypedDict):
+    """``analytics("performance_trends", …)``."""
+
+    trends: list[DayTrend]
+
+
+#: What ``analytics(result, …)`` gives: the shape named by ``result``.
+AnalyticsResult = (
+    PerformanceAnalytics
+    | WeeklyTrends
+    | AgentComparison
+    | WorkloadDistribution
+    | PerformanceMetrics
+    | PerformanceTrends
+)
