@@ -737,9 +737,8 @@ function updateKpis(store, o = {}) {
   if (!(store instanceof Store)) {
     throw new TeamKpiError(`store: expected a Store, got ${typeName(store)}`, 'invalid_type')
   }
-  const { engine, external, ...rest } = o ?? {}
+  const { engine, external, ...rest } = options(o) // an object, or invalid_type
   const none = (x) => x === undefined || x === null
-  if (none(engine) && none(external)) return store._op('update_kpis', metricOptions(rest))
   // The engine's figures as the metric source, and a provider of external KPI values (Python's
   // `engine=` and `external=`): called with the definition, the assignment and the period,
   // it returns the value (a number or numeric text) or null for no data.

@@ -68,11 +68,6 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// A figure as the report shows it: exact, rounded to 2 places (never through `f64`).
-fn f(d: Decimal) -> Decimal {
-    round2(d)
-}
-
 fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
     if days == 0 {
         return Err(Failure::new(
@@ -147,9 +142,9 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
                 name: def.map_or_else(|| a.definition.clone(), |d| d.name.clone()),
                 unit: def.map_or_else(String::new, |d| d.unit.as_str().to_owned()),
                 weight: a.weight,
-                actual: latest.as_ref().map(|m| f(m.actual)),
-                target: f(a.target),
-                achievement: latest.as_ref().map(|m| f(m.achievement)),
+                actual: latest.as_ref().map(|m| round2(m.actual)),
+                target: round2(a.target),
+                achievement: latest.as_ref().map(|m| round2(m.achievement)),
                 period_start: latest.as_ref().map(|m| m.period_start.to_string()),
                 period_end: latest.as_ref().map(|m| m.period_end.to_string()),
                 complete: latest.as_ref().map(|m| m.complete),
@@ -161,9 +156,9 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
             rank,
             agent_id: *agent,
             name: names.get(agent).cloned().flatten(),
-            overall_kpi_score: overall.map(f),
+            overall_kpi_score: overall.map(round2),
             band: overall.and_then(|s| bands.label(s)).map(str::to_owned),
-            performance_score: perf.map(f),
+            performance_score: perf.map(round2),
             kpis,
         });
     }
@@ -219,10 +214,10 @@ pub fn run(ctx: &Ctx, days: u32, json: bool, html: Option<&Path>) -> CliResult {
         report.timezone,
         p.tickets_handled,
         p.tickets_resolved,
-        opt(p.resolution_rate_percent.map(f), " %"),
-        opt(p.avg_response_time_hours.map(f), " h"),
-        opt(p.avg_resolution_time_hours.map(f), " h"),
-        opt(p.sla_compliance_rate_percent.map(f), " %"),
+        opt(p.resolution_rate_percent.map(round2), " %"),
+        opt(p.avg_response_time_hours.map(round2), " h"),
+        opt(p.avg_resolution_time_hours.map(round2), " h"),
+        opt(p.sla_compliance_rate_percent.map(round2), " %"),
     );
     // The columns are the team's KPIs, in the order agents were assigned them; the header gives
     // their weights, or says they differ between agents.
@@ -290,7 +285,7 @@ pub fn run(ctx: &Ctx, days: u32, json: bool, html: Option<&Path>) -> CliResult {
             w.week_end,
             w.tickets_created,
             w.tickets_resolved,
-            opt(w.resolution_rate.map(f), " %")
+            opt(w.resolution_rate.map(round2), " %")
         );
     }
     if let Some(s) = report.sla.first() {
@@ -299,8 +294,8 @@ pub fn run(ctx: &Ctx, days: u32, json: bool, html: Option<&Path>) -> CliResult {
             s.total_sla_tasks,
             s.breached_count,
             s.resolved_on_time,
-            opt(s.compliance_rate_percent.map(f), " %"),
-            opt(s.breach_rate_percent.map(f), " %")
+            opt(s.compliance_rate_percent.map(round2), " %"),
+            opt(s.breach_rate_percent.map(round2), " %")
         );
     }
     Ok(())
@@ -438,8 +433,8 @@ polyline{{fill:none;stroke-width:2}}</style></head><body>
         tz = esc(&r.timezone),
         handled = r.performance.tickets_handled,
         resolved = r.performance.tickets_resolved,
-        rate = opt(r.performance.resolution_rate_percent.map(f), " %"),
-        sla = opt(r.performance.sla_compliance_rate_percent.map(f), " %"),
+        rate = opt(r.performance.resolution_rate_percent.map(round2), " %"),
+        sla = opt(r.performance.sla_compliance_rate_percent.map(round2), " %"),
         gen = esc(&r.generated_at),
         width = width,
         bars_h = bars_h,
