@@ -3,7 +3,7 @@
 //! ```text
 //! teamkpi-live-bench [--store sqlite|postgres] [--url postgres://…] [--retained 1000]
 //!                    [--singles 400] [--batches 20] [--batch 1000] [--seed 1] [--quantiles 1]
-//!                    [--days 30]
+//!                    [--days 30] [--db kept.sqlite]
 //! ```
 //!
 //! It fills a fresh store with `--retained` tickets of a realistic desk (over `--days` days, 25
@@ -49,6 +49,13 @@ fn main() {
 /// The store under test, and what to drop afterwards.
 fn open(args: &[String]) -> Fallible<(Box<dyn LiveStore>, Option<tempdir::Dir>)> {
     match arg(args, "store").as_deref().unwrap_or("sqlite") {
+        // `--db PATH`: the SQLite file is kept, to inspect its rows after the run.
+        "sqlite" if arg(args, "db").is_some() => {
+            let path = arg(args, "db").unwrap_or_default();
+            let store = teamkpi_sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+            store.live_reset(None).map_err(|e| e.to_string())?;
+            Ok((Box::new(store), None))
+        }
         "sqlite" => {
             let dir = tempdir::Dir::new()?;
             let store = teamkpi_sqlite::SqliteStore::open(dir.path.join("live.sqlite"))

@@ -216,6 +216,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (3, live::MIGRATION),
     (4, live::MIGRATION_OPEN),
+    (5, live::MIGRATION_BINARY),
 ];
 
 /// Where activity lives in the host's database, and under which column names.

@@ -12,7 +12,7 @@ use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::live::session_key_column;
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
-    LiveStore, RowKey,
+    LiveStore, RowKey, State,
 };
 use teamkpi::metrics::{AgentSession, Call, GroupBy, TicketKind};
 
@@ -56,6 +56,15 @@ pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX IF NOT EXISTS teamkpi_live_tickets_breached
         ON teamkpi_live_tickets (tenant, breach_at) WHERE NOT finished AND breach_at IS NOT NULL;";
 
+/// States become `BYTEA` in the binary stored form; JSON text written before is kept as its
+/// UTF-8 bytes, which the core still reads.
+pub(crate) const MIGRATION_BINARY: &str = "
+    ALTER TABLE teamkpi_live_tickets ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8');
+    ALTER TABLE teamkpi_live_aggregates
+        ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8');
+    ALTER TABLE teamkpi_live_sessions
+        ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8');";
+
 struct Reads<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     tenant: &'a str,
@@ -85,7 +94,7 @@ impl LiveReads for Reads<'_, '_> {
         }))
     }
 
-    fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<String>)>> {
+    fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<State>)>> {
         let rows = self
             .tx
             .query(
@@ -96,7 +105,7 @@ impl LiveReads for Reads<'_, '_> {
         Ok(id_and_second(&rows))
     }
 
-    fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, String)>> {
+    fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, State)>> {
         let periods: Vec<&str> = keys.iter().map(RowKey::period_text).collect();
         let groups: Vec<String> = keys.iter().map(RowKey::group_text).collect();
         let starts: Vec<String> = keys.iter().map(|k| k.start.to_string()).collect();
@@ -131,7 +140,7 @@ impl LiveReads for Reads<'_, '_> {
         Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
     }
 
-    fn sessions(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, String)>> {
+    fn sessions(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, State)>> {
         let rows = self
             .tx
             .query(
@@ -170,7 +179,7 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
     }
     if !c.tickets.is_empty() {
         let ids = db_ids("id", c.tickets.iter().map(|w| w.id))?;
-        let states: Vec<&str> = c.tickets.iter().map(|w| w.state.as_str()).collect();
+        let states: Vec<&[u8]> = c.tickets.iter().map(|w| w.state.as_slice()).collect();
         let finished: Vec<bool> = c.tickets.iter().map(|w| w.finished).collect();
         let last: Vec<i64> = c.tickets.iter().map(|w| w.last_at).collect();
         let breach: Vec<Option<i64>> = c.tickets.iter().map(|w| w.breach_at).collect();
@@ -183,7 +192,7 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         tx.execute(
             "INSERT INTO teamkpi_live_tickets
                (tenant, id, state, finished, last_at, breach_at, agent_id, kind)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bool[], $5::bigint[],
+             SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bool[], $5::bigint[],
                                       $6::bigint[], $7::bigint[], $8::text[])
              ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state,
                finished = excluded.finished, last_at = excluded.last_at,
@@ -201,15 +210,15 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let starts: Vec<String> = put.iter().map(|a| a.key.start.to_string()).collect();
         let kinds: Vec<&str> = put.iter().map(|a| group_kind_text(&a.key.group)).collect();
         let ends: Vec<String> = put.iter().map(|a| a.end.to_string()).collect();
-        let states: Vec<&str> = put
+        let states: Vec<&[u8]> = put
             .iter()
-            .map(|a| a.state.as_deref().unwrap_or(""))
+            .map(|a| a.state.as_deref().unwrap_or_default())
             .collect();
         tx.execute(
             "INSERT INTO teamkpi_live_aggregates
                (tenant, period, grp, period_start, grp_kind, period_end, state)
              SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],
-               $6::text[], $7::text[])
+               $6::text[], $7::bytea[])
              ON CONFLICT (tenant, period, grp, period_start) DO UPDATE SET state = excluded.state",
             &[&tenant, &periods, &groups, &starts, &kinds, &ends, &states],
         )?;
@@ -251,11 +260,11 @@ fn write(tx: &mut Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), 
         let agents = db_ids("agent_id", c.sessions.iter().map(|s| s.agent_id))?;
         let starts: Vec<Option<i64>> = c.sessions.iter().map(|s| s.start).collect();
         let ends: Vec<Option<i64>> = c.sessions.iter().map(|s| s.end).collect();
-        let states: Vec<&str> = c.sessions.iter().map(|s| s.state.as_str()).collect();
+        let states: Vec<&[u8]> = c.sessions.iter().map(|s| s.state.as_slice()).collect();
         tx.execute(
             "INSERT INTO teamkpi_live_sessions (tenant, id, agent_id, start_at, end_at, state)
              SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-               $6::text[])
+               $6::bytea[])
              ON CONFLICT (tenant, id) DO UPDATE SET agent_id = excluded.agent_id,
                start_at = excluded.start_at, end_at = excluded.end_at, state = excluded.state",
             &[&tenant, &ids, &agents, &starts, &ends, &states],
@@ -297,7 +306,7 @@ impl LiveStore for PgStore {
         Ok(report)
     }
 
-    fn live_aggregates(&self, q: &LiveQuery) -> teamkpi::Result<Vec<(RowKey, NaiveDate, String)>> {
+    fn live_aggregates(&self, q: &LiveQuery) -> teamkpi::Result<Vec<(RowKey, NaiveDate, State)>> {
         q.validate()?;
         let kind = match q.group_by {
             GroupBy::Team => "team",
@@ -334,7 +343,7 @@ impl LiveStore for PgStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-    ) -> teamkpi::Result<Vec<(u64, String)>> {
+    ) -> teamkpi::Result<Vec<(u64, State)>> {
         let rows = self
             .lock()?
             .query(
@@ -370,7 +379,7 @@ impl LiveStore for PgStore {
             .collect()
     }
 
-    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
+    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, State)>> {
         let rows = self
             .lock()?
             .query(
@@ -420,7 +429,7 @@ impl LiveStore for PgStore {
             .map_err(pg)?;
         let mut out = Vec::new();
         for r in rows {
-            let state: String = r.get(0);
+            let state: State = r.get(0);
             if let Some(s) = teamkpi::live::session_record(tenant, &state)? {
                 out.push(s);
             }

@@ -61,9 +61,9 @@ fn migrations_twice_change_nothing() {
     let url = fresh_db(&admin);
     let store = PgStore::connect(&url).unwrap();
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 4);
+    assert_eq!(store.migrate().unwrap(), 5);
     let again = PgStore::connect(&url).unwrap();
-    assert_eq!(again.migrate().unwrap(), 4);
+    assert_eq!(again.migrate().unwrap(), 5);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -510,4 +510,47 @@ fn a_missing_database_says_so() {
         panic!("no such database")
     };
     assert!(e.to_string().contains("does not exist"), "{e}");
+}
+
+/// States written as JSON text before they were binary (the migration keeps them as their UTF-8
+/// bytes) are read, and the tenant's live state keeps applying: the SQLite adapter's fixture,
+/// made by that version from the first half of the conformance's fixture stream, loaded as
+/// PostgreSQL rows.
+#[test]
+fn live_state_written_as_json_text_keeps_applying() {
+    let Some(admin) = admin_url() else { return };
+    let url = fresh_db(&admin);
+    let store = PgStore::connect(&url).unwrap();
+    let mut c = Client::connect(&url, NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TEMP TABLE schema_migrations (version int, applied_at text);
+         CREATE TEMP TABLE live_meta (tenant text, settings text, watermark bigint);
+         CREATE TEMP TABLE live_tickets (tenant text, id bigint, state text, finished int,
+           last_at bigint, breach_at bigint, agent_id bigint, kind text);
+         CREATE TEMP TABLE live_aggregates (tenant text, period text, grp text,
+           period_start text, grp_kind text, period_end text, state text);
+         CREATE TEMP TABLE live_calls (tenant text, id bigint, started_at bigint, record text);
+         CREATE TEMP TABLE live_sessions (tenant text, id bigint, agent_id bigint, start bigint,
+           \"end\" bigint, state text);",
+    )
+    .unwrap();
+    let fixture = include_str!("../../teamkpi-sqlite/tests/fixtures/live-state-v1.sql");
+    c.batch_execute(&fixture.replace("start, end, state", "start, \"end\", state"))
+        .unwrap();
+    c.batch_execute(
+        "INSERT INTO teamkpi_live_meta SELECT * FROM live_meta;
+         INSERT INTO teamkpi_live_tickets (tenant, id, state, finished, last_at, breach_at,
+           agent_id, kind)
+           SELECT tenant, id, convert_to(state, 'UTF8'), finished <> 0, last_at, breach_at,
+             agent_id, kind FROM live_tickets;
+         INSERT INTO teamkpi_live_aggregates SELECT tenant, period, grp, period_start, grp_kind,
+           period_end, convert_to(state, 'UTF8') FROM live_aggregates;
+         INSERT INTO teamkpi_live_calls SELECT tenant, id, started_at, record::jsonb
+           FROM live_calls;
+         INSERT INTO teamkpi_live_sessions SELECT tenant, id, agent_id, start, \"end\",
+           convert_to(state, 'UTF8') FROM live_sessions;",
+    )
+    .unwrap();
+
+    teamkpi::conformance::live::version_1_state_keeps_applying(&store);
 }

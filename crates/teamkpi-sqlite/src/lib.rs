@@ -214,6 +214,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, live::MIGRATION),
     (4, live::MIGRATION_OPEN),
+    (5, live::MIGRATION_ROWID),
 ];
 
 fn t(tenant: Option<&str>) -> &str {
@@ -273,7 +274,8 @@ impl SqliteStore {
         // written before commit returns) and costs no fsync; only an OS crash or power loss can
         // lose the last commits, never corrupt the file.
         conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             PRAGMA cache_size = -32768;",
         )?;
         let store = SqliteStore {
             conn: Mutex::new(conn),

@@ -10,7 +10,7 @@ use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::live::session_key_column;
 use teamkpi::live::{
     group_kind_text, group_text, period_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads,
-    LiveStore, RowKey,
+    LiveStore, RowKey, State,
 };
 use teamkpi::metrics::{AgentSession, Call, GroupBy, TicketKind};
 
@@ -73,6 +73,49 @@ pub(crate) const MIGRATION_OPEN: &str = "
     CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
         WHERE finished = 0 AND breach_at IS NOT NULL;";
 
+/// The ticket states and aggregates as rowid tables keyed by unique indexes. A `WITHOUT ROWID`
+/// table keeps whole rows in its interior pages, and these rows are kilobytes: every key
+/// lookup copied overflowing states into memory to compare keys (SQLite advises such tables
+/// only for rows under ~1/20 of a page). States are blobs in the binary stored form; a state
+/// written as JSON text before is still read (`live_sessions.state` keeps its `TEXT`
+/// declaration, which stores blobs unchanged).
+pub(crate) const MIGRATION_ROWID: &str = "
+    CREATE TABLE live_tickets_rowid (
+        tenant TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        state BLOB,
+        finished INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        breach_at INTEGER,
+        agent_id INTEGER,
+        kind TEXT NOT NULL DEFAULT 'ticket'
+    );
+    INSERT INTO live_tickets_rowid (tenant, id, state, finished, last_at, breach_at, agent_id, kind)
+        SELECT tenant, id, state, finished, last_at, breach_at, agent_id, kind FROM live_tickets;
+    DROP TABLE live_tickets;
+    ALTER TABLE live_tickets_rowid RENAME TO live_tickets;
+    CREATE UNIQUE INDEX live_tickets_key ON live_tickets (tenant, id);
+    CREATE INDEX live_tickets_evictable ON live_tickets (tenant, last_at)
+        WHERE finished = 1 AND state IS NOT NULL;
+    CREATE INDEX live_tickets_open ON live_tickets (tenant, agent_id, kind) WHERE finished = 0;
+    CREATE INDEX live_tickets_breached ON live_tickets (tenant, breach_at)
+        WHERE finished = 0 AND breach_at IS NOT NULL;
+    CREATE TABLE live_aggregates_rowid (
+        tenant TEXT NOT NULL,
+        period TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        period_start TEXT NOT NULL,
+        grp_kind TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        state BLOB NOT NULL
+    );
+    INSERT INTO live_aggregates_rowid
+        SELECT tenant, period, grp, period_start, grp_kind, period_end, state FROM live_aggregates;
+    DROP TABLE live_aggregates;
+    ALTER TABLE live_aggregates_rowid RENAME TO live_aggregates;
+    CREATE UNIQUE INDEX live_aggregates_key ON live_aggregates (tenant, period, grp, period_start);
+    CREATE INDEX live_aggregates_range ON live_aggregates (tenant, period, grp_kind, period_start);";
+
 struct Reads<'a> {
     tx: &'a Transaction<'a>,
     tenant: &'a str,
@@ -80,6 +123,29 @@ struct Reads<'a> {
 
 fn storage(e: rusqlite::Error) -> teamkpi::Error {
     SqliteError::from(e).into()
+}
+
+/// A stored state: a blob, or text written before states were binary.
+fn state_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<State>> {
+    use rusqlite::types::{FromSqlError, ValueRef};
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Some(b.to_vec())),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            i,
+            other.data_type(),
+            Box::new(FromSqlError::InvalidType),
+        )),
+    }
+}
+
+/// A state column that is never null.
+fn state_req(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<State> {
+    state_at(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+        i,
+        "state".into(),
+        rusqlite::types::Type::Null,
+    ))
 }
 
 impl LiveReads for Reads<'_> {
@@ -99,15 +165,15 @@ impl LiveReads for Reads<'_> {
             .map_err(storage)
     }
 
-    fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<String>)>> {
+    fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<State>)>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT state FROM live_tickets WHERE tenant = ?1 AND id = ?2")
             .map_err(storage)?;
         let mut out = Vec::new();
         for id in ids {
-            let state: Option<Option<String>> = stmt
-                .query_row(params![self.tenant, db_id("id", *id)?], |r| r.get(0))
+            let state: Option<Option<State>> = stmt
+                .query_row(params![self.tenant, db_id("id", *id)?], |r| state_at(r, 0))
                 .optional()
                 .map_err(storage)?;
             if let Some(state) = state {
@@ -117,7 +183,7 @@ impl LiveReads for Reads<'_> {
         Ok(out)
     }
 
-    fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, String)>> {
+    fn aggregates(&mut self, keys: &[RowKey]) -> teamkpi::Result<Vec<(RowKey, State)>> {
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -128,10 +194,10 @@ impl LiveReads for Reads<'_> {
         let mut out = Vec::new();
         for k in keys {
             let start = k.start.to_string();
-            let state: Option<String> = stmt
+            let state: Option<State> = stmt
                 .query_row(
                     params![self.tenant, k.period_text(), k.group_text(), start],
-                    |r| r.get(0),
+                    |r| state_req(r, 0),
                 )
                 .optional()
                 .map_err(storage)?;
@@ -159,15 +225,17 @@ impl LiveReads for Reads<'_> {
         Ok(out)
     }
 
-    fn sessions(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, String)>> {
+    fn sessions(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, State)>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT state FROM live_sessions WHERE tenant = ?1 AND id = ?2")
             .map_err(storage)?;
         let mut out = Vec::new();
         for id in ids {
-            let state: Option<String> = stmt
-                .query_row(params![self.tenant, session_key_column(*id)], |r| r.get(0))
+            let state: Option<State> = stmt
+                .query_row(params![self.tenant, session_key_column(*id)], |r| {
+                    state_req(r, 0)
+                })
                 .optional()
                 .map_err(storage)?;
             if let Some(s) = state {
@@ -271,13 +339,11 @@ impl SqliteStore {
         &self,
         sql: &str,
         args: impl rusqlite::Params,
-    ) -> teamkpi::Result<Vec<(u64, String)>> {
+    ) -> teamkpi::Result<Vec<(u64, State)>> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(sql).map_err(storage)?;
         let rows = stmt
-            .query_map(args, |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })
+            .query_map(args, |r| Ok((r.get::<_, i64>(0)? as u64, state_req(r, 1)?)))
             .map_err(storage)?;
         rows.map(|r| r.map_err(storage)).collect()
     }
@@ -303,7 +369,7 @@ impl LiveStore for SqliteStore {
         Ok(report)
     }
 
-    fn live_aggregates(&self, q: &LiveQuery) -> teamkpi::Result<Vec<(RowKey, NaiveDate, String)>> {
+    fn live_aggregates(&self, q: &LiveQuery) -> teamkpi::Result<Vec<(RowKey, NaiveDate, State)>> {
         q.validate()?;
         let conn = self.lock()?;
         let kind = match q.group_by {
@@ -333,7 +399,7 @@ impl LiveStore for SqliteStore {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
+                        state_req(r, 3)?,
                     ))
                 },
             )
@@ -355,7 +421,7 @@ impl LiveStore for SqliteStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-    ) -> teamkpi::Result<Vec<(u64, String)>> {
+    ) -> teamkpi::Result<Vec<(u64, State)>> {
         self.ticket_states(
             "SELECT id, state FROM live_tickets
              WHERE tenant = ?1 AND finished = 0 AND breach_at < ?2 AND state IS NOT NULL
@@ -393,7 +459,7 @@ impl LiveStore for SqliteStore {
         Ok(out)
     }
 
-    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
+    fn live_open_tickets(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, State)>> {
         self.ticket_states(
             "SELECT id, state FROM live_tickets
              WHERE tenant = ?1 AND finished = 0 AND state IS NOT NULL ORDER BY id",
@@ -441,7 +507,7 @@ impl LiveStore for SqliteStore {
             .map_err(storage)?;
         let rows = stmt
             .query_map(params![t(tenant), from.timestamp(), to.timestamp()], |r| {
-                r.get::<_, String>(1)
+                state_req(r, 1)
             })
             .map_err(storage)?;
         let mut out = Vec::new();
@@ -494,5 +560,53 @@ impl LiveStore for SqliteStore {
         }
         tx.commit().map_err(storage)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written before states were binary (schema 4, JSON text states, made by that
+    /// version from the first half of the conformance's version-1 fixture stream) upgrades,
+    /// keeps its live state and goes on applying.
+    #[test]
+    fn a_store_with_version_1_states_upgrades_and_keeps_applying() {
+        let dir = std::env::temp_dir().join(format!("teamkpi-state-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("live.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,
+                   applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+            )
+            .unwrap();
+            for (_, sql) in crate::MIGRATIONS.iter().filter(|(v, _)| *v <= 4) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(include_str!("../tests/fixtures/live-state-v1.sql"))
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 5);
+
+        teamkpi::conformance::live::version_1_state_keeps_applying(&store);
+
+        let kinds: Vec<String> = {
+            let conn = store.lock().unwrap();
+            let mut stmt = conn
+                .prepare("SELECT DISTINCT typeof(state) FROM live_aggregates ORDER BY 1")
+                .unwrap();
+            let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        assert_eq!(
+            kinds,
+            ["blob", "text"],
+            "rewritten rows are binary, the others kept"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

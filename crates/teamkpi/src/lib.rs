@@ -67,6 +67,7 @@ pub mod assignment;
 pub mod calendar;
 pub mod catalog;
 mod choice;
+mod compact;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod engine;

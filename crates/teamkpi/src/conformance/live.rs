@@ -854,3 +854,31 @@ pub fn killed_mid_batch_leaves_before_or_after<S: LiveStore>(
     let committed = spawn_and_kill(worker, (CRASH_STORE, place));
     check_after_crash(&open(), committed);
 }
+
+/// The stream a store's version-1 state fixture was made from: version 1 (states as JSON text)
+/// applied its first half with [`live_options`].
+pub fn version_1_fixture_stream() -> Vec<Event> {
+    let mut events = realistic_stream(21, 1, 24, 6, 3);
+    events.extend(call_center_stream(22, 1, 2));
+    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    events
+}
+
+/// With a version-1 fixture's rows loaded: the first half of [`version_1_fixture_stream`] is
+/// held (applying it again is all duplicates), the second half applies, and the rows equal a
+/// batch computation over the whole stream.
+pub fn version_1_state_keeps_applying(store: &dyn LiveStore) {
+    let events = version_1_fixture_stream();
+    let (first, second) = events.split_at(events.len() / 2);
+    let options = live_options();
+    let again = store.live_apply(&options, first).unwrap();
+    assert_eq!(
+        again.duplicates,
+        first.len() as u64,
+        "the first half is held"
+    );
+    let report = store.live_apply(&options, second).unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(report.applied, second.len() as u64);
+    assert_live_equals_batch(store, &options, &events);
+}

@@ -238,11 +238,36 @@ impl EventStore {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// A session's log: what its start and end events said, and the ids applied (the engine's
+/// sessions, and a live store's session state).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SessionLog {
     pub(crate) agent_id: u64,
     pub(crate) kind: Option<SessionKind>,
     pub(crate) start: Option<DateTime<Utc>>,
     pub(crate) end: Option<DateTime<Utc>>,
     pub(crate) ids: BTreeSet<String>,
+}
+
+impl SessionLog {
+    /// Records a session start or end event; false (and nothing changes) when its id was
+    /// recorded before. Other events change nothing.
+    pub(crate) fn record(&mut self, e: &super::Event) -> bool {
+        if !matches!(
+            e.kind,
+            super::EventKind::SessionStarted { .. } | super::EventKind::SessionEnded { .. }
+        ) || !self.ids.insert(e.id.clone())
+        {
+            return false;
+        }
+        match &e.kind {
+            super::EventKind::SessionStarted { agent_id, kind, .. } => {
+                self.agent_id = *agent_id;
+                self.kind = Some(*kind);
+                self.start = Some(e.at);
+            }
+            _ => self.end = Some(e.at),
+        }
+        true
+    }
 }

@@ -161,33 +161,13 @@ impl Engine {
                     ..Applied::default()
                 })
             }
-            EventKind::SessionStarted {
-                session_id,
-                agent_id,
-                kind,
-            } => {
-                let log = self.sessions.entry(*session_id).or_default();
-                if !log.ids.insert(event.id.clone()) {
-                    return Ok(Applied {
-                        duplicate: true,
-                        ..Applied::default()
-                    });
-                }
-                log.agent_id = *agent_id;
-                log.kind = Some(*kind);
-                log.start = Some(event.at);
-                Ok(Applied::default())
-            }
-            EventKind::SessionEnded { session_id } => {
-                let log = self.sessions.entry(*session_id).or_default();
-                if !log.ids.insert(event.id.clone()) {
-                    return Ok(Applied {
-                        duplicate: true,
-                        ..Applied::default()
-                    });
-                }
-                log.end = Some(event.at);
-                Ok(Applied::default())
+            EventKind::SessionStarted { session_id, .. }
+            | EventKind::SessionEnded { session_id } => {
+                let new = self.sessions.entry(*session_id).or_default().record(event);
+                Ok(Applied {
+                    duplicate: !new,
+                    ..Applied::default()
+                })
             }
             kind => {
                 let ticket_id = kind.ticket_id().unwrap_or_default();

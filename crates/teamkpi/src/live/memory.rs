@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
 use super::{
-    group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads, LiveStore, RowKey,
+    group_kind_text, plan, LiveChanges, LiveMeta, LiveQuery, LiveReads, LiveStore, RowKey, State,
 };
 use crate::engine::{BatchReport, EngineOptions, Event};
 use crate::error::Result;
@@ -16,7 +16,7 @@ use crate::store::InMemoryStore;
 #[derive(Debug, Clone)]
 struct TicketRow {
     /// `None` once evicted.
-    state: Option<String>,
+    state: Option<State>,
     finished: bool,
     last_at: i64,
     breach_at: Option<i64>,
@@ -29,22 +29,22 @@ struct TicketRow {
 pub(crate) struct MemoryTables {
     meta: Option<LiveMeta>,
     tickets: BTreeMap<u64, TicketRow>,
-    aggregates: BTreeMap<RowKey, (NaiveDate, String)>,
+    aggregates: BTreeMap<RowKey, (NaiveDate, State)>,
     calls: BTreeMap<u64, Call>,
-    sessions: BTreeMap<u64, String>,
+    sessions: BTreeMap<u64, State>,
 }
 
 impl LiveReads for &MemoryTables {
     fn meta(&mut self) -> Result<Option<LiveMeta>> {
         Ok(self.meta.clone())
     }
-    fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<String>)>> {
+    fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<State>)>> {
         Ok(ids
             .iter()
             .filter_map(|id| self.tickets.get(id).map(|t| (*id, t.state.clone())))
             .collect())
     }
-    fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, String)>> {
+    fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, State)>> {
         Ok(keys
             .iter()
             .filter_map(|k| self.aggregates.get(k).map(|(_, s)| (k.clone(), s.clone())))
@@ -57,7 +57,7 @@ impl LiveReads for &MemoryTables {
             .copied()
             .collect())
     }
-    fn sessions(&mut self, ids: &[u64]) -> Result<Vec<(u64, String)>> {
+    fn sessions(&mut self, ids: &[u64]) -> Result<Vec<(u64, State)>> {
         Ok(ids
             .iter()
             .filter_map(|id| self.sessions.get(id).map(|s| (*id, s.clone())))
@@ -104,7 +104,7 @@ impl InMemoryStore {
         &self,
         tenant: Option<&str>,
         keep: impl Fn(&TicketRow) -> bool,
-    ) -> Result<Vec<(u64, String)>> {
+    ) -> Result<Vec<(u64, State)>> {
         let inner = self.lock()?;
         Ok(inner
             .live
@@ -130,7 +130,7 @@ impl LiveStore for InMemoryStore {
         Ok(report)
     }
 
-    fn live_aggregates(&self, q: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, String)>> {
+    fn live_aggregates(&self, q: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, State)>> {
         q.validate()?;
         let inner = self.lock()?;
         let Some(tables) = inner.live.get(&q.tenant) else {
@@ -218,12 +218,12 @@ impl LiveStore for InMemoryStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(u64, String)>> {
+    ) -> Result<Vec<(u64, State)>> {
         let now = now.timestamp();
         self.held_open(tenant, |row| row.breach_at.is_some_and(|b| b < now))
     }
 
-    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>> {
+    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, State)>> {
         self.held_open(tenant, |_| true)
     }
 

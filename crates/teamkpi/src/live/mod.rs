@@ -7,7 +7,7 @@
 //! - per ticket, its events in a compact form (id, instant, what changed) — enough to rebuild its
 //!   snapshot when any later event arrives, in any order — and whether it is finished;
 //! - per (agent or team, day / ISO week / month) a mergeable [`TicketAggregate`], stored in the
-//!   versioned form of [`encode_state`] (the form rollups use too);
+//!   versioned binary form of [`encode_aggregate`] ([`State`]);
 //! - the calls and agent sessions seen, for the call-center dashboard.
 //!
 //! An event's id is its idempotency key: the ids a ticket has seen are its ledger, so a repeated
@@ -33,13 +33,20 @@ mod backfill;
 mod codec;
 mod memory;
 mod plan;
+mod state;
 
 pub use analytics::{live_open_snapshots, LiveWindows};
 pub use backfill::{
     apply_records, backfill, call_event, session_events, session_id, session_key_column,
     ticket_events, BackfillProgress, BackfillReport,
 };
-pub use codec::{decode_state, encode_state, STATE_VERSION};
+pub(crate) use codec::decode_state;
+pub use codec::{decode_aggregate, encode_aggregate, STATE_VERSION};
+
+/// A stored live state (an aggregate row, a ticket's or a session's state) in the versioned
+/// binary form: the bytes `TK`, the version ([`STATE_VERSION`]), the kind, the state. Stores keep
+/// it as a blob (`BLOB`, `BYTEA`); version 1's JSON text is still read.
+pub type State = Vec<u8>;
 pub(crate) use memory::MemoryTables;
 pub use plan::plan;
 
@@ -147,7 +154,9 @@ pub struct LiveMeta {
 const LIVE_LAYOUT: u32 = 4;
 
 /// What identifies the settings that change live figures: zone, calendar, SLA policy and
-/// quantiles (a version prefix changes when the stored forms or the rows' layout do).
+/// quantiles, after a prefix that changes with the rows' layout. The stored form's version is
+/// not in it: every form version stays readable, so a store written by version 1 (JSON text)
+/// keeps its live state across the upgrade.
 pub fn settings_fingerprint(options: &EngineOptions) -> Result<String> {
     let text = serde_json::to_string(&(
         options.timezone.name(),
@@ -157,7 +166,7 @@ pub fn settings_fingerprint(options: &EngineOptions) -> Result<String> {
     ))
     .map_err(|e| Error::Storage(format!("settings do not encode: {e}")))?;
     Ok(format!(
-        "v{STATE_VERSION}.{LIVE_LAYOUT}:{:016x}",
+        "v1.{LIVE_LAYOUT}:{:016x}",
         crate::hashing::fingerprint(text.as_bytes())
     ))
 }
@@ -167,14 +176,14 @@ pub fn settings_fingerprint(options: &EngineOptions) -> Result<String> {
 pub trait LiveReads {
     /// The tenant's settings row.
     fn meta(&mut self) -> Result<Option<LiveMeta>>;
-    /// Ticket states by id: `Some(text)` for a held ticket, `None` for an evicted one.
-    fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<String>)>>;
-    /// Aggregate rows, as stored ([`encode_state`] of a [`TicketAggregate`]).
-    fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, String)>>;
+    /// Ticket states by id: `Some(state)` for a held ticket, `None` for an evicted one.
+    fn tickets(&mut self, ids: &[u64]) -> Result<Vec<(u64, Option<State>)>>;
+    /// Aggregate rows, as stored ([`encode_aggregate`]).
+    fn aggregates(&mut self, keys: &[RowKey]) -> Result<Vec<(RowKey, State)>>;
     /// Which of these call ids are held.
     fn calls(&mut self, ids: &[u64]) -> Result<Vec<u64>>;
     /// Session states by session id.
-    fn sessions(&mut self, ids: &[u64]) -> Result<Vec<(u64, String)>>;
+    fn sessions(&mut self, ids: &[u64]) -> Result<Vec<(u64, State)>>;
 }
 
 /// A ticket row to write.
@@ -182,8 +191,8 @@ pub trait LiveReads {
 pub struct TicketWrite {
     /// The ticket.
     pub id: u64,
-    /// Its state ([`encode_state`]).
-    pub state: String,
+    /// Its state.
+    pub state: State,
     /// Resolved or closed: eligible for eviction once `last_at` is past the horizon.
     pub finished: bool,
     /// Its latest event instant, in Unix seconds.
@@ -205,7 +214,7 @@ pub struct AggregateWrite {
     /// The period's last day.
     pub end: NaiveDate,
     /// The new state; `None` deletes the row (everything in it was retracted).
-    pub state: Option<String>,
+    pub state: Option<State>,
 }
 
 /// A session row to write.
@@ -213,8 +222,8 @@ pub struct AggregateWrite {
 pub struct SessionWrite {
     /// The session.
     pub id: u64,
-    /// Its state ([`encode_state`]).
-    pub state: String,
+    /// Its state.
+    pub state: State,
     /// The agent.
     pub agent_id: u64,
     /// Start and end in Unix seconds, when known.
@@ -277,7 +286,7 @@ pub trait LiveStore {
     /// settings the tenant's state was built with, else `incompatible_state`.
     fn live_apply(&self, options: &EngineOptions, events: &[Event]) -> Result<BatchReport>;
     /// Aggregate rows as stored, by group then period start.
-    fn live_aggregates(&self, query: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, String)>>;
+    fn live_aggregates(&self, query: &LiveQuery) -> Result<Vec<(RowKey, NaiveDate, State)>>;
     /// Calls held, started in `[from, to)`, by id.
     fn live_calls(&self, tenant: Option<&str>, from: Timestamp, to: Timestamp)
         -> Result<Vec<Call>>;
@@ -296,7 +305,7 @@ pub trait LiveStore {
     fn live_reset(&self, tenant: Option<&str>) -> Result<()>;
     /// The states of the tickets held that are neither resolved nor closed, by id (the open
     /// backlog: its size, not the history's, bounds the read).
-    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, String)>>;
+    fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, State)>>;
     /// The open backlog counted per current assignee and kind.
     fn live_open_counts(&self, tenant: Option<&str>)
         -> Result<Vec<(Option<u64>, TicketKind, u64)>>;
@@ -306,7 +315,7 @@ pub trait LiveStore {
         &self,
         tenant: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(u64, String)>>;
+    ) -> Result<Vec<(u64, State)>>;
 }
 
 /// Live rows as [`TicketMetrics`], by group then period.
@@ -388,7 +397,7 @@ fn decode_rows(
     let mut rows: BTreeMap<RowKey, (NaiveDate, TicketAggregate)> = BTreeMap::new();
     for (key, end, text) in store.live_aggregates(query)? {
         let mut agg: TicketAggregate = if lite && query.period == PeriodKind::Day {
-            decode_state::<crate::metrics::LiteAggregate>(codec::AGGREGATE, &text)?.into()
+            codec::decode_lite_aggregate(&text)?
         } else {
             decode_state(codec::AGGREGATE, &text)?
         };
@@ -534,8 +543,8 @@ pub fn live_dashboard(
 }
 
 /// A stored session state as the session record it describes; `None` until its start is known.
-pub fn session_record(tenant: Option<&str>, state: &str) -> Result<Option<AgentSession>> {
-    let s: plan::SessionState = decode_state(codec::SESSION, state)?;
+pub fn session_record(tenant: Option<&str>, state: &[u8]) -> Result<Option<AgentSession>> {
+    let s: crate::engine::SessionLog = decode_state(codec::SESSION, state)?;
     Ok(match (s.kind, s.start) {
         (Some(kind), Some(start)) => Some(AgentSession {
             tenant: tenant.map(str::to_owned),

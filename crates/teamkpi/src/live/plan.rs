@@ -1,136 +1,24 @@
 //! The planner of live metrics: what a batch of events changes in a store's live state.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::codec::{self, decode_state, encode_state};
+use super::state::{Logged, TicketState};
 use super::{
     settings_fingerprint, AggregateWrite, LiveChanges, LiveMeta, LiveReads, RowKey, SessionWrite,
     TicketWrite,
 };
 use crate::engine::{
-    multiset_difference, snapshot_from_views, validate_batch, Applied, BatchReport, Creation,
-    EngineOptions, Event, EventKind, EventView, What, KINDS,
+    multiset_difference, snapshot_from_views, validate_batch, Applied, BatchReport, EngineOptions,
+    Event, EventKind, SessionLog, KINDS,
 };
 use crate::error::{Error, Result};
 use crate::metrics::{
-    Contribution, GroupBy, GroupKey, Keyed, MetricsOptions, SessionKind, Ticket, TicketAggregate,
-    TicketKind,
+    Contribution, GroupBy, GroupKey, Keyed, MetricsOptions, Ticket, TicketAggregate,
 };
 use crate::period::{PeriodKind, ZoneOffsets};
 use crate::sla::{SlaEvaluation, SlaPolicy, TicketTimeline};
-
-/// A ticket's events as stored: what its snapshot reads of each, nothing more.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct TicketState {
-    events: Vec<Logged>,
-}
-
-/// One stored event: id, instant (Unix seconds and nanoseconds) and what it changes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Logged {
-    i: String,
-    t: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    n: u32,
-    w: Step,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Step {
-    #[serde(rename = "c")]
-    Created {
-        a: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        team: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        p: Option<String>,
-        k: TicketKind,
-    },
-    #[serde(rename = "a")]
-    Assigned(u64),
-    #[serde(rename = "r")]
-    Replied(Option<u64>),
-    #[serde(rename = "s")]
-    Status(String),
-    #[serde(rename = "v")]
-    Resolved,
-    #[serde(rename = "o")]
-    Reopened,
-    #[serde(rename = "x")]
-    Closed,
-    #[serde(rename = "m")]
-    Other,
-}
-
-impl Logged {
-    fn of(e: &Event) -> Self {
-        let w = match EventView::of(e).what {
-            What::Created(c) => Step::Created {
-                a: c.agent_id,
-                team: c.team.map(str::to_owned),
-                p: c.priority.map(str::to_owned),
-                k: c.kind,
-            },
-            What::Assigned(to) => Step::Assigned(to),
-            What::AgentReplied(a) => Step::Replied(a),
-            What::Status(s) => Step::Status(s.to_owned()),
-            What::Resolved => Step::Resolved,
-            What::Reopened => Step::Reopened,
-            What::Closed => Step::Closed,
-            What::Other => Step::Other,
-        };
-        Logged {
-            i: e.id.clone(),
-            t: e.at.timestamp(),
-            n: e.at.timestamp_subsec_nanos(),
-            w,
-        }
-    }
-
-    fn at(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.t, self.n).unwrap_or_default()
-    }
-
-    fn view(&self, ticket_id: u64) -> EventView<'_> {
-        let what = match &self.w {
-            Step::Created { a, team, p, k } => What::Created(Creation {
-                ticket_id,
-                agent_id: *a,
-                team: team.as_deref(),
-                priority: p.as_deref(),
-                kind: *k,
-            }),
-            Step::Assigned(to) => What::Assigned(*to),
-            Step::Replied(a) => What::AgentReplied(*a),
-            Step::Status(s) => What::Status(s),
-            Step::Resolved => What::Resolved,
-            Step::Reopened => What::Reopened,
-            Step::Closed => What::Closed,
-            Step::Other => What::Other,
-        };
-        EventView {
-            id: &self.i,
-            at: self.at(),
-            what,
-        }
-    }
-}
-
-/// A session's state as stored (the engine's session log).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct SessionState {
-    pub(crate) agent_id: u64,
-    pub(crate) kind: Option<SessionKind>,
-    pub(crate) start: Option<DateTime<Utc>>,
-    pub(crate) end: Option<DateTime<Utc>>,
-    ids: BTreeSet<String>,
-}
 
 /// One ticket's work in a batch.
 #[derive(Debug, Default)]
@@ -217,7 +105,7 @@ pub fn plan(
         let ids: Vec<u64> = call_ids.iter().copied().collect();
         held_calls.extend(reads.calls(&ids)?);
     }
-    let mut sessions: BTreeMap<u64, (SessionState, bool)> = BTreeMap::new();
+    let mut sessions: BTreeMap<u64, (SessionLog, bool)> = BTreeMap::new();
     if !session_ids.is_empty() {
         let ids: Vec<u64> = session_ids.iter().copied().collect();
         for (id, text) in reads.sessions(&ids)? {
@@ -237,31 +125,15 @@ pub fn plan(
                     ..Applied::default()
                 })
             }
-            EventKind::SessionStarted {
-                session_id,
-                agent_id,
-                kind,
-            } => {
+            EventKind::SessionStarted { session_id, .. }
+            | EventKind::SessionEnded { session_id } => {
                 let (s, dirty) = sessions.entry(*session_id).or_default();
-                if s.ids.insert(e.id.clone()) {
-                    s.agent_id = *agent_id;
-                    s.kind = Some(*kind);
-                    s.start = Some(e.at);
-                    *dirty = true;
-                    Ok(Applied::default())
-                } else {
-                    Ok(duplicate())
-                }
-            }
-            EventKind::SessionEnded { session_id } => {
-                let (s, dirty) = sessions.entry(*session_id).or_default();
-                if s.ids.insert(e.id.clone()) {
-                    s.end = Some(e.at);
-                    *dirty = true;
-                    Ok(Applied::default())
-                } else {
-                    Ok(duplicate())
-                }
+                let new = s.record(e);
+                *dirty |= new;
+                Ok(Applied {
+                    duplicate: !new,
+                    ..Applied::default()
+                })
             }
             k => {
                 let id = k.ticket_id().unwrap_or_default();
@@ -290,13 +162,25 @@ pub fn plan(
                 breach_at,
                 snapshot,
             }) => {
-                for (kind, (group, (start, end), c), sign) in contributions {
+                // A ticket's contributions to one row are adjacent (each list is sorted by
+                // row): one map lookup per run instead of one per contribution.
+                let mut run: Vec<(Contribution, i64)> = Vec::new();
+                let mut it = contributions.into_iter().peekable();
+                while let Some((kind, (group, (start, end), c), sign)) = it.next() {
+                    run.push((c, sign));
+                    while let Some((_, (_, _, c), sign)) = it
+                        .next_if(|(k, (g, (s, _), _), _)| *k == kind && *g == group && *s == start)
+                    {
+                        run.push((c, sign));
+                    }
                     // An open SLA target's due day changes no figure until it is read as of
                     // a later instant.
-                    let visible = !matches!(
-                        c,
-                        Contribution::SlaPending { .. } | Contribution::SlaTask { .. }
-                    );
+                    let visible = run.iter().any(|(c, _)| {
+                        !matches!(
+                            c,
+                            Contribution::SlaPending { .. } | Contribution::SlaTask { .. }
+                        )
+                    });
                     if let (PeriodKind::Day, GroupKey::Agent(a), true) = (kind, &group, visible) {
                         touched.push(crate::engine::Touched {
                             agent_id: *a,
@@ -312,7 +196,7 @@ pub fn plan(
                         .entry(key)
                         .or_insert((end, Vec::new()))
                         .1
-                        .push((c, sign));
+                        .append(&mut run);
                 }
                 changes.tickets.push(TicketWrite {
                     id: *id,
@@ -321,7 +205,7 @@ pub fn plan(
                         &TicketState {
                             events: w.events.clone(),
                         },
-                    )?,
+                    ),
                     finished: snapshot
                         .as_ref()
                         .is_some_and(|t| t.resolved_at.is_some() || t.closed_at.is_some()),
@@ -371,7 +255,7 @@ pub fn plan(
                 }
                 None
             } else {
-                Some(encode_state(codec::AGGREGATE, &agg)?)
+                Some(encode_state(codec::AGGREGATE, &agg))
             };
             changes.aggregates.push(AggregateWrite { key, end, state });
         }
@@ -384,7 +268,7 @@ pub fn plan(
                 agent_id: s.agent_id,
                 start: s.start.map(|t| t.timestamp()),
                 end: s.end.map(|t| t.timestamp()),
-                state: encode_state(codec::SESSION, &s)?,
+                state: encode_state(codec::SESSION, &s),
             });
         }
     }
@@ -549,7 +433,7 @@ fn with_team_rows(mut agents: Vec<Keyed>, team: &Option<String>) -> Vec<Keyed> {
 pub(crate) fn ticket_snapshot(
     tenant: Option<&str>,
     id: u64,
-    state: &str,
+    state: &[u8],
 ) -> Result<Option<Ticket>> {
     let s: TicketState = decode_state(codec::TICKET, state)?;
     snapshot_from_views(tenant, s.events.iter().map(|l| l.view(id)))

@@ -486,3 +486,174 @@ impl From<LiteAggregate> for TicketAggregate {
         }
     }
 }
+
+mod compact_form {
+    //! The binary stored form: counters, the duration stats with each sketch in a sized part,
+    //! then the window detail with the SLA tasks in a sized part, so that a lite read skips the
+    //! sketches and tasks without decoding them.
+    use super::{DurationStats, TicketAggregate, WindowDetail};
+    use crate::compact::{put_i64, put_opt, put_sized, put_u64, Compact, Reader};
+    use crate::error::{Error, Result};
+    use crate::metrics::sketch::QuantileSketch;
+    use std::collections::BTreeMap;
+
+    fn range() -> Error {
+        Error::Storage("a stored aggregate holds a value out of range".into())
+    }
+
+    fn put_stats(w: &mut Vec<u8>, d: &DurationStats) {
+        put_u64(w, d.count);
+        put_i64(w, d.sum);
+        put_sized(w, |w| put_opt(w, &d.sketch, |w, s| s.put(w)));
+    }
+
+    fn get_stats(r: &mut Reader<'_>, lite: bool) -> Result<DurationStats> {
+        let (count, sum) = (r.u64()?, r.i64()?);
+        let sketch = if lite {
+            r.skip_sized()?;
+            None
+        } else {
+            let mut part = r.sized()?;
+            part.opt(QuantileSketch::get)?
+        };
+        Ok(DurationStats { count, sum, sketch })
+    }
+
+    fn put_window(w: &mut Vec<u8>, d: &WindowDetail) {
+        put_u64(w, d.assignments.len() as u64);
+        for ((back, gap), n) in &d.assignments {
+            put_u64(w, u64::from(*back));
+            put_u64(w, u64::from(*gap));
+            put_u64(w, *n);
+        }
+        put_u64(w, d.sla_pending.len() as u64);
+        let mut last = 0i64;
+        for ((due, met), n) in &d.sla_pending {
+            put_i64(w, due.wrapping_sub(last));
+            put_i64(w, *met);
+            put_u64(w, *n);
+            last = *due;
+        }
+        put_sized(w, |w| {
+            put_u64(w, d.sla_tasks.len() as u64);
+            let mut last = 0i64;
+            for ((created, breach), (n, resolved)) in &d.sla_tasks {
+                put_i64(w, created.wrapping_sub(last));
+                // The breach instant from the creation, plus one (0: never).
+                let rel = if *breach == i64::MAX {
+                    0
+                } else {
+                    breach.wrapping_sub(*created).wrapping_add(1)
+                };
+                put_i64(w, rel);
+                put_u64(w, *n);
+                put_u64(w, *resolved);
+                last = *created;
+            }
+        });
+    }
+
+    fn get_window(r: &mut Reader<'_>, lite: bool) -> Result<WindowDetail> {
+        let n = r.len()?;
+        let mut assignments = Vec::with_capacity(n);
+        for _ in 0..n {
+            assignments.push(((r.u32()?, r.u32()?), r.u64()?));
+        }
+        let n = r.len()?;
+        let mut pending = Vec::with_capacity(n);
+        let mut last = 0i64;
+        for _ in 0..n {
+            last = last.checked_add(r.i64()?).ok_or_else(range)?;
+            pending.push(((last, r.i64()?), r.u64()?));
+        }
+        let mut sla_tasks = BTreeMap::new();
+        if lite {
+            r.skip_sized()?;
+        } else {
+            let mut part = r.sized()?;
+            let n = part.len()?;
+            let mut tasks = Vec::with_capacity(n);
+            let mut last = 0i64;
+            for _ in 0..n {
+                let created = last.checked_add(part.i64()?).ok_or_else(range)?;
+                let breach = match part.i64()? {
+                    0 => i64::MAX,
+                    rel => created
+                        .checked_add(rel.checked_sub(1).ok_or_else(range)?)
+                        .ok_or_else(range)?,
+                };
+                tasks.push(((created, breach), (part.u64()?, part.u64()?)));
+                last = created;
+            }
+            sla_tasks = tasks.into_iter().collect();
+        }
+        Ok(WindowDetail {
+            assignments: assignments.into_iter().collect(),
+            sla_pending: pending.into_iter().collect(),
+            sla_tasks,
+        })
+    }
+
+    impl TicketAggregate {
+        /// Reads the binary form; `lite` leaves out the quantile sketches and SLA tasks.
+        pub(crate) fn get_form(r: &mut Reader<'_>, lite: bool) -> Result<Self> {
+            let mut c = [0u64; 8];
+            for v in &mut c {
+                *v = r.u64()?;
+            }
+            let stats = [
+                get_stats(r, lite)?,
+                get_stats(r, lite)?,
+                get_stats(r, lite)?,
+                get_stats(r, lite)?,
+            ];
+            let (sla_met, sla_breached) = (r.u64()?, r.u64()?);
+            let window = r.opt(|r| get_window(r, lite))?;
+            let [first_response, first_response_business, resolution, resolution_business] = stats;
+            Ok(TicketAggregate {
+                tickets_assigned: c[0],
+                assigned_resolved: c[1],
+                tickets_created: c[2],
+                tickets_resolved: c[3],
+                tickets_reopened: c[4],
+                transfers_in: c[5],
+                transfers_out: c[6],
+                agent_messages: c[7],
+                first_response,
+                first_response_business,
+                resolution,
+                resolution_business,
+                sla_met,
+                sla_breached,
+                window,
+            })
+        }
+    }
+
+    impl Compact for TicketAggregate {
+        fn put(&self, w: &mut Vec<u8>) {
+            for v in [
+                self.tickets_assigned,
+                self.assigned_resolved,
+                self.tickets_created,
+                self.tickets_resolved,
+                self.tickets_reopened,
+                self.transfers_in,
+                self.transfers_out,
+                self.agent_messages,
+            ] {
+                put_u64(w, v);
+            }
+            for d in self.duration_stats() {
+                put_stats(w, d);
+            }
+            put_u64(w, self.sla_met);
+            put_u64(w, self.sla_breached);
+            put_opt(w, &self.window, put_window);
+        }
+
+        fn get(r: &mut Reader<'_>) -> Result<Self> {
+            Self::get_form(r, false)
+        }
+    }
+}

@@ -243,3 +243,36 @@ mod serde_tests {
         assert_eq!(serde_json::from_str::<QuantileSketch>(old).unwrap(), two);
     }
 }
+
+impl crate::compact::Compact for QuantileSketch {
+    /// Count, then the buckets as (bucket delta, count) pairs in bucket order.
+    fn put(&self, w: &mut Vec<u8>) {
+        use crate::compact::put_u64;
+        put_u64(w, self.count);
+        put_u64(w, self.buckets.len() as u64);
+        let mut last = 0u32;
+        for (b, n) in &self.buckets {
+            put_u64(w, u64::from(b - last));
+            put_u64(w, *n);
+            last = *b;
+        }
+    }
+
+    fn get(r: &mut crate::compact::Reader<'_>) -> crate::error::Result<Self> {
+        let count = r.u64()?;
+        let n = r.len()?;
+        let mut last = 0u32;
+        let mut runs = Vec::with_capacity(n);
+        for _ in 0..n {
+            last = last
+                .checked_add(r.u32()?)
+                .ok_or_else(|| crate::Error::Storage("a sketch bucket out of range".into()))?;
+            runs.push((last, r.u64()?));
+        }
+        Ok(QuantileSketch {
+            count,
+            // Sorted and distinct as written: collected in one pass.
+            buckets: runs.into_iter().collect(),
+        })
+    }
+}
