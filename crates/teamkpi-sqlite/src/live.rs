@@ -119,6 +119,15 @@ pub(crate) const MIGRATION_ROWID: &str = "
 struct Reads<'a> {
     tx: &'a Transaction<'a>,
     tenant: &'a str,
+    /// The rowids of the rows read, so the write updates them by rowid instead of seeking the
+    /// text keys again (the transaction is immediate: they cannot move in between).
+    rows: RowIds,
+}
+
+#[derive(Default)]
+struct RowIds {
+    tickets: std::collections::HashMap<u64, i64>,
+    aggregates: std::collections::BTreeMap<RowKey, i64>,
 }
 
 fn storage(e: rusqlite::Error) -> teamkpi::Error {
@@ -168,15 +177,18 @@ impl LiveReads for Reads<'_> {
     fn tickets(&mut self, ids: &[u64]) -> teamkpi::Result<Vec<(u64, Option<State>)>> {
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT state FROM live_tickets WHERE tenant = ?1 AND id = ?2")
+            .prepare_cached("SELECT rowid, state FROM live_tickets WHERE tenant = ?1 AND id = ?2")
             .map_err(storage)?;
         let mut out = Vec::new();
         for id in ids {
-            let state: Option<Option<State>> = stmt
-                .query_row(params![self.tenant, db_id("id", *id)?], |r| state_at(r, 0))
+            let row = stmt
+                .query_row(params![self.tenant, db_id("id", *id)?], |r| {
+                    Ok((r.get::<_, i64>(0)?, state_at(r, 1)?))
+                })
                 .optional()
                 .map_err(storage)?;
-            if let Some(state) = state {
+            if let Some((rowid, state)) = row {
+                self.rows.tickets.insert(*id, rowid);
                 out.push((*id, state));
             }
         }
@@ -187,21 +199,22 @@ impl LiveReads for Reads<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT state FROM live_aggregates
+                "SELECT rowid, state FROM live_aggregates
                  WHERE tenant = ?1 AND period = ?2 AND grp = ?3 AND period_start = ?4",
             )
             .map_err(storage)?;
         let mut out = Vec::new();
         for k in keys {
             let start = k.start.to_string();
-            let state: Option<State> = stmt
+            let row = stmt
                 .query_row(
                     params![self.tenant, k.period_text(), k.group_text(), start],
-                    |r| state_req(r, 0),
+                    |r| Ok((r.get::<_, i64>(0)?, state_req(r, 1)?)),
                 )
                 .optional()
                 .map_err(storage)?;
-            if let Some(s) = state {
+            if let Some((rowid, s)) = row {
+                self.rows.aggregates.insert(k.clone(), rowid);
                 out.push((k.clone(), s));
             }
         }
@@ -246,7 +259,12 @@ impl LiveReads for Reads<'_> {
     }
 }
 
-fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), SqliteError> {
+fn write(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    c: &LiveChanges,
+    rows: &RowIds,
+) -> Result<(), SqliteError> {
     if let Some(m) = &c.meta {
         tx.execute(
             "INSERT INTO live_meta (tenant, settings, watermark) VALUES (?1, ?2, ?3)
@@ -261,7 +279,23 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
            finished = excluded.finished, last_at = excluded.last_at,
            breach_at = excluded.breach_at, agent_id = excluded.agent_id, kind = excluded.kind",
     )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE live_tickets SET state = ?2, finished = ?3, last_at = ?4, breach_at = ?5,
+           agent_id = ?6, kind = ?7 WHERE rowid = ?1",
+    )?;
     for w in &c.tickets {
+        if let Some(rowid) = rows.tickets.get(&w.id) {
+            update.execute(params![
+                rowid,
+                w.state,
+                w.finished,
+                w.last_at,
+                w.breach_at,
+                db_id_opt("agent_id", w.agent_id)?,
+                w.kind.as_str()
+            ])?;
+            continue;
+        }
         stmt.execute(params![
             tenant,
             db_id("id", w.id)?,
@@ -282,7 +316,16 @@ fn write(tx: &Transaction<'_>, tenant: &str, c: &LiveChanges) -> Result<(), Sqli
         "DELETE FROM live_aggregates WHERE tenant = ?1 AND period = ?2 AND grp = ?3
            AND period_start = ?4",
     )?;
+    let mut update = tx.prepare_cached("UPDATE live_aggregates SET state = ?2 WHERE rowid = ?1")?;
+    let mut delete_row = tx.prepare_cached("DELETE FROM live_aggregates WHERE rowid = ?1")?;
     for a in &c.aggregates {
+        if let Some(rowid) = rows.aggregates.get(&a.key) {
+            match &a.state {
+                Some(s) => update.execute(params![rowid, s])?,
+                None => delete_row.execute(params![rowid])?,
+            };
+            continue;
+        }
         let (period, grp, start) = (
             a.key.period_text(),
             a.key.group_text(),
@@ -363,8 +406,14 @@ impl LiveStore for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(storage)?;
-        let (changes, report) = plan(options, events, &mut Reads { tx: &tx, tenant })?;
-        write(&tx, tenant, &changes)?;
+        let mut reads = Reads {
+            tx: &tx,
+            tenant,
+            rows: RowIds::default(),
+        };
+        let (changes, report) = plan(options, events, &mut reads)?;
+        let rows = reads.rows;
+        write(&tx, tenant, &changes, &rows)?;
         tx.commit().map_err(storage)?;
         Ok(report)
     }
