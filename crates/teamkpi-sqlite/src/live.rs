@@ -77,7 +77,9 @@ pub(crate) const MIGRATION_OPEN: &str = "
 /// table keeps whole rows in its interior pages, and these rows are kilobytes: every key
 /// lookup copied overflowing states into memory to compare keys (SQLite advises such tables
 /// only for rows under ~1/20 of a page). States are blobs in the binary stored form; a state
-/// written as JSON text before is still read (`live_sessions.state` keeps its `TEXT`
+/// written as JSON text before is still read. The unique keys lead with their most selective
+/// column (the ticket id, the period start): a lookup compares an integer or a date first, not
+/// the tenant every row shares (`live_sessions.state` keeps its `TEXT`
 /// declaration, which stores blobs unchanged).
 pub(crate) const MIGRATION_ROWID: &str = "
     CREATE TABLE live_tickets_rowid (
@@ -94,7 +96,7 @@ pub(crate) const MIGRATION_ROWID: &str = "
         SELECT tenant, id, state, finished, last_at, breach_at, agent_id, kind FROM live_tickets;
     DROP TABLE live_tickets;
     ALTER TABLE live_tickets_rowid RENAME TO live_tickets;
-    CREATE UNIQUE INDEX live_tickets_key ON live_tickets (tenant, id);
+    CREATE UNIQUE INDEX live_tickets_key ON live_tickets (id, tenant);
     CREATE INDEX live_tickets_evictable ON live_tickets (tenant, last_at)
         WHERE finished = 1 AND state IS NOT NULL;
     CREATE INDEX live_tickets_open ON live_tickets (tenant, agent_id, kind) WHERE finished = 0;
@@ -113,7 +115,8 @@ pub(crate) const MIGRATION_ROWID: &str = "
         SELECT tenant, period, grp, period_start, grp_kind, period_end, state FROM live_aggregates;
     DROP TABLE live_aggregates;
     ALTER TABLE live_aggregates_rowid RENAME TO live_aggregates;
-    CREATE UNIQUE INDEX live_aggregates_key ON live_aggregates (tenant, period, grp, period_start);
+    CREATE UNIQUE INDEX live_aggregates_key
+        ON live_aggregates (period_start, grp, period, tenant);
     CREATE INDEX live_aggregates_range ON live_aggregates (tenant, period, grp_kind, period_start);";
 
 struct Reads<'a> {
