@@ -404,6 +404,13 @@ export declare class Store {
   contacts(options?: TenantOption): Record[]
   campaigns(options?: TenantOption): Record[]
   agents(options?: TenantOption): Record[]
+  /** The company settings: time zone, assignment settings, SLA policy (`null` without one). */
+  settings(options?: TenantOption): { timezone: string; assignment: AssignmentSettings; sla: Record | null }
+  /**
+   * Changes the company settings; what is not given stays (`clearSla` removes the policy). The
+   * zone and the SLA policy cannot change under live state (`incompatible_state`).
+   */
+  putSettings(options?: TenantOption & { timezone?: string; assignment?: AssignmentSettings; sla?: Record; clearSla?: boolean }): void
 }
 export declare class SqliteStore extends Store {
   /** A SQLite file, or a private in-memory database (`:memory:`, the default). */

@@ -638,6 +638,14 @@ class Store {
   agents(o = {}) {
     return this._op('agents', options(o))
   }
+
+  settings(o = {}) {
+    return this._op('settings', options(o))
+  }
+
+  putSettings(o = {}) {
+    this._op('put_settings', options(o))
+  }
 }
 
 // The activity writers take a list and return how many were written.

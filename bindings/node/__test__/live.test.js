@@ -156,3 +156,27 @@ test('the async form does not block the event loop', async () => {
   assert.ok(ticks > 0, `${ticks} timer ticks during the apply`)
   assert.equal(t.ticketEvents({ id: 5, created_at: T0, agent_id: 1 })[0].id, 'ticket:5:created')
 })
+
+for (const [name, open] of stores()) {
+  test(`${name}: company settings are written, and fixed under live state`, () => {
+    const store = open()
+    const tenant = `c-${Math.random().toString(36).slice(2, 10)}`
+    store.putSettings({ timezone: 'Europe/Warsaw', sla: SLA, tenant })
+    store.putSettings({
+      assignment: { auto_assign_enabled: false, re_assign_enabled: true, re_assign_hours: 6 },
+      tenant,
+    })
+    const got = store.settings({ tenant })
+    assert.equal(got.timezone, 'Europe/Warsaw')
+    assert.equal(got.assignment.re_assign_hours, 6)
+    assert.equal(got.sla.name, SLA.name)
+    assert.throws(() => store.putSettings({ timezone: 'Mars/Base', tenant }), { code: 'unknown_timezone' })
+    const l = new t.LiveMetrics(store, { timezone: 'Europe/Warsaw', sla: SLA, tenant })
+    l.apply({ id: 'c1', at: T0, type: 'ticket_created', ticket_id: 1, agent_id: 1, tenant })
+    assert.throws(() => store.putSettings({ timezone: 'UTC', tenant }), { code: 'incompatible_state' })
+    assert.throws(() => store.putSettings({ clearSla: true, tenant }), { code: 'incompatible_state' })
+    l.reset()
+    store.putSettings({ timezone: 'UTC', clearSla: true, tenant })
+    assert.equal(store.settings({ tenant }).sla, null)
+  })
+}

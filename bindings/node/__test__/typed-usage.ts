@@ -27,6 +27,8 @@ const rows: teamkpi.TicketMetricsRow[] = engine.rows('week')
 const store = new SqliteStore()
 const defs: teamkpi.Definition[] = store.definitions()
 const update: teamkpi.UpdateReport = teamkpi.updateKpis(store, { now, days: 7 })
+store.putSettings({ timezone: 'Europe/Warsaw', clearSla: true })
+const zone: string = store.settings().timezone
 
 try {
   teamkpi.convertUnit(1, 'hours', 'percent')
@@ -37,4 +39,4 @@ try {
   }
 }
 
-void [a, score, perf, due, open, first, later, applied, rows, defs, update]
+void [a, score, perf, due, open, first, later, applied, rows, defs, update, zone]

@@ -449,6 +449,37 @@ impl PyStore {
             Ok(d.into_any())
         })
     }
+
+    /// Changes the company settings; what is not given stays (`sla=None` keeps the policy,
+    /// `clear_sla=True` removes it). The time zone must be an IANA name; the zone and the SLA
+    /// policy cannot change under the tenant's live state (`incompatible_state`: `live_reset`,
+    /// change, backfill).
+    #[pyo3(signature = (*, timezone=None, assignment=None, sla=None, clear_sla=false, tenant=None))]
+    fn put_settings(
+        &self,
+        #[pyo3(from_py_with = crate::convert::opt_text)] timezone: Option<&str>,
+        assignment: Option<&PyObj<'_>>,
+        sla: Option<&PyObj<'_>>,
+        #[pyo3(from_py_with = crate::convert::flag)] clear_sla: bool,
+        #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
+    ) -> PyResult<()> {
+        crate::errors::guard(|| {
+            let (mut tz, mut current, mut policy) = self.inner.settings(tenant).map_err(raise)?;
+            if let Some(z) = timezone {
+                tz = z.to_owned();
+            }
+            if let Some(a) = assignment {
+                current = from_py(a)?;
+            }
+            if clear_sla {
+                policy = None;
+            } else if let Some(p) = sla {
+                policy = Some(from_py(p)?);
+            }
+            teamkpi_stores::save_settings(self.inner.as_ref(), tenant, &(tz, current, policy))
+                .map_err(raise)
+        })
+    }
 }
 
 /// Values for external KPIs from a Python callable

@@ -334,6 +334,46 @@ def test_activity_round_trip(store: teamkpi.Store) -> None:
     assert old["calls_total_today"] == 1
 
 
+def test_settings_written_and_checked_against_live_state(store: teamkpi.Store) -> None:
+    company = f"c-{uuid.uuid4().hex[:8]}"
+    sla = {"name": "desk", "targets": {"normal": {"first_response": 3600, "resolution": 86400}}}
+    store.put_settings(timezone="Europe/Warsaw", sla=sla, tenant=company)
+    store.put_settings(
+        assignment={"auto_assign_enabled": False, "re_assign_enabled": True, "re_assign_hours": 6},
+        tenant=company,
+    )
+    got = store.settings(tenant=company)
+    assert got["timezone"] == "Europe/Warsaw" and got["assignment"]["re_assign_hours"] == 6
+    assert got["sla"] is not None and got["sla"]["name"] == "desk"
+    with pytest.raises(teamkpi.TeamKpiError) as bad:
+        store.put_settings(timezone="Mars/Base", tenant=company)
+    assert bad.value.code == "unknown_timezone"
+    # Live state built with these settings: the zone and the SLA policy are fixed until reset.
+    live = teamkpi.LiveMetrics(store, timezone="Europe/Warsaw", sla=sla, tenant=company)
+    live.apply(
+        {
+            "id": "t1",
+            "type": "ticket_created",
+            "ticket_id": 1,
+            "at": NOW,
+            "agent_id": 5,
+            "tenant": company,
+        }
+    )
+    with pytest.raises(teamkpi.TeamKpiError) as held:
+        store.put_settings(timezone="UTC", tenant=company)
+    assert held.value.code == "incompatible_state"
+    with pytest.raises(teamkpi.TeamKpiError):
+        store.put_settings(clear_sla=True, tenant=company)
+    store.put_settings(
+        assignment={"auto_assign_enabled": True, "re_assign_enabled": False, "re_assign_hours": 24},
+        tenant=company,
+    )
+    live.reset()
+    store.put_settings(timezone="UTC", clear_sla=True, tenant=company)
+    assert store.settings(tenant=company)["sla"] is None
+
+
 def test_threads_share_one_store(tmp_path: Path) -> None:
     store = teamkpi.SqliteStore(tmp_path / "shared.db")
     store.upsert_definition(DEFINITIONS[1])

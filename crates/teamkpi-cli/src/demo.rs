@@ -64,13 +64,41 @@ const NAMES: &[&str] = &[
     "Zofia Lewandowska",
 ];
 
+/// What `demo` writes in its databases' header (SQLite's `application_id`, "tkdm"): it replaces
+/// only a file it wrote, never a team's database at the same default path.
+const DEMO_APPLICATION_ID: i32 = 0x746b_646d;
+
+/// Whether `path` holds nothing, or a database `demo` wrote.
+fn replaceable(path: &Path) -> CliResult<bool> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(!path.exists());
+    };
+    if bytes.is_empty() {
+        return Ok(true);
+    }
+    let id = bytes
+        .get(68..72)
+        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    Ok(bytes.starts_with(b"SQLite format 3\0") && id == Some(DEMO_APPLICATION_ID))
+}
+
 fn remove_db(path: &Path) -> CliResult {
+    if !replaceable(path)? {
+        return Err(Failure::new(
+            "invalid_argument",
+            format!(
+                "{} holds data `teamkpi demo` did not write: it replaces only its own sample \
+                 database; give --db another file",
+                path.display()
+            ),
+        ));
+    }
     for suffix in ["", "-wal", "-shm"] {
         let p = path.with_file_name(format!(
             "{}{suffix}",
             path.file_name()
                 .and_then(|n| n.to_str())
-                .unwrap_or("teamkpi-demo.sqlite")
+                .unwrap_or("teamkpi.sqlite")
         ));
         if p.exists() {
             std::fs::remove_file(&p).map_err(|e| {
@@ -147,6 +175,10 @@ pub fn run(
     remove_db(path)?;
     let store = SqliteStore::open(path)
         .map_err(|e| Failure::new(e.code(), format!("cannot create {}: {e}", path.display())))?;
+    store.transaction(|tx| {
+        tx.execute_batch(&format!("PRAGMA application_id = {DEMO_APPLICATION_ID}"))?;
+        Ok(())
+    })?;
     let tz = chrono_tz::Europe::Warsaw;
     let policy = sla_policy()?;
     store.put_settings(

@@ -11,7 +11,11 @@ macro_rules! out {
 mod demo;
 mod import;
 mod live;
+mod manage;
 mod report;
+
+/// The database every command uses without --db.
+const DEFAULT_DB: &str = "teamkpi.sqlite";
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -30,7 +34,8 @@ use teamkpi_stores::UpdateSource;
 #[derive(Debug, Parser)]
 #[command(name = "teamkpi", version, about, long_about = None)]
 struct Cli {
-    /// The database file (created when missing; `demo` uses ./teamkpi-demo.sqlite by default).
+    /// The database: a SQLite file (./teamkpi.sqlite by default; `init`, `demo` and `import`
+    /// create it) or a postgres:// URL.
     #[arg(long, global = true)]
     db: Option<PathBuf>,
     /// The company (tenant) to work on.
@@ -57,6 +62,24 @@ enum Command {
         /// Seed of the generator.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+    },
+    /// Create an empty team database (the schema; nothing else). Running it again changes
+    /// nothing.
+    Init,
+    /// Agents: list, add, set presence.
+    Agents {
+        #[command(subcommand)]
+        command: manage::AgentsCommand,
+    },
+    /// KPI definitions and their assignments to agents (targets, weights).
+    Kpis {
+        #[command(subcommand)]
+        command: manage::KpisCommand,
+    },
+    /// Company settings: time zone, SLA policy, assignment settings.
+    Settings {
+        #[command(subcommand)]
+        command: manage::SettingsCommand,
     },
     /// Import tickets, calls or sessions from CSV or JSON Lines (by file extension).
     Import {
@@ -292,9 +315,7 @@ fn run(cli: Cli) -> CliResult {
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     match cli.command {
         Command::Demo { agents, days, seed } => {
-            let path = cli
-                .db
-                .unwrap_or_else(|| PathBuf::from("teamkpi-demo.sqlite"));
+            let path = cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
             if teamkpi_stores::is_postgres_url(&path.to_string_lossy()) {
                 return Err(Failure::new(
                     "invalid_argument",
@@ -304,24 +325,18 @@ fn run(cli: Cli) -> CliResult {
             demo::run(&path, cli.tenant, now, agents, days, seed)
         }
         command => {
-            let path = cli.db.unwrap_or_else(|| PathBuf::from("teamkpi.sqlite"));
-            // Only `import` starts a database; the other commands read one, and a file that is
-            // not there is a mistaken path, not an empty team.
-            let reads = !matches!(command, Command::Import { .. });
+            let path = cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+            // Only `init` and `import` start a database; the other commands read one, and a
+            // file that is not there is a mistaken path, not an empty team.
+            let reads = !matches!(command, Command::Import { .. } | Command::Init);
             let db = path.to_string_lossy();
             if reads && !teamkpi_stores::is_postgres_url(&db) && db != ":memory:" && !path.exists()
             {
-                let demo = PathBuf::from("teamkpi-demo.sqlite");
-                let hint = if demo.exists() {
-                    format!("; `teamkpi demo` wrote {}: give --db {0}", demo.display())
-                } else {
-                    String::new()
-                };
                 return Err(Failure::new(
-                    "invalid_argument",
+                    "storage",
                     format!(
-                        "no database at {}: run `teamkpi demo` or `teamkpi import` first, or give \
-                         --db{hint}",
+                        "no database at {}: `teamkpi init` starts a team's, `teamkpi demo` a \
+                         sample one; or give --db",
                         path.display()
                     ),
                 ));
@@ -330,6 +345,13 @@ fn run(cli: Cli) -> CliResult {
             match command {
                 Command::Demo { .. } => Ok(()),
                 Command::Import { kind, file } => import::run(&ctx, &kind, &file),
+                Command::Init => {
+                    out!("team database ready at {}", path.display());
+                    Ok(())
+                }
+                Command::Agents { command } => manage::agents(&ctx, command),
+                Command::Kpis { command } => manage::kpis(&ctx, command),
+                Command::Settings { command } => manage::settings(&ctx, command),
                 Command::Update {
                     date,
                     days,

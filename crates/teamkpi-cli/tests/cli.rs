@@ -252,7 +252,7 @@ fn bad_input_exits_non_zero_with_one_line() {
         let o = teamkpi(&empty, &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(
-            stderr(&o).starts_with("error [invalid_argument]: no database at"),
+            stderr(&o).starts_with("error [storage]: no database at"),
             "{args:?}"
         );
     }
@@ -274,10 +274,25 @@ fn bad_input_exits_non_zero_with_one_line() {
 #[test]
 fn help_everywhere() {
     for sub in [
-        "demo", "import", "update", "report", "sla", "assign", "reassign",
+        "demo",
+        "init",
+        "import",
+        "update",
+        "report",
+        "sla",
+        "assign",
+        "reassign",
+        "agents",
+        "agents add",
+        "kpis",
+        "kpis add",
+        "kpis assign",
+        "settings",
+        "settings set",
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_teamkpi"))
-            .args([sub, "--help"])
+            .args(sub.split(' '))
+            .arg("--help")
             .output()
             .unwrap();
         assert!(o.status.success(), "{sub}");
@@ -582,4 +597,246 @@ fn a_silent_postgres_server_neither_hangs_nor_ignores_ctrl_c() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// A team set up from scratch with only `teamkpi` commands: the report's figures are the ones
+/// the tickets give, the SLA and assignment commands act on the stored settings and agents.
+#[test]
+fn a_team_from_scratch_with_only_teamkpi_commands() {
+    let (dir, db) = scratch();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--now", "2025-11-17T10:00:00Z"])
+            .args(args)
+            .output()
+            .unwrap();
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    let file = |name: &str, content: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+
+    let (code, _, err) = run(&["agents", "list"]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with("error [storage]: no database at"), "{err}");
+    assert!(ok(&["init"]).contains("team database ready"));
+    ok(&["init"]);
+
+    ok(&[
+        "agents",
+        "add",
+        "1",
+        "--name",
+        "Anna Nowak",
+        "--team",
+        "billing",
+        "--skill",
+        "en",
+    ]);
+    ok(&[
+        "agents",
+        "add",
+        "2",
+        "--name",
+        "Piotr",
+        "--team",
+        "technical",
+    ]);
+    assert!(ok(&["agents", "status", "2", "break"]).contains("agent 2 is break"));
+    let agents: serde_json::Value =
+        serde_json::from_str(&ok(&["agents", "list", "--json"])).unwrap();
+    assert_eq!(agents[0]["name"], "Anna Nowak");
+    assert_eq!(agents[1]["agent"]["status"], "break");
+    let (code, _, err) = run(&["agents", "status", "3", "online"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("[unknown_agent]"), "{err}");
+
+    let kpis = file(
+        "kpis.json",
+        r#"[{"key": "cases_resolved", "name": "Cases Resolved", "unit": "count",
+              "target_type": "higher_better", "aggregation_period": "weekly",
+              "source": {"type": "query", "query_key": "cases_resolved_count"}},
+             {"key": "first_response", "name": "First Response Time", "unit": "minutes",
+              "target_type": "lower_better", "aggregation_period": "daily",
+              "source": {"type": "metric", "metric": "avg_first_response_time"}}]"#,
+    );
+    assert!(ok(&["kpis", "add", &kpis]).contains("2 KPI definitions saved"));
+    let bad = file(
+        "bad.json",
+        r#"{"key": "x", "name": "X", "source": {"type": "metric", "metric": "nope"}}"#,
+    );
+    let (code, _, err) = run(&["kpis", "add", &bad]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad.json item 0"), "{err}");
+    for (agent, kpi, target, weight) in [
+        ("1", "cases_resolved", "20", "60"),
+        ("1", "first_response", "35", "40"),
+        ("2", "cases_resolved", "10", "100"),
+    ] {
+        let args = [
+            "kpis", "assign", "--agent", agent, "--kpi", kpi, "--target", target,
+        ];
+        ok(&[&args[..], &["--weight", weight, "--from", "2025-11-01"]].concat());
+    }
+    let (code, _, err) = run(&[
+        "kpis",
+        "assign",
+        "--agent",
+        "9",
+        "--kpi",
+        "cases_resolved",
+        "--target",
+        "5",
+        "--from",
+        "2025-11-01",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("[unknown_agent]"), "{err}");
+    let (code, _, err) = run(&[
+        "kpis",
+        "assign",
+        "--agent",
+        "1",
+        "--kpi",
+        "cases_resolved",
+        "--target",
+        "ten",
+        "--from",
+        "2025-11-01",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--target: \"ten\" is not an exact decimal"),
+        "{err}"
+    );
+
+    let sla = file(
+        "sla.json",
+        r#"{"name": "desk", "targets": {"normal": {"first_response": 3600, "resolution": 86400},
+            "high": {"first_response": 1800, "resolution": 28800}}}"#,
+    );
+    ok(&[
+        "settings",
+        "set",
+        "--timezone",
+        "Europe/Warsaw",
+        "--sla-policy",
+        &sla,
+    ]);
+    let (code, _, err) = run(&["settings", "set", "--timezone", "Mars/Base"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("[unknown_timezone]"), "{err}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&["settings", "show", "--json"])).unwrap();
+    assert_eq!(shown["timezone"], "Europe/Warsaw");
+    assert_eq!(shown["sla_policy"]["name"], "desk");
+
+    let tickets = file(
+        "tickets.csv",
+        "id,agent_id,priority,created_at,first_response_at,resolved_at\n\
+         1,1,high,2025-11-10T09:00:00Z,2025-11-10T09:30:00Z,2025-11-10T12:00:00Z\n\
+         2,1,normal,2025-11-12T10:00:00Z,2025-11-12T10:20:00Z,2025-11-12T15:00:00Z\n\
+         3,1,normal,2025-11-14T08:00:00Z,2025-11-14T08:40:00Z,2025-11-14T10:00:00Z\n\
+         4,1,normal,2025-11-14T09:00:00Z,2025-11-14T09:20:00Z,\n\
+         5,2,normal,2025-11-13T09:00:00Z,2025-11-13T10:00:00Z,2025-11-13T16:00:00Z\n\
+         6,,normal,2025-11-14T13:00:00Z,,\n",
+    );
+    assert!(ok(&["import", "tickets", &tickets]).contains("imported 6 tickets"));
+    assert!(ok(&["update", "--days", "7"]).contains("0 failed"));
+
+    // The week of 10 November is complete on the 17th: agent 1 resolved 3 of a target of 20
+    // (15 %); its latest daily first response is the 14th's, (40 + 20) / 2 = 30 minutes against
+    // 35, lower is better (116.67 %); overall 15 × 0.6 + 116.67 × 0.4 = 55.67.
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["report", "--days", "10", "--json"])).unwrap();
+    let cards = report["scorecards"].as_array().unwrap();
+    let card = |agent: u64| cards.iter().find(|c| c["agent_id"] == agent).unwrap();
+    let kpi = |agent: u64, key: &str| {
+        let list = card(agent)["kpis"].as_array().unwrap().clone();
+        list.into_iter().find(|k| k["key"] == key).unwrap()
+    };
+    assert_eq!(kpi(1, "cases_resolved")["actual"], 3);
+    assert_eq!(kpi(1, "cases_resolved")["achievement"], 15);
+    assert_eq!(kpi(1, "cases_resolved")["period_start"], "2025-11-10");
+    assert_eq!(kpi(1, "first_response")["actual"], 30);
+    assert_eq!(kpi(1, "first_response")["achievement"], 116.67);
+    assert_eq!(card(1)["overall_kpi_score"], 55.67);
+    assert_eq!(card(1)["name"], "Anna Nowak");
+    assert_eq!(kpi(2, "cases_resolved")["achievement"], 10);
+    assert_eq!(report["timezone"], "Europe/Warsaw");
+
+    // Ticket 6 (normal, created 13:00 UTC) missed its one-hour first response.
+    let sla_now: serde_json::Value = serde_json::from_str(&ok(&["sla", "--json"])).unwrap();
+    let breaches = sla_now["breaches"]["breaches"].as_array().unwrap();
+    assert!(breaches
+        .iter()
+        .any(|b| b["ticket_id"] == 6 && b["target"] == "first_response"));
+    // Agent 2 is on a break: the unassigned ticket goes to agent 1.
+    assert!(ok(&["assign"]).contains("6: - -> 1"));
+
+    // Ending an assignment keeps it in the history.
+    ok(&["kpis", "end", "3"]);
+    let active = ok(&["kpis", "assignments"]);
+    assert!(active.contains("2 assignments"), "{active}");
+    assert!(ok(&["kpis", "assignments", "--all"]).contains("(ended)"));
+
+    // Under live state the zone cannot change; assignment settings can.
+    ok(&["live", "backfill", "--days", "30"]);
+    let (code, _, err) = run(&["settings", "set", "--timezone", "UTC"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("[incompatible_state]"), "{err}");
+    let assignment = file(
+        "assignment.json",
+        r#"{"auto_assign_enabled": false, "re_assign_enabled": true, "re_assign_hours": 12}"#,
+    );
+    ok(&["settings", "set", "--assignment", &assignment]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&["settings", "show", "--json"])).unwrap();
+    assert_eq!(shown["assignment"]["re_assign_hours"], 12);
+    assert_eq!(shown["timezone"], "Europe/Warsaw");
+}
+
+/// `demo` and every other command share one default database; `demo` replaces only a file it
+/// wrote itself, never a team's.
+#[test]
+fn demo_replaces_only_its_own_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_teamkpi"))
+            .current_dir(dir.path())
+            .args(["--now", NOW])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = at(&["demo", "--agents", "3", "--days", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("teamkpi.sqlite").exists());
+    // The other commands read the same file.
+    assert!(at(&["report", "--days", "3"]).status.success());
+    let o = at(&["demo", "--agents", "3", "--days", "3"]);
+    assert!(
+        o.status.success(),
+        "a second demo replaces the first: {}",
+        stderr(&o)
+    );
+
+    let team = dir.path().join("team.sqlite");
+    assert!(teamkpi(&team, &["init"]).status.success());
+    let o = teamkpi(&team, &["demo", "--agents", "3", "--days", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did not write"), "{}", stderr(&o));
+    assert!(
+        teamkpi(&team, &["agents", "list"]).status.success(),
+        "the team's file is intact"
+    );
 }

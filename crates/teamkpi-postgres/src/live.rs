@@ -458,6 +458,17 @@ impl LiveStore for PgStore {
         Ok(n as usize)
     }
 
+    fn live_settings(&self, tenant: Option<&str>) -> teamkpi::Result<Option<String>> {
+        let row = self
+            .lock()?
+            .query_opt(
+                "SELECT settings FROM teamkpi_live_meta WHERE tenant = $1",
+                &[&t(tenant)],
+            )
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     fn live_reset(&self, tenant: Option<&str>) -> teamkpi::Result<()> {
         let mut client = self.lock()?;
         let mut tx = client.transaction().map_err(pg)?;

@@ -592,6 +592,17 @@ impl LiveStore for SqliteStore {
         Ok(n)
     }
 
+    fn live_settings(&self, tenant: Option<&str>) -> teamkpi::Result<Option<String>> {
+        let conn = self.lock()?;
+        conn.query_row(
+            "SELECT settings FROM live_meta WHERE tenant = ?1",
+            [t(tenant)],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage)
+    }
+
     fn live_reset(&self, tenant: Option<&str>) -> teamkpi::Result<()> {
         let mut conn = self.lock()?;
         let tx = conn

@@ -47,6 +47,9 @@ pub trait HostStore: KpiStore + ActivitySource + LiveStore + Send + Sync {
     fn agents(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(AgentState, Option<String>)>>;
     /// The company settings.
     fn settings(&self, tenant: Option<&str>) -> teamkpi::Result<Settings>;
+    /// Saves a company's settings as they are (see [`save_settings`], which checks them against
+    /// live state first).
+    fn put_settings(&self, tenant: Option<&str>, settings: &Settings) -> teamkpi::Result<()>;
     /// Definition row ids with their keys (the KPI tables' `kpi_definition_id`), by id.
     fn definition_ids(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>>;
 }
@@ -92,6 +95,9 @@ macro_rules! delegate {
             }
             fn settings(&self, t: Option<&str>) -> teamkpi::Result<Settings> {
                 Ok(<$store>::settings(self, t)?)
+            }
+            fn put_settings(&self, t: Option<&str>, s: &Settings) -> teamkpi::Result<()> {
+                Ok(<$store>::put_settings(self, t, &s.0, &s.1, s.2.as_ref())?)
             }
             fn definition_ids(&self, t: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
                 Ok(<$store>::definition_ids(self, t)?)
@@ -261,11 +267,37 @@ pub fn update_from_store(
 /// The live-metrics settings of a tenant from its company settings: its zone and SLA policy,
 /// with quantiles.
 pub fn live_options(store: &dyn HostStore, tenant: Option<&str>) -> teamkpi::Result<EngineOptions> {
-    let (tz, _, sla) = store.settings(tenant)?;
-    let mut o = EngineOptions::new(teamkpi::parse_timezone(&tz)?);
+    live_options_of(tenant, &store.settings(tenant)?)
+}
+
+fn live_options_of(tenant: Option<&str>, settings: &Settings) -> teamkpi::Result<EngineOptions> {
+    let (tz, _, sla) = settings;
+    let mut o = EngineOptions::new(teamkpi::parse_timezone(tz)?);
     o.tenant = tenant.map(str::to_owned);
-    o.sla = sla;
+    o.sla = sla.clone();
     Ok(o)
+}
+
+/// Validates and saves a company's settings: the time zone must be an IANA name, and settings
+/// that change live figures (zone, SLA policy) cannot change under the tenant's live state —
+/// `incompatible_state` until `live_reset` and a backfill rebuild it (assignment settings
+/// always can).
+pub fn save_settings(
+    store: &dyn HostStore,
+    tenant: Option<&str>,
+    settings: &Settings,
+) -> teamkpi::Result<()> {
+    let wanted = teamkpi::live::settings_fingerprint(&live_options_of(tenant, settings)?)?;
+    if let Some(held) = store.live().live_settings(tenant)? {
+        if held != wanted {
+            return Err(teamkpi::Error::IncompatibleState(
+                "the live state was built with another time zone or SLA policy: reset it \
+                 (`teamkpi live reset`), save the settings, then backfill"
+                    .into(),
+            ));
+        }
+    }
+    store.put_settings(tenant, settings)
 }
 
 /// `update_kpis` over the store's live aggregates: one row read per agent and period, no

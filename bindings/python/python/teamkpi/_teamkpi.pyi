@@ -245,6 +245,16 @@ class Store:
     def put_agents(self, agents: Iterable[_Record]) -> int: ...
     def agents(self, *, tenant: str | None = None) -> list[AgentRow]: ...
     def settings(self, *, tenant: str | None = None) -> StoreSettings: ...
+    def put_settings(
+        self,
+        *,
+        timezone: str | None = None,
+        assignment: Mapping[str, Any] | None = None,
+        sla: Mapping[str, Any] | None = None,
+        clear_sla: bool = False,
+        tenant: str | None = None,
+    ) -> None:
+        """Changes the company settings; what is not given stays."""
 
 @final
 class SqliteStore(Store):

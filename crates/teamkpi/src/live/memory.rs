@@ -214,6 +214,14 @@ impl LiveStore for InMemoryStore {
         Ok(())
     }
 
+    fn live_settings(&self, tenant: Option<&str>) -> Result<Option<String>> {
+        let inner = self.lock()?;
+        let tables = inner.live.get(&tenant.map(str::to_owned));
+        Ok(tables
+            .and_then(|t| t.meta.as_ref())
+            .map(|m| m.settings.clone()))
+    }
+
     fn live_breached_tickets(
         &self,
         tenant: Option<&str>,

@@ -303,6 +303,9 @@ pub trait LiveStore {
     fn live_evict(&self, tenant: Option<&str>, before: DateTime<Utc>) -> Result<usize>;
     /// Deletes all of a tenant's live state (to rebuild it with other settings).
     fn live_reset(&self, tenant: Option<&str>) -> Result<()>;
+    /// The [`settings_fingerprint`] the tenant's live state was built with; `None` without live
+    /// state.
+    fn live_settings(&self, tenant: Option<&str>) -> Result<Option<String>>;
     /// The states of the tickets held that are neither resolved nor closed, by id (the open
     /// backlog: its size, not the history's, bounds the read).
     fn live_open_tickets(&self, tenant: Option<&str>) -> Result<Vec<(u64, State)>>;
