@@ -174,6 +174,22 @@ const DEFS = [
 ]
 
 function storeCases(makeStore, label) {
+  test(`store (${label}): KPIs on the call-center metrics read the store's calls`, () => {
+    const { store, tenant } = makeStore()
+    store.putAgents([{ tenant, id: 3, status: 'online' }])
+    store.upsertDefinition({ tenant, key: 'connected', name: 'Connected calls', unit: 'count',
+      target_type: 'higher_better', aggregation_period: 'daily',
+      source: { type: 'metric', metric: 'calls_connected' } })
+    const a = store.insertAssignment({ tenant, agent_id: 3, definition: 'connected', target: 4, weight: 1, valid_from: '2025-11-01' })
+    const start = new Date('2025-11-05T09:00:00Z')
+    store.putCalls([0, 1, 2, 3].map((i) => ({ tenant, id: i, agent_id: 3, started_at: new Date(start.getTime() + i * 60e3),
+      duration_seconds: 60 * i, outcome: i ? 'completed' : 'no_answer' })))
+    const report = t.updateKpis(store, { now: NOW, date: '2025-11-05', tenant, timezone: 'UTC' })
+    assert.deepEqual([report.successes, report.failures], [1, 0])
+    const m = store.latestMeasurement(a.id, { tenant })
+    assert.deepEqual([m.actual, m.achievement], [3, 75])
+  })
+
   test(`store (${label}): definitions with ids, assignments, updateKpis`, () => {
     const { store, tenant } = makeStore()
     for (const d of DEFS) store.upsertDefinition({ ...d, tenant })

@@ -223,6 +223,52 @@ def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
     assert row["overall_kpi_score"] == Decimal("76.11")
 
 
+def test_call_center_metrics_as_kpis(store: teamkpi.Store) -> None:
+    company = tenant()
+    store.put_agents([{"tenant": company, "id": 3, "status": "online"}])
+    store.upsert_definition(
+        {
+            "tenant": company,
+            "key": "connected",
+            "name": "Connected calls",
+            "unit": "count",
+            "target_type": "higher_better",
+            "aggregation_period": "daily",
+            "source": {"type": "metric", "metric": "calls_connected"},
+        }
+    )
+    made = store.insert_assignment(
+        {
+            "tenant": company,
+            "agent_id": 3,
+            "definition": "connected",
+            "target": Decimal(4),
+            "weight": Decimal(1),
+            "valid_from": dt.date(2025, 11, 1),
+        }
+    )
+    start = dt.datetime(2025, 11, 5, 9, tzinfo=UTC)
+    store.put_calls(
+        [
+            {
+                "tenant": company,
+                "id": i,
+                "agent_id": 3,
+                "started_at": start + dt.timedelta(minutes=i),
+                "duration_seconds": 60 * i,
+                "outcome": "completed" if i else "no_answer",
+            }
+            for i in range(4)
+        ]
+    )
+    report = teamkpi.update_kpis(
+        store, now=NOW, date=dt.date(2025, 11, 5), tenant=company, timezone="UTC"
+    )
+    assert (report["successes"], report["failures"]) == (1, 0), report
+    m = store.latest_measurement(made["id"], tenant=company)
+    assert m is not None and m["actual"] == Decimal(3) and m["achievement"] == Decimal(75)
+
+
 def test_update_kpis_options(store: teamkpi.Store) -> None:
     company = tenant()
     setup(store, company)

@@ -9,7 +9,9 @@ use teamkpi::engine::EngineOptions;
 use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
 use teamkpi::request::UpdateOptions;
-use teamkpi::update::{update_kpis, MetricSource, SnapshotMetrics, UpdateReport, UpdateRequest};
+use teamkpi::update::{
+    update_kpis, MetricSource, SnapshotMetrics, UpdateReport, UpdateRequest, WithCallFigures,
+};
 use teamkpi::{ExternalValueProvider, MetricCatalog};
 
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
@@ -241,27 +243,62 @@ pub fn update(
     }
 }
 
-/// `update_kpis` over the tickets a store holds: reads the tickets active since the start of the
-/// month of the run's first day (weekly and monthly KPIs reach back to their period's start),
-/// computes agent metrics with `options` (zone, tenant, calendar, SLA; `as_of` defaults to
-/// `now`) and runs [`update_kpis`].
+/// `update_kpis` over the activity a store holds: reads the tickets, calls and sessions since the
+/// start of the month or week of the run's first day (weekly and monthly KPIs reach back to
+/// their period's start), computes agent metrics with `options` (zone, tenant, calendar, SLA;
+/// `as_of` defaults to `now`) with the call-center figures beside them, and runs
+/// [`update_kpis`].
 pub fn update_from_store(
     store: &dyn HostStore,
     request: &UpdateRequest,
     options: &MetricsOptions,
     external: Option<&dyn ExternalValueProvider>,
 ) -> teamkpi::Result<UpdateReport> {
-    let dates = request.dates()?;
-    let from = teamkpi::Period::containing(teamkpi::PeriodKind::Month, dates.start).start;
-    let (from, _) = teamkpi::DateRange::day(from).utc_bounds(request.timezone);
-    let to: DateTime<Utc> = request.now.max(from) + Duration::days(1);
+    let (from, to) = reach(request)?;
     let tickets = store.tickets(request.tenant.as_deref(), from, to)?;
     let mut options = options.clone();
     options.tenant = request.tenant.clone();
     options.timezone = request.timezone;
     options.as_of = options.as_of.or(Some(request.now));
     let source = SnapshotMetrics::new(&tickets, &options)?;
+    // The call-center metrics (calls, sessions) of the same window, for KPIs on them.
+    let tenant = request.tenant.as_deref();
+    let calls = store.calls(tenant, from, to)?;
+    let sessions = store.sessions(tenant, from, to)?;
+    run_with_calls(store, &source, (&calls, &sessions), request, external)
+}
+
+/// [`update_kpis`] over `source` with the call-center figures of `calls` and `sessions`.
+fn run_with_calls(
+    store: &dyn HostStore,
+    source: &dyn MetricSource,
+    (calls, sessions): (&[Call], &[AgentSession]),
+    request: &UpdateRequest,
+    external: Option<&dyn ExternalValueProvider>,
+) -> teamkpi::Result<UpdateReport> {
+    let tenant = request.tenant.as_deref();
+    let source = WithCallFigures::new(
+        source,
+        calls,
+        sessions,
+        tenant,
+        request.timezone,
+        request.now,
+    )?;
     update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
+}
+
+/// The window a run's periods can reach: from the start of the month or ISO week (whichever is
+/// earlier) of its first day — a weekly or monthly KPI counts its whole period — to a day past
+/// `now`.
+fn reach(request: &UpdateRequest) -> teamkpi::Result<(DateTime<Utc>, DateTime<Utc>)> {
+    use teamkpi::{Period, PeriodKind};
+    let first = request.dates()?.start;
+    let from = Period::containing(PeriodKind::Month, first)
+        .start
+        .min(Period::containing(PeriodKind::Week, first).start);
+    let (from, _) = teamkpi::DateRange::day(from).utc_bounds(request.timezone);
+    Ok((from, request.now.max(from) + Duration::days(1)))
 }
 
 /// The live-metrics settings of a tenant from its company settings: its zone and SLA policy,
@@ -307,8 +344,13 @@ pub fn update_from_live(
     request: &UpdateRequest,
     external: Option<&dyn ExternalValueProvider>,
 ) -> teamkpi::Result<UpdateReport> {
-    let source = LiveMetrics::new(store.live(), request.tenant.as_deref(), Some(request.now));
-    update_kpis(store, &source, external, &MetricCatalog::builtin(), request)
+    let tenant = request.tenant.as_deref();
+    let live = LiveMetrics::new(store.live(), tenant, Some(request.now));
+    // Calls and sessions held in live state, over the window the run's periods can reach.
+    let (from, to) = reach(request)?;
+    let calls = store.live().live_calls(tenant, from, to)?;
+    let sessions = store.live().live_sessions(tenant, from, to)?;
+    run_with_calls(store, &live, (&calls, &sessions), request, external)
 }
 
 /// The key of the tenant's definition with row id `id` (the KPI tables' `kpi_definition_id`).

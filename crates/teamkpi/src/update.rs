@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::formula::Formula;
 use crate::kpi::{ExternalValueProvider, KpiAssignment, KpiDefinition, KpiSource, Measurement};
 use crate::metrics::{
-    Bucketing, GroupBy, GroupKey, MetricCatalog, MetricsOptions, Ticket, TicketMetrics,
-    TicketMetricsAggregator, TicketMetricsState,
+    AgentSession, Bucketing, Call, CallFigures, GroupBy, GroupKey, MetricCatalog, MetricsOptions,
+    Ticket, TicketAggregate, TicketMetrics, TicketMetricsAggregator, TicketMetricsState,
 };
 use crate::num::round2;
 use crate::period::{last_n_days, today, DateRange, Period, PeriodKind};
@@ -136,6 +136,96 @@ impl MetricSource for SnapshotMetrics {
             .and_then(|s| s.get(&key, period.start))
             .filter(|a| !a.is_empty())
             .map(|a| TicketMetrics::from_aggregate(&key, period.start, period.end, a)))
+    }
+}
+
+/// A [`MetricSource`] that adds each agent's call-center figures ([`CallFigures`]: leads,
+/// calls, call time, work, logged and break time) to another source's rows, so KPIs and formulas
+/// on `calls_connected`, `total_work_time`… have data. An agent with calls or sessions but no
+/// tickets in a period gets a row with zero ticket figures.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use teamkpi::metrics::{AgentSession, Call, CallOutcome, SessionKind};
+/// use teamkpi::update::{MetricSource, SnapshotMetrics, WithCallFigures};
+/// use teamkpi::{Period, PeriodKind};
+/// let at = Utc.with_ymd_and_hms(2025, 11, 10, 9, 0, 0).unwrap();
+/// let call = |id, secs, outcome| Call {
+///     tenant: None, id, agent_id: 7, started_at: at, duration_seconds: secs, outcome,
+///     contact_id: None, campaign_id: None,
+/// };
+/// let calls = [call(1, 120, CallOutcome::Lead), call(2, 0, CallOutcome::NoAnswer)];
+/// let tickets = SnapshotMetrics::new(&[], &teamkpi::metrics::MetricsOptions::daily(chrono_tz::UTC)).unwrap();
+/// let source = WithCallFigures::new(&tickets, &calls, &[], None, chrono_tz::UTC, at).unwrap();
+/// let day = Period::containing(PeriodKind::Day, at.date_naive());
+/// let row = source.metrics(7, &day).unwrap().unwrap();
+/// assert_eq!(row.metric("calls_connected"), Some(1.into()));
+/// assert_eq!(row.metric("leads"), Some(1.into()));
+/// assert_eq!(row.metric("tickets_resolved"), Some(0.into()));
+/// assert!(source.metrics(8, &day).unwrap().is_none());
+/// ```
+pub struct WithCallFigures<'a> {
+    inner: &'a dyn MetricSource,
+    by_agent: BTreeMap<u64, (Vec<Call>, Vec<AgentSession>)>,
+    tenant: Option<String>,
+    timezone: Tz,
+    now: DateTime<Utc>,
+}
+
+impl<'a> WithCallFigures<'a> {
+    /// `inner`'s rows with the figures of `calls` and `sessions` of `tenant`, periods in
+    /// `timezone`, open sessions counted up to `now`. Every record is checked here (tenant,
+    /// durations), so a bad one fails the run before any KPI is measured.
+    pub fn new(
+        inner: &'a dyn MetricSource,
+        calls: &[Call],
+        sessions: &[AgentSession],
+        tenant: Option<&str>,
+        timezone: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        let tenant = tenant.map(str::to_owned);
+        // Validated once, whole: the per-agent lists then hold only good records.
+        CallFigures::of_agent(&tenant, u64::MAX, (now, now), now, calls, sessions)?;
+        let mut by_agent: BTreeMap<u64, (Vec<Call>, Vec<AgentSession>)> = BTreeMap::new();
+        for c in calls {
+            by_agent.entry(c.agent_id).or_default().0.push(c.clone());
+        }
+        for s in sessions {
+            by_agent.entry(s.agent_id).or_default().1.push(s.clone());
+        }
+        Ok(WithCallFigures {
+            inner,
+            by_agent,
+            tenant,
+            timezone,
+            now,
+        })
+    }
+}
+
+impl MetricSource for WithCallFigures<'_> {
+    fn metrics(&self, agent_id: u64, period: &Period) -> Result<Option<TicketMetrics>> {
+        let row = self.inner.metrics(agent_id, period)?;
+        let Some((calls, sessions)) = self.by_agent.get(&agent_id) else {
+            return Ok(row);
+        };
+        let bounds = period.utc_bounds(self.timezone);
+        let f = CallFigures::of_agent(&self.tenant, agent_id, bounds, self.now, calls, sessions)?;
+        if f.is_empty() {
+            return Ok(row);
+        }
+        let mut row = row.unwrap_or_else(|| {
+            let key = GroupKey::Agent(Some(agent_id));
+            TicketMetrics::from_aggregate(
+                &key,
+                period.start,
+                period.end,
+                &TicketAggregate::default(),
+            )
+        });
+        row.calls = Some(f);
+        Ok(Some(row))
     }
 }
 

@@ -119,45 +119,23 @@ pub fn call_center_dashboard(
             .to_string(),
         date: req.date,
     };
-    let mut connected_seconds = 0i64;
-    for c in calls {
-        check_tenant(&req.tenant, &c.tenant)?;
-        c.validate()?;
-        if c.agent_id != req.agent_id || c.started_at < day_start || c.started_at >= day_end {
-            continue;
-        }
-        s.calls_total_today += 1;
-        s.total_call_time_today += c.duration_seconds;
-        if c.duration_seconds > 0 {
-            s.calls_connected_today += 1;
-            connected_seconds += c.duration_seconds;
-        }
-        match c.outcome {
-            CallOutcome::Lead => s.leads_today += 1,
-            CallOutcome::NoAnswer => s.calls_missed_today += 1,
-            _ => {}
-        }
-    }
-    if s.calls_connected_today > 0 {
-        s.average_call_time_today =
-            round2(Decimal::from(connected_seconds) / Decimal::from(s.calls_connected_today));
-    }
-    let clip_end = day_end.min(req.now);
-    for sess in sessions {
-        check_tenant(&req.tenant, &sess.tenant)?;
-        sess.validate()?;
-        if sess.agent_id != req.agent_id {
-            continue;
-        }
-        let end = sess.end.unwrap_or(req.now).min(clip_end);
-        let start = sess.start.max(day_start);
-        let secs = (end - start).num_seconds().max(0);
-        match sess.kind {
-            SessionKind::Working => s.total_work_time_today += secs,
-            SessionKind::LoggedIn => s.total_logged_time_today += secs,
-            SessionKind::Break => s.total_break_time_today += secs,
-        }
-    }
+    let f = CallFigures::of_agent(
+        &req.tenant,
+        req.agent_id,
+        (day_start, day_end),
+        req.now,
+        calls,
+        sessions,
+    )?;
+    s.leads_today = f.leads;
+    s.calls_total_today = f.calls_total;
+    s.calls_connected_today = f.calls_connected;
+    s.calls_missed_today = f.calls_missed;
+    s.total_call_time_today = f.total_call_time;
+    s.average_call_time_today = f.average_call_time.unwrap_or(Decimal::ZERO);
+    s.total_work_time_today = f.total_work_time;
+    s.total_logged_time_today = f.total_logged_time;
+    s.total_break_time_today = f.total_break_time;
     for c in contacts {
         check_tenant(&req.tenant, &c.tenant)?;
         if c.agent_id == Some(req.agent_id) {
@@ -174,6 +152,112 @@ pub fn call_center_dashboard(
         }
     }
     Ok(s)
+}
+
+/// One agent's call-center figures over a window: the calls started in it, and the time of the
+/// sessions inside it (an open session counts up to `now`). The call-center dashboard's figures
+/// are those of one day; KPIs read them per day, week or month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallFigures {
+    /// Calls with outcome `lead`.
+    pub leads: u64,
+    /// All call attempts.
+    pub calls_total: u64,
+    /// Calls with a duration above 0.
+    pub calls_connected: u64,
+    /// Calls with outcome `no_answer`.
+    pub calls_missed: u64,
+    /// Sum of call durations, seconds.
+    pub total_call_time: i64,
+    /// Mean duration of connected calls, seconds (2 places); `None` without one.
+    #[serde(with = "crate::num::serde_number_opt")]
+    pub average_call_time: Option<Decimal>,
+    /// Seconds in working sessions.
+    pub total_work_time: i64,
+    /// Seconds logged in.
+    pub total_logged_time: i64,
+    /// Seconds on break.
+    pub total_break_time: i64,
+}
+
+impl CallFigures {
+    /// The figures of `agent_id` over `[from, to)`; every record must be of `tenant` and valid.
+    pub fn of_agent(
+        tenant: &Option<String>,
+        agent_id: u64,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        now: DateTime<Utc>,
+        calls: &[Call],
+        sessions: &[AgentSession],
+    ) -> Result<Self> {
+        let mut f = CallFigures::default();
+        let mut connected_seconds = 0i64;
+        for c in calls {
+            check_tenant(tenant, &c.tenant)?;
+            c.validate()?;
+            if c.agent_id != agent_id || c.started_at < from || c.started_at >= to {
+                continue;
+            }
+            f.calls_total += 1;
+            f.total_call_time = f.total_call_time.saturating_add(c.duration_seconds);
+            if c.duration_seconds > 0 {
+                f.calls_connected += 1;
+                connected_seconds = connected_seconds.saturating_add(c.duration_seconds);
+            }
+            match c.outcome {
+                CallOutcome::Lead => f.leads += 1,
+                CallOutcome::NoAnswer => f.calls_missed += 1,
+                _ => {}
+            }
+        }
+        if f.calls_connected > 0 {
+            f.average_call_time = Some(round2(
+                Decimal::from(connected_seconds) / Decimal::from(f.calls_connected),
+            ));
+        }
+        let clip_end = to.min(now);
+        for sess in sessions {
+            check_tenant(tenant, &sess.tenant)?;
+            sess.validate()?;
+            if sess.agent_id != agent_id {
+                continue;
+            }
+            let end = sess.end.unwrap_or(now).min(clip_end);
+            let start = sess.start.max(from);
+            let secs = (end - start).num_seconds().max(0);
+            let total = match sess.kind {
+                SessionKind::Working => &mut f.total_work_time,
+                SessionKind::LoggedIn => &mut f.total_logged_time,
+                SessionKind::Break => &mut f.total_break_time,
+            };
+            *total = total.saturating_add(secs);
+        }
+        Ok(f)
+    }
+
+    /// Whether nothing was counted (no call, no session time).
+    pub fn is_empty(&self) -> bool {
+        *self == CallFigures::default()
+    }
+
+    /// The value of a call-center metric of the catalogue (`leads`, `calls_total`, …); `None`
+    /// for another name or an average without data.
+    pub fn metric(&self, key: &str) -> Option<Decimal> {
+        let n = |v: u64| Some(Decimal::from(v));
+        let s = |v: i64| Some(Decimal::from(v));
+        match key {
+            "leads" => n(self.leads),
+            "calls_total" => n(self.calls_total),
+            "calls_connected" => n(self.calls_connected),
+            "calls_missed" => n(self.calls_missed),
+            "total_call_time" => s(self.total_call_time),
+            "average_call_time" => self.average_call_time,
+            "total_work_time" => s(self.total_work_time),
+            "total_logged_time" => s(self.total_logged_time),
+            "total_break_time" => s(self.total_break_time),
+            _ => None,
+        }
+    }
 }
 
 /// The day's local midnight bounds, re-exported for hosts that query their own tables.

@@ -25,7 +25,9 @@ pub use columnar::{
     ticket_metrics_columns, ticket_metrics_columns_parallel, ColumnarAggregator, TicketColumns,
     NULL_INSTANT,
 };
-pub use dashboard::{call_center_dashboard, day_bounds, DashboardRequest, DashboardStats};
+pub use dashboard::{
+    call_center_dashboard, day_bounds, CallFigures, DashboardRequest, DashboardStats,
+};
 pub use records::{
     AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,
     Ticket, TicketKind, Transfer,

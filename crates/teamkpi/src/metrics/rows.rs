@@ -90,6 +90,10 @@ pub struct TicketMetrics {
     /// sla_met / (met + breached) × 100 (2 places).
     #[serde(with = "serde_number_opt")]
     pub sla_compliance_percent: Option<Decimal>,
+    /// The agent's call-center figures in the period, when the source reads calls and sessions
+    /// ([`WithCallFigures`](crate::update::WithCallFigures)); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<crate::metrics::CallFigures>,
 }
 
 impl TicketMetrics {
@@ -137,6 +141,7 @@ impl TicketMetrics {
             sla_met: a.sla_met,
             sla_breached: a.sla_breached,
             sla_compliance_percent: pct(a.sla_met, a.sla_met + a.sla_breached),
+            calls: None,
         }
     }
 
@@ -169,7 +174,7 @@ impl TicketMetrics {
             "sla_met" => n(self.sla_met),
             "sla_breached" => n(self.sla_breached),
             "sla_compliance" => self.sla_compliance_percent,
-            _ => None,
+            _ => self.calls.as_ref().and_then(|c| c.metric(key)),
         }
     }
 }
