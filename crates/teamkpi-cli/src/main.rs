@@ -121,11 +121,15 @@ enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
-    /// SLA breaches and at-risk tickets now.
+    /// SLA breaches and at-risk tickets now: the ones not alerted before (each alert once, the
+    /// keys kept in the database), the most overdue first.
     Sla {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Every current breach and risk, alerted before or not.
+        #[arg(long)]
+        all: bool,
     },
     /// Assign unassigned open tickets to the least busy agents (the company settings apply).
     Assign {
@@ -381,7 +385,7 @@ fn run(cli: Cli) -> CliResult {
                 Command::Report { days, json, html } => {
                     report::run(&ctx, days, json, html.as_deref())
                 }
-                Command::Sla { json } => sla(&ctx, json),
+                Command::Sla { json, all } => sla(&ctx, json, all),
                 Command::Assign { dry_run } => assign(&ctx, dry_run),
                 Command::Reassign {
                     dry_run,
@@ -435,11 +439,11 @@ fn hours_text(seconds: i64) -> String {
     format!("{}.{}", tenths.div_euclid(10), tenths.rem_euclid(10))
 }
 
-fn sla(ctx: &Ctx, json: bool) -> CliResult {
+fn sla(ctx: &Ctx, json: bool, all: bool) -> CliResult {
     let Some(policy) = &ctx.sla else {
         return Err(Failure::new(
             "invalid_argument",
-            "this database has no SLA policy (run `teamkpi demo` or store one)",
+            "this database has no SLA policy (teamkpi settings set --sla-policy FILE)",
         ));
     };
     let timelines: Vec<TicketTimeline> = ctx
@@ -448,7 +452,22 @@ fn sla(ctx: &Ctx, json: bool) -> CliResult {
         .iter()
         .map(TicketTimeline::from_ticket)
         .collect();
-    let scan = policy.scan(&timelines, ctx.now, &Default::default());
+    // Every current alert, then the ones not sent before; keys no longer current are forgotten,
+    // so a target that breaches again in a later cycle alerts again.
+    let current = policy.scan(&timelines, ctx.now, &Default::default());
+    let alerted = ctx.store.sla_alerted(ctx.tenant())?;
+    let fresh = policy.scan(&timelines, ctx.now, &alerted);
+    let keys = |s: &teamkpi::BreachScan| -> std::collections::BTreeSet<String> {
+        s.breaches
+            .iter()
+            .chain(&s.at_risk)
+            .map(|a| a.key.clone())
+            .collect()
+    };
+    let now_keys = keys(&current);
+    let sent: Vec<String> = keys(&fresh).into_iter().collect();
+    let forget: Vec<String> = alerted.difference(&now_keys).cloned().collect();
+    let scan = if all { current } else { fresh };
     if json {
         let out = serde_json::json!({
             "breaches": teamkpi::metrics::analytics::sla_breach_list(&scan, None),
@@ -456,17 +475,37 @@ fn sla(ctx: &Ctx, json: bool) -> CliResult {
             "rejected": scan.rejected,
         });
         out!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-        return Ok(());
+    } else {
+        print_sla(ctx, &scan, timelines.len(), all, now_keys.len())?;
     }
+    ctx.store
+        .record_sla_alerts(ctx.tenant(), &sent, &forget, ctx.now)?;
+    Ok(())
+}
+
+fn print_sla(
+    ctx: &Ctx,
+    scan: &teamkpi::BreachScan,
+    open: usize,
+    all: bool,
+    current: usize,
+) -> CliResult {
     out!(
-        "SLA at {}: {} breached, {} at risk ({} open tickets)",
+        "SLA at {}: {} breached, {} at risk{} ({} open tickets)",
         ctx.now
             .with_timezone(&ctx.timezone)
             .format("%Y-%m-%d %H:%M"),
         scan.breaches.len(),
         scan.at_risk.len(),
-        timelines.len()
+        if all { "" } else { " not alerted before" },
+        open
     );
+    if !all && current > scan.breaches.len() + scan.at_risk.len() {
+        out!(
+            "{} alerted before (--all lists them too)",
+            current - scan.breaches.len() - scan.at_risk.len()
+        );
+    }
     out!(
         "{:<10} {:<16} {:<9} {:<22} {:>18} {:>10}",
         "ticket",

@@ -133,9 +133,24 @@ fn sla_assign_reassign_and_update() {
     let o = teamkpi(&db, &["sla", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(v["breaches"]["count"].is_number());
-    // The table: the most overdue first, agents by name.
-    let o = teamkpi(&db, &["sla"]);
+    let first = v["breaches"]["count"].as_u64().unwrap();
+    assert!(first > 0, "{v}");
+    // Each alert once: the keys are kept, a second run has nothing new and says so.
+    let again: serde_json::Value =
+        serde_json::from_str(&stdout(&teamkpi(&db, &["sla", "--json"]))).unwrap();
+    assert_eq!(again["breaches"]["count"], 0, "{again}");
+    let quiet = stdout(&teamkpi(&db, &["sla"]));
+    assert!(
+        quiet.contains("0 breached, 0 at risk not alerted before"),
+        "{quiet}"
+    );
+    let risks = v["at_risk"].as_array().unwrap().len() as u64;
+    assert!(
+        quiet.contains(&format!("{} alerted before", first + risks)),
+        "{quiet}"
+    );
+    // --all: every current one, the most overdue first, agents by name.
+    let o = teamkpi(&db, &["sla", "--all"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let breached: Vec<&str> = text.lines().filter(|l| l.contains(" breached ")).collect();

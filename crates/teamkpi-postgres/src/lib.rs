@@ -217,6 +217,12 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, live::MIGRATION),
     (4, live::MIGRATION_OPEN),
     (5, live::MIGRATION_BINARY),
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS teamkpi_sla_alerts (
+            tenant TEXT NOT NULL, key TEXT NOT NULL, alerted_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant, key));",
+    ),
 ];
 
 /// Where activity lives in the host's database, and under which column names.
@@ -584,6 +590,39 @@ impl PgStore {
     /// All campaigns of a tenant.
     pub fn campaigns(&self, tenant: Option<&str>) -> Result<Vec<teamkpi::metrics::Campaign>> {
         self.records("teamkpi_campaigns", tenant)
+    }
+
+    /// The SLA alert keys already sent for a tenant (an SLA job alerts each key once).
+    pub fn sla_alerted(&self, tenant: Option<&str>) -> Result<std::collections::BTreeSet<String>> {
+        let rows = self.lock()?.query(
+            "SELECT key FROM teamkpi_sla_alerts WHERE tenant = $1",
+            &[&t(tenant)],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Records alert keys as sent at `at` and forgets `forget` (keys no longer current), in one
+    /// transaction.
+    pub fn record_sla_alerts(
+        &self,
+        tenant: Option<&str>,
+        sent: &[String],
+        forget: &[String],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let mut client = self.lock()?;
+        let mut tx = client.transaction()?;
+        tx.execute(
+            "INSERT INTO teamkpi_sla_alerts (tenant, key, alerted_at)
+             SELECT $1, k, $3 FROM unnest($2::text[]) AS k ON CONFLICT (tenant, key) DO NOTHING",
+            &[&t(tenant), &sent, &at.timestamp()],
+        )?;
+        tx.execute(
+            "DELETE FROM teamkpi_sla_alerts WHERE tenant = $1 AND key = ANY($2)",
+            &[&t(tenant), &forget],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Inserts or replaces agents with their display names.

@@ -215,6 +215,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, live::MIGRATION),
     (4, live::MIGRATION_OPEN),
     (5, live::MIGRATION_ROWID),
+    (
+        6,
+        "CREATE TABLE sla_alerts (
+            tenant TEXT NOT NULL,
+            key TEXT NOT NULL,
+            alerted_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, key)
+        );",
+    ),
 ];
 
 fn t(tenant: Option<&str>) -> &str {
@@ -497,6 +506,43 @@ impl SqliteStore {
     /// All campaigns of a tenant.
     pub fn campaigns(&self, tenant: Option<&str>) -> Result<Vec<Campaign>> {
         self.records("campaigns", tenant)
+    }
+
+    /// The SLA alert keys already sent for a tenant (an SLA job alerts each key once).
+    pub fn sla_alerted(&self, tenant: Option<&str>) -> Result<std::collections::BTreeSet<String>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached("SELECT key FROM sla_alerts WHERE tenant = ?1")?;
+        let rows = stmt.query_map([t(tenant)], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records alert keys as sent at `at` and forgets `forget` (keys no longer current), in one
+    /// transaction.
+    pub fn record_sla_alerts(
+        &self,
+        tenant: Option<&str>,
+        sent: &[String],
+        forget: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO sla_alerts (tenant, key, alerted_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant, key) DO NOTHING",
+            )?;
+            for k in sent {
+                put.execute(params![t(tenant), k, at.timestamp()])?;
+            }
+            let mut gone =
+                tx.prepare_cached("DELETE FROM sla_alerts WHERE tenant = ?1 AND key = ?2")?;
+            for k in forget {
+                gone.execute(params![t(tenant), k])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Inserts or replaces agents (with an optional display name).

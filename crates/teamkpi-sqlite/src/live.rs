@@ -652,7 +652,7 @@ mod tests {
                 .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(store.schema_version().unwrap(), 6);
 
         teamkpi::conformance::live::version_1_state_keeps_applying(&store);
 

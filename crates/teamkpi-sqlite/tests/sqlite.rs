@@ -30,7 +30,7 @@ fn file_store_conforms_and_persists() {
     assert_eq!(again.definitions(None).unwrap().len(), 1);
     // Migrations run twice change nothing.
     assert_eq!(again.migrate().unwrap(), again.schema_version().unwrap());
-    assert_eq!(again.migrate().unwrap(), 5);
+    assert_eq!(again.migrate().unwrap(), 6);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeSet;
 use teamkpi::engine::EngineOptions;
 use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
@@ -54,6 +55,16 @@ pub trait HostStore: KpiStore + ActivitySource + LiveStore + Send + Sync {
     fn put_settings(&self, tenant: Option<&str>, settings: &Settings) -> teamkpi::Result<()>;
     /// Definition row ids with their keys (the KPI tables' `kpi_definition_id`), by id.
     fn definition_ids(&self, tenant: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>>;
+    /// The SLA alert keys already sent (an SLA job alerts each breach or risk once).
+    fn sla_alerted(&self, tenant: Option<&str>) -> teamkpi::Result<BTreeSet<String>>;
+    /// Records alert keys as sent and forgets those no longer current, in one transaction.
+    fn record_sla_alerts(
+        &self,
+        tenant: Option<&str>,
+        sent: &[String],
+        forget: &[String],
+        at: DateTime<Utc>,
+    ) -> teamkpi::Result<()>;
 }
 
 macro_rules! delegate {
@@ -103,6 +114,18 @@ macro_rules! delegate {
             }
             fn definition_ids(&self, t: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
                 Ok(<$store>::definition_ids(self, t)?)
+            }
+            fn sla_alerted(&self, t: Option<&str>) -> teamkpi::Result<BTreeSet<String>> {
+                Ok(<$store>::sla_alerted(self, t)?)
+            }
+            fn record_sla_alerts(
+                &self,
+                t: Option<&str>,
+                sent: &[String],
+                forget: &[String],
+                at: DateTime<Utc>,
+            ) -> teamkpi::Result<()> {
+                Ok(<$store>::record_sla_alerts(self, t, sent, forget, at)?)
             }
         }
     };
