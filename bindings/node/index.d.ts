@@ -405,12 +405,13 @@ export declare class Store {
   campaigns(options?: TenantOption): Record[]
   agents(options?: TenantOption): Record[]
   /** The company settings: time zone, assignment settings, SLA policy (`null` without one). */
-  settings(options?: TenantOption): { timezone: string; assignment: AssignmentSettings; sla: Record | null }
+  settings(options?: TenantOption): { timezone: string; assignment: AssignmentSettings; sla: Record | null; calendar: Record | null }
   /**
-   * Changes the company settings; what is not given stays (`clearSla` removes the policy). The
-   * zone and the SLA policy cannot change under live state (`incompatible_state`).
+   * Changes the company settings; what is not given stays (`clearSla` / `clearCalendar` remove
+   * them). The zone, the SLA policy and the calendar cannot change under live state
+   * (`incompatible_state`). Returns the saved settings.
    */
-  putSettings(options?: TenantOption & { timezone?: string; assignment?: AssignmentSettings; sla?: Record; clearSla?: boolean }): void
+  putSettings(options?: TenantOption & { timezone?: string; assignment?: AssignmentSettings; sla?: Record; clearSla?: boolean; calendar?: Record; clearCalendar?: boolean }): { timezone: string; assignment: AssignmentSettings; sla: Record | null; calendar: Record | null }
 }
 export declare class SqliteStore extends Store {
   /** A SQLite file, or a private in-memory database (`:memory:`, the default). */

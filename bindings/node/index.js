@@ -644,7 +644,7 @@ class Store {
   }
 
   putSettings(o = {}) {
-    this._op('put_settings', options(o))
+    return this._op('put_settings', options(o))
   }
 }
 

@@ -175,8 +175,15 @@ for (const [name, open] of stores()) {
     l.apply({ id: 'c1', at: T0, type: 'ticket_created', ticket_id: 1, agent_id: 1, tenant })
     assert.throws(() => store.putSettings({ timezone: 'UTC', tenant }), { code: 'incompatible_state' })
     assert.throws(() => store.putSettings({ clearSla: true, tenant }), { code: 'incompatible_state' })
+    const calendar = { timezone: 'Europe/Warsaw', hours: { mon: [['09:00', '17:00']] } }
+    assert.throws(() => store.putSettings({ calendar, tenant }), { code: 'incompatible_state' })
     l.reset()
     store.putSettings({ timezone: 'UTC', clearSla: true, tenant })
     assert.equal(store.settings({ tenant }).sla, null)
+    const saved = store.putSettings({ calendar, tenant })
+    assert.equal(saved.calendar.timezone, 'Europe/Warsaw')
+    assert.throws(() => store.putSettings({ calendar, clearCalendar: true, tenant }), { code: 'invalid_argument' })
+    assert.throws(() => store.putSettings({ timeZone: 'UTC', tenant }), { code: 'invalid_argument' })
+    assert.equal(store.putSettings({ clearCalendar: true, tenant }).calendar, null)
   })
 }

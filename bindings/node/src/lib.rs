@@ -1615,30 +1615,14 @@ impl NativeStore {
                         .collect();
                     Ok(Value::Array(list).to_string())
                 }
-                "settings" => {
-                    let (timezone, assignment, sla) = s.settings(t).map_err(err)?;
-                    Ok(json!({
-                        "timezone": timezone,
-                        "assignment": assignment,
-                        "sla": sla.as_ref().map(|p| p.spec()),
-                    })
-                    .to_string())
-                }
+                "settings" => out(&s.settings(t).map_err(err)?),
                 "put_settings" => {
-                    let (mut tz, mut assignment, mut sla) = s.settings(t).map_err(err)?;
-                    if let Some(z) = opt::<String>(&v, "timezone")? {
-                        tz = z;
+                    let mut change = v.clone();
+                    if let Some(m) = change.as_object_mut() {
+                        m.remove("tenant");
                     }
-                    if let Some(a) = opt(&v, "assignment")? {
-                        assignment = a;
-                    }
-                    if opt::<bool>(&v, "clear_sla")?.unwrap_or(false) {
-                        sla = None;
-                    } else if let Some(p) = opt(&v, "sla")? {
-                        sla = Some(p);
-                    }
-                    teamkpi_stores::save_settings(&**s, t, &(tz, assignment, sla)).map_err(err)?;
-                    Ok("null".into())
+                    let change = teamkpi::from_json(change).map_err(err)?;
+                    out(&teamkpi_stores::save_settings(&**s, t, change).map_err(err)?)
                 }
                 "update_kpis" => {
                     let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;

@@ -10,8 +10,8 @@ use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, MetricsOptions};
 use teamkpi::request::UpdateOptions;
 use teamkpi::update::MetricSource;
 use teamkpi::{
-    AgentState, AssignmentFilter, AssignmentSettings, Error, KpiAssignment, KpiDefinition,
-    ManualValue, Measurement, NewKpiAssignment, Period,
+    AgentState, AssignmentFilter, Error, KpiAssignment, KpiDefinition, ManualValue, Measurement,
+    NewKpiAssignment, Period,
 };
 use teamkpi_stores::{HostStore, UpdateSource};
 
@@ -434,50 +434,53 @@ impl PyStore {
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyOut<'py> {
         crate::errors::guard(|| {
-            let (tz, assignment, sla): (String, AssignmentSettings, _) =
-                self.inner.settings(tenant).map_err(raise)?;
+            let stored = self.inner.settings(tenant).map_err(raise)?;
             let d = PyDict::new(py);
-            d.set_item("timezone", tz)?;
-            d.set_item("assignment", to_py(py, &assignment, Shape::Native)?)?;
-            d.set_item(
-                "sla",
-                match sla {
-                    Some(p) => to_py(py, p.spec(), Shape::Json)?,
-                    None => py.None().into_bound(py),
-                },
-            )?;
+            d.set_item("timezone", &stored.timezone)?;
+            d.set_item("assignment", to_py(py, &stored.assignment, Shape::Native)?)?;
+            let none = || py.None().into_bound(py);
+            let sla = match &stored.sla {
+                Some(p) => to_py(py, p.spec(), Shape::Json)?,
+                None => none(),
+            };
+            let calendar = match &stored.calendar {
+                Some(c) => to_py(py, c, Shape::Json)?,
+                None => none(),
+            };
+            d.set_item("sla", sla)?;
+            d.set_item("calendar", calendar)?;
             Ok(d.into_any())
         })
     }
 
-    /// Changes the company settings; what is not given stays (`sla=None` keeps the policy,
-    /// `clear_sla=True` removes it). The time zone must be an IANA name; the zone and the SLA
-    /// policy cannot change under the tenant's live state (`incompatible_state`: `live_reset`,
-    /// change, backfill).
-    #[pyo3(signature = (*, timezone=None, assignment=None, sla=None, clear_sla=false, tenant=None))]
-    fn put_settings(
+    /// Changes the company settings; what is not given stays (`clear_sla=True` removes the
+    /// policy, `clear_calendar=True` the calendar). The time zone must be an IANA name; the zone,
+    /// the SLA policy and the calendar cannot change under the tenant's live state
+    /// (`incompatible_state`: `live_reset`, change, backfill). Returns the saved settings.
+    #[pyo3(signature = (*, timezone=None, assignment=None, sla=None, clear_sla=false,
+                        calendar=None, clear_calendar=false, tenant=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn put_settings<'py>(
         &self,
         #[pyo3(from_py_with = crate::convert::opt_text)] timezone: Option<&str>,
-        assignment: Option<&PyObj<'_>>,
-        sla: Option<&PyObj<'_>>,
+        assignment: Option<&PyObj<'py>>,
+        sla: Option<&PyObj<'py>>,
         #[pyo3(from_py_with = crate::convert::flag)] clear_sla: bool,
+        calendar: Option<&PyObj<'py>>,
+        #[pyo3(from_py_with = crate::convert::flag)] clear_calendar: bool,
         #[pyo3(from_py_with = crate::convert::opt_text)] tenant: Option<&str>,
     ) -> PyResult<()> {
         crate::errors::guard(|| {
-            let (mut tz, mut current, mut policy) = self.inner.settings(tenant).map_err(raise)?;
-            if let Some(z) = timezone {
-                tz = z.to_owned();
-            }
-            if let Some(a) = assignment {
-                current = from_py(a)?;
-            }
-            if clear_sla {
-                policy = None;
-            } else if let Some(p) = sla {
-                policy = Some(from_py(p)?);
-            }
-            teamkpi_stores::save_settings(self.inner.as_ref(), tenant, &(tz, current, policy))
-                .map_err(raise)
+            let change = teamkpi::settings::SettingsChange {
+                timezone: timezone.map(str::to_owned),
+                assignment: assignment.map(from_py).transpose()?,
+                sla: sla.map(from_py).transpose()?,
+                clear_sla,
+                calendar: calendar.map(from_py).transpose()?,
+                clear_calendar,
+            };
+            teamkpi_stores::save_settings(self.inner.as_ref(), tenant, change).map_err(raise)?;
+            Ok(())
         })
     }
 }
@@ -526,7 +529,7 @@ pub(crate) fn store_zone(
     match timezone {
         Some(t) if !t.is_none() => zone(Some(t)),
         _ => {
-            let (name, _, _) = store.settings(tenant).map_err(raise)?;
+            let name = store.settings(tenant).map_err(raise)?.timezone;
             teamkpi::parse_timezone(&name).map_err(raise)
         }
     }

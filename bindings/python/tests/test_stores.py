@@ -415,9 +415,23 @@ def test_settings_written_and_checked_against_live_state(store: teamkpi.Store) -
         assignment={"auto_assign_enabled": True, "re_assign_enabled": False, "re_assign_hours": 24},
         tenant=company,
     )
+    with pytest.raises(teamkpi.TeamKpiError) as cal:
+        store.put_settings(
+            calendar=teamkpi.BusinessCalendar("Europe/Warsaw", {"mon": [["09:00", "17:00"]]}),
+            tenant=company,
+        )
+    assert cal.value.code == "incompatible_state"
     live.reset()
     store.put_settings(timezone="UTC", clear_sla=True, tenant=company)
     assert store.settings(tenant=company)["sla"] is None
+    store.put_settings(
+        calendar=teamkpi.BusinessCalendar("Europe/Warsaw", {"mon": [["09:00", "17:00"]]}),
+        tenant=company,
+    )
+    got = store.settings(tenant=company)
+    assert got["calendar"] is not None and got["calendar"]["timezone"] == "Europe/Warsaw"
+    store.put_settings(clear_calendar=True, tenant=company)
+    assert store.settings(tenant=company)["calendar"] is None
 
 
 def test_threads_share_one_store(tmp_path: Path) -> None:

@@ -183,13 +183,16 @@ pub fn run(
     let policy = sla_policy()?;
     store.put_settings(
         tenant.as_deref(),
-        tz.name(),
-        &AssignmentSettings {
-            auto_assign_enabled: true,
-            re_assign_enabled: true,
-            re_assign_hours: 24,
+        &teamkpi::settings::CompanySettings {
+            timezone: tz.name().to_owned(),
+            assignment: AssignmentSettings {
+                auto_assign_enabled: true,
+                re_assign_enabled: true,
+                re_assign_hours: 24,
+            },
+            sla: Some(policy),
+            calendar: None,
         },
-        Some(&policy),
     )?;
     let ctx = Ctx::with_store(Box::new(store), tenant.clone(), now)?;
     let mut rng = Rng(seed);

@@ -270,14 +270,14 @@ impl Ctx {
         tenant: Option<String>,
         now: DateTime<Utc>,
     ) -> CliResult<Ctx> {
-        let (tz, settings, sla) = store.settings(tenant.as_deref())?;
+        let stored = store.settings(tenant.as_deref())?;
         Ok(Ctx {
-            timezone: teamkpi::parse_timezone(&tz)?,
+            timezone: teamkpi::parse_timezone(&stored.timezone)?,
             store,
             tenant,
             now,
-            settings,
-            sla,
+            settings: stored.assignment,
+            sla: stored.sla,
         })
     }
 

@@ -103,7 +103,7 @@ pub enum KpisCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SettingsCommand {
-    /// Print the company settings: time zone, assignment settings, SLA policy.
+    /// Print the company settings: time zone, assignment settings, SLA policy, calendar.
     Show {
         /// Print JSON.
         #[arg(long)]
@@ -121,6 +121,13 @@ pub enum SettingsCommand {
         /// Remove the SLA policy.
         #[arg(long)]
         no_sla_policy: bool,
+        /// The business calendar of business-time metrics, a JSON file (zone, weekly hours,
+        /// holidays).
+        #[arg(long, conflicts_with = "no_calendar")]
+        calendar: Option<PathBuf>,
+        /// Remove the business calendar.
+        #[arg(long)]
+        no_calendar: bool,
         /// The assignment settings, a JSON file (policy, capacities, stale thresholds).
         #[arg(long)]
         assignment: Option<PathBuf>,
@@ -134,9 +141,14 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> CliResult<T> {
     } else {
         std::fs::read_to_string(path)
     }
-    .map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Failure::new("invalid_json", format!("{}: not JSON: {e}", path.display())))?;
+    .map_err(|e| {
+        let why = format!("cannot read {}: {e}", path.display());
+        Failure::new("invalid_argument", why)
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        let why = format!("{}: not JSON: {e}", path.display());
+        Failure::new("invalid_argument", why)
+    })?;
     teamkpi::from_json(value).map_err(|e| {
         let e: Failure = e.into();
         Failure::new(&e.code, format!("{}: {}", path.display(), e.message))
@@ -373,29 +385,23 @@ pub fn kpis(ctx: &Ctx, command: KpisCommand) -> CliResult {
 
 pub fn settings(ctx: &Ctx, command: SettingsCommand) -> CliResult {
     let tenant = ctx.tenant();
-    let (mut tz, mut assignment, mut sla) = ctx.store.settings(tenant)?;
     match command {
         SettingsCommand::Show { json } => {
+            let s = ctx.store.settings(tenant)?;
             if json {
-                out!(
-                    "{}",
-                    pretty(&serde_json::json!({
-                        "timezone": tz, "assignment": assignment, "sla_policy": sla
-                    }))
-                );
-            } else {
-                out!("time zone:   {tz}");
-                out!(
-                    "assignment:  {}",
-                    serde_json::to_string(&assignment).unwrap_or_default()
-                );
-                match &sla {
-                    Some(p) => out!(
-                        "SLA policy:  {}",
-                        serde_json::to_string(p).unwrap_or_default()
-                    ),
-                    None => out!("SLA policy:  none (teamkpi settings set --sla-policy FILE)"),
-                }
+                out!("{}", pretty(&s));
+                return Ok(());
+            }
+            let text = |v: &dyn erased::Json| v.text();
+            out!("time zone:   {}", s.timezone);
+            out!("assignment:  {}", text(&s.assignment));
+            match &s.sla {
+                Some(p) => out!("SLA policy:  {}", text(p)),
+                None => out!("SLA policy:  none (teamkpi settings set --sla-policy FILE)"),
+            }
+            match &s.calendar {
+                Some(c) => out!("calendar:    {}", text(c)),
+                None => out!("calendar:    none (teamkpi settings set --calendar FILE)"),
             }
             Ok(())
         }
@@ -403,23 +409,33 @@ pub fn settings(ctx: &Ctx, command: SettingsCommand) -> CliResult {
             timezone,
             sla_policy,
             no_sla_policy,
-            assignment: assignment_file,
+            calendar,
+            no_calendar,
+            assignment,
         } => {
-            if let Some(z) = timezone {
-                teamkpi::parse_timezone(&z)?;
-                tz = z;
-            }
-            if let Some(file) = sla_policy {
-                sla = Some(read_json(&file)?);
-            } else if no_sla_policy {
-                sla = None;
-            }
-            if let Some(file) = assignment_file {
-                assignment = read_json(&file)?;
-            }
-            teamkpi_stores::save_settings(ctx.store.as_ref(), tenant, &(tz, assignment, sla))?;
+            let change = teamkpi::settings::SettingsChange {
+                timezone,
+                assignment: assignment.as_deref().map(read_json).transpose()?,
+                sla: sla_policy.as_deref().map(read_json).transpose()?,
+                clear_sla: no_sla_policy,
+                calendar: calendar.as_deref().map(read_json).transpose()?,
+                clear_calendar: no_calendar,
+            };
+            teamkpi_stores::save_settings(ctx.store.as_ref(), tenant, change)?;
             out!("settings saved");
             Ok(())
+        }
+    }
+}
+
+/// One-line JSON of any serialisable setting.
+mod erased {
+    pub trait Json {
+        fn text(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn text(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
         }
     }
 }

@@ -372,9 +372,10 @@ fn live_backfill_apply_and_rows() {
 
     // The live rows equal a batch computation over the store's records.
     let store = teamkpi_sqlite::SqliteStore::open(&db).unwrap();
-    let (tz, _, sla) = store.settings(None).unwrap();
-    let mut options = teamkpi::engine::EngineOptions::new(teamkpi::parse_timezone(&tz).unwrap());
-    options.sla = sla;
+    let stored = store.settings(None).unwrap();
+    let zone = teamkpi::parse_timezone(&stored.timezone).unwrap();
+    let mut options = teamkpi::engine::EngineOptions::new(zone);
+    options.sla = stored.sla;
     let from = chrono::DateTime::parse_from_rfc3339("2025-09-01T00:00:00Z").unwrap();
     let tickets = teamkpi::ActivitySource::tickets(
         &store,
@@ -753,7 +754,7 @@ fn a_team_from_scratch_with_only_teamkpi_commands() {
     let shown: serde_json::Value =
         serde_json::from_str(&ok(&["settings", "show", "--json"])).unwrap();
     assert_eq!(shown["timezone"], "Europe/Warsaw");
-    assert_eq!(shown["sla_policy"]["name"], "desk");
+    assert_eq!(shown["sla"]["name"], "desk");
 
     let tickets = file(
         "tickets.csv",

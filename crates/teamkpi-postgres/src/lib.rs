@@ -223,6 +223,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
             tenant TEXT NOT NULL, key TEXT NOT NULL, alerted_at BIGINT NOT NULL,
             PRIMARY KEY (tenant, key));",
     ),
+    (
+        7,
+        "ALTER TABLE teamkpi_company_settings ADD COLUMN IF NOT EXISTS calendar JSONB;",
+    ),
 ];
 
 /// Where activity lives in the host's database, and under which column names.
@@ -653,48 +657,54 @@ impl PgStore {
             .collect()
     }
 
-    /// Saves a company's time zone, assignment settings and SLA policy.
+    /// Saves a company's settings (time zone, assignment settings, SLA policy, calendar).
     pub fn put_settings(
         &self,
         tenant: Option<&str>,
-        timezone: &str,
-        assignment: &teamkpi::AssignmentSettings,
-        sla: Option<&teamkpi::SlaPolicy>,
+        settings: &teamkpi::settings::CompanySettings,
     ) -> Result<()> {
-        teamkpi::parse_timezone(timezone)?;
-        let sla = sla.map(to_value).transpose()?;
+        teamkpi::parse_timezone(&settings.timezone)?;
+        let sla = settings.sla.as_ref().map(to_value).transpose()?;
+        let calendar = settings.calendar.as_ref().map(to_value).transpose()?;
         self.lock()?.execute(
-            "INSERT INTO teamkpi_company_settings (tenant, timezone, assignment, sla_policy) VALUES ($1, $2, $3, $4)
+            "INSERT INTO teamkpi_company_settings (tenant, timezone, assignment, sla_policy, calendar)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant) DO UPDATE SET timezone = EXCLUDED.timezone,
-               assignment = EXCLUDED.assignment, sla_policy = EXCLUDED.sla_policy",
-            &[&t(tenant), &timezone, &to_value(assignment)?, &sla],
+               assignment = EXCLUDED.assignment, sla_policy = EXCLUDED.sla_policy,
+               calendar = EXCLUDED.calendar",
+            &[
+                &t(tenant),
+                &settings.timezone,
+                &to_value(&settings.assignment)?,
+                &sla,
+                &calendar,
+            ],
         )?;
         Ok(())
     }
 
-    /// A company's settings: time zone (default `UTC`), assignment settings, SLA policy.
-    pub fn settings(
-        &self,
-        tenant: Option<&str>,
-    ) -> Result<(
-        String,
-        teamkpi::AssignmentSettings,
-        Option<teamkpi::SlaPolicy>,
-    )> {
+    /// A company's settings ([`CompanySettings::default`](teamkpi::settings::CompanySettings)
+    /// without a row).
+    pub fn settings(&self, tenant: Option<&str>) -> Result<teamkpi::settings::CompanySettings> {
         let row = self.lock()?.query_opt(
-            "SELECT timezone, assignment, sla_policy FROM teamkpi_company_settings WHERE tenant = $1",
+            "SELECT timezone, assignment, sla_policy, calendar FROM teamkpi_company_settings
+             WHERE tenant = $1",
             &[&t(tenant)],
         )?;
-        match row {
-            None => Ok(("UTC".into(), teamkpi::AssignmentSettings::default(), None)),
-            Some(r) => Ok((
-                r.get(0),
-                from_value("teamkpi_company_settings", r.get(1))?,
-                r.get::<_, Option<serde_json::Value>>(2)
-                    .map(|v| from_value("teamkpi_company_settings", v))
-                    .transpose()?,
-            )),
-        }
+        let Some(r) = row else {
+            return Ok(Default::default());
+        };
+        let opt = |i: usize| r.get::<_, Option<serde_json::Value>>(i);
+        Ok(teamkpi::settings::CompanySettings {
+            timezone: r.get(0),
+            assignment: from_value("teamkpi_company_settings", r.get(1))?,
+            sla: opt(2)
+                .map(|v| from_value("teamkpi_company_settings", v))
+                .transpose()?,
+            calendar: opt(3)
+                .map(|v| from_value("teamkpi_company_settings", v))
+                .transpose()?,
+        })
     }
 
     fn own_window<T: serde::de::DeserializeOwned>(

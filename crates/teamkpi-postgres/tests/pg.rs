@@ -61,9 +61,9 @@ fn migrations_twice_change_nothing() {
     let url = fresh_db(&admin);
     let store = PgStore::connect(&url).unwrap();
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 6);
+    assert_eq!(store.migrate().unwrap(), 7);
     let again = PgStore::connect(&url).unwrap();
-    assert_eq!(again.migrate().unwrap(), 6);
+    assert_eq!(again.migrate().unwrap(), 7);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 

@@ -35,9 +35,9 @@ use teamkpi::limits::{db_id, db_id_opt};
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
 use teamkpi::store::merged_rollup;
 use teamkpi::{
-    ActivitySource, AgentState, AssignmentFilter, AssignmentSettings, AssignmentStore,
-    DefinitionStore, KpiAssignment, KpiDefinition, KpiSource, ManualValue, ManualValueStore,
-    Measurement, MeasurementStore, Mergeable, NewKpiAssignment, RollupKey, RollupStore, SlaPolicy,
+    ActivitySource, AgentState, AssignmentFilter, AssignmentStore, DefinitionStore, KpiAssignment,
+    KpiDefinition, KpiSource, ManualValue, ManualValueStore, Measurement, MeasurementStore,
+    Mergeable, NewKpiAssignment, RollupKey, RollupStore,
 };
 
 /// Errors of the SQLite store. Through the core's traits they become `teamkpi::Error::Storage`
@@ -224,6 +224,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
             PRIMARY KEY (tenant, key)
         );",
     ),
+    (7, "ALTER TABLE company_settings ADD COLUMN calendar TEXT;"),
 ];
 
 fn t(tenant: Option<&str>) -> &str {
@@ -574,51 +575,52 @@ impl SqliteStore {
         .collect()
     }
 
-    /// Saves a company's time zone, assignment settings (the CRM assignment) and SLA policy.
+    /// Saves a company's settings (time zone, assignment settings, SLA policy, calendar).
     pub fn put_settings(
         &self,
         tenant: Option<&str>,
-        timezone: &str,
-        assignment: &AssignmentSettings,
-        sla: Option<&SlaPolicy>,
+        settings: &teamkpi::settings::CompanySettings,
     ) -> Result<()> {
-        teamkpi::parse_timezone(timezone)?;
+        teamkpi::parse_timezone(&settings.timezone)?;
         let conn = self.lock()?;
         conn.execute(
-            "INSERT INTO company_settings (tenant, timezone, assignment, sla_policy) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO company_settings (tenant, timezone, assignment, sla_policy, calendar)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (tenant) DO UPDATE SET timezone = excluded.timezone,
-               assignment = excluded.assignment, sla_policy = excluded.sla_policy",
+               assignment = excluded.assignment, sla_policy = excluded.sla_policy,
+               calendar = excluded.calendar",
             params![
                 t(tenant),
-                timezone,
-                to_json(assignment)?,
-                sla.map(to_json).transpose()?
+                settings.timezone,
+                to_json(&settings.assignment)?,
+                settings.sla.as_ref().map(to_json).transpose()?,
+                settings.calendar.as_ref().map(to_json).transpose()?
             ],
         )?;
         Ok(())
     }
 
-    /// A company's settings: time zone (default `UTC`), assignment settings, SLA policy.
-    pub fn settings(
-        &self,
-        tenant: Option<&str>,
-    ) -> Result<(String, AssignmentSettings, Option<SlaPolicy>)> {
+    /// A company's settings ([`CompanySettings::default`](teamkpi::settings::CompanySettings)
+    /// without a row).
+    pub fn settings(&self, tenant: Option<&str>) -> Result<teamkpi::settings::CompanySettings> {
         let conn = self.lock()?;
-        let row: Option<(String, String, Option<String>)> = conn
+        let row: Option<(String, String, Option<String>, Option<String>)> = conn
             .query_row(
-                "SELECT timezone, assignment, sla_policy FROM company_settings WHERE tenant = ?1",
+                "SELECT timezone, assignment, sla_policy, calendar FROM company_settings
+                 WHERE tenant = ?1",
                 [t(tenant)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        match row {
-            None => Ok(("UTC".into(), AssignmentSettings::default(), None)),
-            Some((tz, a, sla)) => Ok((
-                tz,
-                json("company_settings", &a)?,
-                sla.map(|s| json("company_settings", &s)).transpose()?,
-            )),
-        }
+        let Some((timezone, assignment, sla, calendar)) = row else {
+            return Ok(Default::default());
+        };
+        Ok(teamkpi::settings::CompanySettings {
+            timezone,
+            assignment: json("company_settings", &assignment)?,
+            sla: sla.map(|s| json("company_settings", &s)).transpose()?,
+            calendar: calendar.map(|s| json("company_settings", &s)).transpose()?,
+        })
     }
 
     /// Every measurement of a tenant, by assignment then period.

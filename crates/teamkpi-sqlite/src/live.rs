@@ -652,7 +652,7 @@ mod tests {
                 .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 6);
+        assert_eq!(store.schema_version().unwrap(), 7);
 
         teamkpi::conformance::live::version_1_state_keeps_applying(&store);
 

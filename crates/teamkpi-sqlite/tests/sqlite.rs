@@ -30,7 +30,7 @@ fn file_store_conforms_and_persists() {
     assert_eq!(again.definitions(None).unwrap().len(), 1);
     // Migrations run twice change nothing.
     assert_eq!(again.migrate().unwrap(), again.schema_version().unwrap());
-    assert_eq!(again.migrate().unwrap(), 6);
+    assert_eq!(again.migrate().unwrap(), 7);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -115,32 +115,48 @@ fn activity_windows_and_atomic_batches() {
 #[test]
 fn settings_round_trip() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (tz, s, sla) = store.settings(Some("acme")).unwrap();
+    let none = store.settings(Some("acme")).unwrap();
     assert_eq!(
-        (tz.as_str(), s.auto_assign_enabled, sla.is_none()),
-        ("UTC", true, true)
+        (
+            none.timezone.as_str(),
+            none.assignment.auto_assign_enabled,
+            none.sla.is_none(),
+            none.calendar.is_none()
+        ),
+        ("UTC", true, true, true)
     );
     let policy: SlaPolicy = from_json(
         serde_json::json!({"name": "std", "targets": {"high": {"first_response": 3600}}}),
     )
     .unwrap();
-    let settings = AssignmentSettings {
-        auto_assign_enabled: false,
-        re_assign_enabled: true,
-        re_assign_hours: 12,
-    };
-    store
-        .put_settings(Some("acme"), "Europe/Warsaw", &settings, Some(&policy))
+    let calendar = teamkpi::BusinessCalendar::builder("Europe/Warsaw")
+        .unwrap()
+        .weekdays("09:00", "17:00")
+        .unwrap()
+        .build()
         .unwrap();
-    let (tz, s, sla) = store.settings(Some("acme")).unwrap();
-    assert_eq!(tz, "Europe/Warsaw");
-    assert_eq!(s, settings);
-    assert_eq!(sla.unwrap().name(), "std");
+    let settings = teamkpi::settings::CompanySettings {
+        timezone: "Europe/Warsaw".into(),
+        assignment: AssignmentSettings {
+            auto_assign_enabled: false,
+            re_assign_enabled: true,
+            re_assign_hours: 12,
+        },
+        sla: Some(policy),
+        calendar: Some(calendar.clone()),
+    };
+    store.put_settings(Some("acme"), &settings).unwrap();
+    let got = store.settings(Some("acme")).unwrap();
+    assert_eq!(got.timezone, "Europe/Warsaw");
+    assert_eq!(got.assignment, settings.assignment);
+    assert_eq!(got.sla.unwrap().name(), "std");
+    assert_eq!(got.calendar, Some(calendar));
+    let bad = teamkpi::settings::CompanySettings {
+        timezone: "Nowhere/City".into(),
+        ..Default::default()
+    };
     assert_eq!(
-        store
-            .put_settings(None, "Nowhere/City", &settings, None)
-            .unwrap_err()
-            .code(),
+        store.put_settings(None, &bad).unwrap_err().code(),
         "unknown_timezone"
     );
 }

@@ -16,12 +16,12 @@ use teamkpi::update::{
 use teamkpi::{ExternalValueProvider, MetricCatalog};
 
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, Ticket};
-use teamkpi::{ActivitySource, AgentState, AssignmentSettings, KpiStore, SlaPolicy};
+use teamkpi::{ActivitySource, AgentState, KpiStore};
 use teamkpi_postgres::PgStore;
 use teamkpi_sqlite::SqliteStore;
 
-/// Company settings: time zone, assignment settings, SLA policy.
-pub type Settings = (String, AssignmentSettings, Option<SlaPolicy>);
+/// Company settings: time zone, assignment settings, SLA policy, calendar.
+pub type Settings = teamkpi::settings::CompanySettings;
 
 /// What hosts need of a store beyond the core's traits: teamkpi's own activity, agents and
 /// company settings.
@@ -110,7 +110,7 @@ macro_rules! delegate {
                 Ok(<$store>::settings(self, t)?)
             }
             fn put_settings(&self, t: Option<&str>, s: &Settings) -> teamkpi::Result<()> {
-                Ok(<$store>::put_settings(self, t, &s.0, &s.1, s.2.as_ref())?)
+                Ok(<$store>::put_settings(self, t, s)?)
             }
             fn definition_ids(&self, t: Option<&str>) -> teamkpi::Result<Vec<(u64, String)>> {
                 Ok(<$store>::definition_ids(self, t)?)
@@ -235,8 +235,8 @@ pub fn update(
     source: UpdateSource<'_>,
     external: Option<&dyn ExternalValueProvider>,
 ) -> teamkpi::Result<UpdateReport> {
-    let (zone, _, sla) = store.settings(options.tenant.as_deref())?;
-    let (request, metrics) = options.resolve(now, teamkpi::parse_timezone(&zone)?, sla.as_ref())?;
+    let stored = store.settings(options.tenant.as_deref())?;
+    let (request, metrics) = options.resolve(now, &stored)?;
     if let Some(a) = request.agent_id {
         let known = store
             .agents(request.tenant.as_deref())?
@@ -331,33 +331,36 @@ pub fn live_options(store: &dyn HostStore, tenant: Option<&str>) -> teamkpi::Res
 }
 
 fn live_options_of(tenant: Option<&str>, settings: &Settings) -> teamkpi::Result<EngineOptions> {
-    let (tz, _, sla) = settings;
-    let mut o = EngineOptions::new(teamkpi::parse_timezone(tz)?);
+    let mut o = EngineOptions::new(teamkpi::parse_timezone(&settings.timezone)?);
     o.tenant = tenant.map(str::to_owned);
-    o.sla = sla.clone();
+    o.sla = settings.sla.clone();
+    o.calendar = settings.calendar.clone();
     Ok(o)
 }
 
-/// Validates and saves a company's settings: the time zone must be an IANA name, and settings
-/// that change live figures (zone, SLA policy) cannot change under the tenant's live state —
-/// `incompatible_state` until `live_reset` and a backfill rebuild it (assignment settings
-/// always can).
+/// Applies a change to a company's settings and saves them (every surface's settings writer):
+/// the time zone must be an IANA name, and settings that change live figures (zone, SLA policy,
+/// calendar) cannot change under the tenant's live state — `incompatible_state` until
+/// `live_reset` and a backfill rebuild it (assignment settings always can). Returns the saved
+/// settings.
 pub fn save_settings(
     store: &dyn HostStore,
     tenant: Option<&str>,
-    settings: &Settings,
-) -> teamkpi::Result<()> {
-    let wanted = teamkpi::live::settings_fingerprint(&live_options_of(tenant, settings)?)?;
+    change: teamkpi::settings::SettingsChange,
+) -> teamkpi::Result<Settings> {
+    let settings = change.apply(store.settings(tenant)?)?;
+    let wanted = teamkpi::live::settings_fingerprint(&live_options_of(tenant, &settings)?)?;
     if let Some(held) = store.live().live_settings(tenant)? {
         if held != wanted {
             return Err(teamkpi::Error::IncompatibleState(
-                "the live state was built with another time zone or SLA policy: reset it \
-                 (`teamkpi live reset`), save the settings, then backfill"
+                "the live state was built with another time zone, SLA policy or calendar: \
+                 reset it (`teamkpi live reset`), save the settings, then backfill"
                     .into(),
             ));
         }
     }
-    store.put_settings(tenant, settings)
+    store.put_settings(tenant, &settings)?;
+    Ok(settings)
 }
 
 /// `update_kpis` over the store's live aggregates: one row read per agent and period, no

@@ -83,6 +83,7 @@ pub mod num;
 pub mod period;
 pub mod request;
 pub mod score;
+pub mod settings;
 pub mod sla;
 pub mod store;
 pub mod update;

@@ -188,11 +188,12 @@ impl AnalyticsRequest {
 /// let now = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
 /// let o: UpdateOptions =
 ///     serde_json::from_value(serde_json::json!({"days": 7, "cap": 120})).unwrap();
-/// let (run, _) = o.resolve(now, chrono_tz::UTC, None).unwrap();
+/// let stored = teamkpi::settings::CompanySettings::default();
+/// let (run, _) = o.resolve(now, &stored).unwrap();
 /// assert_eq!(run.range, teamkpi::update::UpdateRange::Days(7));
 /// let both = serde_json::json!({"days": 7, "date": "2025-11-01"});
 /// let o: UpdateOptions = serde_json::from_value(both).unwrap();
-/// assert_eq!(o.resolve(now, chrono_tz::UTC, None).unwrap_err().code(), "invalid_argument");
+/// assert_eq!(o.resolve(now, &stored).unwrap_err().code(), "invalid_argument");
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -211,7 +212,8 @@ pub struct UpdateOptions {
     /// Cap, floor and zero-target rule of achievements (`cap`, `floor`, `zero_target`).
     #[serde(flatten)]
     pub policy: AchievementPolicy,
-    /// A business calendar for business-second metrics computed from snapshots.
+    /// A business calendar for business-second metrics computed from snapshots (the company
+    /// settings' calendar when absent).
     pub calendar: Option<BusinessCalendar>,
     /// The SLA policy for SLA metrics computed from snapshots (the company settings' policy
     /// when absent).
@@ -220,16 +222,18 @@ pub struct UpdateOptions {
 
 impl UpdateOptions {
     /// The run at `now`, and the metric options that snapshot sources compute with.
-    /// `stored_zone` and `stored_sla` are the company settings', used where the options name
-    /// none.
+    /// `stored` are the company settings: their zone, SLA policy and calendar apply where the
+    /// options name none.
     pub fn resolve(
         &self,
         now: DateTime<Utc>,
-        stored_zone: Tz,
-        stored_sla: Option<&SlaPolicy>,
+        stored: &crate::settings::CompanySettings,
     ) -> Result<(UpdateRequest, MetricsOptions)> {
         self.policy.validate()?;
-        let timezone = self.timezone.unwrap_or(stored_zone);
+        let timezone = match self.timezone {
+            Some(z) => z,
+            None => crate::parse_timezone(&stored.timezone)?,
+        };
         let request = UpdateRequest {
             tenant: self.tenant.clone(),
             range: UpdateRange::from_options(self.date, self.days)?,
@@ -240,8 +244,8 @@ impl UpdateOptions {
         };
         let mut metrics = MetricsOptions::daily(timezone);
         metrics.tenant = self.tenant.clone();
-        metrics.calendar = self.calendar.clone();
-        metrics.sla = self.sla.clone().or_else(|| stored_sla.cloned());
+        metrics.calendar = self.calendar.clone().or_else(|| stored.calendar.clone());
+        metrics.sla = self.sla.clone().or_else(|| stored.sla.clone());
         metrics.as_of = Some(now);
         Ok((request, metrics))
     }

@@ -250,8 +250,10 @@ class Store:
         *,
         timezone: str | None = None,
         assignment: Mapping[str, Any] | None = None,
-        sla: Mapping[str, Any] | None = None,
+        sla: SlaPolicy | Mapping[str, Any] | None = None,
         clear_sla: bool = False,
+        calendar: BusinessCalendar | Mapping[str, Any] | None = None,
+        clear_calendar: bool = False,
         tenant: str | None = None,
     ) -> None:
         """Changes the company settings; what is not given stays."""

@@ -259,11 +259,13 @@ class TicketRecord(TypedDict):
 
 
 class StoreSettings(TypedDict):
-    """A company's settings: zone, assignment settings, SLA policy (``None`` without one)."""
+    """A company's settings: zone, assignment settings, SLA policy and business calendar
+    (``None`` without one)."""
 
     timezone: str
     assignment: dict[str, Any]
     sla: dict[str, Any] | None
+    calendar: dict[str, Any] | None
 
 
 class PeriodBounds(TypedDict):
