@@ -97,6 +97,16 @@ class Client(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+class ClientTask(models.Model):
+    """An activity with a client (a call, a meeting, a follow-up): creating one marks the client
+    as contacted (the CRM assignment's `ClientTask`), which keeps it from being re-assigned."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tasks")
+    agent = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
 class ClientEvent(models.Model):
     """What happened to a client's assignment (the CRM assignment's `ClientEvent`)."""
 

@@ -18,12 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from . import assignment, kpi
-from .models import Client, Message, Ticket, TicketTransfer
+from .models import Client, ClientTask, Message, Ticket, TicketTransfer
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,16 @@ def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) 
     if ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk).update(first_response_at=instance.created_at)
     after_commit([kpi.message_event(instance)], [ticket.assigned_agent_id])
+
+
+@receiver(post_save, sender=ClientTask)
+@guarded
+def client_contacted(sender: type, instance: ClientTask, created: bool, **kwargs: Any) -> None:
+    """The CRM assignment: a new activity with a client is its last contact (never moved back)."""
+    if created:
+        Client.objects.filter(pk=instance.client_id).filter(
+            Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=instance.created_at)
+        ).update(last_contacted_at=instance.created_at)
 
 
 @receiver(post_save, sender=Client)

@@ -9,17 +9,19 @@ window (1–366). Errors are JSON with a stable `code`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 import teamkpi
 
 from . import kpi
-from .models import Agent
+from .models import Agent, CompanySettings
 
 View = Callable[..., JsonResponse]
 
@@ -133,3 +135,59 @@ def performance_trends(
 def sla_breaches(request: HttpRequest, agent_id: int | None, is_admin: bool, days: int) -> Any:
     # All active breaches: the breached targets of the open tickets.
     return kpi.live().sla_breaches(now=timezone.now(), agent_id=agent_id)
+
+
+# --- the CRM assignment's settings endpoint ---------------------------------------------------
+
+# The hour settings' documented bound (100 years), as teamkpi checks it.
+MAX_HOURS = 876_600
+
+
+@csrf_exempt
+@require_http_methods(["PATCH"])
+def update_assignment_settings(request: HttpRequest, company_id: int) -> JsonResponse:
+    """`PATCH /api/companies/{id}/update_assignment_settings/` with any of
+    `auto_assign_enabled`, `re_assign_enabled` (booleans) and `re_assign_hours` (1–876 600):
+    admins only; returns the company's settings after the change."""
+    try:
+        if not request.user.is_authenticated:
+            raise ApiError(401, "unauthenticated", "log in first")
+        _admin_only(bool(request.user.is_staff))
+        if company_id != 1:  # the example runs one company, whose settings row is pk 1
+            raise ApiError(404, "not_found", f"no company {company_id}")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise ApiError(400, "invalid_json", "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_argument", "the body must be a JSON object")
+        fields = {"auto_assign_enabled", "re_assign_enabled", "re_assign_hours"}
+        unknown = sorted(set(body) - fields)
+        if unknown:
+            raise ApiError(400, "invalid_argument", f"unknown field {unknown[0]}")
+        s = CompanySettings.current()
+        for flag in ("auto_assign_enabled", "re_assign_enabled"):
+            if flag in body:
+                if not isinstance(body[flag], bool):
+                    raise ApiError(400, "invalid_argument", f"{flag} must be true or false")
+                setattr(s, flag, body[flag])
+        if "re_assign_hours" in body:
+            hours = body["re_assign_hours"]
+            if isinstance(hours, bool) or not isinstance(hours, int):
+                raise ApiError(400, "invalid_argument", "re_assign_hours must be an integer")
+            if not 1 <= hours <= MAX_HOURS:
+                raise ApiError(
+                    400, "out_of_range", f"re_assign_hours must be between 1 and {MAX_HOURS}"
+                )
+            s.re_assign_hours = hours
+        s.save()
+        return _json(
+            {
+                "id": company_id,
+                "auto_assign_enabled": s.auto_assign_enabled,
+                "re_assign_enabled": s.re_assign_enabled,
+                "re_assign_hours": s.re_assign_hours,
+            }
+        )
+    except ApiError as e:
+        return _json({"error": e.message, "code": e.code}, e.status)

@@ -6,6 +6,7 @@ over the ORM's ticket snapshots."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 import uuid
 from decimal import Decimal
@@ -26,6 +27,7 @@ from support.models import (
     AgentKPI,
     Client,
     ClientEvent,
+    ClientTask,
     CompanySettings,
     Message,
     Ticket,
@@ -380,6 +382,58 @@ class ClientAssignment(SupportTestCase):
         self.assertEqual(
             (event.from_agent, event.to_agent, event.reason), (self.ana, self.ben, "not_contacted")
         )
+
+    def test_an_activity_marks_the_client_contacted_and_keeps_it(self) -> None:
+        settings = CompanySettings.current()
+        settings.re_assign_enabled = True
+        settings.save()
+        Agent.objects.update(last_active_at=NOW)
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            c = Client.objects.create(
+                name="Acme", assigned_agent=self.ana, assigned_at=NOW - dt.timedelta(hours=30)
+            )
+        ClientTask.objects.create(client=c, agent=self.ana, title="call", created_at=NOW)
+        # An older activity recorded later never moves the last contact back.
+        ClientTask.objects.create(client=c, title="note", created_at=NOW - dt.timedelta(hours=5))
+        c.refresh_from_db()
+        self.assertEqual(c.last_contacted_at, NOW)
+        self.assertEqual(assignment.re_assign_inactive_clients(), 0)
+        c.refresh_from_db()
+        self.assertEqual(c.assigned_agent, self.ana)
+
+    def test_update_assignment_settings_endpoint(self) -> None:
+        url = "/api/companies/1/update_assignment_settings/"
+
+        def patch(who: str | None, body: Any, path: str = url) -> tuple[int, Any]:
+            self.client.logout()
+            if who:
+                self.client.login(username=who, password="pw")
+            raw = body if isinstance(body, str) else json.dumps(body)
+            r = self.client.patch(path, raw, content_type="application/json")
+            return r.status_code, r.json()
+
+        status, body = patch("boss", {"re_assign_enabled": True, "re_assign_hours": 12})
+        self.assertEqual(status, 200, body)
+        expected = {"auto_assign_enabled": True, "re_assign_enabled": True, "re_assign_hours": 12}
+        self.assertEqual(body, {"id": 1, **expected})
+        s = CompanySettings.current()
+        self.assertEqual((s.re_assign_enabled, s.re_assign_hours), (True, 12))
+        for who, bad, code in [
+            (None, {}, (401, "unauthenticated")),
+            ("ana", {}, (403, "forbidden")),
+            ("boss", {"re_assign_hours": 0}, (400, "out_of_range")),
+            ("boss", {"re_assign_hours": "12"}, (400, "invalid_argument")),
+            ("boss", {"auto_assign_enabled": "yes"}, (400, "invalid_argument")),
+            ("boss", {"re_assign_hourz": 3}, (400, "invalid_argument")),
+            ("boss", "{not json", (400, "invalid_json")),
+        ]:
+            status, body = patch(who, bad)
+            self.assertEqual((status, body["code"]), code, (who, bad))
+        status, body = patch("boss", {}, "/api/companies/2/update_assignment_settings/")
+        self.assertEqual((status, body["code"]), (404, "not_found"))
+        r = self.client.get(url)
+        self.assertEqual(r.status_code, 405)
+        self.assertEqual(CompanySettings.current().re_assign_hours, 12)
 
     def test_inactive_agents_give_their_clients_away(self) -> None:
         Agent.objects.filter(pk=self.ben.pk).update(last_active_at=NOW)
