@@ -118,6 +118,41 @@ class ClientEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+class WorkloadTracker(models.Model):
+    """The support automation's workload tracker: an agent's open backlog by kind, refreshed by
+    `update_support_workload_trackers` every 10 minutes."""
+
+    agent = models.OneToOneField(
+        Agent, primary_key=True, on_delete=models.CASCADE, related_name="workload"
+    )
+    open_tickets = models.PositiveIntegerField(default=0)
+    open_disputes = models.PositiveIntegerField(default=0)
+    open_orders = models.PositiveIntegerField(default=0)
+    total_open = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class DailyPerformance(models.Model):
+    """The support automation's daily metric cache: an agent's performance figures of one day,
+    written by `calculate_support_performance_metrics` (daily at 2 AM, for the day before); a
+    figure without data (no response, no SLA target) is null, not 0."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="daily_performance")
+    date = models.DateField()
+    performance_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    tickets_handled = models.PositiveIntegerField(default=0)
+    tickets_resolved = models.PositiveIntegerField(default=0)
+    resolution_rate = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    avg_response_time_hours = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    avg_resolution_time_hours = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sla_compliance_rate = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "date"], name="unique_agent_performance_day")
+        ]
+
+
 class AgentKPI(models.Model):
     """The support desk's daily KPI row: unique per agent and day, updated in real time and by the
     `update_kpis` command."""

@@ -7,6 +7,7 @@ See the README for a Celery beat schedule and a crontab.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from django.utils import timezone
 import teamkpi
 
 from . import assignment, kpi
-from .models import SlaAlert
+from .models import Agent, DailyPerformance, SlaAlert, WorkloadTracker
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,6 +76,64 @@ def check_sla_breaches() -> int:
     for r in scan["rejected"]:
         logger.warning("ticket %s has no valid SLA timeline: %s", r["ticket_id"], r["code"])
     return new
+
+
+@task
+def update_support_workload_trackers() -> int:
+    """The support automation: every 10 minutes. Each agent's open tickets, disputes and orders
+    from the live backlog (no ticket scan); returns how many trackers were written."""
+    now = timezone.now()
+    rows = kpi.live().analytics("workload", now=now)["agents"]
+    by_agent = {r["agent_id"]: r for r in rows}
+    n = 0
+    with transaction.atomic():
+        for agent_id in Agent.objects.values_list("pk", flat=True):
+            r = by_agent.get(agent_id, {})
+            WorkloadTracker.objects.update_or_create(
+                agent_id=agent_id,
+                defaults={
+                    "open_tickets": r.get("open_tickets", 0),
+                    "open_disputes": r.get("open_disputes", 0),
+                    "open_orders": r.get("open_orders", 0),
+                    "total_open": r.get("total_open", 0),
+                    "updated_at": now,
+                },
+            )
+            n += 1
+    return n
+
+
+@task
+def calculate_support_performance_metrics() -> int:
+    """The support automation: daily at 2 AM. Caches each agent's performance figures of the
+    day before (the live day rows: one read per agent); returns how many were written."""
+    now = timezone.now()
+    day = kpi.today() - dt.timedelta(days=1)
+    # The day's last second: its window is that local day, its figures as of its end.
+    as_of = kpi.day_bounds(day)[1] - dt.timedelta(seconds=1)
+    n = 0
+    with transaction.atomic():
+        for agent_id in Agent.objects.values_list("pk", flat=True):
+            m = kpi.live().analytics("performance_metrics", now=as_of, days=1, agent_id=agent_id)
+            DailyPerformance.objects.update_or_create(
+                agent_id=agent_id,
+                date=day,
+                defaults={k: m[k] for k in PERFORMANCE_FIELDS},
+            )
+            n += 1
+    logger.info("performance metrics of %s cached for %d agents at %s", day, n, now)
+    return n
+
+
+PERFORMANCE_FIELDS = (
+    "performance_score",
+    "tickets_handled",
+    "tickets_resolved",
+    "resolution_rate",
+    "avg_response_time_hours",
+    "avg_resolution_time_hours",
+    "sla_compliance_rate",
+)
 
 
 @task

@@ -29,9 +29,11 @@ from support.models import (
     ClientEvent,
     ClientTask,
     CompanySettings,
+    DailyPerformance,
     Message,
     Ticket,
     TicketTransfer,
+    WorkloadTracker,
 )
 
 UTC = dt.UTC
@@ -471,3 +473,34 @@ class ScheduledJobs(SupportTestCase):
         self.assertEqual(tasks.update_kpis_today()["agent_kpi_rows"], 2)
         self.assertEqual(tasks.update_kpis_days(7)["agent_kpi_rows"], 14)
         self.assertEqual(self.kpi_row(self.ana, dt.date(2025, 11, 3)).total_tickets, 1)
+
+    def test_workload_trackers_and_daily_performance(self) -> None:
+        from support import tasks
+
+        with override_settings(DISABLE_SUPPORT_SIGNALS=True):
+            self.ticket(self.ana, NOW - dt.timedelta(hours=3))
+            self.ticket(self.ana, NOW - dt.timedelta(hours=2))
+            at = NOW - dt.timedelta(days=1, hours=5)
+            self.ticket(
+                self.ben,
+                at,
+                first_response_at=at + dt.timedelta(hours=1),
+                status="resolved",
+                resolved_at=at + dt.timedelta(hours=3),
+            )
+        self.backfill()
+        self.assertEqual(tasks.update_support_workload_trackers(), 2)
+        ana = WorkloadTracker.objects.get(agent=self.ana)
+        # This desk's model has tickets only: disputes and orders stay 0.
+        self.assertEqual((ana.open_tickets, ana.open_disputes, ana.total_open), (2, 0, 2))
+        self.assertEqual(WorkloadTracker.objects.get(agent=self.ben).total_open, 0)
+        # Yesterday (4 November): ben resolved one ticket in 3 h after a 1 h first response.
+        self.assertEqual(tasks.calculate_support_performance_metrics(), 2)
+        ben = DailyPerformance.objects.get(agent=self.ben, date=dt.date(2025, 11, 4))
+        self.assertEqual((ben.tickets_handled, ben.tickets_resolved), (1, 1))
+        self.assertEqual(ben.avg_response_time_hours, Decimal(1))
+        self.assertEqual(ben.avg_resolution_time_hours, Decimal(3))
+        self.assertGreater(ben.performance_score, 0)
+        # Running again replaces the day's rows.
+        self.assertEqual(tasks.calculate_support_performance_metrics(), 2)
+        self.assertEqual(DailyPerformance.objects.count(), 2)
