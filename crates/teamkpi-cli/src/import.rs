@@ -198,11 +198,15 @@ pub fn run(ctx: &Ctx, kind: &str, file: &Path) -> CliResult {
         }
         Ok((ok.len(), rej, dup))
     }
-    let (count, rejected, duplicates) = match kind {
-        "tickets" => all_or_nothing(rows, tenant, |x| ctx.store.put_tickets(x))?,
-        "calls" => all_or_nothing(rows, tenant, |x| ctx.store.put_calls(x))?,
-        _ => all_or_nothing(rows, tenant, |x| ctx.store.put_sessions(x))?,
+    // Rows are checked, then written in one transaction: a spinner while that runs.
+    let bar = crate::working(&format!("importing {total} {kind}"));
+    let imported = match kind {
+        "tickets" => all_or_nothing(rows, tenant, |x| ctx.store.put_tickets(x)),
+        "calls" => all_or_nothing(rows, tenant, |x| ctx.store.put_calls(x)),
+        _ => all_or_nothing(rows, tenant, |x| ctx.store.put_sessions(x)),
     };
+    bar.finish_and_clear();
+    let (count, rejected, duplicates) = imported?;
     if !rejected.is_empty() {
         for (line, reason) in &rejected {
             eprintln!("line {line}: {reason}");

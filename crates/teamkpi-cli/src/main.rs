@@ -314,6 +314,13 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A spinner (drawn on a terminal only) for one long call that reports no steps.
+fn working(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 fn run(cli: Cli) -> CliResult {
     let now = cli.now.unwrap_or_else(Utc::now);
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
@@ -403,9 +410,8 @@ pub fn update(ctx: &Ctx, options: &UpdateOptions, print: bool, live: bool) -> Cl
     } else {
         UpdateSource::Store
     };
-    // One call computes every KPI: a spinner (on a terminal only) says it is working.
-    let bar = ProgressBar::new_spinner().with_message("updating KPIs");
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // One call computes every KPI.
+    let bar = working("updating KPIs");
     let report = teamkpi_stores::update(&*ctx.store, ctx.now, options, source, None)?;
     bar.finish_and_clear();
     if print {
