@@ -462,18 +462,29 @@ fn sla(ctx: &Ctx, json: bool, all: bool) -> CliResult {
     // so a target that breaches again in a later cycle alerts again.
     let current = policy.scan(&timelines, ctx.now, &Default::default());
     let alerted = ctx.store.sla_alerted(ctx.tenant())?;
-    let fresh = policy.scan(&timelines, ctx.now, &alerted);
-    let keys = |s: &teamkpi::BreachScan| -> std::collections::BTreeSet<String> {
-        s.breaches
-            .iter()
-            .chain(&s.at_risk)
-            .map(|a| a.key.clone())
-            .collect()
-    };
-    let now_keys = keys(&current);
-    let sent: Vec<String> = keys(&fresh).into_iter().collect();
-    let forget: Vec<String> = alerted.difference(&now_keys).cloned().collect();
-    let scan = if all { current } else { fresh };
+    let now_keys: std::collections::BTreeSet<&String> = current
+        .breaches
+        .iter()
+        .chain(&current.at_risk)
+        .map(|a| &a.key)
+        .collect();
+    let sent: Vec<String> = now_keys
+        .iter()
+        .filter(|k| !alerted.contains(**k))
+        .map(|k| (*k).clone())
+        .collect();
+    let forget: Vec<String> = alerted
+        .iter()
+        .filter(|k| !now_keys.contains(k))
+        .cloned()
+        .collect();
+    let current_count = now_keys.len();
+    let mut scan = current;
+    if !all {
+        // The ones not sent before: the scan's own filter, applied to the alerts in hand.
+        scan.breaches.retain(|a| !alerted.contains(&a.key));
+        scan.at_risk.retain(|a| !alerted.contains(&a.key));
+    }
     if json {
         let out = serde_json::json!({
             "breaches": teamkpi::metrics::analytics::sla_breach_list(&scan, None),
@@ -482,7 +493,7 @@ fn sla(ctx: &Ctx, json: bool, all: bool) -> CliResult {
         });
         out!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print_sla(ctx, &scan, timelines.len(), all, now_keys.len())?;
+        print_sla(ctx, &scan, timelines.len(), all, current_count)?;
     }
     ctx.store
         .record_sla_alerts(ctx.tenant(), &sent, &forget, ctx.now)?;

@@ -173,6 +173,18 @@ fn day(field: &str, text: &str) -> CliResult<NaiveDate> {
     })
 }
 
+fn unknown_agent(id: u64) -> Failure {
+    Failure::new(
+        "unknown_agent",
+        format!("no agent {id} (teamkpi agents add {id} …)"),
+    )
+}
+
+/// One line of JSON.
+fn line(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 fn pretty(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
@@ -237,10 +249,7 @@ pub fn agents(ctx: &Ctx, command: AgentsCommand) -> CliResult {
             let status = AgentStatus::parse(&status)?;
             let mut agents = ctx.store.agents(tenant)?;
             let Some(entry) = agents.iter_mut().find(|(a, _)| a.id == id) else {
-                return Err(Failure::new(
-                    "unknown_agent",
-                    format!("no agent {id} (teamkpi agents add {id} …)"),
-                ));
+                return Err(unknown_agent(id));
             };
             entry.0.status = status;
             ctx.store.put_agents(std::slice::from_ref(entry))?;
@@ -313,10 +322,7 @@ pub fn kpis(ctx: &Ctx, command: KpisCommand) -> CliResult {
             to,
         } => {
             if !ctx.store.agents(tenant)?.iter().any(|(a, _)| a.id == agent) {
-                return Err(Failure::new(
-                    "unknown_agent",
-                    format!("no agent {agent} (teamkpi agents add {agent} …)"),
-                ));
+                return Err(unknown_agent(agent));
             }
             let mut a = NewKpiAssignment::new(
                 agent,
@@ -392,15 +398,14 @@ pub fn settings(ctx: &Ctx, command: SettingsCommand) -> CliResult {
                 out!("{}", pretty(&s));
                 return Ok(());
             }
-            let text = |v: &dyn erased::Json| v.text();
             out!("time zone:   {}", s.timezone);
-            out!("assignment:  {}", text(&s.assignment));
+            out!("assignment:  {}", line(&s.assignment));
             match &s.sla {
-                Some(p) => out!("SLA policy:  {}", text(p)),
+                Some(p) => out!("SLA policy:  {}", line(p)),
                 None => out!("SLA policy:  none (teamkpi settings set --sla-policy FILE)"),
             }
             match &s.calendar {
-                Some(c) => out!("calendar:    {}", text(c)),
+                Some(c) => out!("calendar:    {}", line(c)),
                 None => out!("calendar:    none (teamkpi settings set --calendar FILE)"),
             }
             Ok(())
@@ -424,18 +429,6 @@ pub fn settings(ctx: &Ctx, command: SettingsCommand) -> CliResult {
             teamkpi_stores::save_settings(ctx.store.as_ref(), tenant, change)?;
             out!("settings saved");
             Ok(())
-        }
-    }
-}
-
-/// One-line JSON of any serialisable setting.
-mod erased {
-    pub trait Json {
-        fn text(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn text(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
         }
     }
 }

@@ -167,7 +167,6 @@ impl MetricSource for SnapshotMetrics {
 pub struct WithCallFigures<'a> {
     inner: &'a dyn MetricSource,
     by_agent: BTreeMap<u64, (Vec<Call>, Vec<AgentSession>)>,
-    tenant: Option<String>,
     timezone: Tz,
     now: DateTime<Utc>,
 }
@@ -184,9 +183,8 @@ impl<'a> WithCallFigures<'a> {
         timezone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Self> {
-        let tenant = tenant.map(str::to_owned);
-        // Validated once, whole: the per-agent lists then hold only good records.
-        CallFigures::of_agent(&tenant, u64::MAX, (now, now), now, calls, sessions)?;
+        // Checked once, whole: the per-agent lists then hold only good records.
+        CallFigures::check(&tenant.map(str::to_owned), calls, sessions)?;
         let mut by_agent: BTreeMap<u64, (Vec<Call>, Vec<AgentSession>)> = BTreeMap::new();
         for c in calls {
             by_agent.entry(c.agent_id).or_default().0.push(c.clone());
@@ -197,7 +195,6 @@ impl<'a> WithCallFigures<'a> {
         Ok(WithCallFigures {
             inner,
             by_agent,
-            tenant,
             timezone,
             now,
         })
@@ -211,7 +208,7 @@ impl MetricSource for WithCallFigures<'_> {
             return Ok(row);
         };
         let bounds = period.utc_bounds(self.timezone);
-        let f = CallFigures::of_agent(&self.tenant, agent_id, bounds, self.now, calls, sessions)?;
+        let f = CallFigures::of_agent(agent_id, bounds, self.now, calls, sessions);
         if f.is_empty() {
             return Ok(row);
         }

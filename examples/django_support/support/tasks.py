@@ -111,10 +111,11 @@ def calculate_support_performance_metrics() -> int:
     day = kpi.today() - dt.timedelta(days=1)
     # The day's last second: its window is that local day, its figures as of its end.
     as_of = kpi.day_bounds(day)[1] - dt.timedelta(seconds=1)
+    live = kpi.live()
     n = 0
     with transaction.atomic():
         for agent_id in Agent.objects.values_list("pk", flat=True):
-            m = kpi.live().analytics("performance_metrics", now=as_of, days=1, agent_id=agent_id)
+            m = live.analytics("performance_metrics", now=as_of, days=1, agent_id=agent_id)
             DailyPerformance.objects.update_or_create(
                 agent_id=agent_id,
                 date=day,
