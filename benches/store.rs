@@ -31,6 +31,7 @@ fn prepare<S: KpiStore>(store: &S) -> Vec<Measurement> {
                 achievement: Decimal::from(i % 17 * 10),
                 metadata: Default::default(),
                 calculated_at: Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap(),
+                ad_hoc: false,
             }
         })
         .collect()

@@ -353,7 +353,15 @@ export interface Measurement {
   target: number
   achievement: number
   calculated_at: Date
+  /** A measurement of a requested range (`measureRange`), never a scorecard's latest. */
+  ad_hoc: boolean
   [key: string]: unknown
+}
+/** What `measureRange` did: the ad-hoc measurement stored, or why there is none. */
+export interface RangeMeasurement {
+  measurement_id: number | null
+  measurement: Measurement | null
+  reason: string | null
 }
 export interface UpdateReport {
   successes: number
@@ -421,31 +429,41 @@ export declare class PostgresStore extends Store {
   constructor(url: string)
 }
 
+/** The options of a store-level KPI run (`updateKpis`, `measureRange`). */
+export interface KpiRunOptions {
+  now: Date
+  /** An engine's figures as the metric source (not with `tickets`). */
+  engine?: Engine
+  /** Values of external KPIs: the value, or null for no data; a throw fails that KPI only. */
+  external?: (
+    definition: Record,
+    assignment: Record,
+    period: { kind: string; start: Day; end: Day },
+  ) => number | string | null | undefined
+  tickets?: Record[]
+  tenant?: string | null
+  timezone?: string
+  sla?: SlaPolicy | Record | null
+  calendar?: BusinessCalendar | Record | null
+  cap?: Decimal | null
+  floor?: Decimal | null
+}
+
 /** The support desk's update: measurements for today, `days` days or one `date`, one agent or all. */
 export declare function updateKpis(
   store: Store,
-  options: {
-    now: Date
-    date?: Day
-    days?: number
-    agentId?: number
-    /** An engine's figures as the metric source (not with `tickets`). */
-    engine?: Engine
-    /** Values of external KPIs: the value, or null for no data; a throw fails that KPI only. */
-    external?: (
-      definition: Record,
-      assignment: Record,
-      period: { kind: string; start: Day; end: Day },
-    ) => number | string | null | undefined
-    tickets?: Record[]
-    tenant?: string | null
-    timezone?: string
-    sla?: SlaPolicy | Record | null
-    calendar?: BusinessCalendar | Record | null
-    cap?: Decimal | null
-    floor?: Decimal | null
-  },
+  options: KpiRunOptions & { date?: Day; days?: number; agentId?: number },
 ): UpdateReport
+
+/** One assignment over exactly the local days `start`..`end` (the KPI tables' calculate route),
+ * stored as an ad-hoc measurement that never becomes a scorecard's latest or feeds AgentKPI. */
+export declare function measureRange(
+  store: Store,
+  assignmentId: number,
+  start: Day,
+  end: Day,
+  options: KpiRunOptions,
+): RangeMeasurement
 
 export interface LiveOptions {
   /** Unset settings come from the store's company settings. */
@@ -505,6 +523,13 @@ interface LiveSync {
     cap?: Decimal | null
     floor?: Decimal | null
   }): UpdateReport
+  /** One assignment over exactly `start`..`end` from the live day rows, stored ad hoc. */
+  measureRange(
+    assignmentId: number,
+    start: Day,
+    end: Day,
+    options: { now: Date; cap?: Decimal | null; floor?: Decimal | null },
+  ): RangeMeasurement
   agentKpi(agentId: number, day: Day): { agent_id: number; kpi_date: Day; total_tickets: number; overall_kpi_score: number | null }
   dashboard(agentId: number, date: Day, options: { now: Date; contacts?: Record[]; campaigns?: Record[] }): DashboardStats
   openTickets(): Record[]
@@ -536,6 +561,8 @@ export declare class LiveMetrics implements LiveSync {
   slaBreachesAsync: Async<LiveSync['slaBreaches']>
   updateKpis: LiveSync['updateKpis']
   updateKpisAsync: Async<LiveSync['updateKpis']>
+  measureRange: LiveSync['measureRange']
+  measureRangeAsync: Async<LiveSync['measureRange']>
   agentKpi: LiveSync['agentKpi']
   agentKpiAsync: Async<LiveSync['agentKpi']>
   dashboard: LiveSync['dashboard']

@@ -715,6 +715,10 @@ const LIVE_OPS = {
   slaAnalytics: ['sla_analytics', (start, end, o = {}) => ({ start, end, ...options(o) })],
   slaBreaches: ['sla_breaches', (o = {}) => options(o)],
   updateKpis: ['update_kpis', (o = {}) => options(o)],
+  measureRange: [
+    'measure_range',
+    (assignmentId, start, end, o = {}) => ({ assignment_id: assignmentId, start, end, ...options(o) }),
+  ],
   agentKpi: ['agent_kpi', (agentId, day) => ({ agent_id: agentId, day })],
   dashboard: ['dashboard', (agentId, date, o = {}) => ({ agent_id: agentId, date, ...options(o) })],
   openTickets: ['open_tickets', () => ({})],
@@ -741,7 +745,8 @@ function ticketEvents(ticket) {
   return call('ticket_events', { ticket })
 }
 
-function updateKpis(store, o = {}) {
+// A store-level KPI run (`updateKpis`, `measureRange`) through the native method `method`.
+function kpiRun(method, store, args, o) {
   if (!(store instanceof Store)) {
     throw new TeamKpiError(`store: expected a Store, got ${typeName(store)}`, 'invalid_type')
   }
@@ -762,8 +767,17 @@ function updateKpis(store, o = {}) {
         const value = external(...decode(json))
         return none(value) ? null : String(value)
       }
-  const args = encode(metricOptions(rest))
-  return run(() => decode(store._native.updateKpisWith(args, none(engine) ? null : engine._native, provider)))
+  const text = encode(metricOptions({ ...rest, ...args }))
+  return run(() => decode(store._native[method](text, none(engine) ? null : engine._native, provider)))
+}
+
+function updateKpis(store, o = {}) {
+  return kpiRun('updateKpisWith', store, {}, o)
+}
+
+// One assignment over exactly the days `start`..`end`, stored as an ad-hoc measurement.
+function measureRange(store, assignmentId, start, end, o = {}) {
+  return kpiRun('measureRangeWith', store, { assignment_id: assignmentId, start, end }, o)
 }
 
 function typeName(v) {
@@ -798,6 +812,7 @@ module.exports = {
   slaAnalytics,
   timelinesFromTickets,
   updateKpis,
+  measureRange,
   BusinessCalendar,
   SlaPolicy,
   Engine,

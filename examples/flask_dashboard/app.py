@@ -186,6 +186,7 @@ def measurement_view(m: dict[str, Any] | None) -> dict[str, Any] | None:
         "period_end": m["period_end"],
         "calculated_at": m["calculated_at"],
         "complete": m["complete"],
+        "ad_hoc": m["ad_hoc"],
     }
 
 
@@ -273,36 +274,26 @@ def calculate(user_kpi_id: int) -> Response:
     if (end - start).days > 366:
         raise ApiError(400, "invalid_argument", "at most a year at a time")
     s = store()
-    a = s.assignment(user_kpi_id)
-    if a is None:
+    if s.assignment(user_kpi_id) is None:
         raise ApiError(404, "unknown_assignment", f"unknown user KPI {user_kpi_id}")
-    # The KPI's natural periods (day, ISO week, month) touched by the range are recomputed from
-    # the store's activity; a period without data gets no measurement (not a 0).
-    t = now()
-    outcomes = []
-    day = start
-    while day <= end:
-        report = teamkpi.update_kpis(s, now=t, date=day, agent_id=a["agent_id"], timezone=zone())
-        outcomes += [o for o in report["outcomes"] if o["assignment_id"] == user_kpi_id]
-        day += dt.timedelta(days=1)
-    failed = [o for o in outcomes if o["outcome"] == "failed"]
-    if failed:
-        raise ApiError(422, "calculation_failed", failed[-1].get("reason") or "failed")
-    inside = [
-        m
-        for m in s.measurements(user_kpi_id)
-        if start <= m["period_end"] and m["period_start"] <= end
-    ]
-    if not inside:
+    # Exactly the requested days, from the store's activity, stored as an ad-hoc measurement:
+    # it never becomes the scorecard's latest (the KPI's natural periods stay the nightly
+    # job's). A range without data gets no measurement (not a 0).
+    try:
+        done = teamkpi.measure_range(s, user_kpi_id, start, end, now=now(), timezone=zone())
+    except teamkpi.TeamKpiError as e:
+        if isinstance(e, teamkpi.NotFoundError | teamkpi.ConflictError):
+            raise
+        raise ApiError(422, "calculation_failed", f"{e.code}: {e.message}") from None
+    m = done["measurement"]
+    if m is None:
         return respond(
             {"success": True, "measurement_id": None, "measurement": None, "reason": "no_data"}
         )
-    m = inside[-1]
-    measurement_id = s.upsert_measurement(m)  # same row: returns its id
     return respond(
         {
             "success": True,
-            "measurement_id": measurement_id,
+            "measurement_id": done["measurement_id"],
             "measurement": {**measurement_view(m), "user_kpi_id": user_kpi_id},  # type: ignore[dict-item]
         }
     )

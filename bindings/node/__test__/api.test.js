@@ -241,6 +241,22 @@ function storeCases(makeStore, label) {
     assert.ok(failing.successes >= 2)
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, external: 42 }), { code: 'invalid_type' })
     assert.throws(() => t.updateKpis(store, { now: NOW, tenant, date: '2025-11-05', days: 2 }), { code: 'invalid_argument' })
+    // one assignment over exactly the requested days, stored ad hoc (the KPI tables' calculate)
+    const ranged = t.measureRange(store, a.id, '2025-11-04', '2025-11-05', { now: NOW, tenant, timezone: 'UTC' })
+    assert.ok(ranged.measurement_id > 0)
+    assert.equal(ranged.reason, null)
+    assert.deepEqual(
+      [ranged.measurement.period_start, ranged.measurement.period_end, ranged.measurement.actual, ranged.measurement.ad_hoc],
+      ['2025-11-04', '2025-11-05', 3, true],
+    )
+    assert.equal(store.latestMeasurement(a.id, { tenant }).ad_hoc, false)
+    const viaEngineRange = t.measureRange(store, a.id, '2025-11-04', '2025-11-05', { now: NOW, tenant, timezone: 'UTC', engine })
+    assert.deepEqual(viaEngineRange, ranged)
+    const quiet = t.measureRange(store, a.id, '2025-11-01', '2025-11-02', { now: NOW, tenant })
+    assert.deepEqual([quiet.measurement, quiet.reason], [null, 'no activity in the period'])
+    assert.throws(() => t.measureRange(store, 999999, '2025-11-04', '2025-11-05', { now: NOW, tenant }), { code: 'unknown_assignment' })
+    assert.throws(() => t.measureRange(store, a.id, '2025-11-05', '2025-11-04', { now: NOW, tenant }), { code: 'invalid_range' })
+    assert.throws(() => t.measureRange(store, a.id, '2025-11-04', '2025-11-05', { now: NOW, tenant, days: 2 }), { code: 'invalid_argument' })
     assert.throws(() => t.ticketMetrics([], { period: 'week', windows: { start: '2025-11-03', days: 7, count: 2 } }), { code: 'invalid_argument' })
   })
 }

@@ -141,6 +141,25 @@ for (const [name, open] of stores()) {
     assert.deepEqual(fresh.rows(...MONTH), t.ticketMetrics(tickets, { timezone: 'Europe/Warsaw', sla: SLA }).rows)
     await assert.rejects(l.analyticsAsync('nope', { now }), { code: 'invalid_choice' })
   })
+
+  test(`${name}: a requested range from live day rows equals the range from snapshots`, async () => {
+    const store = open()
+    const l = live(store)
+    const events = stream(150, 11)
+    await l.applyAsync(events)
+    const tickets = engineOf(events).snapshots()
+    const now = minutes(new Date(Math.max(...events.map((e) => e.at.getTime()))), 60)
+    const other = new t.SqliteStore()
+    for (const s of [store, other]) {
+      s.upsertDefinition({ key: 'resolved', name: 'Resolved', unit: 'count', direction: 'higher_better', period: 'weekly', source: { type: 'metric', metric: 'tickets_resolved' } })
+      s.insertAssignment({ agent_id: 2, definition: 'resolved', target: 4, weight: 1, valid_from: '2025-10-01' })
+    }
+    const [a] = store.assignments({ agentId: 2 })
+    const got = await l.measureRangeAsync(a.id, '2025-11-04', '2025-11-06', { now })
+    const want = t.measureRange(other, other.assignments()[0].id, '2025-11-04', '2025-11-06', { now, tickets, timezone: 'Europe/Warsaw', sla: SLA })
+    assert.ok(got.measurement && got.measurement.ad_hoc)
+    assert.deepEqual(got.measurement, { ...want.measurement, assignment_id: a.id })
+  })
 }
 
 test('the async form does not block the event loop', async () => {

@@ -27,6 +27,8 @@ const rows: teamkpi.TicketMetricsRow[] = engine.rows('week')
 const store = new SqliteStore()
 const defs: teamkpi.Definition[] = store.definitions()
 const update: teamkpi.UpdateReport = teamkpi.updateKpis(store, { now, days: 7 })
+const ranged: teamkpi.RangeMeasurement = teamkpi.measureRange(store, 1, '2025-11-03', '2025-11-05', { now })
+const adHoc: boolean | undefined = ranged.measurement?.ad_hoc
 store.putSettings({ timezone: 'Europe/Warsaw', clearSla: true })
 const zone: string = store.settings().timezone
 
@@ -39,4 +41,4 @@ try {
   }
 }
 
-void [a, score, perf, due, open, first, later, applied, rows, defs, update, zone]
+void [a, score, perf, due, open, first, later, applied, rows, defs, update, ranged, adHoc, zone]

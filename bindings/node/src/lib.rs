@@ -1482,8 +1482,57 @@ impl NativeStore {
         engine: Option<&NativeEngine>,
         external: Option<Function<String, Option<String>>>,
     ) -> napi::Result<String> {
+        self.kpi_run(
+            &args,
+            engine,
+            external,
+            |store, _, options, source, external, now| {
+                out(&teamkpi_stores::update(store, now, options, source, external).map_err(err)?)
+            },
+        )
+    }
+
+    /// `measure_range` (`assignment_id`, `start`, `end`) with the sources of
+    /// `update_kpis_with`.
+    #[napi]
+    pub fn measure_range_with(
+        &self,
+        args: String,
+        engine: Option<&NativeEngine>,
+        external: Option<Function<String, Option<String>>>,
+    ) -> napi::Result<String> {
+        self.kpi_run(
+            &args,
+            engine,
+            external,
+            |store, v, options, source, external, now| {
+                let range =
+                    teamkpi::DateRange::new(day(v, "start")?, day(v, "end")?).map_err(err)?;
+                let id = de(v, "assignment_id")?;
+                let done =
+                    teamkpi_stores::measure_range(store, now, options, id, range, source, external);
+                out(&done.map_err(err)?)
+            },
+        )
+    }
+
+    /// Decodes a KPI run's options, metric source and provider, and hands them to `run`.
+    fn kpi_run(
+        &self,
+        args: &str,
+        engine: Option<&NativeEngine>,
+        external: Option<Function<String, Option<String>>>,
+        run: impl FnOnce(
+            &dyn HostStore,
+            &Value,
+            &UpdateOptions,
+            UpdateSource<'_>,
+            Option<&dyn teamkpi::ExternalValueProvider>,
+            chrono::DateTime<chrono::Utc>,
+        ) -> napi::Result<String>,
+    ) -> napi::Result<String> {
         guard(|| {
-            let v = parse(&args)?;
+            let v = parse(args)?;
             let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
             let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
             let engine = engine.map(NativeEngine::lock).transpose()?;
@@ -1496,10 +1545,7 @@ impl NativeStore {
                 .as_ref()
                 .map(|p| p as &dyn teamkpi::ExternalValueProvider);
             let now = instant(&v, "now")?;
-            out(
-                &teamkpi_stores::update(&*self.inner, now, &options, source, external)
-                    .map_err(err)?,
-            )
+            run(&*self.inner, &v, &options, source, external, now)
         })
     }
 

@@ -198,6 +198,25 @@ impl Shared {
                 let report = teamkpi_stores::update(store, now, &options, UpdateSource::Live, None);
                 out(&report.map_err(err)?)
             }
+            "measure_range" => {
+                let options = UpdateOptions {
+                    tenant: self.options.tenant.clone(),
+                    timezone: Some(self.options.timezone),
+                    policy: teamkpi::from_json_ref(&v).map_err(err)?,
+                    ..UpdateOptions::default()
+                };
+                let range = teamkpi::DateRange::new(day(&v, "start")?, day(&v, "end")?);
+                let done = teamkpi_stores::measure_range(
+                    store,
+                    instant(&v, "now")?,
+                    &options,
+                    de(&v, "assignment_id")?,
+                    range.map_err(err)?,
+                    UpdateSource::Live,
+                    None,
+                );
+                out(&done.map_err(err)?)
+            }
             "agent_kpi" => {
                 let source = live::LiveMetrics::new(store.live(), tenant, None);
                 let row = teamkpi::update::agent_kpi(

@@ -61,6 +61,7 @@ fn _teamkpi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::sla_breaches, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::timelines_from_tickets, m)?)?;
     m.add_function(wrap_pyfunction!(store::update_kpis, m)?)?;
+    m.add_function(wrap_pyfunction!(store::measure_range, m)?)?;
     m.add_function(wrap_pyfunction!(store::agent_kpi, m)?)?;
     m.add_function(wrap_pyfunction!(live::ticket_events, m)?)?;
     m.add_function(wrap_pyfunction!(testing::_panic_for_tests, m)?)?;

@@ -17,7 +17,8 @@ use crate::errors::raise;
 use crate::metrics::{calendar_arg, sla_arg, tickets_arg};
 use crate::pyser::{to_py, Shape};
 use crate::rules::zone;
-use crate::store::{update_options, PyExternal, PyStore};
+use crate::store::{update_options, PyStore};
+use teamkpi::request::UpdateOptions;
 
 /// Live metrics in a store: apply events from any process, read figures without a ticket scan.
 /// The settings (zone, SLA policy, calendar) default to the store's company settings; they are
@@ -37,6 +38,37 @@ impl PyLive {
 
     fn tenant(&self) -> Option<&str> {
         self.options.tenant.as_deref()
+    }
+
+    /// KPI run options in this object's tenant and zone.
+    fn run_options(&self, range: UpdateOptions) -> UpdateOptions {
+        UpdateOptions {
+            tenant: self.options.tenant.clone(),
+            timezone: Some(self.options.timezone),
+            ..range
+        }
+    }
+
+    /// A KPI run over the store with the Python `external` provider, if any. A Python provider
+    /// needs the GIL: the run keeps it then, and releases it otherwise.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        external: Option<&PyObj<'_>>,
+        run: impl Fn(
+                &dyn teamkpi_stores::HostStore,
+                Option<&dyn teamkpi::ExternalValueProvider>,
+            ) -> teamkpi::Result<T>
+            + Send
+            + Sync,
+    ) -> PyResult<T> {
+        let host = self.host(py);
+        let provider = crate::store::external_arg(external);
+        match &provider {
+            Some(p) => run(host, Some(p)),
+            None => py.detach(|| run(host, None)),
+        }
+        .map_err(raise)
     }
 
     fn policy(&self) -> PyResult<&teamkpi::SlaPolicy> {
@@ -371,22 +403,38 @@ impl PyLive {
     ) -> PyOut<'py> {
         crate::errors::guard(|| {
             let now = instant(now, "now")?;
-            let mut options = update_options(date, days, agent_id, cap, floor)?;
-            options.tenant = self.options.tenant.clone();
-            options.timezone = Some(self.options.timezone);
-            let provider = external
-                .filter(|e| !e.is_none())
-                .map(|f| PyExternal { func: f.clone() });
-            let host = self.host(py);
-            // A Python provider needs the GIL: the run keeps it then.
-            let report = match &provider {
-                Some(p) => teamkpi_stores::update(host, now, &options, UpdateSource::Live, Some(p)),
-                None => py.detach(|| {
-                    teamkpi_stores::update(host, now, &options, UpdateSource::Live, None)
-                }),
-            }
-            .map_err(raise)?;
+            let options = self.run_options(update_options(date, days, agent_id, cap, floor)?);
+            let report = self.run(py, external, |host, p| {
+                teamkpi_stores::update(host, now, &options, UpdateSource::Live, p)
+            })?;
             to_py(py, &report, Shape::Native)
+        })
+    }
+
+    /// `measure_range` over live aggregates: the range's day rows merged into one window (no
+    /// ticket scan). Arguments as `teamkpi.measure_range`.
+    #[pyo3(signature = (assignment_id, start, end, *, now, cap=None, floor=None, external=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn measure_range<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
+        start: &PyObj<'py>,
+        end: &PyObj<'py>,
+        now: &PyObj<'py>,
+        cap: Option<&PyObj<'py>>,
+        floor: Option<&PyObj<'py>>,
+        external: Option<&PyObj<'py>>,
+    ) -> PyOut<'py> {
+        crate::errors::guard(|| {
+            let now = instant(now, "now")?;
+            let range = crate::store::date_range_arg(start, end)?;
+            let options = self.run_options(update_options(None, None, None, cap, floor)?);
+            let done = self.run(py, external, |host, p| {
+                let source = UpdateSource::Live;
+                teamkpi_stores::measure_range(host, now, &options, assignment_id, range, source, p)
+            })?;
+            to_py(py, &done, Shape::Native)
         })
     }
 

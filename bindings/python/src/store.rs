@@ -556,6 +556,48 @@ pub(crate) fn update_options(
     })
 }
 
+/// The options of a store-level KPI run (`update_kpis`, `measure_range`): the tenant, zone,
+/// SLA policy and calendar beside the range options.
+fn run_options(
+    range: UpdateOptions,
+    tenant: Option<String>,
+    timezone: Option<&PyObj<'_>>,
+    sla: Option<&PyObj<'_>>,
+    calendar: Option<&PyObj<'_>>,
+) -> PyResult<UpdateOptions> {
+    Ok(UpdateOptions {
+        tenant,
+        timezone: timezone
+            .filter(|t| !t.is_none())
+            .map(|t| zone(Some(t)))
+            .transpose()?,
+        sla: sla_arg(sla)?,
+        calendar: calendar_arg(calendar)?,
+        ..range
+    })
+}
+
+/// A Python external-value callable, `None` when absent.
+pub(crate) fn external_arg<'py>(external: Option<&PyObj<'py>>) -> Option<PyExternal<'py>> {
+    external
+        .filter(|e| !e.is_none())
+        .map(|f| PyExternal { func: f.clone() })
+}
+
+/// The metric source a call names (`engine`, `tickets`, or the store's activity) handed to
+/// `run` while the engine's lock is held.
+fn with_source<T>(
+    engine: Option<&Bound<'_, PyEngine>>,
+    tickets: Option<&PyObj<'_>>,
+    run: impl FnOnce(UpdateSource<'_>) -> teamkpi::Result<T>,
+) -> PyResult<T> {
+    let list = tickets.map(tickets_arg).transpose()?;
+    let guard = engine.map(|e| e.get().lock()).transpose()?;
+    let metrics = guard.as_deref().map(|e| e as &dyn MetricSource);
+    let source = UpdateSource::chosen(metrics, list.as_deref()).map_err(raise)?;
+    run(source).map_err(raise)
+}
+
 /// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,
 /// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
 /// -> dict: the support desk's command. Metrics come from `engine`, from `tickets` (snapshot dicts), or
@@ -585,29 +627,77 @@ pub fn update_kpis<'py>(
 ) -> PyOut<'py> {
     crate::errors::guard(|| {
         let store = &store.get().inner;
-        let mut options = update_options(date, days, agent_id, cap, floor)?;
-        options.tenant = tenant;
-        options.timezone = timezone
-            .filter(|t| !t.is_none())
-            .map(|t| zone(Some(t)))
-            .transpose()?;
-        options.sla = sla_arg(sla)?;
-        options.calendar = calendar_arg(calendar)?;
-        let provider = external
-            .filter(|e| !e.is_none())
-            .map(|f| PyExternal { func: f.clone() });
+        let range = update_options(date, days, agent_id, cap, floor)?;
+        let options = run_options(range, tenant, timezone, sla, calendar)?;
+        let provider = external_arg(external);
         let external = provider
             .as_ref()
             .map(|p| p as &dyn teamkpi::ExternalValueProvider);
-        let list = tickets.map(tickets_arg).transpose()?;
-        let guard = engine.map(|e| e.get().lock()).transpose()?;
-        let metrics = guard.as_deref().map(|e| e as &dyn MetricSource);
-        let source = UpdateSource::chosen(metrics, list.as_deref()).map_err(raise)?;
-        let report =
-            teamkpi_stores::update(&**store, instant(now, "now")?, &options, source, external)
-                .map_err(raise)?;
+        let now = instant(now, "now")?;
+        let report = with_source(engine, tickets, |source| {
+            teamkpi_stores::update(&**store, now, &options, source, external)
+        })?;
         to_py(py, &report, Shape::Native)
     })
+}
+
+/// measure_range(store, assignment_id, start, end, *, now, engine=None, tickets=None,
+/// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
+/// -> dict: one assignment measured over exactly the days `start` to `end` (the KPI tables'
+/// calculate route) and stored as an ad-hoc measurement, which never becomes a scorecard's
+/// latest or feeds AgentKPI. Returns `measurement_id` and `measurement` (`None` with a
+/// `reason` when the range has no data). Metrics come from `engine`, `tickets` or the store's
+/// activity.
+#[pyfunction]
+#[pyo3(signature = (store, assignment_id, start, end, *, now, engine=None, tickets=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn measure_range<'py>(
+    py: Python<'py>,
+    #[pyo3(from_py_with = crate::convert::instance::<PyStore>)] store: &Bound<'py, PyStore>,
+    #[pyo3(from_py_with = crate::convert::id)] assignment_id: u64,
+    start: &PyObj<'py>,
+    end: &PyObj<'py>,
+    now: &PyObj<'py>,
+    #[pyo3(from_py_with = crate::convert::opt_instance::<PyEngine>)] engine: Option<
+        &Bound<'py, PyEngine>,
+    >,
+    tickets: Option<&PyObj<'py>>,
+    #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
+    timezone: Option<&PyObj<'py>>,
+    sla: Option<&PyObj<'py>>,
+    calendar: Option<&PyObj<'py>>,
+    cap: Option<&PyObj<'py>>,
+    floor: Option<&PyObj<'py>>,
+    external: Option<&PyObj<'py>>,
+) -> PyOut<'py> {
+    crate::errors::guard(|| {
+        let store = &store.get().inner;
+        let range = date_range_arg(start, end)?;
+        let policy = update_options(None, None, None, cap, floor)?;
+        let options = run_options(policy, tenant, timezone, sla, calendar)?;
+        let provider = external_arg(external);
+        let external = provider
+            .as_ref()
+            .map(|p| p as &dyn teamkpi::ExternalValueProvider);
+        let now = instant(now, "now")?;
+        let done = with_source(engine, tickets, |source| {
+            teamkpi_stores::measure_range(
+                &**store,
+                now,
+                &options,
+                assignment_id,
+                range,
+                source,
+                external,
+            )
+        })?;
+        to_py(py, &done, Shape::Native)
+    })
+}
+
+/// The local days `start` to `end` (dates), both included.
+pub(crate) fn date_range_arg(start: &PyObj<'_>, end: &PyObj<'_>) -> PyResult<teamkpi::DateRange> {
+    teamkpi::DateRange::new(date(start, "start")?, date(end, "end")?).map_err(raise)
 }
 
 /// agent_kpi(store, agent_id, day, *, engine=None, tickets=None, tenant=None, timezone=None)

@@ -236,6 +236,15 @@ def test_update_kpis_and_agent_kpi_read_live_figures(store: teamkpi.Store) -> No
     assert (report["successes"], report["skipped"]) == (want["successes"], want["skipped"])
     row = live.agent_kpi(2, day)
     assert row == teamkpi.agent_kpi(other, 2, day, tickets=tickets, timezone="Europe/Warsaw")
+    # A requested range from the live day rows equals the same range from the snapshots.
+    start, end = dt.date(2025, 11, 3), dt.date(2025, 11, 6)
+    for a in store.assignments():
+        ranged = live.measure_range(a["id"], start, end, now=now)
+        expected = teamkpi.measure_range(
+            other, a["id"], start, end, now=now, tickets=tickets, timezone="Europe/Warsaw"
+        )
+        assert ranged["measurement"] is not None and ranged["measurement"]["ad_hoc"]
+        assert ranged["measurement"] == expected["measurement"]
 
 
 def test_threads_share_one_store(tmp_path: Path) -> None:

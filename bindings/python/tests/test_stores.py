@@ -223,6 +223,53 @@ def test_update_kpis_from_store_activity(store: teamkpi.Store) -> None:
     assert row["overall_kpi_score"] == Decimal("76.11")
 
 
+def test_measure_range_stores_an_ad_hoc_measurement(store: teamkpi.Store) -> None:
+    company = tenant()
+    ids = {a["definition"]: a["id"] for a in setup(store, company)}
+    start, end = dt.date(2025, 11, 4), dt.date(2025, 11, 5)
+    # The weekly average resolution over exactly two days: (2 h + 4 h) / 2 = 3 h against 3 h.
+    done = teamkpi.measure_range(
+        store, ids["avg_resolution"], start, end, now=NOW, tenant=company, timezone="UTC"
+    )
+    m = done["measurement"]
+    assert m is not None and done["reason"] is None and done["measurement_id"]
+    assert (m["period_start"], m["period_end"], m["ad_hoc"]) == (start, end, True)
+    assert (m["actual"], m["achievement"]) == (Decimal(3), Decimal(100))
+    assert m["complete"] is False  # the range ends on NOW's day
+    # Never the latest; the store lists it beside the natural ones.
+    assert store.latest_measurement(ids["avg_resolution"], tenant=company) is None
+    listed = store.measurements(ids["avg_resolution"], tenant=company)
+    assert [x["ad_hoc"] for x in listed] == [True]
+    # A range without activity stores nothing; an unknown assignment is NotFoundError.
+    quiet = teamkpi.measure_range(
+        store,
+        ids["avg_resolution"],
+        dt.date(2025, 11, 1),
+        dt.date(2025, 11, 2),
+        now=NOW,
+        tenant=company,
+    )
+    assert (quiet["measurement"], quiet["reason"]) == (None, "no activity in the period")
+    with pytest.raises(teamkpi.NotFoundError) as e:
+        teamkpi.measure_range(store, 999_999, start, end, now=NOW, tenant=company)
+    assert e.value.code == "unknown_assignment"
+    with pytest.raises(teamkpi.InvalidInputError) as bad:
+        teamkpi.measure_range(store, ids["avg_resolution"], end, start, now=NOW, tenant=company)
+    assert bad.value.code == "invalid_range"
+    # From supplied snapshots: the same figures.
+    again = teamkpi.measure_range(
+        store,
+        ids["avg_resolution"],
+        start,
+        end,
+        now=NOW,
+        tenant=company,
+        tickets=[{**t, "tenant": company} for t in tickets()],
+    )
+    assert again["measurement_id"] == done["measurement_id"]
+    assert again["measurement"] == m
+
+
 def test_call_center_metrics_as_kpis(store: teamkpi.Store) -> None:
     company = tenant()
     store.put_agents([{"tenant": company, "id": 3, "status": "online"}])
@@ -488,8 +535,12 @@ def test_result_shapes_in_the_stubs_are_what_the_store_returns(store: teamkpi.St
         _keys_match(_types.KpiDefinitionRow, d)
     for a in made + store.assignments(tenant=company):
         _keys_match(_types.KpiAssignmentRow, a)
+    ranged = teamkpi.measure_range(
+        store, made[0]["id"], dt.date(2025, 11, 4), dt.date(2025, 11, 5), now=NOW, tenant=company
+    )
+    _keys_match(_types.RangeMeasurement, ranged)
     measured = [m for a in made for m in store.measurements(a["id"], tenant=company)]
-    assert measured
+    assert any(m["ad_hoc"] for m in measured)
     for m in measured:
         _keys_match(_types.MeasurementRow, m)
     day = dt.timedelta(days=30)

@@ -131,7 +131,7 @@ fn build(ctx: &Ctx, days: u32) -> CliResult<Report> {
                 .measurements(ctx.tenant(), a.id)?
                 .into_iter()
                 .rev()
-                .find(|m| m.complete);
+                .find(|m| m.complete && !m.ad_hoc);
             let def = defs.get(&a.definition);
             items.push(WeightedAchievement {
                 weight: a.weight,

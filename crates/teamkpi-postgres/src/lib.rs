@@ -227,6 +227,15 @@ const MIGRATIONS: &[(i32, &str)] = &[
         7,
         "ALTER TABLE teamkpi_company_settings ADD COLUMN IF NOT EXISTS calendar JSONB;",
     ),
+    (
+        // Ad-hoc measurements of requested ranges sit beside the natural ones, same bounds too.
+        8,
+        "ALTER TABLE kpi_measurements ADD COLUMN IF NOT EXISTS ad_hoc BOOLEAN NOT NULL DEFAULT false;
+        ALTER TABLE kpi_measurements
+            DROP CONSTRAINT IF EXISTS kpi_measurements_user_kpi_id_period_start_period_end_key;
+        CREATE UNIQUE INDEX IF NOT EXISTS kpi_measurements_period_key
+            ON kpi_measurements (user_kpi_id, period_start, period_end, ad_hoc);",
+    ),
 ];
 
 /// Where activity lives in the host's database, and under which column names.
@@ -970,7 +979,8 @@ impl AssignmentStore for PgStore {
 
 const MEASUREMENT_SELECT: &str = "SELECT m.user_kpi_id, m.tenant, a.user_id, d.key, m.period_start,
     m.period_end, m.complete, m.actual_value, m.target_value, m.achievement_percentage,
-    m.metadata, m.calculated_at FROM kpi_measurements m JOIN user_kpis a ON a.id = m.user_kpi_id
+    m.metadata, m.calculated_at, m.ad_hoc FROM kpi_measurements m
+    JOIN user_kpis a ON a.id = m.user_kpi_id
     JOIN kpi_definitions d ON d.id = a.kpi_definition_id";
 
 fn decode_measurement(r: &postgres::Row) -> Result<Measurement> {
@@ -997,6 +1007,7 @@ fn decode_measurement(r: &postgres::Row) -> Result<Measurement> {
             _ => Default::default(),
         },
         calculated_at: at.map(|a| a.and_utc()).unwrap_or_default(),
+        ad_hoc: r.get(12),
     })
 }
 
@@ -1013,9 +1024,9 @@ fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u6
     let metadata = serde_json::Value::Object(s.metadata.clone().into_iter().collect());
     let row = c.query_one(
         "INSERT INTO kpi_measurements (tenant, user_kpi_id, period_start, period_end, complete,
-           actual_value, target_value, achievement_percentage, metadata, calculated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (user_kpi_id, period_start, period_end) DO UPDATE SET
+           actual_value, target_value, achievement_percentage, metadata, calculated_at, ad_hoc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (user_kpi_id, period_start, period_end, ad_hoc) DO UPDATE SET
            complete = EXCLUDED.complete, actual_value = EXCLUDED.actual_value,
            target_value = EXCLUDED.target_value,
            achievement_percentage = EXCLUDED.achievement_percentage,
@@ -1032,6 +1043,7 @@ fn upsert_in(c: &mut impl postgres::GenericClient, m: &Measurement) -> Result<u6
             &s.achievement,
             &metadata,
             &s.calculated_at.naive_utc(),
+            &s.ad_hoc,
         ],
     )?;
     Ok(row.get::<_, i32>(0) as u64)
@@ -1055,19 +1067,14 @@ impl MeasurementStore for PgStore {
         let mut c = self.lock()?;
         let rows = c
             .query(
-                &format!("{MEASUREMENT_SELECT} WHERE m.tenant = $1 AND m.user_kpi_id = $2 ORDER BY m.period_start"),
+                &format!(
+                    "{MEASUREMENT_SELECT} WHERE m.tenant = $1 AND m.user_kpi_id = $2 \
+                     ORDER BY m.period_start, m.period_end, m.ad_hoc"
+                ),
                 &[&t(tenant), &db_id32("assignment_id", assignment_id)?],
             )
             .map_err(pg)?;
         Ok(rows.iter().map(decode_measurement).collect::<Result<_>>()?)
-    }
-
-    fn latest_measurement(
-        &self,
-        tenant: Option<&str>,
-        assignment_id: u64,
-    ) -> teamkpi::Result<Option<Measurement>> {
-        Ok(self.measurements(tenant, assignment_id)?.pop())
     }
 }
 

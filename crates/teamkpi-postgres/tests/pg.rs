@@ -61,9 +61,9 @@ fn migrations_twice_change_nothing() {
     let url = fresh_db(&admin);
     let store = PgStore::connect(&url).unwrap();
     store.upsert_definition(&from_json(serde_json::json!({"key": "k", "name": "K", "unit": "count", "direction": "higher_better", "period": "daily", "source": {"type": "manual"}})).unwrap()).unwrap();
-    assert_eq!(store.migrate().unwrap(), 7);
+    assert_eq!(store.migrate().unwrap(), 8);
     let again = PgStore::connect(&url).unwrap();
-    assert_eq!(again.migrate().unwrap(), 7);
+    assert_eq!(again.migrate().unwrap(), 8);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -250,6 +250,7 @@ fn eight_concurrent_writers_give_exact_totals() {
                             achievement: Decimal::from(w),
                             metadata: Default::default(),
                             calculated_at: Utc.with_ymd_and_hms(2025, 11, 4, 0, 0, 0).unwrap(),
+                            ad_hoc: false,
                         })
                         .unwrap();
                 }
@@ -442,6 +443,12 @@ fn live_metrics_equal_batch() {
 fn live_analytics_equal_snapshots() {
     let Some(store) = fresh_store() else { return };
     teamkpi::conformance::live::live_analytics_equal_snapshots(&store);
+}
+
+#[test]
+fn live_ranges_equal_snapshots() {
+    let Some(store) = fresh_store() else { return };
+    teamkpi::conformance::live::live_ranges_equal_snapshots(&store);
 }
 
 #[test]

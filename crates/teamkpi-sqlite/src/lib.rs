@@ -82,6 +82,8 @@ impl From<SqliteError> for teamkpi::Error {
 type Result<T, E = SqliteError> = std::result::Result<T, E>;
 
 mod live;
+#[cfg(test)]
+mod upgrade_tests;
 
 /// The migrations, in order. Each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -225,6 +227,33 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );",
     ),
     (7, "ALTER TABLE company_settings ADD COLUMN calendar TEXT;"),
+    (
+        // Ad-hoc measurements of requested ranges sit beside the natural ones, same bounds too;
+        // SQLite cannot change a UNIQUE constraint in place, so the table is rebuilt.
+        8,
+        "CREATE TABLE kpi_measurements_next (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL DEFAULT '',
+            user_kpi_id INTEGER NOT NULL REFERENCES user_kpis(id) ON DELETE CASCADE,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            complete INTEGER NOT NULL,
+            actual_value TEXT NOT NULL,
+            target_value TEXT NOT NULL,
+            achievement_percentage TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            calculated_at TEXT NOT NULL,
+            ad_hoc INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (user_kpi_id, period_start, period_end, ad_hoc)
+        );
+        INSERT INTO kpi_measurements_next (id, tenant, user_kpi_id, period_start, period_end,
+            complete, actual_value, target_value, achievement_percentage, metadata, calculated_at)
+        SELECT id, tenant, user_kpi_id, period_start, period_end, complete, actual_value,
+            target_value, achievement_percentage, metadata, calculated_at FROM kpi_measurements;
+        DROP TABLE kpi_measurements;
+        ALTER TABLE kpi_measurements_next RENAME TO kpi_measurements;
+        CREATE INDEX idx_kpi_measurements_lookup ON kpi_measurements (user_kpi_id, period_start DESC);",
+    ),
 ];
 
 fn t(tenant: Option<&str>) -> &str {
@@ -926,17 +955,17 @@ fn self_def(conn: &Connection, tenant: Option<&str>, key: &str) -> Result<Option
 
 const MEASUREMENT_SELECT: &str = "SELECT m.user_kpi_id, m.tenant, a.user_id, d.key, m.period_start,
     m.period_end, m.complete, m.actual_value, m.target_value, m.achievement_percentage, m.metadata,
-    m.calculated_at FROM kpi_measurements m JOIN user_kpis a ON a.id = m.user_kpi_id
+    m.calculated_at, m.ad_hoc FROM kpi_measurements m JOIN user_kpis a ON a.id = m.user_kpi_id
     JOIN kpi_definitions d ON d.id = a.kpi_definition_id";
 
-struct MeasurementCols([String; 12]);
+struct MeasurementCols([String; 13]);
 
 fn measurement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasurementCols> {
-    let mut out: [String; 12] = Default::default();
+    let mut out: [String; 13] = Default::default();
     for (i, slot) in out.iter_mut().enumerate() {
         *slot = match i {
             0 | 2 => r.get::<_, i64>(i)?.to_string(),
-            6 => r.get::<_, bool>(i)?.to_string(),
+            6 | 12 => r.get::<_, bool>(i)?.to_string(),
             _ => r.get::<_, String>(i)?,
         };
     }
@@ -945,7 +974,8 @@ fn measurement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasurementCols> {
 
 impl MeasurementCols {
     fn decode(self) -> Result<Measurement> {
-        let [uk, tenant, user, key, start, end, complete, actual, target, ach, meta, at] = self.0;
+        let [uk, tenant, user, key, start, end, complete, actual, target, ach, meta, at, ad_hoc] =
+            self.0;
         let table = "kpi_measurements";
         Ok(Measurement {
             assignment_id: uk.parse().map_err(|e| corrupt(table, e))?,
@@ -960,6 +990,7 @@ impl MeasurementCols {
             achievement: dec(table, &ach)?,
             metadata: json(table, &meta)?,
             calculated_at: instant(table, &at)?,
+            ad_hoc: ad_hoc == "true",
         })
     }
 }
@@ -977,9 +1008,9 @@ fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
     let s = m.rounded_for_storage();
     let id: i64 = tx.query_row(
         "INSERT INTO kpi_measurements (tenant, user_kpi_id, period_start, period_end, complete,
-           actual_value, target_value, achievement_percentage, metadata, calculated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (user_kpi_id, period_start, period_end) DO UPDATE SET
+           actual_value, target_value, achievement_percentage, metadata, calculated_at, ad_hoc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (user_kpi_id, period_start, period_end, ad_hoc) DO UPDATE SET
            complete = excluded.complete, actual_value = excluded.actual_value,
            target_value = excluded.target_value,
            achievement_percentage = excluded.achievement_percentage,
@@ -995,7 +1026,8 @@ fn upsert_in(tx: &Connection, m: &Measurement) -> Result<u64> {
             s.target.to_string(),
             s.achievement.to_string(),
             to_json(&s.metadata)?,
-            s.calculated_at.to_rfc3339()
+            s.calculated_at.to_rfc3339(),
+            s.ad_hoc
         ],
         |r| r.get(0),
     )?;
@@ -1020,7 +1052,8 @@ impl MeasurementStore for SqliteStore {
         let conn = self.lock()?;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "{MEASUREMENT_SELECT} WHERE m.tenant = ?1 AND m.user_kpi_id = ?2 ORDER BY m.period_start"
+                "{MEASUREMENT_SELECT} WHERE m.tenant = ?1 AND m.user_kpi_id = ?2 \
+                 ORDER BY m.period_start, m.period_end, m.ad_hoc"
             ))
             .map_err(SqliteError::from)?;
         let rows = stmt
@@ -1034,14 +1067,6 @@ impl MeasurementStore for SqliteStore {
             out.push(r.map_err(SqliteError::from)?.decode()?);
         }
         Ok(out)
-    }
-
-    fn latest_measurement(
-        &self,
-        tenant: Option<&str>,
-        assignment_id: u64,
-    ) -> teamkpi::Result<Option<Measurement>> {
-        Ok(self.measurements(tenant, assignment_id)?.pop())
     }
 }
 

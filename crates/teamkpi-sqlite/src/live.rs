@@ -635,24 +635,14 @@ mod tests {
     /// keeps its live state and goes on applying.
     #[test]
     fn a_store_with_version_1_states_upgrades_and_keeps_applying() {
-        let dir = std::env::temp_dir().join(format!("teamkpi-state-v1-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("live.sqlite");
+        let (dir, path) = crate::upgrade_tests::file_at_schema("state-v1", 4);
         {
             let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,
-                   applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-            )
-            .unwrap();
-            for (_, sql) in crate::MIGRATIONS.iter().filter(|(v, _)| *v <= 4) {
-                conn.execute_batch(sql).unwrap();
-            }
             conn.execute_batch(include_str!("../tests/fixtures/live-state-v1.sql"))
                 .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 7);
+        assert_eq!(store.schema_version().unwrap(), 8);
 
         teamkpi::conformance::live::version_1_state_keeps_applying(&store);
 

@@ -30,7 +30,7 @@ fn file_store_conforms_and_persists() {
     assert_eq!(again.definitions(None).unwrap().len(), 1);
     // Migrations run twice change nothing.
     assert_eq!(again.migrate().unwrap(), again.schema_version().unwrap());
-    assert_eq!(again.migrate().unwrap(), 7);
+    assert_eq!(again.migrate().unwrap(), 8);
     assert_eq!(again.definitions(None).unwrap().len(), 1);
 }
 
@@ -186,6 +186,13 @@ fn live_metrics_equal_batch() {
 #[test]
 fn live_analytics_equal_snapshots() {
     teamkpi::conformance::live::live_analytics_equal_snapshots(
+        &SqliteStore::open_in_memory().unwrap(),
+    );
+}
+
+#[test]
+fn live_ranges_equal_snapshots() {
+    teamkpi::conformance::live::live_ranges_equal_snapshots(
         &SqliteStore::open_in_memory().unwrap(),
     );
 }

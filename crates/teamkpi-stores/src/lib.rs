@@ -11,7 +11,8 @@ use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
 use teamkpi::request::UpdateOptions;
 use teamkpi::update::{
-    update_kpis, MetricSource, SnapshotMetrics, UpdateReport, UpdateRequest, WithCallFigures,
+    measure_range as measure_range_of, update_kpis, MetricSource, RangeMeasurement, RangeRequest,
+    SnapshotMetrics, UpdateReport, UpdateRequest, WithCallFigures,
 };
 use teamkpi::{ExternalValueProvider, MetricCatalog};
 
@@ -263,6 +264,67 @@ pub fn update(
             update_kpis(store, &source, external, &catalog, &request)
         }
         UpdateSource::Metrics(source) => update_kpis(store, source, external, &catalog, &request),
+    }
+}
+
+/// `measure_range` as every surface runs it (the KPI tables' `POST /calculate/{id}`): one
+/// assignment measured over exactly `range` and stored as an ad-hoc measurement. The options'
+/// zone, SLA policy, calendar and achievement policy resolve against the company settings as
+/// for [`update`]; `date`, `days` and `agent_id` do not apply (`invalid_argument`). Figures
+/// come from `source`: the store's tickets, calls and sessions of the range, its live
+/// aggregates, supplied tickets, or any other [`MetricSource`].
+pub fn measure_range(
+    store: &dyn HostStore,
+    now: DateTime<Utc>,
+    options: &UpdateOptions,
+    assignment_id: u64,
+    range: teamkpi::DateRange,
+    source: UpdateSource<'_>,
+    external: Option<&dyn ExternalValueProvider>,
+) -> teamkpi::Result<RangeMeasurement> {
+    if options.date.is_some() || options.days.is_some() || options.agent_id.is_some() {
+        return Err(teamkpi::Error::argument_error(
+            "date",
+            "a range measurement takes its days from the range (no date, days or agent_id)",
+        ));
+    }
+    let stored = store.settings(options.tenant.as_deref())?;
+    let (run, metrics) = options.resolve(now, &stored)?;
+    let request = RangeRequest {
+        tenant: run.tenant,
+        assignment_id,
+        range,
+        now,
+        timezone: run.timezone,
+        policy: run.policy,
+    };
+    let tenant = request.tenant.as_deref();
+    let catalog = MetricCatalog::builtin();
+    let measure =
+        |source: &dyn MetricSource| measure_range_of(store, source, external, &catalog, &request);
+    let (from, to) = range.utc_bounds(request.timezone);
+    match source {
+        UpdateSource::Tickets(t) => measure(&SnapshotMetrics::for_range(t, &metrics, range)?),
+        UpdateSource::Metrics(source) => measure(source),
+        UpdateSource::Store | UpdateSource::Live => {
+            // With the call-center figures of the range, from the same place as the tickets'.
+            let (snapshots, live);
+            let (inner, calls, sessions): (&dyn MetricSource, _, _) =
+                if matches!(source, UpdateSource::Store) {
+                    let tickets = store.tickets(tenant, from, to)?;
+                    snapshots = SnapshotMetrics::for_range(&tickets, &metrics, range)?;
+                    let calls = store.calls(tenant, from, to)?;
+                    (&snapshots, calls, store.sessions(tenant, from, to)?)
+                } else {
+                    live = LiveMetrics::new(store.live(), tenant, Some(now));
+                    let calls = store.live().live_calls(tenant, from, to)?;
+                    (&live, calls, store.live().live_sessions(tenant, from, to)?)
+                };
+            let tz = request.timezone;
+            measure(&WithCallFigures::new(
+                inner, &calls, &sessions, tenant, tz, now,
+            )?)
+        }
     }
 }
 

@@ -66,6 +66,7 @@ fn measurement(a: &KpiAssignment, start: &str, end: &str, actual: &str) -> Measu
         .unwrap(),
         metadata: BTreeMap::new(),
         calculated_at: Utc.with_ymd_and_hms(2025, 10, 13, 2, 0, 0).unwrap(),
+        ad_hoc: false,
     }
 }
 
@@ -103,6 +104,46 @@ pub fn measurements_upsert_round_and_replace<S: Store>(store: &S) {
     assert_eq!(
         latest("2025-10-20", "2025-10-26", "0.01").achievement,
         Decimal::from(30000)
+    );
+}
+
+/// Contract check: an ad-hoc measurement sits beside the natural one of the same bounds, keeps
+/// its own id across replacements, and never is the latest.
+pub fn ad_hoc_measurements_sit_beside<S: Store>(store: &S) {
+    store.upsert_definition(&definition(None)).unwrap();
+    let a = store.insert_assignment(new_assignment(None, 1)).unwrap();
+    let natural = store
+        .upsert_measurement(&measurement(&a, "2025-10-06", "2025-10-12", "2"))
+        .unwrap();
+    let ad_hoc = |start: &str, end: &str, actual: &str| {
+        let mut m = measurement(&a, start, end, actual);
+        m.ad_hoc = true;
+        store.upsert_measurement(&m).unwrap()
+    };
+    let same_bounds = ad_hoc("2025-10-06", "2025-10-12", "6");
+    assert_ne!(natural, same_bounds);
+    assert_eq!(ad_hoc("2025-10-06", "2025-10-12", "4"), same_bounds);
+    // A later ad-hoc range is not the latest: the natural week is.
+    ad_hoc("2025-10-20", "2025-10-21", "1");
+    let latest = store.latest_measurement(None, a.id).unwrap().unwrap();
+    assert_eq!(
+        (latest.period_start, latest.ad_hoc),
+        (date("2025-10-06"), false)
+    );
+    assert_eq!(latest.actual.to_string(), "2.00");
+    let all: Vec<(NaiveDate, bool, String)> = store
+        .measurements(None, a.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.period_start, m.ad_hoc, m.actual.to_string()))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            (date("2025-10-06"), false, "2.00".into()),
+            (date("2025-10-06"), true, "4.00".into()),
+            (date("2025-10-20"), true, "1.00".into()),
+        ]
     );
 }
 
@@ -281,6 +322,7 @@ pub fn rollup_partials_are_idempotent<S: Store>(store: &S) {
 /// Runs every check, each on a fresh store from `fresh`.
 pub fn run_all<S: Store>(fresh: impl Fn() -> S) {
     measurements_upsert_round_and_replace(&fresh());
+    ad_hoc_measurements_sit_beside(&fresh());
     batch_upsert_is_all_or_nothing(&fresh());
     tenants_never_mix(&fresh());
     assignment_updates_and_filters(&fresh());

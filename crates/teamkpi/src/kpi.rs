@@ -422,7 +422,12 @@ impl KpiAssignment {
 }
 
 /// A computed KPI value for one assignment and period (the KPI tables' `kpi_measurements` row).
-/// Unique per (assignment, period start, period end); recomputing replaces it.
+/// Unique per (assignment, period start, period end, ad hoc); recomputing replaces it.
+///
+/// `update_kpis` measures natural periods; [`measure_range`](crate::update::measure_range)
+/// measures a requested range and flags it `ad_hoc`. An ad-hoc measurement is kept beside the
+/// natural ones (even with the same bounds) and never becomes a scorecard's latest or feeds
+/// AgentKPI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     /// The assignment measured.
@@ -455,6 +460,9 @@ pub struct Measurement {
     pub metadata: BTreeMap<String, serde_json::Value>,
     /// When it was calculated (the `now` passed in).
     pub calculated_at: DateTime<Utc>,
+    /// True for a measurement of a requested range rather than a natural period.
+    #[serde(default)]
+    pub ad_hoc: bool,
 }
 
 impl Measurement {

@@ -113,21 +113,29 @@ pub trait AssignmentStore {
     fn assignments(&self, filter: &AssignmentFilter) -> Result<Vec<KpiAssignment>>;
 }
 
-/// KPI measurements, unique per (assignment, period start, period end).
+/// KPI measurements, unique per (assignment, period start, period end, ad hoc).
 pub trait MeasurementStore {
     /// Inserts or replaces the measurement of its (assignment, period), rounding stored values;
     /// returns the row's id, stable across replacements.
     fn upsert_measurement(&self, measurement: &Measurement) -> Result<u64>;
     /// Several upserts in one transaction: all are written or none.
     fn upsert_measurements(&self, measurements: &[Measurement]) -> Result<Vec<u64>>;
-    /// An assignment's measurements, ordered by period start.
+    /// An assignment's measurements, ad-hoc ones included, ordered by period start, period
+    /// end, then natural before ad hoc.
     fn measurements(&self, tenant: Option<&str>, assignment_id: u64) -> Result<Vec<Measurement>>;
-    /// An assignment's measurement with the latest period start.
+    /// An assignment's natural-period measurement with the latest period start (ad-hoc
+    /// measurements of requested ranges never are the latest).
     fn latest_measurement(
         &self,
         tenant: Option<&str>,
         assignment_id: u64,
-    ) -> Result<Option<Measurement>>;
+    ) -> Result<Option<Measurement>> {
+        Ok(self
+            .measurements(tenant, assignment_id)?
+            .into_iter()
+            .rev()
+            .find(|m| !m.ad_hoc))
+    }
 }
 
 /// Values managers record for manual KPIs, unique per (assignment, period).
@@ -298,7 +306,7 @@ pub(crate) struct Inner {
     definitions: BTreeMap<(Option<String>, String), KpiDefinition>,
     assignments: BTreeMap<u64, KpiAssignment>,
     next_assignment: u64,
-    measurements: BTreeMap<(u64, NaiveDate, NaiveDate), (u64, Measurement)>,
+    measurements: BTreeMap<(u64, NaiveDate, NaiveDate, bool), (u64, Measurement)>,
     next_measurement: u64,
     manual: BTreeMap<(Option<String>, u64, NaiveDate, NaiveDate), ManualValue>,
     rollups: BTreeMap<RollupKey, BTreeMap<String, serde_json::Value>>,
@@ -442,7 +450,7 @@ fn check_measurement(inner: &Inner, m: &Measurement) -> Result<()> {
 
 fn upsert_locked(inner: &mut Inner, m: &Measurement) -> Result<u64> {
     check_measurement(inner, m)?;
-    let key = (m.assignment_id, m.period_start, m.period_end);
+    let key = (m.assignment_id, m.period_start, m.period_end, m.ad_hoc);
     let id = match inner.measurements.get(&key) {
         Some((id, _)) => *id,
         None => {
@@ -479,21 +487,13 @@ impl MeasurementStore for InMemoryStore {
         Ok(inner
             .measurements
             .range(
-                (assignment_id, NaiveDate::MIN, NaiveDate::MIN)
-                    ..=(assignment_id, NaiveDate::MAX, NaiveDate::MAX),
+                (assignment_id, NaiveDate::MIN, NaiveDate::MIN, false)
+                    ..=(assignment_id, NaiveDate::MAX, NaiveDate::MAX, true),
             )
             .map(|(_, (_, m))| m)
             .filter(|m| same_tenant(tenant, &m.tenant))
             .cloned()
             .collect())
-    }
-
-    fn latest_measurement(
-        &self,
-        tenant: Option<&str>,
-        assignment_id: u64,
-    ) -> Result<Option<Measurement>> {
-        Ok(self.measurements(tenant, assignment_id)?.pop())
     }
 }
 

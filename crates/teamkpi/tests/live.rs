@@ -44,3 +44,8 @@ fn engine_batches_equal_live_store() {
 fn in_memory_store_live_analytics_equal_snapshots() {
     live_analytics_equal_snapshots(&InMemoryStore::new());
 }
+
+#[test]
+fn in_memory_store_live_ranges_equal_snapshots() {
+    live_ranges_equal_snapshots(&InMemoryStore::new());
+}

@@ -266,3 +266,133 @@ fn the_engine_is_a_metric_source() {
     assert_eq!(m.actual, Decimal::ONE);
     assert_eq!(m.achievement, Decimal::from_str("50").unwrap());
 }
+
+fn range_request(assignment_id: u64, start: &str, end: &str) -> RangeRequest {
+    RangeRequest {
+        tenant: None,
+        assignment_id,
+        range: DateRange::new(d(start), d(end)).unwrap(),
+        now: Utc.with_ymd_and_hms(2025, 11, 10, 2, 0, 0).unwrap(),
+        timezone: chrono_tz::UTC,
+        policy: AchievementPolicy::default(),
+    }
+}
+
+#[test]
+fn a_range_is_measured_exactly_and_stored_ad_hoc() {
+    let store = setup();
+    let catalog = MetricCatalog::builtin();
+    let options = MetricsOptions::daily(chrono_tz::UTC);
+    let measure = |req: &RangeRequest| {
+        let source = SnapshotMetrics::for_range(&tickets(), &options, req.range).unwrap();
+        measure_range(&store, &source, None, &catalog, req)
+    };
+    // The weekly average resolution over one day: (2 h + 4 h) / 2 = 3 h against 3 h.
+    let done = measure(&range_request(2, "2025-11-05", "2025-11-05")).unwrap();
+    let m = done.measurement.unwrap();
+    assert_eq!(
+        (m.period_start, m.period_end),
+        (d("2025-11-05"), d("2025-11-05"))
+    );
+    assert_eq!(
+        (m.actual.to_string(), m.achievement.to_string()),
+        ("3.00".into(), "100.00".into())
+    );
+    assert!(m.ad_hoc && m.complete);
+    assert_eq!(done.reason, None);
+    // Not the latest, and not in AgentKPI, until the natural week is measured.
+    assert!(store.latest_measurement(None, 2).unwrap().is_none());
+    let natural = SnapshotMetrics::new(&tickets(), &options).unwrap();
+    let policy = AchievementPolicy::default();
+    let day = d("2025-11-05");
+    let row = agent_kpi(&store, &natural, None, 1, day, &policy).unwrap();
+    assert_eq!(row.overall_kpi_score, None);
+    let req = UpdateRequest {
+        tenant: None,
+        range: UpdateRange::Date(day),
+        agent_id: Some(1),
+        now: Utc.with_ymd_and_hms(2025, 11, 10, 2, 0, 0).unwrap(),
+        timezone: chrono_tz::UTC,
+        policy: policy.clone(),
+    };
+    update_kpis(&store, &natural, None, &catalog, &req).unwrap();
+    let latest = store.latest_measurement(None, 2).unwrap().unwrap();
+    assert_eq!(
+        (latest.period_start, latest.ad_hoc),
+        (d("2025-11-03"), false)
+    );
+    assert!(agent_kpi(&store, &natural, None, 1, day, &policy)
+        .unwrap()
+        .overall_kpi_score
+        .is_some());
+
+    // A range without data stores nothing; the same range again replaces its row.
+    let quiet = measure(&range_request(2, "2025-11-07", "2025-11-08")).unwrap();
+    assert_eq!(
+        (quiet.measurement_id, quiet.reason.as_deref()),
+        (None, Some("no activity in the period"))
+    );
+    let again = measure(&range_request(2, "2025-11-05", "2025-11-05")).unwrap();
+    assert_eq!(again.measurement_id, done.measurement_id);
+
+    // Manual KPIs read the value recorded for exactly the range.
+    let recorded_at = Utc.with_ymd_and_hms(2025, 11, 9, 0, 0, 0).unwrap();
+    let value = ManualValue {
+        assignment_id: 4,
+        period_start: d("2025-11-03"),
+        period_end: d("2025-11-05"),
+        value: Decimal::from(81),
+        recorded_by: Some(9),
+        recorded_at,
+    };
+    store.record_manual_value(None, &value).unwrap();
+    let qa = measure(&range_request(4, "2025-11-03", "2025-11-05")).unwrap();
+    assert_eq!(qa.measurement.unwrap().actual.to_string(), "81.00");
+    let other = measure(&range_request(4, "2025-11-03", "2025-11-04")).unwrap();
+    assert_eq!(other.reason.as_deref(), Some("no manual value recorded"));
+
+    // An assignment not valid in the range, an unknown one, a KPI that cannot compute.
+    let before = measure(&range_request(2, "2025-09-01", "2025-09-02")).unwrap();
+    assert_eq!(
+        before.reason.as_deref(),
+        Some("the assignment is not active in the range")
+    );
+    let unknown = measure(&range_request(99, "2025-11-05", "2025-11-05")).unwrap_err();
+    assert_eq!(unknown.code(), "unknown_assignment");
+    let broken = measure(&range_request(6, "2025-11-05", "2025-11-05")).unwrap_err();
+    assert_eq!(broken.code(), "formula_syntax");
+    // Figures computed for natural periods cannot answer a range.
+    let wrong = measure_range(
+        &store,
+        &natural,
+        None,
+        &catalog,
+        &range_request(2, "2025-11-05", "2025-11-05"),
+    );
+    assert_eq!(wrong.unwrap_err().code(), "invalid_argument");
+}
+
+#[test]
+fn the_engine_measures_a_range_as_the_snapshots_do() {
+    let store = setup();
+    let mut engine = Engine::new(EngineOptions::new(chrono_tz::UTC));
+    for t in tickets() {
+        for e in teamkpi::live::ticket_events(&t) {
+            engine.apply(&e).unwrap();
+        }
+    }
+    let catalog = MetricCatalog::builtin();
+    let req = range_request(3, "2025-11-05", "2025-11-06");
+    let from_engine = measure_range(&store, &engine, None, &catalog, &req).unwrap();
+    let options = MetricsOptions::daily(chrono_tz::UTC);
+    let source = SnapshotMetrics::for_range(&tickets(), &options, req.range).unwrap();
+    let from_tickets = measure_range(&store, &source, None, &catalog, &req).unwrap();
+    // Resolution rate over the two days: 2 of 3 assigned.
+    let m = from_engine.measurement.clone().unwrap();
+    assert_eq!(m.actual.to_string(), "66.67");
+    assert_eq!(from_engine, from_tickets);
+    // Evicted tickets cannot be counted again: a range before the eviction is refused.
+    engine.evict_before(Utc.with_ymd_and_hms(2025, 11, 6, 0, 0, 0).unwrap());
+    let err = measure_range(&store, &engine, None, &catalog, &req).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+}

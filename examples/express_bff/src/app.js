@@ -66,6 +66,7 @@ function measurementRow(m) {
     period_end: m.period_end,
     calculated_at: m.calculated_at,
     complete: m.complete,
+    ad_hoc: m.ad_hoc,
   }
 }
 
@@ -162,26 +163,28 @@ function createApp({ store = new teamkpi.SqliteStore('kpis.sqlite'), now = () =>
     if (end < start) throw new HttpError(400, 'invalid_range', 'period_end is before period_start')
     const a = store.assignment(userKpiId)
     if (!a) throw new HttpError(404, 'unknown_assignment', `unknown user KPI ${userKpiId}`)
-    // The KPI's natural periods touched by the range are recomputed from live figures, off the
-    // main thread; a period without data gets no measurement rather than a 0.
-    const t = now()
-    let guard = 0
-    for (let d = start; d <= end; d = nextDay(d)) {
-      if (++guard > 366) throw new HttpError(400, 'invalid_argument', 'at most a year at a time')
-      const report = await live.updateKpisAsync({ now: t, date: d, agentId: a.agent_id })
-      const failed = report.outcomes.find((o) => o.assignment_id === userKpiId && o.outcome === 'failed')
-      if (failed) throw new HttpError(422, 'calculation_failed', failed.reason ?? 'failed')
+    if ((Date.parse(end) - Date.parse(start)) / 86400000 > 366) {
+      throw new HttpError(400, 'invalid_argument', 'at most a year at a time')
     }
-    const inside = store.measurements(userKpiId).filter((m) => start <= m.period_end && m.period_start <= end)
-    if (inside.length === 0) {
+    // Exactly the requested days, from the live day rows, off the main thread; stored as an
+    // ad-hoc measurement that never becomes the scorecard's latest (the KPI's natural periods
+    // stay the nightly job's). A range without data gets no measurement rather than a 0.
+    let done
+    try {
+      done = await live.measureRangeAsync(userKpiId, start, end, { now: now() })
+    } catch (e) {
+      if (e instanceof teamkpi.TeamKpiError && !e.code.startsWith('unknown_')) {
+        throw new HttpError(422, 'calculation_failed', `${e.code}: ${e.message}`)
+      }
+      throw e
+    }
+    if (!done.measurement) {
       return res.json({ success: true, measurement_id: null, measurement: null, reason: 'no_data' })
     }
-    const m = inside[inside.length - 1]
-    const measurementId = store.upsertMeasurement(m) // the same row: its id
     res.json({
       success: true,
-      measurement_id: measurementId,
-      measurement: { user_kpi_id: userKpiId, ...measurementRow(m) },
+      measurement_id: done.measurement_id,
+      measurement: { user_kpi_id: userKpiId, ...measurementRow(done.measurement) },
     })
   })
 

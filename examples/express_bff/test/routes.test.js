@@ -25,6 +25,8 @@ async function serve(t, options = {}) {
   store.putTickets([
     { id: 1, agent_id: 1, created_at: new Date('2025-10-06T08:00:00Z'), resolved_at: new Date('2025-10-06T10:00:00Z') },
     { id: 2, agent_id: 1, created_at: new Date('2025-10-07T08:00:00Z'), resolved_at: new Date('2025-10-07T12:00:00Z') },
+    // the same ISO week, after the range the curl session asks for
+    { id: 3, agent_id: 1, created_at: new Date('2025-10-09T08:00:00Z'), resolved_at: new Date('2025-10-09T18:00:00Z') },
   ])
   const app = createApp({ store, now: () => NOW, ...options })
   await backfill(app, new Date('2025-09-01T00:00:00Z'), NOW)
@@ -41,11 +43,11 @@ async function serve(t, options = {}) {
     })
     return { status: r.status, body: await r.json() }
   }
-  return { store, request }
+  return { store, request, live: app.locals.live }
 }
 
 test("the KPI tables' curl session: definitions, assign, calculate, user KPIs", async (t) => {
-  const { request } = await serve(t)
+  const { store, request, live } = await serve(t)
   const defs = await request('GET', '/definitions')
   assert.equal(defs.status, 200)
   const [d] = defs.body.definitions
@@ -66,16 +68,26 @@ test("the KPI tables' curl session: definitions, assign, calculate, user KPIs", 
   const calc = await request('POST', `/calculate/${userKpiId}`, { period_start: '2025-10-01', period_end: '2025-10-07' })
   assert.equal(calc.status, 200)
   assert.ok(calc.body.measurement_id > 0)
-  // (2 h + 4 h) / 2 = 3 h against 3 h, lower better → 100 % for the ISO week of Oct 6
+  // exactly the requested days: (2 h + 4 h) / 2 = 3 h against 3 h, lower better → 100 % (the
+  // 10 h of Oct 9 is outside the range)
+  const got = calc.body.measurement
   assert.deepEqual(
-    [calc.body.measurement.actual_value, calc.body.measurement.achievement_percentage, calc.body.measurement.period_start],
-    [3, 100, '2025-10-06'],
+    [got.actual_value, got.achievement_percentage, got.period_start, got.period_end, got.ad_hoc],
+    [3, 100, '2025-10-01', '2025-10-07', true],
   )
+  const again = await request('POST', `/calculate/${userKpiId}`, { period_start: '2025-10-01', period_end: '2025-10-07' })
+  assert.equal(again.body.measurement_id, calc.body.measurement_id)
 
+  // ad hoc: never the scorecard's latest
   const after = await request('GET', '/users/1/kpis')
-  const m = after.body.kpis[0].latest_measurement
-  assert.equal(m.achievement_percentage.toFixed(2), '100.00')
+  assert.equal(after.body.kpis[0].latest_measurement, null)
+  // the nightly job's natural week: (2 + 4 + 10) / 3 h → 56.25 %, the latest
+  await live.updateKpisAsync({ now: NOW, date: '2025-10-09' })
+  const nightly = await request('GET', '/users/1/kpis')
+  const m = nightly.body.kpis[0].latest_measurement
+  assert.deepEqual([m.period_start, m.achievement_percentage, m.ad_hoc], ['2025-10-06', 56.25, false])
   assert.equal(typeof m.calculated_at, 'string')
+  assert.deepEqual(store.measurements(userKpiId).map((x) => [x.period_start, x.ad_hoc]), [['2025-10-01', true], ['2025-10-06', false]])
 })
 
 test('validation: 400 with a code, 404 for unknown ids, 409 for a duplicate', async (t) => {
@@ -120,7 +132,7 @@ test("the admin back end's auth middleware guards the routes", async (t) => {
 })
 
 test('a long calculation through the async API does not block a second request', async (t) => {
-  const { store, request } = await serve(t)
+  const { store, request, live } = await serve(t)
   // A year of the agent's tickets through the real-time feed, and several KPIs to recompute for
   // every day of it.
   const events = []
@@ -144,20 +156,26 @@ test('a long calculation through the async API does not block a second request',
       userKpiId = userKpiId ?? made.id
     }
   }
+  // The nightly recompute of a year for every KPI, off the main thread.
   const started = Date.now()
   let longDone = false
-  const long = request('POST', `/calculate/${userKpiId}`, { period_start: '2024-10-11', period_end: '2025-10-10' }).then((r) => {
+  const long = live.updateKpisAsync({ now: NOW, days: 365, agentId: 7 }).then((r) => {
     longDone = true
     return r
   })
-  // While the calculation is pending, other requests are answered.
+  // While it is pending, other requests are answered.
   for (let i = 0; i < 3; i++) {
     const quick = await request('GET', '/definitions')
     assert.equal(quick.status, 200)
   }
-  assert.equal(longDone, false, 'the quick requests waited for the calculation')
-  const r = await long
+  assert.equal(longDone, false, 'the quick requests waited for the recompute')
+  const report = await long
+  assert.equal(report.failures, 0)
+  t.diagnostic(`recompute of a year: ${Date.now() - started} ms`)
+  // The calculate route over the same year: one ad-hoc measurement of exactly that range.
+  const r = await request('POST', `/calculate/${userKpiId}`, { period_start: '2024-10-11', period_end: '2025-10-10' })
   assert.equal(r.status, 200)
   assert.ok(r.body.measurement_id > 0)
-  t.diagnostic(`calculation over a year: ${Date.now() - started} ms`)
+  // four tickets a day, all resolved within the year's range, the last at 2025-10-10 19:00
+  assert.deepEqual([r.body.measurement.period_start, r.body.measurement.actual_value], ['2024-10-11', 365 * 4])
 })

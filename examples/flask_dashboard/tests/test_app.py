@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+import teamkpi
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import backfill_live, create_app  # noqa: E402
@@ -208,6 +210,13 @@ def test_the_kpi_tables_routes(app: Any) -> None:
                 "created_at": dt.datetime(2025, 10, 7, 8, tzinfo=UTC),
                 "resolved_at": dt.datetime(2025, 10, 7, 12, tzinfo=UTC),
             },
+            # the same ISO week, after the requested range
+            {
+                "id": 3,
+                "agent_id": 1,
+                "created_at": dt.datetime(2025, 10, 9, 8, tzinfo=UTC),
+                "resolved_at": dt.datetime(2025, 10, 9, 18, tzinfo=UTC),
+            },
         ]
     )
     c = app.test_client()
@@ -238,7 +247,7 @@ def test_the_kpi_tables_routes(app: Any) -> None:
     (k,) = body["kpis"]
     assert (k["id"], k["target_value"], k["kpi_definition_id"]) == (user_kpi_id, 3, d["id"])
     assert k["latest_measurement"] is None
-    # the KPI tables' curl: calculate for 2025-10-01..07 → the ISO weeks touched
+    # the KPI tables' curl: calculate for exactly 2025-10-01..07
     status, body = post(
         c,
         f"/kpis/calculate/{user_kpi_id}",
@@ -247,11 +256,31 @@ def test_the_kpi_tables_routes(app: Any) -> None:
     )
     assert status == 200 and body["success"] is True and body["measurement_id"]
     m = body["measurement"]
-    # (2 h + 4 h) / 2 = 3 h against 3 h, lower better → 100 %
+    # (2 h + 4 h) / 2 = 3 h against 3 h, lower better → 100 % (the 10 h of 9 October is
+    # outside the range)
     assert (m["actual_value"], m["achievement_percentage"]) == (3, 100)
-    assert (m["period_start"], m["period_end"]) == ("2025-10-06", "2025-10-12")
+    assert (m["period_start"], m["period_end"], m["ad_hoc"]) == ("2025-10-01", "2025-10-07", True)
+    # the same request again replaces it: the same row
+    again = post(
+        c,
+        f"/kpis/calculate/{user_kpi_id}",
+        {"period_start": "2025-10-01", "period_end": "2025-10-07"},
+        agent=None,
+    )[1]
+    assert again["measurement_id"] == body["measurement_id"]
+    # ad hoc: not the scorecard's latest
     _, body = get(c, "/kpis/users/1/kpis", agent=None)
-    assert body["kpis"][0]["latest_measurement"]["achievement_percentage"] == 100
+    assert body["kpis"][0]["latest_measurement"] is None
+    # the nightly job measures the natural week: (2 + 4 + 10) / 3 h → 56.25 %, the latest
+    now = dt.datetime(2025, 10, 13, 2, tzinfo=UTC)
+    teamkpi.update_kpis(store, now=now, date=dt.date(2025, 10, 12), timezone="Europe/Warsaw")
+    _, body = get(c, "/kpis/users/1/kpis", agent=None)
+    latest = body["kpis"][0]["latest_measurement"]
+    assert (latest["period_start"], latest["period_end"]) == ("2025-10-06", "2025-10-12")
+    assert (latest["actual_value"], latest["achievement_percentage"]) == (5.33, 56.25)
+    assert latest["ad_hoc"] is False
+    kinds = [(m["period_start"], m["ad_hoc"]) for m in store.measurements(user_kpi_id)]
+    assert kinds == [(dt.date(2025, 10, 1), True), (dt.date(2025, 10, 6), False)]
 
 
 def test_the_kpi_tables_routes_bad_input(app: Any) -> None:

@@ -91,6 +91,7 @@ fn main() -> Result<()> {
                 achievement: ach,
                 metadata: BTreeMap::new(),
                 calculated_at: now,
+                ad_hoc: false,
             })?;
             println!(
                 "{:<6} {:<24} {:>10.2} {:>8} {:>11.2}%",

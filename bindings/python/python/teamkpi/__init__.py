@@ -66,6 +66,7 @@ convert_unit = _coded(_teamkpi.convert_unit)
 date_range = _coded(_teamkpi.date_range)
 evaluate_formula = _coded(_teamkpi.evaluate_formula)
 kpi_source = _coded(_teamkpi.kpi_source)
+measure_range = _coded(_teamkpi.measure_range)
 metric_catalog = _coded(_teamkpi.metric_catalog)
 overall_score = _coded(_teamkpi.overall_score)
 performance_score = _coded(_teamkpi.performance_score)
@@ -115,6 +116,7 @@ __all__ = [
     "exception_class",
     "json_default",
     "kpi_source",
+    "measure_range",
     "metric_catalog",
     "overall_score",
     "performance_score",

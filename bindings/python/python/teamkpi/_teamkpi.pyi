@@ -40,6 +40,7 @@ from ._types import (
     MetricInfo,
     Number,
     PeriodBounds,
+    RangeMeasurement,
     SessionRecord,
     SlaAnalyticsRow,
     SlaBreachList,
@@ -81,6 +82,7 @@ __all__ = [
     "convert_unit",
     "kpi_source",
     "validate_definition",
+    "measure_range",
     "metric_catalog",
     "period_bounds",
     "periods",
@@ -342,6 +344,18 @@ class LiveMetrics:
         external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
         | None = None,
     ) -> UpdateReport: ...
+    def measure_range(
+        self,
+        assignment_id: int,
+        start: Day,
+        end: Day,
+        *,
+        now: Instant,
+        cap: Number | None = None,
+        floor: Number | None = None,
+        external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
+        | None = None,
+    ) -> RangeMeasurement: ...
     def agent_kpi(self, agent_id: int, day: Day) -> AgentKpi: ...
     def dashboard(
         self,
@@ -490,6 +504,24 @@ def update_kpis(
     external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
     | None = None,
 ) -> UpdateReport: ...
+def measure_range(
+    store: Store,
+    assignment_id: int,
+    start: Day,
+    end: Day,
+    *,
+    now: Instant,
+    engine: Engine | None = None,
+    tickets: Iterable[_Record | tuple[Any, ...]] | None = None,
+    tenant: str | None = None,
+    timezone: Zone | None = None,
+    sla: SlaPolicy | _Record | None = None,
+    calendar: BusinessCalendar | _Record | None = None,
+    cap: Number | None = None,
+    floor: Number | None = None,
+    external: Callable[[KpiDefinition, KpiAssignmentRow, ExternalPeriod], Number | None]
+    | None = None,
+) -> RangeMeasurement: ...
 def agent_kpi(
     store: Store,
     agent_id: int,

@@ -42,6 +42,7 @@ __all__ = [
     "PerformanceTrends",
     "PeriodBounds",
     "PeriodName",
+    "RangeMeasurement",
     "RejectedEvent",
     "RejectedItem",
     "RejectedTicket",
@@ -236,6 +237,16 @@ class MeasurementRow(TypedDict):
     achievement: Decimal
     metadata: dict[str, Any]
     calculated_at: dt.datetime
+    ad_hoc: bool
+
+
+class RangeMeasurement(TypedDict):
+    """What ``measure_range`` did: the ad-hoc measurement stored, or why there is none."""
+
+    measurement_id: int | None
+    measurement: MeasurementRow | None
+    #: Why nothing was stored (``None`` when stored).
+    reason: str | None
 
 
 class TicketRecord(TypedDict):

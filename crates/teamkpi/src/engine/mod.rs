@@ -420,6 +420,12 @@ impl Engine {
         old.len()
     }
 
+    /// The latest `before` of [`evict_before`](Self::evict_before): figures of what came
+    /// earlier live only in the aggregates.
+    pub fn watermark(&self) -> Option<DateTime<Utc>> {
+        self.watermark
+    }
+
     /// Tickets held in memory.
     pub fn tickets_in_memory(&self) -> usize {
         self.tickets.len()

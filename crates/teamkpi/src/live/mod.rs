@@ -62,7 +62,7 @@ use crate::metrics::{
     GroupBy, GroupKey, QuantileSketch, TicketAggregate, TicketMetrics,
 };
 use crate::metrics::{Mergeable, TicketKind};
-use crate::period::{Period, PeriodKind};
+use crate::period::{DateRange, Period, PeriodKind};
 use crate::update::MetricSource;
 
 /// Identifies one live aggregate row: period kind, group (agent or team) and period start.
@@ -528,6 +528,28 @@ impl MetricSource for LiveMetrics<'_> {
             period,
             self.as_of,
         )
+    }
+
+    /// The range's day rows merged into one window (a ticket assigned on several of its days
+    /// counts once), as a computation from snapshots over that window counts them.
+    fn range_metrics(&self, agent_id: u64, range: &DateRange) -> Result<Option<TicketMetrics>> {
+        let group = GroupKey::Agent(Some(agent_id));
+        let query = LiveQuery {
+            tenant: self.tenant.clone(),
+            period: PeriodKind::Day,
+            group_by: GroupBy::Agent,
+            group: Some(group.clone()),
+            from: range.start,
+            to: range.end,
+        };
+        let rows = decoded_rows(self.store, &query, self.as_of, true)?;
+        let total = TicketAggregate::window_total(
+            rows.iter().map(|(key, _, agg)| (key.start, agg)),
+            range.start,
+            range.end,
+        );
+        Ok((!total.counts_nothing())
+            .then(|| TicketMetrics::from_aggregate(&group, range.start, range.end, &total)))
     }
 }
 

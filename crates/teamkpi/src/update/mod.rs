@@ -24,8 +24,11 @@ use crate::metrics::{
 };
 use crate::num::round2;
 use crate::period::{last_n_days, today, DateRange, Period, PeriodKind};
+
+mod range;
 use crate::score::{achievement, overall_score, AchievementPolicy, WeightedAchievement};
 use crate::store::{AssignmentFilter, KpiStore};
+pub use range::{measure_range, RangeMeasurement, RangeRequest};
 
 /// Which days to recompute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,23 +92,46 @@ impl UpdateRequest {
     }
 }
 
-/// Metric values per agent and natural period, for `update_kpis`.
+/// Metric values per agent, for natural periods (`update_kpis`) and requested ranges of days
+/// ([`measure_range`]).
 pub trait MetricSource {
     /// The agent's figures for the period; `None` when the agent had no activity in it.
     fn metrics(&self, agent_id: u64, period: &Period) -> Result<Option<TicketMetrics>>;
+    /// The agent's figures over the local days of `range`, counted as one window (a ticket
+    /// assigned on several of its days counts once); `None` when the agent had no activity in
+    /// it.
+    fn range_metrics(&self, agent_id: u64, range: &DateRange) -> Result<Option<TicketMetrics>>;
 }
 
 impl MetricSource for Engine {
     fn metrics(&self, agent_id: u64, period: &Period) -> Result<Option<TicketMetrics>> {
         Ok(self.agent_metrics(Some(agent_id), period))
     }
+
+    /// From the tickets the engine holds: a range reaching before what it evicted cannot be
+    /// counted whole (`invalid_argument`).
+    fn range_metrics(&self, agent_id: u64, range: &DateRange) -> Result<Option<TicketMetrics>> {
+        let options = self.options();
+        if let Some(w) = self.watermark() {
+            if range.utc_bounds(options.timezone).0 < w {
+                return Err(Error::argument(
+                    "range",
+                    format!("the engine evicted tickets before {w}: measure a range after it"),
+                ));
+            }
+        }
+        let metrics = options.metrics_by(PeriodKind::Day, GroupBy::Agent);
+        SnapshotMetrics::for_range(&self.snapshots(), &metrics, *range)?
+            .range_metrics(agent_id, range)
+    }
 }
 
 /// A [`MetricSource`] over ticket snapshots (e.g. read from the host's tables), computed once
-/// per period kind.
+/// per period kind ([`new`](Self::new)) or for one requested range ([`for_range`](Self::for_range)).
 #[derive(Debug, Clone)]
 pub struct SnapshotMetrics {
     states: BTreeMap<PeriodKind, TicketMetricsState>,
+    range: Option<(DateRange, TicketMetricsState)>,
 }
 
 impl SnapshotMetrics {
@@ -123,7 +149,30 @@ impl SnapshotMetrics {
             }
             states.insert(kind, agg.into_state());
         }
-        Ok(SnapshotMetrics { states })
+        Ok(SnapshotMetrics {
+            states,
+            range: None,
+        })
+    }
+
+    /// Computes agent figures over the one window `range` from `tickets` (for
+    /// [`measure_range`]); it has no natural-period figures.
+    pub fn for_range(
+        tickets: &[Ticket],
+        options: &MetricsOptions,
+        range: DateRange,
+    ) -> Result<Self> {
+        let mut o = options.clone();
+        o.bucketing = Bucketing::range(range.start, range.end)?;
+        o.group_by = GroupBy::Agent;
+        let mut agg = TicketMetricsAggregator::new(o)?;
+        for t in tickets {
+            agg.add(t)?;
+        }
+        Ok(SnapshotMetrics {
+            states: BTreeMap::new(),
+            range: Some((range, agg.into_state())),
+        })
     }
 }
 
@@ -136,6 +185,23 @@ impl MetricSource for SnapshotMetrics {
             .and_then(|s| s.get(&key, period.start))
             .filter(|a| !a.is_empty())
             .map(|a| TicketMetrics::from_aggregate(&key, period.start, period.end, a)))
+    }
+
+    fn range_metrics(&self, agent_id: u64, range: &DateRange) -> Result<Option<TicketMetrics>> {
+        let Some((computed, state)) = self.range.as_ref().filter(|(r, _)| r == range) else {
+            return Err(Error::argument(
+                "range",
+                format!(
+                    "these figures were not computed for {} to {} (SnapshotMetrics::for_range)",
+                    range.start, range.end
+                ),
+            ));
+        };
+        let key = GroupKey::Agent(Some(agent_id));
+        Ok(state
+            .get(&key, computed.start)
+            .filter(|a| !a.is_empty())
+            .map(|a| TicketMetrics::from_aggregate(&key, computed.start, computed.end, a)))
     }
 }
 
@@ -204,25 +270,42 @@ impl<'a> WithCallFigures<'a> {
 impl MetricSource for WithCallFigures<'_> {
     fn metrics(&self, agent_id: u64, period: &Period) -> Result<Option<TicketMetrics>> {
         let row = self.inner.metrics(agent_id, period)?;
-        let Some((calls, sessions)) = self.by_agent.get(&agent_id) else {
-            return Ok(row);
+        let range = DateRange {
+            start: period.start,
+            end: period.end,
         };
-        let bounds = period.utc_bounds(self.timezone);
+        Ok(self.with_calls(agent_id, &range, row))
+    }
+
+    fn range_metrics(&self, agent_id: u64, range: &DateRange) -> Result<Option<TicketMetrics>> {
+        let row = self.inner.range_metrics(agent_id, range)?;
+        Ok(self.with_calls(agent_id, range, row))
+    }
+}
+
+impl WithCallFigures<'_> {
+    /// `row` with the agent's call-center figures over `range` (a row of zero ticket figures
+    /// when it had none).
+    fn with_calls(
+        &self,
+        agent_id: u64,
+        range: &DateRange,
+        row: Option<TicketMetrics>,
+    ) -> Option<TicketMetrics> {
+        let Some((calls, sessions)) = self.by_agent.get(&agent_id) else {
+            return row;
+        };
+        let bounds = range.utc_bounds(self.timezone);
         let f = CallFigures::of_agent(agent_id, bounds, self.now, calls, sessions);
         if f.is_empty() {
-            return Ok(row);
+            return row;
         }
         let mut row = row.unwrap_or_else(|| {
             let key = GroupKey::Agent(Some(agent_id));
-            TicketMetrics::from_aggregate(
-                &key,
-                period.start,
-                period.end,
-                &TicketAggregate::default(),
-            )
+            TicketMetrics::from_aggregate(&key, range.start, range.end, &TicketAggregate::default())
         });
         row.calls = Some(f);
-        Ok(Some(row))
+        Some(row)
     }
 }
 
@@ -272,7 +355,7 @@ pub struct UpdateReport {
 }
 
 /// The actual value of one KPI for one period, or why there is none.
-enum Actual {
+pub(crate) enum Actual {
     Value(Decimal, BTreeMap<String, serde_json::Value>),
     NoData(String),
 }
@@ -281,12 +364,16 @@ fn decimal_json(d: Decimal) -> serde_json::Value {
     serde_json::Value::String(d.normalize().to_string())
 }
 
-fn actual_for(
+/// The figures a KPI reads: the agent's row for the period (natural or requested), fetched
+/// only when the KPI is on metrics.
+pub(crate) type RowOf<'a> = &'a dyn Fn() -> Result<Option<TicketMetrics>>;
+
+pub(crate) fn actual_for(
     def: &KpiDefinition,
     a: &KpiAssignment,
     period: &Period,
     store: &dyn KpiStore,
-    source: &dyn MetricSource,
+    row_of: RowOf<'_>,
     external: Option<&dyn ExternalValueProvider>,
     catalog: &MetricCatalog,
 ) -> Result<Actual> {
@@ -295,7 +382,7 @@ fn actual_for(
     match &def.source {
         KpiSource::Metric { metric } => {
             let info = catalog.require(metric)?;
-            let Some(row) = source.metrics(a.agent_id, period)? else {
+            let Some(row) = row_of()? else {
                 return Ok(Actual::NoData("no activity in the period".into()));
             };
             let Some(raw) = row.metric(&info.key) else {
@@ -308,7 +395,7 @@ fn actual_for(
         }
         KpiSource::Formula { expression } => {
             let f = Formula::parse(expression, catalog)?;
-            let Some(row) = source.metrics(a.agent_id, period)? else {
+            let Some(row) = row_of()? else {
                 return Ok(Actual::NoData("no activity in the period".into()));
             };
             let mut inputs = serde_json::Map::new();
@@ -473,11 +560,34 @@ fn measure(
     a: &KpiAssignment,
     period: &Period,
 ) -> Result<std::result::Result<Measurement, String>> {
-    let (actual, metadata) = match actual_for(def, a, period, store, source, external, catalog)? {
+    let row_of = || source.metrics(a.agent_id, period);
+    let actual = actual_for(def, a, period, store, &row_of, external, catalog)?;
+    measurement_of(
+        actual,
+        def,
+        a,
+        period,
+        request.now,
+        request.timezone,
+        &request.policy,
+    )
+}
+
+/// The measurement of an actual value (`Err(why)` when there is none), not ad hoc.
+pub(crate) fn measurement_of(
+    actual: Actual,
+    def: &KpiDefinition,
+    a: &KpiAssignment,
+    period: &Period,
+    now: DateTime<Utc>,
+    timezone: Tz,
+    policy: &AchievementPolicy,
+) -> Result<std::result::Result<Measurement, String>> {
+    let (actual, metadata) = match actual {
         Actual::Value(v, m) => (v, m),
         Actual::NoData(why) => return Ok(Err(why)),
     };
-    let ach = achievement(actual, a.target, def.direction, &request.policy)?;
+    let ach = achievement(actual, a.target, def.direction, policy)?;
     Ok(Ok(Measurement {
         assignment_id: a.id,
         tenant: a.tenant.clone(),
@@ -485,12 +595,13 @@ fn measure(
         definition: def.key.clone(),
         period_start: period.start,
         period_end: period.end,
-        complete: period.is_complete(request.now, request.timezone),
+        complete: period.is_complete(now, timezone),
         actual,
         target: a.target,
         achievement: ach,
         metadata,
-        calculated_at: request.now,
+        calculated_at: now,
+        ad_hoc: false,
     }))
 }
 
@@ -510,8 +621,9 @@ pub struct AgentKpi {
 }
 
 /// The support desk's AgentKPI for an agent and day: total tickets from `source`, and the overall score
-/// over the stored measurements of the agent's assignments whose period contains the day (run
-/// `update_kpis` for the day first to refresh them).
+/// over the stored natural-period measurements of the agent's assignments whose period contains
+/// the day (run `update_kpis` for the day first to refresh them; ad-hoc measurements never
+/// count).
 pub fn agent_kpi(
     store: &dyn KpiStore,
     source: &dyn MetricSource,
@@ -535,7 +647,7 @@ pub fn agent_kpi(
         let measurement = store
             .measurements(tenant, a.id)?
             .into_iter()
-            .find(|m| m.period_start <= day && day <= m.period_end);
+            .find(|m| !m.ad_hoc && m.period_start <= day && day <= m.period_end);
         items.push(WeightedAchievement {
             weight: a.weight,
             achievement: measurement.map(|m| m.achievement),
