@@ -136,7 +136,9 @@ const RUNNERS = {
     }
   },
   sla_evaluate: (inp) => {
-    const ev = new t.SlaPolicy(inp.policy).evaluate(natives(inp.ticket), new Date(inp.now))
+    // A ticket record evaluates the timeline reconstructed from it.
+    const timeline = inp.snapshot ? t.timelinesFromTickets([natives(inp.snapshot)])[0] : natives(inp.ticket)
+    const ev = new t.SlaPolicy(inp.policy).evaluate(timeline, new Date(inp.now))
     return ev.targets.map((x) => ({
       target: x.target, cycle: x.cycle, state: x.state, due_at: x.due_at ?? null,
       used_seconds: x.used_seconds, remaining_seconds: x.remaining_seconds, late_seconds: x.late_seconds ?? null,

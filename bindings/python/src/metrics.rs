@@ -95,6 +95,8 @@ const GENERAL_KEYS: &[&str] = &[
     "transfers",
     "agent_messages",
     "last_contacted_at",
+    "status_history",
+    "customer_messages",
 ];
 
 /// One ticket of the columnar shape: what the columnar kernel reads (the priority stays a Python string

@@ -206,7 +206,12 @@ def run_calendar(inp: dict[str, Any]) -> Any:
 
 def run_sla_evaluate(inp: dict[str, Any]) -> Any:
     policy = teamkpi.SlaPolicy(inp["policy"])
-    ev = policy.evaluate(natives(inp["ticket"]), aware(inp["now"]))
+    # A ticket record evaluates the timeline reconstructed from it.
+    if "snapshot" in inp:
+        (timeline,) = teamkpi.timelines_from_tickets([natives(inp["snapshot"])])
+    else:
+        timeline = natives(inp["ticket"])
+    ev = policy.evaluate(timeline, aware(inp["now"]))
     keys = (
         "target",
         "cycle",

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use teamkpi::metrics::{
     call_center_dashboard, AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact,
-    ContactReason, DashboardRequest, SessionKind, Ticket, TicketKind, Transfer,
+    ContactReason, CustomerMessage, DashboardRequest, SessionKind, StatusChange, Ticket,
+    TicketKind, Transfer,
 };
 use teamkpi::{
     AgentState, AgentStatus, AssignmentSettings, BusinessCalendar, NewKpiAssignment, SlaPolicy,
@@ -298,6 +299,12 @@ pub fn run(
                     if rng.chance(40) {
                         let later = fr + Duration::minutes(30 + rng.below(240) as i64);
                         if later <= now {
+                            // The customer wrote back: a next-response cycle the later
+                            // message answers.
+                            t.customer_messages.push(CustomerMessage {
+                                at: fr + (later - fr) / 2,
+                                id: None,
+                            });
                             t.agent_messages.push(AgentMessage {
                                 at: later,
                                 agent_id: None,
@@ -345,6 +352,32 @@ pub fn run(
                         .into(),
                     );
                 }
+                // The status history: open from creation; waiting on the customer from the
+                // agent's last message (the SLA clocks pause); resolved at the resolution.
+                let mut history = vec![StatusChange {
+                    at: created,
+                    status: "open".into(),
+                    id: None,
+                }];
+                match t.status.as_deref() {
+                    Some("pending_customer") => history.push(StatusChange {
+                        at: t
+                            .agent_messages
+                            .iter()
+                            .map(|m| m.at)
+                            .max()
+                            .unwrap_or(created),
+                        status: "pending_customer".into(),
+                        id: None,
+                    }),
+                    Some("resolved") => history.push(StatusChange {
+                        at: res,
+                        status: "resolved".into(),
+                        id: None,
+                    }),
+                    _ => {}
+                }
+                t.status_history = history;
                 tickets.push(t);
             }
             // Calls and sessions for the call-center dashboard (last week only).

@@ -82,6 +82,23 @@ enum Command {
         command: manage::SettingsCommand,
     },
     /// Import tickets, calls or sessions from CSV or JSON Lines (by file extension).
+    ///
+    /// CSV has a header row (empty cells are absent); JSON Lines one object a line, nested
+    /// lists allowed. Every row is checked first: one bad row imports nothing, and the report
+    /// names its line and field. Instants are RFC 3339 with an offset (2025-11-03T09:00:00Z).
+    ///
+    /// tickets: id, created_at; optional agent_id (assigned_to), team, priority, status, kind
+    /// (ticket, dispute, order, client), first_response_at, resolved_at, closed_at,
+    /// last_contacted_at; in JSON Lines also reopened_at, transfers, agent_messages,
+    /// status_history ([{"at", "status"}]: pause statuses stop the SLA clocks) and
+    /// customer_messages ([{"at"}]: they open next-response cycles).
+    ///
+    /// calls: id, agent_id, started_at (call_date, start_time), duration_seconds (duration),
+    /// outcome (status: lead, completed, no_answer, busy, failed); optional contact_id,
+    /// campaign_id.
+    ///
+    /// sessions: agent_id, kind (logged_in, working, break), start; optional end (open while
+    /// absent).
     Import {
         /// What the file holds.
         #[arg(value_parser = ["tickets", "calls", "sessions"])]

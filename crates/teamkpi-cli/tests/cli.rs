@@ -856,3 +856,50 @@ fn demo_replaces_only_its_own_database() {
         "the team's file is intact"
     );
 }
+
+/// Imported status history and customer messages take effect in `sla`: a hold stops the clocks
+/// (no breach that the hours on hold would have caused) and a customer message opens a
+/// next-response cycle.
+#[test]
+fn sla_pauses_on_hold_and_opens_reply_cycles_from_imported_history() {
+    let (dir, db) = scratch();
+    assert!(teamkpi(&db, &["init"]).status.success());
+    let policy = dir.path().join("sla.json");
+    std::fs::write(
+        &policy,
+        r#"{"name": "desk", "pause_statuses": ["on_hold"],
+            "targets": {"normal": {"first_response": 3600, "next_response": 3600,
+                                   "resolution": 10800}}}"#,
+    )
+    .unwrap();
+    let o = teamkpi(
+        &db,
+        &["settings", "set", "--sla-policy", policy.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // At NOW (15:30): ticket 1 is 4 h old, 3 h 20 min of them on hold; ticket 2's customer
+    // wrote at 14:00 and had no answer.
+    let o = import(
+        &db,
+        dir.path(),
+        "tickets",
+        "tickets.jsonl",
+        r#"{"id": 1, "priority": "normal", "created_at": "2025-11-14T11:30:00Z", "first_response_at": "2025-11-14T11:40:00Z", "status": "open", "status_history": [{"at": "2025-11-14T11:40:00Z", "status": "on_hold"}, {"at": "2025-11-14T15:00:00Z", "status": "open"}]}
+{"id": 2, "priority": "normal", "created_at": "2025-11-14T13:00:00Z", "first_response_at": "2025-11-14T13:10:00Z", "customer_messages": [{"at": "2025-11-14T14:00:00Z"}]}
+"#,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = teamkpi(&db, &["sla", "--json", "--all"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let breaches: Vec<(u64, String)> = v["breaches"]["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let target = b["target"].as_str().unwrap().to_owned();
+            (b["ticket_id"].as_u64().unwrap(), target)
+        })
+        .collect();
+    assert_eq!(breaches, [(2, "next_response".to_owned())], "{v}");
+}

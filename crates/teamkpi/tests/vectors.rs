@@ -248,7 +248,14 @@ fn run(function: &str, input: &Value) -> Result<Value> {
         }
         "sla_evaluate" => {
             let policy: SlaPolicy = from_json(input["policy"].clone())?;
-            let ticket: TicketTimeline = from_json(input["ticket"].clone())?;
+            // A ticket record evaluates the timeline reconstructed from it.
+            let ticket: TicketTimeline = match input.get("snapshot") {
+                Some(record) => {
+                    let t: teamkpi::metrics::Ticket = from_json(record.clone())?;
+                    TicketTimeline::from_ticket(&t)
+                }
+                None => from_json(input["ticket"].clone())?,
+            };
             let eval = policy.evaluate(&ticket, instant(s(input, "now")))?;
             let fmt = |t: Option<DateTime<Utc>>| {
                 t.map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()))

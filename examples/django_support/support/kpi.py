@@ -14,8 +14,10 @@ for a
   or one agent, then the AgentKPI rows of those days.
 
 Event ids follow teamkpi's scheme for records (`ticket:{id}:created`, `ticket:{id}:resolved`,
-`ticket:{id}:closed`, `transfer:{id}`, `message:{id}`), the ids a backfill derives from the same
-rows: an event applied twice — by a hook and by a backfill, or by two hooks — counts once.
+`ticket:{id}:closed`, `transfer:{id}`, `message:{id}`, `customer_message:{id}`, `status:{id}`),
+the ids a backfill derives from the same rows: an event applied twice — by a hook and by a
+backfill, or by two hooks — counts once. Status changes and customer messages reach the SLA
+clocks: the policy's pause statuses stop them, a customer message opens a next-response cycle.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django.utils import timezone
 
 import teamkpi
 
-from .models import Agent, AgentKPI, Message, Ticket, TicketTransfer
+from .models import Agent, AgentKPI, Message, Ticket, TicketStatusChange, TicketTransfer
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -109,7 +111,16 @@ def transfer_event(x: TicketTransfer) -> dict[str, Any]:
 
 
 def message_event(m: Message) -> dict[str, Any]:
+    """An agent's reply, or a customer's message (which opens a next-response cycle)."""
+    if m.sender_type == "customer":
+        return event("customer_replied", f"customer_message:{m.pk}", m.created_at, m.ticket_id)
     return event("agent_replied", f"message:{m.pk}", m.created_at, m.ticket_id, agent_id=m.agent_id)
+
+
+def status_event(change: TicketStatusChange) -> dict[str, Any]:
+    return event(
+        "status_changed", f"status:{change.pk}", change.at, change.ticket_id, status=change.status
+    )
 
 
 def apply_events(events: list[dict[str, Any]], agents: Iterable[int | None]) -> None:
@@ -148,10 +159,8 @@ def backfill(
 def _tickets(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return qs.prefetch_related(
         Prefetch("transfers", queryset=TicketTransfer.objects.order_by("at", "pk")),
-        Prefetch(
-            "messages",
-            queryset=Message.objects.filter(sender_type="agent").order_by("created_at", "pk"),
-        ),
+        Prefetch("messages", queryset=Message.objects.order_by("created_at", "pk")),
+        Prefetch("status_changes", queryset=TicketStatusChange.objects.order_by("at", "pk")),
     )
 
 
@@ -173,7 +182,17 @@ def snapshot(t: Ticket) -> dict[str, Any]:
             for x in t.transfers.all()
         ],
         "agent_messages": [
-            {"id": m.pk, "at": m.created_at, "agent_id": m.agent_id} for m in t.messages.all()
+            {"id": m.pk, "at": m.created_at, "agent_id": m.agent_id}
+            for m in t.messages.all()
+            if m.sender_type == "agent"
+        ],
+        "customer_messages": [
+            {"id": m.pk, "at": m.created_at}
+            for m in t.messages.all()
+            if m.sender_type == "customer"
+        ],
+        "status_history": [
+            {"id": x.pk, "at": x.at, "status": x.status} for x in t.status_changes.all()
         ],
     }
 
@@ -191,6 +210,7 @@ def snapshots(start: dt.datetime | None = None, end: dt.datetime | None = None) 
             | Q(closed_at__gte=start)
             | Q(transfers__at__gte=start)
             | Q(messages__created_at__gte=start)
+            | Q(status_changes__at__gte=start)
             | Q(resolved_at__isnull=True)
         ).distinct()
     return [snapshot(t) for t in _tickets(qs.order_by("pk"))]

@@ -49,6 +49,15 @@ class Ticket(models.Model):
         return self.ticket_number
 
 
+class TicketStatusChange(models.Model):
+    """A ticket's status history (recorded on every status change): while a ticket is in one of
+    the SLA policy's pause statuses (`pending`, waiting on the customer), its SLA clocks stop."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=16, choices=Ticket.STATUSES)
+    at = models.DateTimeField(default=timezone.now)
+
+
 class TicketTransfer(models.Model):
     """A ticket moved from one agent to another (the support desk's transfer: both agents count)."""
 

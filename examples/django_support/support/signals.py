@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import assignment, kpi
-from .models import Client, ClientTask, Message, Ticket, TicketTransfer
+from .models import Client, ClientTask, Message, Ticket, TicketStatusChange, TicketTransfer
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,32 @@ def stamp_ticket_times(sender: type, instance: Ticket, **kwargs: Any) -> None:
         instance.closed_at = instance.closed_at or now
 
 
+@receiver(pre_save, sender=Ticket)
+def remember_status(sender: type, instance: Ticket, **kwargs: Any) -> None:
+    # The stored status before this save, to record a change (part of saving: always on).
+    before = Ticket.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
+    instance._status_before = before  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Ticket)
+def record_status_change(sender: type, instance: Ticket, created: bool, **kwargs: Any) -> None:
+    """The status history: a row for the first status and for each change (always on)."""
+    if created or instance.status != getattr(instance, "_status_before", None):
+        at = instance.created_at if created else timezone.now()
+        change = TicketStatusChange.objects.create(ticket=instance, status=instance.status, at=at)
+        instance._status_change = change  # type: ignore[attr-defined]
+
+
 @receiver(post_save, sender=Ticket)
 @guarded
 def ticket_saved(sender: type, instance: Ticket, created: bool, **kwargs: Any) -> None:
-    """A new ticket and a resolved or closed ticket update the assignee's KPIs."""
+    """A new ticket, a resolved or closed ticket and a status change update the assignee's
+    KPIs and SLA clocks."""
     events = kpi.ticket_events(instance, created=created)
+    change = getattr(instance, "_status_change", None)
+    if change is not None:
+        events.append(kpi.status_event(change))
+        instance._status_change = None  # type: ignore[attr-defined]
     if events:
         after_commit(events, [instance.assigned_agent_id])
 
@@ -93,12 +114,11 @@ def ticket_transferred(sender: type, instance: TicketTransfer, created: bool, **
 @guarded
 def message_sent(sender: type, instance: Message, created: bool, **kwargs: Any) -> None:
     """The support desk: an agent's message updates the assignee's KPIs (and is the first response
-    when
-    it is the first one)."""
-    if not created or instance.sender_type != "agent":
+    when it is the first one); a customer's message opens a next-response cycle."""
+    if not created:
         return
     ticket = instance.ticket
-    if ticket.first_response_at is None:
+    if instance.sender_type == "agent" and ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk).update(first_response_at=instance.created_at)
     after_commit([kpi.message_event(instance)], [ticket.assigned_agent_id])
 

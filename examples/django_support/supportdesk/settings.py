@@ -83,8 +83,8 @@ SUPPORT_SLA_POLICY = {
     "pause_statuses": ["pending"],
     "at_risk": {"fraction": 0.8},
     "targets": {
-        "urgent": {"first_response": 15 * 60, "resolution": 4 * 3600},
-        "high": {"first_response": 3600, "resolution": 8 * 3600},
+        "urgent": {"first_response": 15 * 60, "next_response": 30 * 60, "resolution": 4 * 3600},
+        "high": {"first_response": 3600, "next_response": 3600, "resolution": 8 * 3600},
         "normal": {"first_response": 4 * 3600, "resolution": 24 * 3600},
         "low": {"first_response": 24 * 3600, "resolution": 72 * 3600},
     },

@@ -23,6 +23,7 @@ __all__ = [
     "CallRecord",
     "CampaignRecord",
     "ContactRecord",
+    "CustomerMessage",
     "DashboardStats",
     "Day",
     "DayTrend",
@@ -52,6 +53,7 @@ __all__ = [
     "SlaAnalyticsRow",
     "SlaBreachList",
     "SlaEvaluation",
+    "StatusChange",
     "StoreSettings",
     "TargetEvaluation",
     "TicketMetricsRow",
@@ -249,9 +251,30 @@ class RangeMeasurement(TypedDict):
     reason: str | None
 
 
-class TicketRecord(TypedDict):
-    """A ticket as a store holds it (what ``put_tickets`` takes, with every field)."""
+class _StatusChangeKeys(TypedDict):
+    at: dt.datetime
+    status: str
 
+
+class StatusChange(_StatusChangeKeys, total=False):
+    """A ticket entered ``status`` at ``at`` (pause statuses stop its SLA clocks)."""
+
+    #: The host's id of the status-change record.
+    id: int
+
+
+class _CustomerMessageKeys(TypedDict):
+    at: dt.datetime
+
+
+class CustomerMessage(_CustomerMessageKeys, total=False):
+    """A message from the customer (after an agent's reply it opens a next-response cycle)."""
+
+    #: The host's id of the message record.
+    id: int
+
+
+class _TicketRecordKeys(TypedDict):
     tenant: str | None
     id: int
     kind: str
@@ -267,6 +290,14 @@ class TicketRecord(TypedDict):
     transfers: list[dict[str, Any]]
     agent_messages: list[dict[str, Any]]
     last_contacted_at: dt.datetime | None
+
+
+class TicketRecord(_TicketRecordKeys, total=False):
+    """A ticket as a store holds it (what ``put_tickets`` takes, with every field); the status
+    history and the customer messages are left out when empty."""
+
+    status_history: list[StatusChange]
+    customer_messages: list[CustomerMessage]
 
 
 class StoreSettings(TypedDict):

@@ -251,6 +251,24 @@ pub fn live_options() -> EngineOptions {
     o
 }
 
+/// [`live_options`] with a policy that pauses on `on_hold` (the streams' hold status) and sets
+/// next-response targets (the streams' customer messages open cycles): SLA figures from
+/// timelines then depend on status changes and customer messages.
+pub fn paused_options() -> EngineOptions {
+    let mut o = live_options();
+    o.sla = Some(
+        from_json(
+            serde_json::json!({"name": "desk", "pause_statuses": ["on_hold"],
+            "targets": {
+            "normal": {"first_response": 3600, "next_response": 7200, "resolution": 86400},
+            "high": {"first_response": 1800, "next_response": 3600, "resolution": 28800},
+            "urgent": {"first_response": 900, "next_response": 1800, "resolution": 14400}}}),
+        )
+        .unwrap(),
+    );
+    o
+}
+
 /// Every live row of the store for `period` and grouping over the streams' months.
 pub fn all_live_rows(
     store: &dyn LiveStore,
@@ -529,7 +547,7 @@ pub fn spawn_workers(name: &str, env: (&str, &str), workers: u64) -> u64 {
 pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
     use crate::live::LiveWindows;
     use crate::metrics::analytics::*;
-    let options = live_options();
+    let options = paused_options();
     let mut events = realistic_stream(21, 1, 500, 30, 6);
     events.extend(transfers_back_and_forth());
     // An urgent ticket opened last and never answered: which of its targets have fallen due
@@ -646,6 +664,41 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
             }
         }
         if days == 60 {
+            // The snapshots' holds and customer messages move SLA figures: without the pause
+            // status and the next-response targets the same timelines evaluate otherwise.
+            let mut plain = serde_json::to_value(policy).unwrap();
+            plain["pause_statuses"] = serde_json::json!([]);
+            let plain: crate::SlaPolicy = from_json(plain).unwrap();
+            let (paused, unpaused): (Vec<_>, Vec<_>) = tickets
+                .iter()
+                .map(|t| {
+                    let tl = crate::sla::TicketTimeline::from_ticket(t);
+                    let due = |p: &crate::SlaPolicy| {
+                        let e = p.evaluate(&tl, now).unwrap();
+                        e.targets.iter().map(|x| x.due_at).collect::<Vec<_>>()
+                    };
+                    (due(policy), due(&plain))
+                })
+                .unzip();
+            let moved = paused.iter().zip(&unpaused).filter(|(a, b)| a != b).count();
+            assert!(moved > 5, "holds moved {moved} tickets' due instants");
+            let cycles = tickets
+                .iter()
+                .map(|t| {
+                    policy
+                        .evaluate(&crate::sla::TicketTimeline::from_ticket(t), now)
+                        .unwrap()
+                })
+                .filter(|e| {
+                    e.targets
+                        .iter()
+                        .any(|x| x.target == crate::SlaTarget::NextResponse)
+                })
+                .count();
+            assert!(
+                cycles > 5,
+                "customer messages opened {cycles} next-response cycles"
+            );
             // Every agent had work: the comparison is not trivially empty.
             let comparison = &a[0]["agents"];
             assert!(
@@ -668,7 +721,7 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
 pub fn live_ranges_equal_snapshots(store: &dyn LiveStore) {
     use crate::live::LiveMetrics;
     use crate::update::{MetricSource, SnapshotMetrics};
-    let options = live_options();
+    let options = paused_options();
     let mut events = realistic_stream(31, 1, 400, 40, 5);
     events.extend(transfers_back_and_forth());
     for chunk in shuffled_with_duplicates(&events, 32, 5).chunks(173) {

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::{AgentMessage, Call, SessionKind, Ticket, TicketKind, Transfer};
+use crate::metrics::{
+    AgentMessage, Call, CustomerMessage, SessionKind, StatusChange, Ticket, TicketKind, Transfer,
+};
 
 use super::*;
 
@@ -200,8 +202,8 @@ pub(crate) enum What<'a> {
     Resolved,
     Reopened,
     Closed,
-    /// Customer messages, and anything else that changes no figure.
-    Other,
+    /// A customer message (opens a next-response cycle).
+    CustomerMessage,
 }
 
 impl<'a> EventView<'a> {
@@ -227,7 +229,11 @@ impl<'a> EventView<'a> {
             EventKind::Resolved { .. } => What::Resolved,
             EventKind::Reopened { .. } => What::Reopened,
             EventKind::Closed { .. } => What::Closed,
-            _ => What::Other,
+            // Calls and sessions name no ticket: no ticket's log holds them.
+            EventKind::CustomerReplied { .. }
+            | EventKind::CallEnded { .. }
+            | EventKind::SessionStarted { .. }
+            | EventKind::SessionEnded { .. } => What::CustomerMessage,
         };
         EventView {
             id: &e.id,
@@ -291,7 +297,17 @@ pub(crate) fn snapshot_from_views<'a>(
                     id: None,
                 });
             }
-            What::Status(status) => t.status = Some(status.to_owned()),
+            What::Status(status) => {
+                t.status = Some(status.to_owned());
+                t.status_history.push(StatusChange {
+                    at: e.at,
+                    status: status.to_owned(),
+                    id: None,
+                });
+            }
+            What::CustomerMessage => t
+                .customer_messages
+                .push(CustomerMessage { at: e.at, id: None }),
             What::Resolved => resolved = Some(e.at),
             What::Reopened if resolved.is_some() || t.closed_at.is_some() => {
                 resolved = None;

@@ -114,7 +114,7 @@ pub(crate) enum Held {
     Resolved,
     Reopened,
     Closed,
-    Other,
+    CustomerMessage,
 }
 
 /// A creation's fields, with its texts borrowed (in a view) or owned (held).
@@ -166,7 +166,7 @@ impl EventStore {
             What::Resolved => Held::Resolved,
             What::Reopened => Held::Reopened,
             What::Closed => Held::Closed,
-            What::Other => Held::Other,
+            What::CustomerMessage => Held::CustomerMessage,
         };
         let held = HeldEvent {
             at: event.at,
@@ -206,7 +206,7 @@ impl EventStore {
             Held::Resolved => What::Resolved,
             Held::Reopened => What::Reopened,
             Held::Closed => What::Closed,
-            Held::Other => What::Other,
+            Held::CustomerMessage => What::CustomerMessage,
         };
         Some(EventView { id, at: h.at, what })
     }

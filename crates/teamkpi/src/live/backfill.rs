@@ -14,7 +14,11 @@
 //! | ticket | n-th agent message, time order (no record id) | `ticket:{id}:message:{n}` |
 //! | ticket | n-th reopening (and the resolution it undid) | `ticket:{id}:reopen:{n}:1` (`…:0`) |
 //! | ticket | resolved / closed | `ticket:{id}:resolved`, `ticket:{id}:closed` |
-//! | ticket | its current status | `ticket:{id}:status` |
+//! | ticket | a status change with the host's record id | `status:{id}` |
+//! | ticket | n-th change of its status history, time order (no record id) | `ticket:{id}:status:{n}` |
+//! | ticket | its current status (no status history) | `ticket:{id}:status` |
+//! | ticket | a customer message with the host's record id | `customer_message:{id}` |
+//! | ticket | n-th customer message, time order (no record id) | `ticket:{id}:customer_message:{n}` |
 //! | call | ended | `call:{id}` |
 //! | session | started / ended | `session:{agent}:{kind}:{start}:start` / `…:end` |
 
@@ -120,15 +124,29 @@ pub fn ticket_events(t: &Ticket) -> Vec<Event> {
     if let Some(c) = t.closed_at {
         out.push(ev("closed".into(), c, EventKind::Closed { ticket_id: id }));
     }
-    if let Some(status) = &t.status {
-        out.push(ev(
-            "status".into(),
-            t.last_activity_at(),
-            EventKind::StatusChanged {
-                ticket_id: id,
-                status: status.clone(),
-            },
+    let mut customer: Vec<_> = t.customer_messages.clone();
+    customer.sort_by_key(|m| m.at);
+    for (n, m) in customer.iter().enumerate() {
+        out.push(named(
+            name(m.id, "customer_message", n),
+            m.at,
+            EventKind::CustomerReplied { ticket_id: id },
         ));
+    }
+    // The history as it is; without one, the current status from the last activity (the
+    // instant a snapshot without history is taken to have entered it).
+    let single = t.status_history.is_empty();
+    for (n, s) in t.statuses().into_iter().enumerate() {
+        let event = if single {
+            format!("ticket:{id}:status")
+        } else {
+            name(s.id, "status", n)
+        };
+        let kind = EventKind::StatusChanged {
+            ticket_id: id,
+            status: s.status,
+        };
+        out.push(named(event, s.at, kind));
     }
     out
 }

@@ -53,8 +53,10 @@ enum Step {
     Reopened,
     #[serde(rename = "x")]
     Closed,
+    /// A customer message (the tag of earlier versions' "other" step, which only customer
+    /// messages ever were).
     #[serde(rename = "m")]
-    Other,
+    CustomerMessage,
 }
 
 impl Logged {
@@ -72,7 +74,7 @@ impl Logged {
             What::Resolved => Step::Resolved,
             What::Reopened => Step::Reopened,
             What::Closed => Step::Closed,
-            What::Other => Step::Other,
+            What::CustomerMessage => Step::CustomerMessage,
         };
         Logged {
             i: e.id.clone(),
@@ -101,7 +103,7 @@ impl Logged {
             Step::Resolved => What::Resolved,
             Step::Reopened => What::Reopened,
             Step::Closed => What::Closed,
-            Step::Other => What::Other,
+            Step::CustomerMessage => What::CustomerMessage,
         };
         EventView {
             id: &self.i,
@@ -151,7 +153,7 @@ impl Compact for Step {
             Step::Resolved => w.push(4),
             Step::Reopened => w.push(5),
             Step::Closed => w.push(6),
-            Step::Other => w.push(7),
+            Step::CustomerMessage => w.push(7),
         }
     }
 
@@ -169,7 +171,7 @@ impl Compact for Step {
             4 => Step::Resolved,
             5 => Step::Reopened,
             6 => Step::Closed,
-            7 => Step::Other,
+            7 => Step::CustomerMessage,
             _ => return Err(corrupt("an unknown ticket step")),
         })
     }

@@ -29,8 +29,8 @@ pub use dashboard::{
     call_center_dashboard, day_bounds, CallFigures, DashboardRequest, DashboardStats,
 };
 pub use records::{
-    AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason, SessionKind,
-    Ticket, TicketKind, Transfer,
+    AgentMessage, AgentSession, Call, CallOutcome, Campaign, Contact, ContactReason,
+    CustomerMessage, SessionKind, StatusChange, Ticket, TicketKind, Transfer,
 };
 pub use rows::{rows_of, TicketMetrics};
 pub use sketch::{QuantileSketch, SKETCH_RELATIVE_ERROR};

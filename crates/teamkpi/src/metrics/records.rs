@@ -59,6 +59,31 @@ pub struct AgentMessage {
     pub id: Option<u64>,
 }
 
+/// A status change: the ticket entered `status` at `at`. While a ticket is in one of an SLA
+/// policy's pause statuses, its clocks stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// When the status was set.
+    pub at: DateTime<Utc>,
+    /// The status entered.
+    pub status: String,
+    /// The host's id of the status-change record, when it has one (live events are then named
+    /// `status:{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+}
+
+/// A message from the customer: after an agent's reply it opens a next-response cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMessage {
+    /// When it was received.
+    pub at: DateTime<Utc>,
+    /// The host's id of the message record, when it has one (live events are then named
+    /// `customer_message:{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+}
+
 /// A ticket snapshot (also disputes, orders and CRM clients, by `kind`).
 ///
 /// Attribution (docs/semantics.md): the ticket is assigned to an agent at each assignment instant of its
@@ -109,6 +134,13 @@ pub struct Ticket {
     /// When the agent last contacted the client (the CRM assignment's `last_contacted_at`).
     #[serde(default)]
     pub last_contacted_at: Option<DateTime<Utc>>,
+    /// The status history, in any order. Without one, the ticket is taken to have entered its
+    /// current `status` at its last activity (the instant a backfill gives that status too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_history: Vec<StatusChange>,
+    /// Customer messages, in any order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_messages: Vec<CustomerMessage>,
 }
 
 fn after_creation(field: &str, created: DateTime<Utc>, at: DateTime<Utc>) -> Result<()> {
@@ -144,7 +176,32 @@ impl Ticket {
         for m in &self.agent_messages {
             after_creation("agent_messages", c, m.at)?;
         }
+        for s in &self.status_history {
+            after_creation("status_history", c, s.at)?;
+        }
+        for m in &self.customer_messages {
+            after_creation("customer_messages", c, m.at)?;
+        }
         Ok(())
+    }
+
+    /// The status history in time order (ties keep their order); without a recorded history,
+    /// the current status entered at the last activity (see [`status_history`](Self::status_history)).
+    pub fn statuses(&self) -> Vec<StatusChange> {
+        if self.status_history.is_empty() {
+            return self
+                .status
+                .iter()
+                .map(|status| StatusChange {
+                    at: self.last_activity_at(),
+                    status: status.clone(),
+                    id: None,
+                })
+                .collect();
+        }
+        let mut out = self.status_history.clone();
+        out.sort_by_key(|s| s.at);
+        out
     }
 
     /// The assignment instants and agents, in order (docs/semantics.md).
@@ -192,6 +249,8 @@ impl Ticket {
         .chain(self.reopened_at.iter().copied())
         .chain(self.transfers.iter().map(|tr| tr.at))
         .chain(self.agent_messages.iter().map(|m| m.at))
+        .chain(self.status_history.iter().map(|s| s.at))
+        .chain(self.customer_messages.iter().map(|m| m.at))
         .fold(self.created_at, DateTime::max)
     }
 

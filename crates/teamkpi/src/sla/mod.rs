@@ -220,10 +220,33 @@ pub struct TicketTimeline {
 
 impl TicketTimeline {
     /// A timeline reconstructed from a ticket snapshot: agent messages (and the first response)
-    /// as agent replies, resolution, reopenings and closing. Snapshots carry no customer messages
-    /// or status history, so next-response cycles and pauses need the host's full timeline.
+    /// as agent replies, customer messages (which open next-response cycles), the status history
+    /// (pause statuses stop the clocks; without a history, the current status from the last
+    /// activity), resolution, reopenings and closing.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use teamkpi::metrics::{StatusChange, Ticket};
+    /// use teamkpi::{from_json, SlaPolicy, TicketTimeline};
+    /// let policy: SlaPolicy = from_json(serde_json::json!({"name": "desk",
+    ///     "pause_statuses": ["pending"], "targets": {"normal": {"resolution": 3600}}})).unwrap();
+    /// let at = Utc.with_ymd_and_hms(2025, 11, 3, 9, 0, 0).unwrap();
+    /// let status = |m, s: &str| StatusChange { at: at + Duration::minutes(m), status: s.into(),
+    ///     id: None };
+    /// let t = Ticket { id: 1, priority: Some("normal".into()), created_at: at,
+    ///     status_history: vec![status(10, "pending"), status(40, "open")], ..Ticket::default() };
+    /// let eval = policy.evaluate(&TicketTimeline::from_ticket(&t), at + Duration::hours(2)).unwrap();
+    /// // 30 minutes on hold move the due instant from 10:00 to 10:30.
+    /// assert_eq!(eval.targets[0].due_at, Some(at + Duration::minutes(90)));
+    /// ```
     pub fn from_ticket(t: &crate::metrics::Ticket) -> TicketTimeline {
         let mut events = Vec::new();
+        for m in &t.customer_messages {
+            events.push(TimelineEvent {
+                at: m.at,
+                kind: TimelineEventKind::CustomerReplied,
+            });
+        }
         let mut replies: Vec<DateTime<Utc>> = t.agent_messages.iter().map(|m| m.at).collect();
         if let Some(fr) = t.first_response_at {
             if !replies.contains(&fr) {
@@ -248,6 +271,14 @@ impl TicketTimeline {
             events.push(TimelineEvent {
                 at,
                 kind: TimelineEventKind::Resolved,
+            });
+        }
+        // A status set at the instant of another event follows it (an agent replies, then sets
+        // the ticket waiting on the customer): the stable sort keeps it last among equals.
+        for s in t.statuses() {
+            events.push(TimelineEvent {
+                at: s.at,
+                kind: TimelineEventKind::StatusChanged { status: s.status },
             });
         }
         // Reopenings before the final resolution imply earlier resolutions at unknown instants;

@@ -150,9 +150,9 @@ class RealTimeSignals(SupportTestCase):
         report = kpi.live().apply([kpi.message_event(m)])
         self.assertEqual((report["applied"], report["duplicates"]), (0, 1))
         before = kpi.live().rows(TODAY, TODAY)
-        # The backfill finds both events applied; it adds only the ticket's current status,
-        # which no hook sends and no figure reads.
-        self.assertIn("1 events applied, 2 already there", self.backfill()["output"])
+        # The backfill finds every event applied (the creation, the status the save recorded,
+        # the message): nothing to add.
+        self.assertIn("0 events applied, 3 already there", self.backfill()["output"])
         self.assertEqual(kpi.live().rows(TODAY, TODAY), before)
         self.assertEqual(before[0]["agent_messages"], 1)
         self.assert_live_equals_batch()
@@ -308,6 +308,43 @@ class AnalyticsEndpoints(SupportTestCase):
         self.assertEqual(mine["count"], 1)
         _, theirs = self.get("ana", "/sla/breaches/")
         self.assertEqual(theirs["count"], 0)
+
+    def test_a_hold_pauses_and_a_customer_message_opens_a_reply_cycle(self) -> None:
+        def at(hours: float) -> dt.datetime:
+            return NOW - dt.timedelta(hours=hours)
+
+        def clock(hours: float) -> Any:
+            return mock.patch("django.utils.timezone.now", return_value=at(hours))
+
+        with self.committed(), clock(5):
+            t = self.ticket(self.ana, at(5), priority="urgent")
+            Message.objects.create(
+                ticket=t, sender_type="agent", agent=self.ana, created_at=at(4.9)
+            )
+        with self.committed(), clock(4.8):
+            t.status = "pending"  # waiting on the customer: the SLA clocks stop
+            t.save()
+        with self.committed(), clock(1):
+            Message.objects.create(ticket=t, sender_type="customer", created_at=at(1))
+            t.status = "open"
+            t.save()
+        self.assertEqual(
+            list(t.status_changes.values_list("status", flat=True)), ["open", "pending", "open"]
+        )
+        # At NOW the ticket is 5 h old, 3 h 48 min of them on hold: 72 min of its 4 h resolution
+        # are used, no breach (without the hold it would be 1 h late). The customer's message
+        # an hour ago has no answer: the 30 min next response is breached.
+        _, body = self.get("boss", "/sla/breaches/")
+        self.assertEqual(
+            [(b["ticket_id"], b["target"]) for b in body["breaches"]], [(t.pk, "next_response")]
+        )
+        # The same from the ORM's snapshots, and after a backfill (which adds nothing).
+        open_now = [x for x in kpi.snapshots() if x["resolved_at"] is None]
+        policy = teamkpi.SlaPolicy(settings.SUPPORT_SLA_POLICY)
+        want = teamkpi.sla_breaches(policy, teamkpi.timelines_from_tickets(open_now), now=NOW)
+        self.assertEqual(kpi.live().sla_breaches(now=NOW), want)
+        self.assertIn("0 events applied", self.backfill()["output"])
+        self.assertEqual(kpi.live().sla_breaches(now=NOW), want)
 
     def test_trends_shapes(self) -> None:
         _, body = self.get("ana", "/analytics/trends/?days=14")
