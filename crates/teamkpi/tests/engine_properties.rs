@@ -115,10 +115,17 @@ fn later_stream() -> impl Strategy<Value = Vec<Event>> {
 }
 
 fn options(zone: &str) -> EngineOptions {
+    options_with(zone, false)
+}
+
+/// With `paused`, the policy stops its clocks while a ticket is `on_hold` (the streams' hold).
+fn options_with(zone: &str, paused: bool) -> EngineOptions {
     let mut o = EngineOptions::new(parse_timezone(zone).unwrap());
+    let pauses: &[&str] = if paused { &["on_hold"] } else { &[] };
     o.sla = Some(
-        from_json(serde_json::json!({"name": "s", "targets": {"normal": {"first_response": 3600, "resolution": 86400}}}))
-            .unwrap(),
+        from_json(serde_json::json!({"name": "s", "pause_statuses": pauses,
+            "targets": {"normal": {"first_response": 3600, "resolution": 86400}}}))
+        .unwrap(),
     );
     o
 }
@@ -131,8 +138,9 @@ proptest! {
         (events, shuffled) in stream().prop_flat_map(|ev| (Just(ev.clone()), Just(ev).prop_shuffle())),
         dups in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
         zone in prop_oneof![Just("UTC"), Just("Europe/Warsaw")],
+        paused in any::<bool>(),
     ) {
-        let opts = options(zone);
+        let opts = options_with(zone, paused);
         // Any order, and some events delivered twice.
         let mut shuffled = shuffled;
         for d in &dups {
@@ -159,7 +167,29 @@ proptest! {
             quantiles: true,
         }).unwrap();
         agg.add_all(&engine.snapshots());
-        prop_assert_eq!(agg.finish().rows, engine.rows(PeriodKind::Day));
+        let rows = agg.finish().rows;
+        prop_assert_eq!(&rows, &engine.rows(PeriodKind::Day));
+        // A policy that pauses on no status: the status history and the customer messages
+        // change no figure.
+        if !paused {
+            let mut bare = engine.snapshots();
+            for t in &mut bare {
+                t.status_history.clear();
+                t.customer_messages.clear();
+            }
+            let mut agg = TicketMetricsAggregator::new(MetricsOptions {
+                tenant: None,
+                timezone: opts.timezone,
+                bucketing: Bucketing::Period(PeriodKind::Day),
+                group_by: GroupBy::Agent,
+                calendar: None,
+                sla: opts.sla.clone(),
+                as_of: None,
+                quantiles: true,
+            }).unwrap();
+            agg.add_all(&bare);
+            prop_assert_eq!(agg.finish().rows, rows);
+        }
     }
 
     #[test]

@@ -699,6 +699,22 @@ pub fn live_analytics_equal_snapshots(store: &dyn LiveStore) {
                 cycles > 5,
                 "customer messages opened {cycles} next-response cycles"
             );
+            // And the SLA met / breached counts of ticket metrics: held time is not late.
+            let sla_of = |o: &EngineOptions| {
+                let mut m = o.metrics_by(PeriodKind::Month, GroupBy::Agent);
+                m.as_of = Some(now);
+                let mut agg = metrics::TicketMetricsAggregator::new(m).unwrap();
+                for t in &tickets {
+                    agg.add(t).unwrap();
+                }
+                let rows = agg.finish().rows;
+                rows.iter()
+                    .map(|r| (r.sla_met, r.sla_breached))
+                    .collect::<Vec<_>>()
+            };
+            let mut unpaused = options.clone();
+            unpaused.sla = Some(plain.clone());
+            assert_ne!(sla_of(&options), sla_of(&unpaused));
             // Every agent had work: the comparison is not trivially empty.
             let comparison = &a[0]["agents"];
             assert!(

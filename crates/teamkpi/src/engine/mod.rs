@@ -207,6 +207,7 @@ impl Engine {
     fn apply_ticket_event(&mut self, ticket_id: u64, event: &Event) -> Result<Applied> {
         let print = id_print(&event.id);
         let is_creation = matches!(event.kind, EventKind::TicketCreated { .. });
+        let pauses = self.pauses_on_status(&event.kind);
         match self.tickets.get_mut(&ticket_id) {
             None => {
                 let late = self.evicted.contains(&ticket_id)
@@ -230,10 +231,12 @@ impl Engine {
                 }
                 if let Some(created) = log.created_at {
                     match &event.kind {
-                        // Customer messages and status changes change no figure of a created
-                        // ticket: record them without rebuilding (the common case on a busy
-                        // desk).
-                        EventKind::CustomerReplied { .. } | EventKind::StatusChanged { .. } => {
+                        // Customer messages change no figure of a created ticket, nor do status
+                        // changes under a policy that pauses on no status: record them without
+                        // rebuilding (the common case on a busy desk).
+                        EventKind::CustomerReplied { .. } | EventKind::StatusChanged { .. }
+                            if !pauses =>
+                        {
                             if event.at < created {
                                 return Err(Error::EventsOutOfOrder {
                                     index: log.events.len(),
@@ -418,6 +421,17 @@ impl Engine {
         // Pruning moved the rows.
         self.ledger.day = DayBuckets::default();
         old.len()
+    }
+
+    /// True for a status change while the SLA policy pauses on some status: the ticket's SLA
+    /// figures can move (pause time stops the clocks).
+    fn pauses_on_status(&self, kind: &EventKind) -> bool {
+        matches!(kind, EventKind::StatusChanged { .. })
+            && self
+                .options
+                .sla
+                .as_ref()
+                .is_some_and(|p| !p.spec().pause_statuses.is_empty())
     }
 
     /// The latest `before` of [`evict_before`](Self::evict_before): figures of what came

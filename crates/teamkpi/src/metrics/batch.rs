@@ -633,6 +633,12 @@ impl MetricsOptions {
         }
         if let (Some(policy), Some(priority)) = (&self.sla, &t.priority) {
             if let Some(targets) = policy.spec().targets.get(priority) {
+                // Time in the policy's pause statuses stops both clocks (none: the plain due).
+                let pauses = if policy.spec().pause_statuses.is_empty() {
+                    Vec::new()
+                } else {
+                    policy.status_pauses(&t.statuses())
+                };
                 for (target, stop) in [
                     (SlaTarget::FirstResponse, t.first_response_at),
                     (SlaTarget::Resolution, t.resolved_at),
@@ -642,7 +648,21 @@ impl MetricsOptions {
                         _ => targets.resolution,
                     };
                     let Some(secs) = secs else { continue };
-                    let due = policy.calendar().add_business_seconds(t.created_at, secs)?;
+                    let due = if pauses.is_empty() {
+                        policy.calendar().add_business_seconds(t.created_at, secs)?
+                    } else {
+                        match policy.due_after_pauses(t.created_at, secs, &pauses)? {
+                            Some(d) => d,
+                            // Paused before it fell due, and still: met if it stopped, else
+                            // not due (not pending either: no instant to settle at).
+                            None => {
+                                if let Some(s) = stop {
+                                    push(assignee_at(s), s, Contribution::SlaMet);
+                                }
+                                continue;
+                            }
+                        }
+                    };
                     match stop {
                         Some(s) if s <= due => push(assignee_at(s), s, Contribution::SlaMet),
                         Some(s) => push(assignee_at(s), s, Contribution::SlaBreached),

@@ -413,6 +413,54 @@ impl Clock<'_> {
     }
 }
 
+impl SlaPolicy {
+    /// The spans (Unix seconds) a status history spends in the policy's pause statuses, merged
+    /// and in order; `i64::MAX` ends the span of a status still held. Empty when the policy
+    /// pauses on no status.
+    pub(crate) fn status_pauses(
+        &self,
+        statuses: &[crate::metrics::StatusChange],
+    ) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        if self.spec.pause_statuses.is_empty() {
+            return out;
+        }
+        let mut since: Option<i64> = None;
+        for s in statuses {
+            let pauses = self.spec.pause_statuses.contains(&s.status);
+            match (pauses, since) {
+                (true, None) => since = Some(s.at.timestamp()),
+                (false, Some(from)) => {
+                    out.push((from, s.at.timestamp()));
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(from) = since {
+            out.push((from, i64::MAX));
+        }
+        merge_spans(out)
+    }
+
+    /// The instant `secs` business seconds after `start` on the policy's calendar, the clock
+    /// stopped during `pauses` (from [`status_pauses`](Self::status_pauses)); `None` while a
+    /// pause still held began before it falls due.
+    pub(crate) fn due_after_pauses(
+        &self,
+        start: DateTime<Utc>,
+        secs: i64,
+        pauses: &[(i64, i64)],
+    ) -> Result<Option<DateTime<Utc>>> {
+        let clock = Clock {
+            cal: &self.calendar,
+            start: start.timestamp(),
+            pauses,
+        };
+        Ok(clock.due(secs)?.map(instant))
+    }
+}
+
 fn instant(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
