@@ -432,7 +432,7 @@ export declare class PostgresStore extends Store {
 /** The options of a store-level KPI run (`updateKpis`, `measureRange`). */
 export interface KpiRunOptions {
   now: Date
-  /** An engine's figures as the metric source (not with `tickets`). */
+  /** An engine's figures, calls and sessions as the metric source (not with records). */
   engine?: Engine
   /** Values of external KPIs: the value, or null for no data; a throw fails that KPI only. */
   external?: (
@@ -440,7 +440,10 @@ export interface KpiRunOptions {
     assignment: Record,
     period: { kind: string; start: Day; end: Day },
   ) => number | string | null | undefined
+  /** Supplied records instead of the store's activity (a list not given is empty). */
   tickets?: Record[]
+  calls?: Record[]
+  sessions?: Record[]
   tenant?: string | null
   timezone?: string
   sla?: SlaPolicy | Record | null

@@ -1535,11 +1535,16 @@ impl NativeStore {
             let v = parse(args)?;
             let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
             let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
+            let calls = opt::<Vec<Call>>(&v, "calls")?;
+            let sessions = opt::<Vec<AgentSession>>(&v, "sessions")?;
             let engine = engine.map(NativeEngine::lock).transpose()?;
-            let metrics = engine
-                .as_deref()
-                .map(|e| e as &dyn teamkpi::update::MetricSource);
-            let source = UpdateSource::chosen(metrics, tickets.as_deref()).map_err(err)?;
+            let source = UpdateSource::chosen(
+                engine.as_deref(),
+                tickets.as_deref(),
+                calls.as_deref(),
+                sessions.as_deref(),
+            )
+            .map_err(err)?;
             let provider = external.map(|f| JsExternal { f });
             let external = provider
                 .as_ref()
@@ -1673,7 +1678,8 @@ impl NativeStore {
                 "update_kpis" => {
                     let options: UpdateOptions = teamkpi::from_json_ref(&v).map_err(err)?;
                     let tickets = opt::<Vec<Ticket>>(&v, "tickets")?;
-                    let source = UpdateSource::chosen(None, tickets.as_deref()).map_err(err)?;
+                    let source =
+                        UpdateSource::chosen(None, tickets.as_deref(), None, None).map_err(err)?;
                     let now = instant(&v, "now")?;
                     out(&teamkpi_stores::update(&**s, now, &options, source, None).map_err(err)?)
                 }

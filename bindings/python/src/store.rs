@@ -8,7 +8,6 @@ use pyo3::types::PyDict;
 use rust_decimal::Decimal;
 use teamkpi::metrics::{AgentSession, Call, Campaign, Contact, MetricsOptions};
 use teamkpi::request::UpdateOptions;
-use teamkpi::update::MetricSource;
 use teamkpi::{
     AgentState, AssignmentFilter, Error, KpiAssignment, KpiDefinition, ManualValue, Measurement,
     NewKpiAssignment, Period,
@@ -584,27 +583,47 @@ pub(crate) fn external_arg<'py>(external: Option<&PyObj<'py>>) -> Option<PyExter
         .map(|f| PyExternal { func: f.clone() })
 }
 
-/// The metric source a call names (`engine`, `tickets`, or the store's activity) handed to
-/// `run` while the engine's lock is held.
+/// What a KPI run reads: an `engine`, supplied records (`tickets`, `calls`, `sessions`), or
+/// the store's activity.
+pub(crate) struct SourceArgs<'a, 'py> {
+    engine: Option<&'a Bound<'py, PyEngine>>,
+    tickets: Option<&'a PyObj<'py>>,
+    calls: Option<&'a PyObj<'py>>,
+    sessions: Option<&'a PyObj<'py>>,
+}
+
+/// The metric source the arguments name, handed to `run` while the engine's lock is held.
 fn with_source<T>(
-    engine: Option<&Bound<'_, PyEngine>>,
-    tickets: Option<&PyObj<'_>>,
+    args: SourceArgs<'_, '_>,
     run: impl FnOnce(UpdateSource<'_>) -> teamkpi::Result<T>,
 ) -> PyResult<T> {
-    let list = tickets.map(tickets_arg).transpose()?;
-    let guard = engine.map(|e| e.get().lock()).transpose()?;
-    let metrics = guard.as_deref().map(|e| e as &dyn MetricSource);
-    let source = UpdateSource::chosen(metrics, list.as_deref()).map_err(raise)?;
+    let list = args.tickets.map(tickets_arg).transpose()?;
+    let given = |o: Option<&PyObj<'_>>| o.filter(|o| !o.is_none()).is_some();
+    let calls: Option<Vec<Call>> = given(args.calls)
+        .then(|| from_py_list(args.calls))
+        .transpose()?;
+    let sessions: Option<Vec<AgentSession>> = given(args.sessions)
+        .then(|| from_py_list(args.sessions))
+        .transpose()?;
+    let guard = args.engine.map(|e| e.get().lock()).transpose()?;
+    let source = UpdateSource::chosen(
+        guard.as_deref(),
+        list.as_deref(),
+        calls.as_deref(),
+        sessions.as_deref(),
+    )
+    .map_err(raise)?;
     run(source).map_err(raise)
 }
 
 /// update_kpis(store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None,
-/// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
-/// -> dict: the support desk's command. Metrics come from `engine`, from `tickets` (snapshot dicts), or
-/// else from the store's own activity tables. Returns `successes`, `skipped`, `failures` and
+/// calls=None, sessions=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None,
+/// floor=None, external=None) -> dict: the support desk's command. Metrics come from `engine`
+/// (with its calls and sessions), from supplied `tickets` (snapshot dicts), `calls` and
+/// `sessions`, or else from the store's own activity tables. Returns `successes`, `skipped`, `failures` and
 /// per-KPI `outcomes`; one failing KPI never stops the rest.
 #[pyfunction]
-#[pyo3(signature = (store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
+#[pyo3(signature = (store, *, now, date=None, days=None, agent_id=None, engine=None, tickets=None, calls=None, sessions=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn update_kpis<'py>(
     py: Python<'py>,
@@ -617,6 +636,8 @@ pub fn update_kpis<'py>(
         &Bound<'py, PyEngine>,
     >,
     tickets: Option<&PyObj<'py>>,
+    calls: Option<&PyObj<'py>>,
+    sessions: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     timezone: Option<&PyObj<'py>>,
     sla: Option<&PyObj<'py>>,
@@ -634,22 +655,28 @@ pub fn update_kpis<'py>(
             .as_ref()
             .map(|p| p as &dyn teamkpi::ExternalValueProvider);
         let now = instant(now, "now")?;
-        let report = with_source(engine, tickets, |source| {
-            teamkpi_stores::update(&**store, now, &options, source, external)
-        })?;
+        let report = with_source(
+            SourceArgs {
+                engine,
+                tickets,
+                calls,
+                sessions,
+            },
+            |source| teamkpi_stores::update(&**store, now, &options, source, external),
+        )?;
         to_py(py, &report, Shape::Native)
     })
 }
 
 /// measure_range(store, assignment_id, start, end, *, now, engine=None, tickets=None,
-/// tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
+/// calls=None, sessions=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None)
 /// -> dict: one assignment measured over exactly the days `start` to `end` (the KPI tables'
 /// calculate route) and stored as an ad-hoc measurement, which never becomes a scorecard's
 /// latest or feeds AgentKPI. Returns `measurement_id` and `measurement` (`None` with a
 /// `reason` when the range has no data). Metrics come from `engine`, `tickets` or the store's
 /// activity.
 #[pyfunction]
-#[pyo3(signature = (store, assignment_id, start, end, *, now, engine=None, tickets=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
+#[pyo3(signature = (store, assignment_id, start, end, *, now, engine=None, tickets=None, calls=None, sessions=None, tenant=None, timezone=None, sla=None, calendar=None, cap=None, floor=None, external=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn measure_range<'py>(
     py: Python<'py>,
@@ -662,6 +689,8 @@ pub fn measure_range<'py>(
         &Bound<'py, PyEngine>,
     >,
     tickets: Option<&PyObj<'py>>,
+    calls: Option<&PyObj<'py>>,
+    sessions: Option<&PyObj<'py>>,
     #[pyo3(from_py_with = crate::convert::opt_string)] tenant: Option<String>,
     timezone: Option<&PyObj<'py>>,
     sla: Option<&PyObj<'py>>,
@@ -680,17 +709,25 @@ pub fn measure_range<'py>(
             .as_ref()
             .map(|p| p as &dyn teamkpi::ExternalValueProvider);
         let now = instant(now, "now")?;
-        let done = with_source(engine, tickets, |source| {
-            teamkpi_stores::measure_range(
-                &**store,
-                now,
-                &options,
-                assignment_id,
-                range,
-                source,
-                external,
-            )
-        })?;
+        let done = with_source(
+            SourceArgs {
+                engine,
+                tickets,
+                calls,
+                sessions,
+            },
+            |source| {
+                teamkpi_stores::measure_range(
+                    &**store,
+                    now,
+                    &options,
+                    assignment_id,
+                    range,
+                    source,
+                    external,
+                )
+            },
+        )?;
         to_py(py, &done, Shape::Native)
     })
 }

@@ -314,6 +314,20 @@ def test_call_center_metrics_as_kpis(store: teamkpi.Store) -> None:
     assert (report["successes"], report["failures"]) == (1, 0), report
     m = store.latest_measurement(made["id"], tenant=company)
     assert m is not None and m["actual"] == Decimal(3) and m["achievement"] == Decimal(75)
+    # The same from calls the caller supplies, on a store that holds none.
+    calls = store.calls(start - dt.timedelta(days=1), start + dt.timedelta(days=1), tenant=company)
+    other = teamkpi.SqliteStore()
+    other.upsert_definition(store.definition("connected", tenant=company) or {})
+    again = other.insert_assignment({k: v for k, v in made.items() if k != "id"})
+    report = teamkpi.update_kpis(
+        other, now=NOW, date=dt.date(2025, 11, 5), tenant=company, timezone="UTC", calls=calls
+    )
+    assert (report["successes"], report["failures"]) == (1, 0), report
+    copied = other.latest_measurement(again["id"], tenant=company)
+    assert copied is not None and copied["actual"] == Decimal(3)
+    with pytest.raises(teamkpi.InvalidInputError):
+        engine = teamkpi.Engine("UTC", tenant=company)
+        teamkpi.update_kpis(other, now=NOW, tenant=company, engine=engine, calls=calls)
 
 
 def test_update_kpis_options(store: teamkpi.Store) -> None:

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
-use teamkpi::engine::EngineOptions;
+use teamkpi::engine::{Engine, EngineOptions};
 use teamkpi::live::{LiveMetrics, LiveStore};
 use teamkpi::metrics::MetricsOptions;
 use teamkpi::request::UpdateOptions;
@@ -196,31 +196,48 @@ pub fn open_cancellable(
 /// Where `update_kpis` reads its metrics.
 #[derive(Clone, Copy)]
 pub enum UpdateSource<'a> {
-    /// The tickets the store's activity tables hold ([`update_from_store`]).
+    /// The tickets, calls and sessions the store's activity tables hold ([`update_from_store`]).
     Store,
-    /// The store's live aggregates ([`update_from_live`]).
+    /// The store's live aggregates, calls and sessions ([`update_from_live`]).
     Live,
-    /// Ticket snapshots the host supplies.
-    Tickets(&'a [Ticket]),
-    /// Any other source, e.g. an in-memory [`teamkpi::engine::Engine`].
+    /// Ticket snapshots, calls and sessions the host supplies (a list not given is empty).
+    Records {
+        /// Ticket snapshots.
+        tickets: &'a [Ticket],
+        /// Calls, for the call-center metrics.
+        calls: &'a [Call],
+        /// Agent sessions, for the call-center metrics.
+        sessions: &'a [AgentSession],
+    },
+    /// An in-memory engine: its figures, and the calls and sessions it holds.
+    Engine(&'a Engine),
+    /// Any other source (its rows as they are: no call-center figures are added).
     Metrics(&'a dyn MetricSource),
 }
 
 impl<'a> UpdateSource<'a> {
-    /// The source a call names: an engine, tickets, or (neither) the store's activity; both is
+    /// The source a call names: an engine, supplied records (any of tickets, calls and
+    /// sessions), or (none) the store's activity; an engine with records is
     /// `invalid_argument`.
     pub fn chosen(
-        metrics: Option<&'a dyn MetricSource>,
+        engine: Option<&'a Engine>,
         tickets: Option<&'a [Ticket]>,
+        calls: Option<&'a [Call]>,
+        sessions: Option<&'a [AgentSession]>,
     ) -> teamkpi::Result<Self> {
-        match (metrics, tickets) {
-            (Some(_), Some(_)) => Err(teamkpi::Error::argument_error(
+        let records = tickets.is_some() || calls.is_some() || sessions.is_some();
+        match engine {
+            Some(_) if records => Err(teamkpi::Error::argument_error(
                 "engine",
-                "give engine or tickets, not both",
+                "give engine or records (tickets, calls, sessions), not both",
             )),
-            (Some(m), None) => Ok(UpdateSource::Metrics(m)),
-            (None, Some(t)) => Ok(UpdateSource::Tickets(t)),
-            (None, None) => Ok(UpdateSource::Store),
+            Some(e) => Ok(UpdateSource::Engine(e)),
+            None if records => Ok(UpdateSource::Records {
+                tickets: tickets.unwrap_or_default(),
+                calls: calls.unwrap_or_default(),
+                sessions: sessions.unwrap_or_default(),
+            }),
+            None => Ok(UpdateSource::Store),
         }
     }
 }
@@ -259,9 +276,17 @@ pub fn update(
     match source {
         UpdateSource::Store => update_from_store(store, &request, &metrics, external),
         UpdateSource::Live => update_from_live(store, &request, external),
-        UpdateSource::Tickets(tickets) => {
+        UpdateSource::Records {
+            tickets,
+            calls,
+            sessions,
+        } => {
             let source = SnapshotMetrics::new(tickets, &metrics)?;
-            update_kpis(store, &source, external, &catalog, &request)
+            run_with_calls(store, &source, (calls, sessions), &request, external)
+        }
+        UpdateSource::Engine(engine) => {
+            let (calls, sessions) = (engine.calls(), engine.sessions());
+            run_with_calls(store, engine, (&calls, &sessions), &request, external)
         }
         UpdateSource::Metrics(source) => update_kpis(store, source, external, &catalog, &request),
     }
@@ -304,22 +329,35 @@ pub fn measure_range(
         |source: &dyn MetricSource| measure_range_of(store, source, external, &catalog, &request);
     let (from, to) = range.utc_bounds(request.timezone);
     match source {
-        UpdateSource::Tickets(t) => measure(&SnapshotMetrics::for_range(t, &metrics, range)?),
         UpdateSource::Metrics(source) => measure(source),
-        UpdateSource::Store | UpdateSource::Live => {
+        UpdateSource::Store
+        | UpdateSource::Live
+        | UpdateSource::Records { .. }
+        | UpdateSource::Engine(_) => {
             // With the call-center figures of the range, from the same place as the tickets'.
             let (snapshots, live);
-            let (inner, calls, sessions): (&dyn MetricSource, _, _) =
-                if matches!(source, UpdateSource::Store) {
+            let (inner, calls, sessions): (&dyn MetricSource, _, _) = match source {
+                UpdateSource::Records {
+                    tickets,
+                    calls,
+                    sessions,
+                } => {
+                    snapshots = SnapshotMetrics::for_range(tickets, &metrics, range)?;
+                    (&snapshots, calls.to_vec(), sessions.to_vec())
+                }
+                UpdateSource::Engine(e) => (e, e.calls(), e.sessions()),
+                UpdateSource::Live => {
+                    live = LiveMetrics::new(store.live(), tenant, Some(now));
+                    let calls = store.live().live_calls(tenant, from, to)?;
+                    (&live, calls, store.live().live_sessions(tenant, from, to)?)
+                }
+                _ => {
                     let tickets = store.tickets(tenant, from, to)?;
                     snapshots = SnapshotMetrics::for_range(&tickets, &metrics, range)?;
                     let calls = store.calls(tenant, from, to)?;
                     (&snapshots, calls, store.sessions(tenant, from, to)?)
-                } else {
-                    live = LiveMetrics::new(store.live(), tenant, Some(now));
-                    let calls = store.live().live_calls(tenant, from, to)?;
-                    (&live, calls, store.live().live_sessions(tenant, from, to)?)
-                };
+                }
+            };
             let tz = request.timezone;
             measure(&WithCallFigures::new(
                 inner, &calls, &sessions, tenant, tz, now,

@@ -121,6 +121,32 @@ fn call_center_metrics_are_kpis_from_the_store_and_from_live_state() {
     .unwrap();
     assert_eq!(update(&live_store, UpdateSource::Live), (3, 0));
     assert_eq!(actuals(&live_store), expected);
+
+    // The same from records the caller supplies, and from an in-memory engine that was fed
+    // the calls and sessions.
+    use teamkpi::ActivitySource;
+    let (calls, sessions) = (
+        store.calls(None, from, to).unwrap(),
+        store.sessions(None, from, to).unwrap(),
+    );
+    let supplied = team();
+    let records = UpdateSource::Records {
+        tickets: &[],
+        calls: &calls,
+        sessions: &sessions,
+    };
+    assert_eq!(update(&supplied, records), (3, 0));
+    assert_eq!(actuals(&supplied), expected);
+    let mut engine = teamkpi::engine::Engine::new(options_live.clone());
+    let mut events: Vec<_> = calls.iter().map(teamkpi::live::call_event).collect();
+    events.extend(sessions.iter().flat_map(teamkpi::live::session_events));
+    engine.apply_batch(&events).unwrap();
+    let fed = team();
+    assert_eq!(update(&fed, UpdateSource::Engine(&engine)), (3, 0));
+    assert_eq!(actuals(&fed), expected);
+    // Records with an engine: which one is meant is not clear.
+    let both = UpdateSource::chosen(Some(&engine), None, Some(&calls), None);
+    assert_eq!(both.err().map(|e| e.code()), Some("invalid_argument"));
 }
 
 #[test]
