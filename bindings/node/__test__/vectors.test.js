@@ -174,6 +174,21 @@ const RUNNERS = {
       calls: natives(inp.calls), sessions: natives(inp.sessions), contacts: natives(inp.contacts),
       campaigns: inp.campaigns, now: new Date(inp.now), timezone: inp.timezone,
     }),
+  kpi_update: (inp) => {
+    const store = new t.SqliteStore()
+    for (const d of inp.definitions) store.upsertDefinition(d)
+    const ids = inp.assignments.map((a) => store.insertAssignment(a).id)
+    const report = t.updateKpis(store, {
+      now: new Date(inp.now), date: inp.date, timezone: inp.timezone,
+      tickets: natives(inp.tickets), calls: natives(inp.calls), sessions: natives(inp.sessions),
+    })
+    const keys = ['agent_id', 'definition', 'period_start', 'period_end', 'complete', 'actual', 'achievement']
+    const stored = ids
+      .flatMap((id) => store.measurements(id))
+      .map((m) => Object.fromEntries(keys.map((k) => [k, m[k]])))
+      .sort((a, b) => a.agent_id - b.agent_id || a.definition.localeCompare(b.definition))
+    return { stored, skipped: report.skipped, failures: report.failures }
+  },
   analytics: (inp) =>
     t.analytics(inp.result, natives(inp.tickets), {
       now: new Date(inp.now), days: inp.days, agentId: inp.agent_id, timezone: inp.timezone,

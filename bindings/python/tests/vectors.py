@@ -280,6 +280,40 @@ def run_dashboard(inp: dict[str, Any]) -> Any:
     )
 
 
+def run_kpi_update(inp: dict[str, Any]) -> Any:
+    store = teamkpi.SqliteStore()
+    for d in inp["definitions"]:
+        store.upsert_definition(d)
+    ids = [
+        store.insert_assignment({**a, "valid_from": day(a["valid_from"])})["id"]
+        for a in inp["assignments"]
+    ]
+    report = teamkpi.update_kpis(
+        store,
+        now=aware(inp["now"]),
+        date=day(inp["date"]),
+        timezone=inp["timezone"],
+        tickets=natives(inp["tickets"]),
+        calls=natives(inp["calls"]),
+        sessions=natives(inp["sessions"]),
+    )
+    stored = [
+        {
+            "agent_id": m["agent_id"],
+            "definition": m["definition"],
+            "period_start": m["period_start"],
+            "period_end": m["period_end"],
+            "complete": m["complete"],
+            "actual": float(m["actual"]),
+            "achievement": float(m["achievement"]),
+        }
+        for i in ids
+        for m in store.measurements(i)
+    ]
+    stored.sort(key=lambda m: (m["agent_id"], m["definition"]))
+    return {"stored": stored, "skipped": report["skipped"], "failures": report["failures"]}
+
+
 def run_analytics(inp: dict[str, Any]) -> Any:
     return teamkpi.analytics(
         inp["result"],
@@ -398,6 +432,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sla_analytics": run_sla_analytics,
     "ticket_metrics": run_ticket_metrics,
     "dashboard": run_dashboard,
+    "kpi_update": run_kpi_update,
     "analytics": run_analytics,
     "assignment": run_assignment,
     "engine": run_engine,

@@ -124,7 +124,10 @@ fn definitions() -> CliResult<Vec<teamkpi::KpiDefinition>> {
          "source": {"type": "metric", "metric": "avg_first_response_time"}},
         {"key": "sla_compliance", "name": "SLA Compliance", "category": "customer_support",
          "unit": "%", "target_type": "higher_better", "aggregation_period": "weekly",
-         "source": {"type": "metric", "metric": "sla_compliance"}}
+         "source": {"type": "metric", "metric": "sla_compliance"}},
+        {"key": "calls", "name": "Connected Calls", "category": "call_center",
+         "unit": "count", "target_type": "higher_better", "aggregation_period": "daily",
+         "source": {"type": "metric", "metric": "calls_connected"}}
     ]);
     Ok(teamkpi::from_json(defs)?)
 }
@@ -230,9 +233,17 @@ pub fn run(
             ("cases_resolved", 32, 30),
             ("first_response", 35, 20),
             ("sla_compliance", 90, 20),
+            // The call-center dashboard's connected calls, tracked beside the score (weight 0).
+            ("calls", 12, 0),
         ] {
             let (target, weight) = (Decimal::from(target), Decimal::from(weight));
-            let mut a = NewKpiAssignment::new(id, key, target, weight, start);
+            // The team takes calls in the last week only: the call KPI starts with them.
+            let from = if key == "calls" {
+                start.max(teamkpi::today(now, tz) - Duration::days(6))
+            } else {
+                start
+            };
+            let mut a = NewKpiAssignment::new(id, key, target, weight, from);
             a.tenant.clone_from(&tenant);
             ctx.store.insert_assignment(a)?;
         }

@@ -65,6 +65,30 @@ fn demo_prints_the_report() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
+    // The demo's call KPI (daily connected calls, target 12) is measured from its calls: agent
+    // 1's latest complete day is yesterday, the day of the dashboard it prints.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        out.lines()
+            .find(|l| l.starts_with("{\"leads_today\""))
+            .expect("the dashboard line"),
+    )
+    .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(&teamkpi(&db, &["report", "--json"]))).unwrap();
+    let card = report["scorecards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["agent_id"] == 1)
+        .unwrap();
+    let calls = card["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "calls")
+        .unwrap();
+    assert_eq!(calls["period_start"], dashboard["date"]);
+    assert_eq!(calls["actual"], dashboard["calls_connected_today"]);
     // Same seed, same instant: the same figures.
     let again = teamkpi(&db, &["demo", "--agents", "8", "--days", "21"]);
     assert_eq!(stdout(&again), out);
