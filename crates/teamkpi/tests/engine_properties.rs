@@ -130,6 +130,20 @@ fn options_with(zone: &str, paused: bool) -> EngineOptions {
     o
 }
 
+/// Batch options of daily agent rows under the engine's zone and SLA policy.
+fn daily_options(opts: &EngineOptions) -> MetricsOptions {
+    MetricsOptions {
+        tenant: None,
+        timezone: opts.timezone,
+        bucketing: Bucketing::Period(PeriodKind::Day),
+        group_by: GroupBy::Agent,
+        calendar: None,
+        sla: opts.sla.clone(),
+        as_of: None,
+        quantiles: true,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -156,16 +170,7 @@ proptest! {
             prop_assert_eq!(engine.rows(kind), batch);
         }
         // Snapshot-determined figures equal batch over the resulting snapshots.
-        let mut agg = TicketMetricsAggregator::new(MetricsOptions {
-            tenant: None,
-            timezone: opts.timezone,
-            bucketing: Bucketing::Period(PeriodKind::Day),
-            group_by: GroupBy::Agent,
-            calendar: None,
-            sla: opts.sla.clone(),
-            as_of: None,
-            quantiles: true,
-        }).unwrap();
+        let mut agg = TicketMetricsAggregator::new(daily_options(&opts)).unwrap();
         agg.add_all(&engine.snapshots());
         let rows = agg.finish().rows;
         prop_assert_eq!(&rows, &engine.rows(PeriodKind::Day));
@@ -177,16 +182,7 @@ proptest! {
                 t.status_history.clear();
                 t.customer_messages.clear();
             }
-            let mut agg = TicketMetricsAggregator::new(MetricsOptions {
-                tenant: None,
-                timezone: opts.timezone,
-                bucketing: Bucketing::Period(PeriodKind::Day),
-                group_by: GroupBy::Agent,
-                calendar: None,
-                sla: opts.sla.clone(),
-                as_of: None,
-                quantiles: true,
-            }).unwrap();
+            let mut agg = TicketMetricsAggregator::new(daily_options(&opts)).unwrap();
             agg.add_all(&bare);
             prop_assert_eq!(agg.finish().rows, rows);
         }

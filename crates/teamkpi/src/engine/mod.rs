@@ -331,11 +331,18 @@ impl Engine {
             .tickets
             .get(&ticket_id)
             .map_or_else(Vec::new, |l| l.held(&self.store).collect());
-        let snapshot = snapshot_from_views(
+        // The figures read the status history only under a policy that pauses, and never the
+        // customer messages.
+        let keep = Keep {
+            statuses: self.pauses_on_any_status(),
+            customer_messages: false,
+        };
+        let snapshot = snapshot_with(
             self.options.tenant.as_deref(),
             held.iter()
                 .copied()
                 .chain(std::iter::once(EventView::of(event))),
+            keep,
         )?;
         let mut fresh: [Vec<Keyed>; 3] = Default::default();
         if let Some(t) = &snapshot {
@@ -349,7 +356,7 @@ impl Engine {
         // allocation on every reply than recomputing them on the rarer rebuilds.
         let mut old: [Vec<Keyed>; 3] = Default::default();
         if !held.is_empty() {
-            if let Some(t) = snapshot_from_views(self.options.tenant.as_deref(), held)? {
+            if let Some(t) = snapshot_with(self.options.tenant.as_deref(), held, keep)? {
                 for (i, m) in self.ledger.metrics.iter().enumerate() {
                     old[i] = m.contributions(&self.ledger.offsets, &t)?;
                 }
@@ -426,12 +433,15 @@ impl Engine {
     /// True for a status change while the SLA policy pauses on some status: the ticket's SLA
     /// figures can move (pause time stops the clocks).
     fn pauses_on_status(&self, kind: &EventKind) -> bool {
-        matches!(kind, EventKind::StatusChanged { .. })
-            && self
-                .options
-                .sla
-                .as_ref()
-                .is_some_and(|p| !p.spec().pause_statuses.is_empty())
+        matches!(kind, EventKind::StatusChanged { .. }) && self.pauses_on_any_status()
+    }
+
+    /// True when the SLA policy pauses on some status.
+    fn pauses_on_any_status(&self) -> bool {
+        self.options
+            .sla
+            .as_ref()
+            .is_some_and(|p| !p.spec().pause_statuses.is_empty())
     }
 
     /// The latest `before` of [`evict_before`](Self::evict_before): figures of what came
