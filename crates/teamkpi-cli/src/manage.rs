@@ -99,6 +99,24 @@ pub enum KpisCommand {
         /// The assignment's id (see `teamkpi kpis assignments`).
         id: u64,
     },
+    /// Measure one assignment over exactly the days --from to --to (the KPI tables' calculate)
+    /// and store it as an ad-hoc measurement: never a scorecard's latest.
+    Measure {
+        /// The assignment's id (see `teamkpi kpis assignments`).
+        id: u64,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Read the live aggregates instead of the tickets, calls and sessions.
+        #[arg(long)]
+        live: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -384,6 +402,48 @@ pub fn kpis(ctx: &Ctx, command: KpisCommand) -> CliResult {
             a.active = false;
             ctx.store.update_assignment(&a)?;
             out!("assignment {id} ended");
+            Ok(())
+        }
+        KpisCommand::Measure {
+            id,
+            from,
+            to,
+            live,
+            json,
+        } => {
+            let range = teamkpi::DateRange::new(day("from", &from)?, day("to", &to)?)?;
+            let source = if live {
+                teamkpi_stores::UpdateSource::Live
+            } else {
+                teamkpi_stores::UpdateSource::Store
+            };
+            let options = ctx.update_options();
+            let done = teamkpi_stores::measure_range(
+                &*ctx.store,
+                ctx.now,
+                &options,
+                id,
+                range,
+                source,
+                None,
+            )?;
+            if json {
+                out!("{}", pretty(&done));
+                return Ok(());
+            }
+            match (&done.measurement, done.measurement_id) {
+                (Some(m), Some(row)) => out!(
+                    "assignment {id} ({}), {from} to {to}: actual {}, achievement {} % \
+                     (ad hoc, measurement {row})",
+                    m.definition,
+                    m.actual,
+                    m.achievement
+                ),
+                _ => out!(
+                    "assignment {id}, {from} to {to}: nothing stored ({})",
+                    done.reason.as_deref().unwrap_or("no data")
+                ),
+            }
             Ok(())
         }
     }

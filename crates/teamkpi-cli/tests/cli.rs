@@ -814,6 +814,46 @@ fn a_team_from_scratch_with_only_teamkpi_commands() {
     assert_eq!(kpi(2, "cases_resolved")["achievement"], 10);
     assert_eq!(report["timezone"], "Europe/Warsaw");
 
+    // Exactly three days of assignment 1 (agent 1's weekly cases): 2 resolved of 20, stored ad
+    // hoc; the scorecard keeps the natural week.
+    let measured = ok(&[
+        "kpis",
+        "measure",
+        "1",
+        "--from",
+        "2025-11-10",
+        "--to",
+        "2025-11-12",
+    ]);
+    assert!(
+        measured.contains("actual 2.00, achievement 10.00 %"),
+        "{measured}"
+    );
+    let again: serde_json::Value =
+        serde_json::from_str(&ok(&["report", "--days", "10", "--json"])).unwrap();
+    let cards = again["scorecards"].as_array().unwrap();
+    let cases = cards.iter().find(|c| c["agent_id"] == 1).unwrap()["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "cases_resolved")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (cases["period_start"].clone(), cases["actual"].clone()),
+        ("2025-11-10".into(), 3.into())
+    );
+    let quiet = ok(&[
+        "kpis",
+        "measure",
+        "1",
+        "--from",
+        "2025-11-03",
+        "--to",
+        "2025-11-04",
+    ]);
+    assert!(quiet.contains("nothing stored"), "{quiet}");
+
     // Ticket 6 (normal, created 13:00 UTC) missed its one-hour first response.
     let sla_now: serde_json::Value = serde_json::from_str(&ok(&["sla", "--json"])).unwrap();
     let breaches = sla_now["breaches"]["breaches"].as_array().unwrap();
