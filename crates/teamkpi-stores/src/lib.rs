@@ -335,29 +335,39 @@ pub fn measure_range(
         | UpdateSource::Records { .. }
         | UpdateSource::Engine(_) => {
             // With the call-center figures of the range, from the same place as the tickets'.
+            // Supplied records are borrowed; what is read is owned here.
+            use std::borrow::Cow;
+            type Calls<'c> = Cow<'c, [Call]>;
+            type Sessions<'c> = Cow<'c, [AgentSession]>;
             let (snapshots, live);
-            let (inner, calls, sessions): (&dyn MetricSource, _, _) = match source {
-                UpdateSource::Records {
-                    tickets,
-                    calls,
-                    sessions,
-                } => {
-                    snapshots = SnapshotMetrics::for_range(tickets, &metrics, range)?;
-                    (&snapshots, calls.to_vec(), sessions.to_vec())
-                }
-                UpdateSource::Engine(e) => (e, e.calls(), e.sessions()),
-                UpdateSource::Live => {
-                    live = LiveMetrics::new(store.live(), tenant, Some(now));
-                    let calls = store.live().live_calls(tenant, from, to)?;
-                    (&live, calls, store.live().live_sessions(tenant, from, to)?)
-                }
-                _ => {
-                    let tickets = store.tickets(tenant, from, to)?;
-                    snapshots = SnapshotMetrics::for_range(&tickets, &metrics, range)?;
-                    let calls = store.calls(tenant, from, to)?;
-                    (&snapshots, calls, store.sessions(tenant, from, to)?)
-                }
-            };
+            let (inner, calls, sessions): (&dyn MetricSource, Calls<'_>, Sessions<'_>) =
+                match source {
+                    UpdateSource::Records {
+                        tickets,
+                        calls,
+                        sessions,
+                    } => {
+                        snapshots = SnapshotMetrics::for_range(tickets, &metrics, range)?;
+                        (&snapshots, Cow::Borrowed(calls), Cow::Borrowed(sessions))
+                    }
+                    UpdateSource::Engine(e) => (e, e.calls().into(), e.sessions().into()),
+                    UpdateSource::Live => {
+                        live = LiveMetrics::new(store.live(), tenant, Some(now));
+                        let calls = store.live().live_calls(tenant, from, to)?;
+                        let sessions = store.live().live_sessions(tenant, from, to)?;
+                        (&live, calls.into(), sessions.into())
+                    }
+                    _ => {
+                        let tickets = store.tickets(tenant, from, to)?;
+                        snapshots = SnapshotMetrics::for_range(&tickets, &metrics, range)?;
+                        let calls = store.calls(tenant, from, to)?;
+                        (
+                            &snapshots,
+                            calls.into(),
+                            store.sessions(tenant, from, to)?.into(),
+                        )
+                    }
+                };
             let tz = request.timezone;
             measure(&WithCallFigures::new(
                 inner, &calls, &sessions, tenant, tz, now,
