@@ -123,6 +123,9 @@ export interface TicketMetricsRow {
   median_resolution_seconds: number | null
   p90_resolution_seconds: number | null
   avg_resolution_business_seconds: number | null
+  resolution_paused_seconds_sum: number
+  avg_resolution_active_seconds: number | null
+  avg_resolution_active_business_seconds: number | null
   sla_met: number
   sla_breached: number
   sla_compliance_percent: number | null

@@ -181,6 +181,7 @@ const RUNNERS = {
     const report = t.updateKpis(store, {
       now: new Date(inp.now), date: inp.date, timezone: inp.timezone,
       tickets: natives(inp.tickets), calls: natives(inp.calls), sessions: natives(inp.sessions),
+      sla: inp.sla,
     })
     const keys = ['agent_id', 'definition', 'period_start', 'period_end', 'complete', 'actual', 'achievement']
     const stored = ids

@@ -614,6 +614,11 @@ fn report_columns<'py>(
         median_resolution_business_seconds,
         p90_resolution_business_seconds
     );
+    counts!(resolution_paused_seconds_sum);
+    decimals!(
+        avg_resolution_active_seconds,
+        avg_resolution_active_business_seconds
+    );
     counts!(sla_met, sla_breached);
     decimals!(sla_compliance_percent);
     Ok(d)

@@ -296,6 +296,7 @@ def run_kpi_update(inp: dict[str, Any]) -> Any:
         tickets=natives(inp["tickets"]),
         calls=natives(inp["calls"]),
         sessions=natives(inp["sessions"]),
+        sla=inp.get("sla"),
     )
     stored = [
         {

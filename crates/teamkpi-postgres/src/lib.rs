@@ -90,7 +90,10 @@ impl From<PgError> for teamkpi::Error {
 
 type Result<T, E = PgError> = std::result::Result<T, E>;
 
+mod activity;
 mod live;
+
+pub use activity::{ActivityTables, CustomerMessagesTable, StatusHistoryTable};
 
 fn corrupt(table: &'static str, reason: impl ToString) -> PgError {
     PgError::Corrupt {
@@ -237,76 +240,6 @@ const MIGRATIONS: &[(i32, &str)] = &[
             ON kpi_measurements (user_kpi_id, period_start, period_end, ad_hoc);",
     ),
 ];
-
-/// Where activity lives in the host's database, and under which column names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityTables {
-    /// The tickets table (e.g. `support_cases`).
-    pub tickets: String,
-    /// Id column.
-    pub id: String,
-    /// Assignee column (the KPI tables' `assigned_to`).
-    pub agent: String,
-    /// Creation column.
-    pub created_at: String,
-    /// Resolution column.
-    pub resolved_at: String,
-    /// First-response column, if the table has one.
-    pub first_response_at: Option<String>,
-    /// Priority column, if any.
-    pub priority: Option<String>,
-    /// Status column, if any.
-    pub status: Option<String>,
-    /// Only rows with this status count as resolved (the KPI tables' `status = 'resolved'`).
-    pub resolved_status: Option<String>,
-    /// Tenant column, if the table holds several companies.
-    pub tenant: Option<String>,
-}
-
-impl ActivityTables {
-    /// The KPI tables' `support_cases` (`assigned_to`, `status`, `created_at`, `resolved_at`).
-    pub fn support_cases() -> Self {
-        ActivityTables {
-            tickets: "support_cases".into(),
-            id: "id".into(),
-            agent: "assigned_to".into(),
-            created_at: "created_at".into(),
-            resolved_at: "resolved_at".into(),
-            first_response_at: None,
-            priority: None,
-            status: Some("status".into()),
-            resolved_status: Some("resolved".into()),
-            tenant: None,
-        }
-    }
-
-    fn validate(&self) -> Result<()> {
-        let names = [
-            Some(&self.tickets),
-            Some(&self.id),
-            Some(&self.agent),
-            Some(&self.created_at),
-            Some(&self.resolved_at),
-            self.first_response_at.as_ref(),
-            self.priority.as_ref(),
-            self.status.as_ref(),
-            self.tenant.as_ref(),
-        ];
-        for n in names.into_iter().flatten() {
-            let ok = !n.is_empty()
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-            if !ok {
-                return Err(teamkpi::Error::argument_error(
-                    "activity tables",
-                    format!("{n:?} is not a plain identifier"),
-                )
-                .into());
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The store: one connection, serialised by a mutex (open one store per thread for parallel
 /// writers; the database keeps them consistent).
@@ -1192,61 +1125,8 @@ impl ActivitySource for PgStore {
                 to,
             );
         };
-        let col = |c: &Option<String>| c.clone().unwrap_or_else(|| "NULL".into());
-        // Column names are checked identifiers (ActivityTables::validate); values are bound.
-        let sql = format!(
-            "SELECT {id}::BIGINT, {agent}::BIGINT, {created}::TIMESTAMP, {resolved}::TIMESTAMP,
-                    {fr}::TIMESTAMP, {prio}::TEXT, {status}::TEXT
-             FROM {table}
-             WHERE {created} < $2 AND ({created} >= $1 OR {resolved} >= $1 {fr_clause})
-               AND ($3::TEXT IS NULL OR {tenant_col}::TEXT = $3)
-             ORDER BY {id}",
-            id = a.id,
-            agent = a.agent,
-            created = a.created_at,
-            resolved = a.resolved_at,
-            fr = col(&a.first_response_at),
-            prio = col(&a.priority),
-            status = col(&a.status),
-            table = a.tickets,
-            fr_clause = a
-                .first_response_at
-                .as_ref()
-                .map(|f| format!("OR {f} >= $1"))
-                .unwrap_or_default(),
-            tenant_col = a.tenant.clone().unwrap_or_else(|| "NULL".into()),
-        );
-        let tenant_param: Option<String> = match (&a.tenant, tenant) {
-            (Some(_), Some(t)) => Some(t.to_owned()),
-            _ => None,
-        };
         let mut c = self.lock()?;
-        let rows = c
-            .query(&sql, &[&from.naive_utc(), &to.naive_utc(), &tenant_param])
-            .map_err(pg)?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let status: Option<String> = r.get(6);
-            let resolved_ok = match (&a.resolved_status, &status) {
-                (Some(want), Some(s)) => want == s,
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            let at = |i: usize| r.get::<_, Option<NaiveDateTime>>(i).map(|d| d.and_utc());
-            let created = at(2).ok_or_else(|| corrupt("tickets", "created_at is null"))?;
-            out.push(Ticket {
-                tenant: tenant.map(str::to_owned),
-                id: r.get::<_, i64>(0) as u64,
-                agent_id: r.get::<_, Option<i64>>(1).map(|x| x as u64),
-                created_at: created,
-                resolved_at: at(3).filter(|_| resolved_ok),
-                first_response_at: at(4),
-                priority: r.get(5),
-                status,
-                ..Ticket::default()
-            });
-        }
-        Ok(out)
+        activity::host_tickets(&mut c, a, tenant, from, to)
     }
 
     fn calls(

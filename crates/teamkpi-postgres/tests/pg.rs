@@ -371,6 +371,93 @@ fn the_kpi_tables_queries_match_teamkpi() {
     }
 }
 
+/// A host's status-change and message tables fill the snapshots: the hold pauses the SLA
+/// clocks and leaves the active resolution time, the customer's message opens a next-response
+/// cycle.
+#[test]
+fn host_status_changes_and_customer_messages_take_effect() {
+    let Some(admin) = admin_url() else { return };
+    let url = fresh_db(&admin);
+    let mut c = Client::connect(&url, NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE support_cases (id SERIAL PRIMARY KEY, assigned_to INTEGER, status TEXT,
+           priority TEXT, created_at TIMESTAMP NOT NULL, first_reply_at TIMESTAMP,
+           resolved_at TIMESTAMP);
+         CREATE TABLE case_status_changes (case_id INTEGER, new_status TEXT, changed_at TIMESTAMP);
+         CREATE TABLE case_messages (case_id INTEGER, sent_at TIMESTAMP, from_customer BOOLEAN);
+         INSERT INTO support_cases (assigned_to, status, priority, created_at, first_reply_at, resolved_at)
+           VALUES (3, 'resolved', 'normal', '2025-10-06 09:00', '2025-10-06 09:30', '2025-10-06 13:00'),
+                  (3, 'open', 'normal', '2025-10-06 10:00', '2025-10-06 10:10', NULL);
+         INSERT INTO case_status_changes VALUES (1, 'on_hold', '2025-10-06 10:00'),
+           (1, 'open', '2025-10-06 12:00'), (1, 'resolved', '2025-10-06 13:00'),
+           (2, 'on_hold', '2025-10-06 10:20');
+         INSERT INTO case_messages VALUES (2, '2025-10-06 10:15', true),
+           (2, '2025-10-06 10:10', false), (1, '2025-10-06 09:40', false);",
+    )
+    .unwrap();
+    let store = PgStore::connect(&url)
+        .unwrap()
+        .with_activity(ActivityTables {
+            first_response_at: Some("first_reply_at".into()),
+            priority: Some("priority".into()),
+            resolved_status: None,
+            status_history: Some(teamkpi_postgres::StatusHistoryTable {
+                table: "case_status_changes".into(),
+                ticket: "case_id".into(),
+                status: "new_status".into(),
+                at: "changed_at".into(),
+            }),
+            customer_messages: Some(teamkpi_postgres::CustomerMessagesTable {
+                table: "case_messages".into(),
+                ticket: "case_id".into(),
+                at: "sent_at".into(),
+                filter: Some("from_customer".into()),
+            }),
+            ..ActivityTables::support_cases()
+        })
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2025, 10, 6).unwrap();
+    let (from, to) = DateRange::new(day, day).unwrap().utc_bounds(chrono_tz::UTC);
+    let tickets = store.tickets(None, from, to).unwrap();
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(tickets[0].status_history.len(), 3);
+    assert_eq!(tickets[0].customer_messages, vec![]);
+    assert_eq!(tickets[1].customer_messages.len(), 1);
+
+    let policy: SlaPolicy = from_json(serde_json::json!({"name": "p",
+        "pause_statuses": ["on_hold"],
+        "targets": {"normal": {"next_response": 1800, "resolution": 10800}}}))
+    .unwrap();
+    let mut agg = TicketMetricsAggregator::new(MetricsOptions {
+        sla: Some(policy.clone()),
+        ..MetricsOptions::daily(chrono_tz::UTC)
+    })
+    .unwrap();
+    agg.add_all(&tickets);
+    let rows = agg.finish().rows;
+    // 4 h from creation to resolution, 2 of them on hold: met against the paused clock.
+    assert_eq!(rows[0].resolution_paused_seconds_sum, 7200);
+    assert_eq!(
+        rows[0].avg_resolution_active_seconds,
+        Some(Decimal::from(7200))
+    );
+    assert_eq!((rows[0].sla_met, rows[0].sla_breached), (1, 0));
+
+    // Ticket 2: the customer wrote after the first reply (a cycle opens at 10:15) and the ticket
+    // went on hold at 10:20, so the cycle is paused, not breached, at the day's end.
+    let eval = policy
+        .evaluate(&TicketTimeline::from_ticket(&tickets[1]), to)
+        .unwrap();
+    let next: Vec<_> = eval
+        .targets
+        .iter()
+        .filter(|t| t.target == SlaTarget::NextResponse)
+        .collect();
+    assert_eq!(next.len(), 1, "{eval:?}");
+    assert_eq!(next[0].used_seconds, 300);
+    assert_eq!(next[0].state, SlaState::Paused);
+}
+
 #[test]
 fn ids_beyond_their_columns_are_refused_not_truncated() {
     let Some(store) = fresh_store() else { return };

@@ -125,6 +125,21 @@ const BUILTIN: &[(&str, Unit, &str)] = &[
         Unit::Seconds,
         "mean resolution time in business seconds",
     ),
+    (
+        "resolution_paused_time_sum",
+        Unit::Seconds,
+        "of the resolution times, the time in the SLA policy's pause statuses",
+    ),
+    (
+        "avg_resolution_active_time",
+        Unit::Seconds,
+        "mean resolution time without the time in pause statuses",
+    ),
+    (
+        "avg_resolution_active_business_time",
+        Unit::Seconds,
+        "mean resolution time in business seconds without the time in pause statuses",
+    ),
     ("sla_met", Unit::Count, "SLA targets met"),
     ("sla_breached", Unit::Count, "SLA targets breached"),
     ("sla_compliance", Unit::Percent, "share of SLA targets met"),

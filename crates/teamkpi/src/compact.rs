@@ -10,6 +10,12 @@ pub(crate) trait Compact: Sized {
     fn put(&self, w: &mut Vec<u8>);
     /// Reads a value written by [`Compact::put`].
     fn get(r: &mut Reader<'_>) -> Result<Self>;
+    /// Reads a value written by an earlier stored-state `version` still read (the same form
+    /// unless the type says otherwise).
+    fn get_version(r: &mut Reader<'_>, version: u32) -> Result<Self> {
+        let _ = version;
+        Self::get(r)
+    }
 }
 
 pub(crate) fn put_u64(w: &mut Vec<u8>, mut v: u64) {

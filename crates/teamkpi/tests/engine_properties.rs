@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
+use rust_decimal::Decimal;
 use teamkpi::engine::*;
 use teamkpi::metrics::{Bucketing, GroupBy, MetricsOptions, TicketMetricsAggregator};
 use teamkpi::*;
@@ -174,6 +175,26 @@ proptest! {
         agg.add_all(&engine.snapshots());
         let rows = agg.finish().rows;
         prop_assert_eq!(&rows, &engine.rows(PeriodKind::Day));
+        // The time on hold is part of the resolution time and leaves it in the active mean;
+        // with no pause statuses nothing is paused and the active means are the plain ones.
+        let mut plain = TicketMetricsAggregator::new(daily_options(&options_with(zone, false))).unwrap();
+        plain.add_all(&engine.snapshots());
+        let plain = plain.finish().rows;
+        prop_assert_eq!(plain.len(), rows.len());
+        for (r, p) in rows.iter().zip(&plain) {
+            prop_assert_eq!(r.resolution_seconds_sum, p.resolution_seconds_sum);
+            prop_assert!((0..=r.resolution_seconds_sum.max(0)).contains(&r.resolution_paused_seconds_sum));
+            let active = (r.resolution_count > 0).then(|| {
+                Decimal::from(r.resolution_seconds_sum - r.resolution_paused_seconds_sum)
+                    / Decimal::from(r.resolution_count)
+            });
+            prop_assert_eq!(r.avg_resolution_active_seconds, active);
+            prop_assert_eq!(p.resolution_paused_seconds_sum, 0);
+            prop_assert_eq!(p.avg_resolution_active_seconds, p.avg_resolution_seconds);
+            if !paused {
+                prop_assert_eq!(r, p);
+            }
+        }
         // A policy that pauses on no status: the status history and the customer messages
         // change no figure.
         if !paused {

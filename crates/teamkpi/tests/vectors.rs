@@ -651,7 +651,11 @@ fn kpi_update(input: &Value) -> Result<Value> {
     let tickets: Vec<Ticket> = from_json(input["tickets"].clone())?;
     let calls: Vec<Call> = from_json(input["calls"].clone())?;
     let sessions: Vec<AgentSession> = from_json(input["sessions"].clone())?;
-    let snapshots = SnapshotMetrics::new(&tickets, &MetricsOptions::daily(tz))?;
+    let mut options = MetricsOptions::daily(tz);
+    if let Some(sla) = input.get("sla") {
+        options.sla = Some(from_json(sla.clone())?);
+    }
+    let snapshots = SnapshotMetrics::new(&tickets, &options)?;
     let source = WithCallFigures::new(&snapshots, &calls, &sessions, None, tz, now)?;
     let request = UpdateRequest {
         tenant: None,

@@ -113,6 +113,9 @@ class TicketMetricsRow(TypedDict, total=False):
     avg_resolution_business_seconds: Decimal | None
     median_resolution_business_seconds: int | None
     p90_resolution_business_seconds: int | None
+    resolution_paused_seconds_sum: int
+    avg_resolution_active_seconds: Decimal | None
+    avg_resolution_active_business_seconds: Decimal | None
     sla_met: int
     sla_breached: int
     sla_compliance_percent: Decimal | None

@@ -1,8 +1,8 @@
 //! The versioned stored form of live states (aggregates, ticket and session states): the bytes
 //! `TK`, the version, the kind, then the state in the binary form of [`crate::compact`]. A
 //! reader refuses another version or kind with `incompatible_state` instead of misreading it.
-//! Version 1 was JSON text, `{"v": 1, "kind": "…", "state": …}`; stores written by it are still
-//! read.
+//! Version 1 was JSON text, `{"v": 1, "kind": "…", "state": …}`; version 2 aggregates had no
+//! paused resolution seconds (they read as 0). Stores written by either are still read.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 use crate::metrics::TicketAggregate;
 
 /// The version of every stored state form; it changes when any of them does.
-pub const STATE_VERSION: u32 = 2;
+pub const STATE_VERSION: u32 = 3;
+
+/// The oldest binary version still read.
+const OLDEST_BINARY: u32 = 2;
 
 const MAGIC: &[u8; 2] = b"TK";
 
@@ -45,7 +48,7 @@ fn corrupt(kind: &str, why: impl std::fmt::Display) -> Error {
 
 /// The state's body after a checked header, or the version-1 text.
 enum Body<'a> {
-    Binary(Reader<'a>),
+    Binary(Reader<'a>, u32),
     Json(&'a str),
 }
 
@@ -60,10 +63,10 @@ fn body<'a>(kind: &str, bytes: &'a [u8]) -> Result<Body<'a>> {
     let mut r = Reader::new(&bytes[2..]);
     let v = u32::from(r.u8()?);
     let got = r.str()?;
-    if v != STATE_VERSION || got != kind {
+    if !(OLDEST_BINARY..=STATE_VERSION).contains(&v) || got != kind {
         return Err(incompatible(kind, v, got));
     }
-    Ok(Body::Binary(r))
+    Ok(Body::Binary(r, v))
 }
 
 #[derive(Deserialize)]
@@ -97,8 +100,8 @@ fn finish<T>(kind: &str, r: &Reader<'_>, state: T) -> Result<T> {
 pub(crate) fn decode_state<T: Compact + DeserializeOwned>(kind: &str, bytes: &[u8]) -> Result<T> {
     match body(kind, bytes)? {
         Body::Json(text) => decode_json(kind, text),
-        Body::Binary(mut r) => {
-            let state = T::get(&mut r)?;
+        Body::Binary(mut r, v) => {
+            let state = T::get_version(&mut r, v)?;
             finish(kind, &r, state)
         }
     }
@@ -110,8 +113,8 @@ pub(crate) fn decode_lite_aggregate(bytes: &[u8]) -> Result<TicketAggregate> {
         Body::Json(text) => {
             Ok(decode_json::<crate::metrics::LiteAggregate>(AGGREGATE, text)?.into())
         }
-        Body::Binary(mut r) => {
-            let state = TicketAggregate::get_form(&mut r, true)?;
+        Body::Binary(mut r, v) => {
+            let state = TicketAggregate::get_version_form(&mut r, v, true)?;
             finish(AGGREGATE, &r, state)
         }
     }
@@ -210,6 +213,8 @@ mod tests {
         agg.first_response.add(0);
         agg.first_response.add(86_400 * 400);
         agg.resolution.add(-5);
+        agg.resolution_paused = 7_200;
+        agg.resolution_paused_business = -1;
         agg.sla_met = 2;
         agg.window = Some(WindowDetail {
             assignments: [((0, 0), 3), ((2, 1), 1)].into(),
@@ -242,12 +247,39 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_aggregate_reads_with_no_paused_seconds() {
+        let mut agg = TicketAggregate::new(true);
+        agg.tickets_resolved = 2;
+        agg.resolution.add(3_600);
+        agg.resolution.add(60);
+        agg.sla_breached = 1;
+        let v3 = encode_aggregate(&agg);
+        // Version 2 is the same form without the two paused sums before the window (here the
+        // two zero bytes and the absent window's 0 end the form).
+        assert_eq!(&v3[v3.len() - 3..], &[0, 0, 0]);
+        let mut v2 = v3[..v3.len() - 2].to_vec();
+        v2[2] = 2;
+        assert_eq!(decode_aggregate(&v2).unwrap(), agg);
+        assert_eq!(decode_lite_aggregate(&v2).unwrap().resolution.sum, 3_660);
+        // Ticket and session states did not change form: version 2 reads as it was.
+        let s = SessionLog::default();
+        let mut b = encode_state(SESSION, &s);
+        b[2] = 2;
+        assert!(decode_state::<SessionLog>(SESSION, &b).is_ok());
+    }
+
+    #[test]
     fn another_version_or_foreign_bytes_are_refused() {
         let mut bytes = encode_aggregate(&TicketAggregate::new(false));
-        bytes[2] = 3;
+        bytes[2] = 4;
         let err = decode_aggregate(&bytes).unwrap_err();
         assert_eq!(err.code(), "incompatible_state");
-        assert!(err.to_string().contains("version 3"), "{err}");
+        assert!(err.to_string().contains("version 4"), "{err}");
+        bytes[2] = 1;
+        assert_eq!(
+            decode_aggregate(&bytes).unwrap_err().code(),
+            "incompatible_state"
+        );
         assert_eq!(
             decode_aggregate(b"PK\x03\x04").unwrap_err().code(),
             "storage"

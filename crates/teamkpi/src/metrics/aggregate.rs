@@ -74,6 +74,10 @@ impl Mergeable for DurationStats {
     }
 }
 
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
 /// Everything counted for one group (agent, team or tenant) and one period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketAggregate {
@@ -101,6 +105,13 @@ pub struct TicketAggregate {
     pub resolution: DurationStats,
     /// Resolution times in business seconds (when a calendar is given).
     pub resolution_business: DurationStats,
+    /// Of the counted resolution times, the seconds spent in the SLA policy's pause statuses
+    /// (0 when it pauses on none): `resolution.sum - resolution_paused` is the time worked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resolution_paused: i64,
+    /// The same in business seconds, of the resolutions counted in `resolution_business`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resolution_paused_business: i64,
     /// SLA targets met.
     pub sla_met: u64,
     /// SLA targets breached.
@@ -279,6 +290,8 @@ impl TicketAggregate {
             .merge(&o.first_response_business);
         self.resolution.merge(&o.resolution);
         self.resolution_business.merge(&o.resolution_business);
+        self.resolution_paused += o.resolution_paused;
+        self.resolution_paused_business += o.resolution_paused_business;
         self.sla_met += o.sla_met;
         self.sla_breached += o.sla_breached;
         if let Some(w) = &o.window {
@@ -428,6 +441,10 @@ pub(crate) struct LiteAggregate {
     #[serde(default)]
     resolution_business: LiteStats,
     #[serde(default)]
+    resolution_paused: i64,
+    #[serde(default)]
+    resolution_paused_business: i64,
+    #[serde(default)]
     sla_met: u64,
     #[serde(default)]
     sla_breached: u64,
@@ -476,6 +493,8 @@ impl From<LiteAggregate> for TicketAggregate {
             first_response_business: a.first_response_business.into(),
             resolution: a.resolution.into(),
             resolution_business: a.resolution_business.into(),
+            resolution_paused: a.resolution_paused,
+            resolution_paused_business: a.resolution_paused_business,
             sla_met: a.sla_met,
             sla_breached: a.sla_breached,
             window: a.window.map(|w| WindowDetail {
@@ -597,6 +616,15 @@ mod compact_form {
     impl TicketAggregate {
         /// Reads the binary form; `lite` leaves out the quantile sketches and SLA tasks.
         pub(crate) fn get_form(r: &mut Reader<'_>, lite: bool) -> Result<Self> {
+            Self::get_version_form(r, crate::live::STATE_VERSION, lite)
+        }
+
+        /// Reads the binary form of `version`: version 2 had no paused seconds (read as 0).
+        pub(crate) fn get_version_form(
+            r: &mut Reader<'_>,
+            version: u32,
+            lite: bool,
+        ) -> Result<Self> {
             let mut c = [0u64; 8];
             for v in &mut c {
                 *v = r.u64()?;
@@ -608,6 +636,11 @@ mod compact_form {
                 get_stats(r, lite)?,
             ];
             let (sla_met, sla_breached) = (r.u64()?, r.u64()?);
+            let (resolution_paused, resolution_paused_business) = if version >= 3 {
+                (r.i64()?, r.i64()?)
+            } else {
+                (0, 0)
+            };
             let window = r.opt(|r| get_window(r, lite))?;
             let [first_response, first_response_business, resolution, resolution_business] = stats;
             Ok(TicketAggregate {
@@ -623,6 +656,8 @@ mod compact_form {
                 first_response_business,
                 resolution,
                 resolution_business,
+                resolution_paused,
+                resolution_paused_business,
                 sla_met,
                 sla_breached,
                 window,
@@ -649,11 +684,17 @@ mod compact_form {
             }
             put_u64(w, self.sla_met);
             put_u64(w, self.sla_breached);
+            put_i64(w, self.resolution_paused);
+            put_i64(w, self.resolution_paused_business);
             put_opt(w, &self.window, put_window);
         }
 
         fn get(r: &mut Reader<'_>) -> Result<Self> {
             Self::get_form(r, false)
+        }
+
+        fn get_version(r: &mut Reader<'_>, version: u32) -> Result<Self> {
+            Self::get_version_form(r, version, false)
         }
     }
 }

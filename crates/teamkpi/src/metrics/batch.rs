@@ -351,6 +351,12 @@ pub(crate) enum Contribution {
         seconds: i64,
         business: Option<i64>,
     },
+    /// Of a resolution's time, the part in the SLA policy's pause statuses (calendar and
+    /// business seconds), beside its `Resolved`; only when some of it was paused.
+    Paused {
+        seconds: i64,
+        business: i64,
+    },
     Reopened,
     TransferIn,
     TransferOut,
@@ -412,6 +418,10 @@ impl Contribution {
                 if let Some(b) = business {
                     stat(&mut agg.resolution_business, b);
                 }
+            }
+            Contribution::Paused { seconds, business } => {
+                agg.resolution_paused += sign * seconds;
+                agg.resolution_paused_business += sign * business;
             }
             Contribution::Reopened => bump(&mut agg.tickets_reopened),
             Contribution::TransferIn => bump(&mut agg.transfers_in),
@@ -523,6 +533,40 @@ impl MetricsOptions {
         }
     }
 
+    /// The part of `[from, to]` inside `pauses` (Unix-second spans, merged and in order) as a
+    /// `Paused` contribution, in calendar seconds and in business seconds on the metrics
+    /// calendar (0 without one); `None` when nothing of it was paused. Never more than the
+    /// whole duration (whole-second truncation of sub-second instants).
+    fn paused_within(
+        &self,
+        pauses: &[(i64, i64)],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Contribution>> {
+        let (lo, hi) = (from.timestamp(), to.timestamp());
+        let (mut seconds, mut business) = (0i64, 0i64);
+        for &(a, b) in pauses {
+            let (a, b) = (a.max(lo), b.min(hi));
+            if b <= a {
+                continue;
+            }
+            seconds += b - a;
+            if self.calendar.is_some() {
+                let at = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or(from);
+                business += self.business(at(a), at(b))?.unwrap_or(0);
+            }
+        }
+        if seconds == 0 {
+            return Ok(None);
+        }
+        let whole = (to - from).num_seconds();
+        let business_whole = self.business(from, to)?.unwrap_or(0);
+        Ok(Some(Contribution::Paused {
+            seconds: seconds.min(whole),
+            business: business.min(business_whole),
+        }))
+    }
+
     /// Everything one ticket contributes (the attribution rules of docs/semantics.md), or the reason it is rejected.
     pub(crate) fn contributions(&self, offsets: &ZoneOffsets, t: &Ticket) -> Result<Vec<Keyed>> {
         self.contributions_as(offsets, t, false)
@@ -621,6 +665,12 @@ impl MetricsOptions {
         let first: Durations =
             |seconds, business| Contribution::FirstResponse { seconds, business };
         let resolved: Durations = |seconds, business| Contribution::Resolved { seconds, business };
+        // Spans in the SLA policy's pause statuses: they stop the SLA clocks and are left out
+        // of the worked resolution time (none without pause statuses: today's figures).
+        let pauses = match &self.sla {
+            Some(p) if !p.spec().pause_statuses.is_empty() => p.status_pauses(&t.statuses()),
+            _ => Vec::new(),
+        };
         for (at, contribution) in [(t.first_response_at, first), (t.resolved_at, resolved)] {
             if let Some(at) = at {
                 let seconds = (at - t.created_at).num_seconds();
@@ -628,17 +678,16 @@ impl MetricsOptions {
                 push(assignee_at(at), at, contribution(seconds, business));
             }
         }
+        if let (Some(at), false) = (t.resolved_at, pauses.is_empty()) {
+            if let Some(paused) = self.paused_within(&pauses, t.created_at, at)? {
+                push(assignee_at(at), at, paused);
+            }
+        }
         for r in &t.reopened_at {
             push(assignee_at(*r), *r, Contribution::Reopened);
         }
         if let (Some(policy), Some(priority)) = (&self.sla, &t.priority) {
             if let Some(targets) = policy.spec().targets.get(priority) {
-                // Time in the policy's pause statuses stops both clocks (none: the plain due).
-                let pauses = if policy.spec().pause_statuses.is_empty() {
-                    Vec::new()
-                } else {
-                    policy.status_pauses(&t.statuses())
-                };
                 for (target, stop) in [
                     (SlaTarget::FirstResponse, t.first_response_at),
                     (SlaTarget::Resolution, t.resolved_at),

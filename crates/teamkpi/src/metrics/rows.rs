@@ -17,6 +17,11 @@ pub fn rows_of(state: &TicketMetricsState) -> Vec<TicketMetrics> {
         .collect()
 }
 
+/// The mean of durations less the `paused` part of their sum; `None` with no durations.
+fn active_mean(d: &crate::metrics::DurationStats, paused: i64) -> Option<Decimal> {
+    (d.count > 0).then(|| Decimal::from(d.sum - paused) / Decimal::from(d.count))
+}
+
 /// One row of ticket metrics: a group and a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketMetrics {
@@ -83,6 +88,16 @@ pub struct TicketMetrics {
     pub median_resolution_business_seconds: Option<u64>,
     /// 90th percentile resolution business seconds.
     pub p90_resolution_business_seconds: Option<u64>,
+    /// Of the resolution seconds, the sum spent in the SLA policy's pause statuses (0 when it
+    /// pauses on none).
+    pub resolution_paused_seconds_sum: i64,
+    /// Mean resolution seconds with the time in pause statuses left out (= the mean resolution
+    /// seconds when nothing paused).
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_active_seconds: Option<Decimal>,
+    /// The same in business seconds.
+    #[serde(with = "serde_number_opt")]
+    pub avg_resolution_active_business_seconds: Option<Decimal>,
     /// SLA targets met.
     pub sla_met: u64,
     /// SLA targets breached.
@@ -138,6 +153,12 @@ impl TicketMetrics {
             avg_resolution_business_seconds: a.resolution_business.mean(),
             median_resolution_business_seconds: a.resolution_business.quantile(0.5),
             p90_resolution_business_seconds: a.resolution_business.quantile(0.9),
+            resolution_paused_seconds_sum: a.resolution_paused,
+            avg_resolution_active_seconds: active_mean(&a.resolution, a.resolution_paused),
+            avg_resolution_active_business_seconds: active_mean(
+                &a.resolution_business,
+                a.resolution_paused_business,
+            ),
             sla_met: a.sla_met,
             sla_breached: a.sla_breached,
             sla_compliance_percent: pct(a.sla_met, a.sla_met + a.sla_breached),
@@ -171,6 +192,9 @@ impl TicketMetrics {
             "median_resolution_time" => q(self.median_resolution_seconds),
             "p90_resolution_time" => q(self.p90_resolution_seconds),
             "avg_resolution_business_time" => self.avg_resolution_business_seconds,
+            "resolution_paused_time_sum" => Some(Decimal::from(self.resolution_paused_seconds_sum)),
+            "avg_resolution_active_time" => self.avg_resolution_active_seconds,
+            "avg_resolution_active_business_time" => self.avg_resolution_active_business_seconds,
             "sla_met" => n(self.sla_met),
             "sla_breached" => n(self.sla_breached),
             "sla_compliance" => self.sla_compliance_percent,
